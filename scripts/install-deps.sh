@@ -1,0 +1,30 @@
+#!/bin/sh
+# Install every build and test dependency of pvio on Debian 12.
+# Idempotent and non-interactive; run as root.
+set -eu
+
+export DEBIAN_FRONTEND=noninteractive
+
+packages="
+build-essential
+autoconf
+automake
+libtool
+pkg-config
+libxen-dev
+libcunit1-dev
+clang
+clang-format
+iproute2
+xenstore-utils
+procps
+"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps.sh: must run as root (apt-get install)" >&2
+	exit 1
+fi
+
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $packages
