@@ -46,7 +46,8 @@ DEFINE_RING_TYPES(pvio_generic, uint8_t, uint8_t);
 struct pvio_ring_layout {
 	size_t req_size;   /* bytes of one request */
 	size_t rsp_size;   /* bytes of one response */
-	size_t entry_size; /* bytes of one slot (union of request and response) */
+	size_t entry_size; /* bytes of one slot (union of request and response)
+			    */
 	RING_IDX nr_slots; /* power of two */
 };
 
@@ -69,16 +70,17 @@ struct pvio_front_ring {
 	RING_IDX req_prod_pvt; /* requests written, not necessarily published */
 	RING_IDX req_pushed;   /* requests published to the peer */
 	RING_IDX rsp_cons;     /* responses consumed */
-	bool broken;           /* the peer broke the protocol; ring is dead */
+	bool broken;	       /* the peer broke the protocol; ring is dead */
 };
 
 struct pvio_back_ring {
 	struct pvio_generic_sring *sring;
 	uint8_t *slots;
 	struct pvio_ring_layout layout;
-	RING_IDX rsp_prod_pvt; /* responses written, not necessarily published */
-	RING_IDX rsp_pushed;   /* responses published to the peer */
-	RING_IDX req_cons;     /* requests consumed */
+	RING_IDX
+		rsp_prod_pvt; /* responses written, not necessarily published */
+	RING_IDX rsp_pushed;  /* responses published to the peer */
+	RING_IDX req_cons;    /* requests consumed */
 	bool broken;
 };
 
@@ -101,8 +103,8 @@ unsigned pvio_front_free_requests(const struct pvio_front_ring *ring);
  * Write up to n requests (contiguous array of layout.req_size entries) into
  * the ring without publishing them. Returns how many were written.
  */
-unsigned pvio_front_put_requests(struct pvio_front_ring *ring,
-				 const void *reqs, unsigned n);
+unsigned pvio_front_put_requests(struct pvio_front_ring *ring, const void *reqs,
+				 unsigned n);
 
 /*
  * Publish every written request (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY).
@@ -136,7 +138,8 @@ unsigned pvio_front_outstanding(const struct pvio_front_ring *ring);
 int pvio_back_take_requests(struct pvio_back_ring *ring, void *reqs,
 			    unsigned max);
 
-/* RING_FINAL_CHECK_FOR_REQUESTS: requests waiting after re-arming, or -EPROTO. */
+/* RING_FINAL_CHECK_FOR_REQUESTS: requests waiting after re-arming, or -EPROTO.
+ */
 int pvio_back_final_check_requests(struct pvio_back_ring *ring);
 
 /*

@@ -38,8 +38,9 @@ void pvio_sring_init(void *area, size_t area_bytes)
 {
 	struct pvio_generic_sring *sring = area;
 
-	memset(area, 0, area_bytes < PVIO_SRING_HEADER_BYTES ? area_bytes
-							     : PVIO_SRING_HEADER_BYTES);
+	memset(area, 0,
+	       area_bytes < PVIO_SRING_HEADER_BYTES ? area_bytes
+						    : PVIO_SRING_HEADER_BYTES);
 	sring->req_event = 1;
 	sring->rsp_event = 1;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -48,7 +49,8 @@ void pvio_sring_init(void *area, size_t area_bytes)
 static uint8_t *slot_at(uint8_t *slots, const struct pvio_ring_layout *layout,
 			RING_IDX idx)
 {
-	return slots + (size_t)(idx & (layout->nr_slots - 1)) * layout->entry_size;
+	return slots +
+	       (size_t)(idx & (layout->nr_slots - 1)) * layout->entry_size;
 }
 
 /*
@@ -141,8 +143,8 @@ unsigned pvio_front_outstanding(const struct pvio_front_ring *ring)
 	return ring->req_prod_pvt - ring->rsp_cons;
 }
 
-unsigned pvio_front_put_requests(struct pvio_front_ring *ring,
-				 const void *reqs, unsigned n)
+unsigned pvio_front_put_requests(struct pvio_front_ring *ring, const void *reqs,
+				 unsigned n)
 {
 	unsigned space = pvio_front_free_requests(ring);
 

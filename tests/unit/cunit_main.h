@@ -19,8 +19,8 @@ static inline int pvio_cunit_run(CU_SuiteInfo *suites)
 	}
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() +
-			  CU_get_number_of_suites_failed();
+	unsigned failed =
+		CU_get_number_of_failures() + CU_get_number_of_suites_failed();
 	unsigned ran = CU_get_number_of_tests_run();
 	CU_cleanup_registry();
 	if (ran == 0) {

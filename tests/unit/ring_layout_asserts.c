@@ -32,10 +32,10 @@
 		       #name ": rsp_event")
 
 #define ASSERT_SAME_SLOTS(name, req_t, rsp_t, expected)                        \
-	_Static_assert(sizeof(union name##_sring_entry) ==                     \
-			       PVIO_RING_ENTRY_BYTES(sizeof(req_t),            \
-						     sizeof(rsp_t)),           \
-		       #name ": entry size");                                  \
+	_Static_assert(                                                        \
+		sizeof(union name##_sring_entry) ==                            \
+			PVIO_RING_ENTRY_BYTES(sizeof(req_t), sizeof(rsp_t)),   \
+		#name ": entry size");                                         \
 	_Static_assert(PVIO_RING_SLOTS(PAGE_BYTES,                             \
 				       sizeof(union name##_sring_entry)) ==    \
 			       __CONST_RING_SIZE(name, PAGE_BYTES),            \

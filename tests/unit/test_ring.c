@@ -415,8 +415,8 @@ static void test_interop_xen_front_pvio_back(void)
 	for (unsigned round = 0; round < 600; round++) {
 		unsigned batch = 1 + round % 97;
 		for (unsigned i = 0; i < batch; i++) {
-			netif_tx_request_t *req = RING_GET_REQUEST(
-				&xfront, xfront.req_prod_pvt);
+			netif_tx_request_t *req =
+				RING_GET_REQUEST(&xfront, xfront.req_prod_pvt);
 			req->gref = 1000 + id;
 			req->offset = id % 4096;
 			req->flags = NETTXF_more_data;
@@ -547,13 +547,13 @@ static void test_interop_pvio_front_xen_back(void)
 
 /* ---- Two processes over shared memory ---- */
 
-#define XPROC_MESSAGES 10000000u
+#define XPROC_MESSAGES	 10000000u
 #define XPROC_RING_PAGES 4
-#define XPROC_BATCH 64
+#define XPROC_BATCH	 64
 /* A blocked side that waits this long with work pending lost a wake-up;
  * a bound on liveness, not a performance expectation. */
 #define XPROC_WAIT_LIMIT_S 30
-#define XPROC_DEADLINE_S 900
+#define XPROC_DEADLINE_S   900
 
 struct xproc_req {
 	uint64_t seq;
@@ -623,7 +623,8 @@ static void xproc_backend(void *area, const struct pvio_ring_layout *layout,
 
 	pvio_back_ring_attach(&back, area, layout, 0);
 	while (expect < XPROC_MESSAGES && now_s() < deadline) {
-		uint32_t seen = __atomic_load_n(&sh->wake_back, __ATOMIC_SEQ_CST);
+		uint32_t seen =
+			__atomic_load_n(&sh->wake_back, __ATOMIC_SEQ_CST);
 		int n = pvio_back_take_requests(&back, reqs, XPROC_BATCH);
 		if (n < 0) {
 			sh->back_errors++;
@@ -643,8 +644,8 @@ static void xproc_backend(void *area, const struct pvio_ring_layout *layout,
 		for (int i = 0; i < n; i++) {
 			const struct xproc_req *r = &reqs[i];
 			bool ok = r->seq == expect &&
-				  r->checksum ==
-					  payload_checksum(r->payload, 5, r->seq);
+				  r->checksum == payload_checksum(r->payload, 5,
+								  r->seq);
 			if (!ok)
 				sh->back_errors++;
 			rsps[i].seq = r->seq;
@@ -667,19 +668,18 @@ static void test_cross_process_ten_million(void)
 	size_t bytes = XPROC_RING_PAGES * PAGE_BYTES;
 	void *area = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	struct xproc_shared *sh = mmap(NULL, sizeof(*sh),
-				       PROT_READ | PROT_WRITE,
-				       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct xproc_shared *sh =
+		mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	struct pvio_ring_layout layout;
 
 	CU_ASSERT_FATAL(area != MAP_FAILED && sh != MAP_FAILED);
 	memset(sh, 0, sizeof(*sh));
 	pvio_sring_init(area, bytes);
-	CU_ASSERT_EQUAL_FATAL(pvio_ring_layout_init(&layout, bytes,
-						    sizeof(struct xproc_req),
-						    sizeof(struct xproc_rsp),
-						    0),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(
+		pvio_ring_layout_init(&layout, bytes, sizeof(struct xproc_req),
+				      sizeof(struct xproc_rsp), 0),
+		0);
 
 	pid_t child = fork();
 	CU_ASSERT_FATAL(child >= 0);
@@ -697,7 +697,8 @@ static void test_cross_process_ten_million(void)
 
 	pvio_front_ring_attach(&front, area, &layout, 0);
 	while (answered < XPROC_MESSAGES && now_s() < deadline) {
-		uint32_t seen = __atomic_load_n(&sh->wake_front, __ATOMIC_SEQ_CST);
+		uint32_t seen =
+			__atomic_load_n(&sh->wake_front, __ATOMIC_SEQ_CST);
 		unsigned want = pvio_front_free_requests(&front);
 		if (want > XPROC_BATCH)
 			want = XPROC_BATCH;
