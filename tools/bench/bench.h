@@ -1,0 +1,48 @@
+/* pvio-bench: shared helpers for the benchmark subcommands. */
+#ifndef PVIO_BENCH_H
+#define PVIO_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* One subcommand: `pvio-bench NAME [options]`. */
+struct bench_command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+int bench_ring(int argc, char **argv);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t bench_now_ns(void);
+
+/* Pin the calling process to one CPU; returns 0 or -errno. */
+int bench_pin_cpu(int cpu);
+
+/* The two CPUs the benchmarks pin their two processes to. */
+void bench_pick_cpus(int *first, int *second);
+
+/* Anonymous memory shared with children forked after the call. */
+void *bench_shared_alloc(size_t bytes);
+void bench_shared_free(void *p, size_t bytes);
+
+/* Fork a child that runs fn(arg) pinned to cpu and exits with its result. */
+pid_t bench_fork_pinned(int cpu, int (*fn)(void *arg), void *arg);
+
+/* Wait for a child; returns its exit status or -1 when it failed. */
+int bench_wait_child(pid_t pid);
+
+/* Parse a positive integer option value; exits with a clear message. */
+uint64_t bench_parse_count(const char *option, const char *value);
+
+/* Median of n samples (sorts them in place). */
+double bench_median(double *samples, size_t n);
+
+/* Print a result line and a ratio line in one consistent format. */
+void bench_report(const char *what, double value, const char *unit);
+void bench_report_ratio(const char *what, double ratio, const char *target);
+
+#endif
