@@ -1,0 +1,495 @@
+/*
+ * Event channels on the sim platform: every domain is a forked process.
+ * Binding rules, delivery only to the bound peer, masking, and what the peer
+ * sees when a process dies.
+ */
+#include "config.h"
+
+#include "cunit_main.h"
+#include "pvio_evtchn.h"
+#include "sim_fixture.h"
+
+#define WAIT_MS 5000
+/* Long enough for a misdirected notification to have arrived. */
+#define ABSENCE_MS 200
+
+struct evt_shared {
+	int port;
+	int results[16];
+};
+
+static struct evt_shared *sh;
+
+static int suite_init(void)
+{
+	if (fixture_init())
+		return -1;
+	sh = fixture_shared(sizeof(*sh));
+	return sh ? 0 : -1;
+}
+
+static int suite_cleanup(void)
+{
+	if (sh)
+		munmap(sh, sizeof(*sh));
+	return fixture_cleanup();
+}
+
+static void reset_shared(void)
+{
+	memset(sh, 0, sizeof(*sh));
+	for (int i = 0; i < 16; i++)
+		sh->results[i] = 12345;
+}
+
+static struct pvio_evtchn *open_as(unsigned domid)
+{
+	struct pvio_evtchn *h = NULL;
+	fixture_set_domid(domid);
+	int err = pvio_evtchn_open(PVIO_PLATFORM_AUTO, &h);
+	fixture_set_domid(0);
+	return err ? NULL : h;
+}
+
+/* ---- ping-pong ---- */
+
+#define ROUNDS 200
+
+static int child_pong(struct fixture_link *l, void *arg)
+{
+	struct pvio_evtchn *h;
+
+	(void)arg;
+	if (pvio_evtchn_open(PVIO_PLATFORM_AUTO, &h))
+		return 1;
+	int port = pvio_evtchn_bind_interdomain(h, 0, (evtchn_port_t)sh->port);
+	sh->results[0] = port;
+	if (child_send(l, 1) || port < 0)
+		return 2;
+	for (int i = 0; i < ROUNDS; i++) {
+		if (pvio_evtchn_wait(h, WAIT_MS) != port)
+			return 3;
+		if (pvio_evtchn_unmask(h, port) || pvio_evtchn_notify(h, port))
+			return 4;
+	}
+	pvio_evtchn_close(h);
+	return 0;
+}
+
+static void test_ping_pong(void)
+{
+	struct fixture_link l;
+	struct pvio_evtchn *h = open_as(0);
+	int v;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
+	reset_shared();
+	int port = pvio_evtchn_alloc_unbound(h, 1);
+	CU_ASSERT(port > 0);
+	sh->port = port;
+	/* Nothing pending yet. */
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN);
+	pid_t pid = fixture_fork_domain(1, child_pong, &l, NULL);
+	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
+	CU_ASSERT(sh->results[0] > 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_peer_closed(h, port), 0);
+	int ok = 0;
+	for (int i = 0; i < ROUNDS; i++) {
+		if (pvio_evtchn_notify(h, port))
+			break;
+		/* Every other round through poll() on the one fd. */
+		if (i % 2) {
+			struct pollfd pfd = {.fd = pvio_evtchn_fd(h),
+					     .events = POLLIN};
+			if (poll(&pfd, 1, WAIT_MS) != 1)
+				break;
+			if (pvio_evtchn_pending(h) != port)
+				break;
+		} else if (pvio_evtchn_wait(h, WAIT_MS) != port) {
+			break;
+		}
+		if (pvio_evtchn_unmask(h, port))
+			break;
+		ok++;
+	}
+	CU_ASSERT_EQUAL(ok, ROUNDS);
+	CU_ASSERT_EQUAL(fixture_reap(pid), 0);
+	pvio_evtchn_close(h);
+	fixture_link_close(&l);
+}
+
+/* ---- binding rules ---- */
+
+static int child_bind_attempts(struct fixture_link *l, void *arg)
+{
+	struct pvio_evtchn *h;
+
+	(void)arg;
+	if (pvio_evtchn_open(PVIO_PLATFORM_AUTO, &h))
+		return 1;
+	sh->results[0] =
+		pvio_evtchn_bind_interdomain(h, 0, (evtchn_port_t)sh->port);
+	sh->results[1] = pvio_evtchn_bind_interdomain(h, 0, 0);
+	sh->results[2] = pvio_evtchn_bind_interdomain(h, 0, 1u << 20);
+	sh->results[3] = pvio_evtchn_bind_interdomain(h, 99, 1);
+	sh->results[4] =
+		pvio_evtchn_bind_interdomain(h, DOMID_FIRST_RESERVED, 1);
+	pvio_evtchn_close(h);
+	return child_send(l, 1) ? 2 : 0;
+}
+
+static int child_bind(struct fixture_link *l, void *arg)
+{
+	struct pvio_evtchn *h;
+	int v;
+
+	(void)arg;
+	if (pvio_evtchn_open(PVIO_PLATFORM_AUTO, &h))
+		return 1;
+	sh->results[5] =
+		pvio_evtchn_bind_interdomain(h, 0, (evtchn_port_t)sh->port);
+	/* A second bind of the same port is refused. */
+	sh->results[6] =
+		pvio_evtchn_bind_interdomain(h, 0, (evtchn_port_t)sh->port);
+	if (child_send(l, 1) || child_recv(l, &v))
+		return 2;
+	pvio_evtchn_close(h);
+	return 0;
+}
+
+static void test_bind_rules(void)
+{
+	struct fixture_link l;
+	struct pvio_evtchn *h = open_as(0);
+	int v;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
+	reset_shared();
+	sh->port = pvio_evtchn_alloc_unbound(h, 1);
+	CU_ASSERT(sh->port > 0);
+	/* Domain 2 tries to bind a port allocated for domain 1. */
+	pid_t pid = fixture_fork_domain(2, child_bind_attempts, &l, NULL);
+	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
+	CU_ASSERT_EQUAL(fixture_reap(pid), 0);
+	CU_ASSERT_EQUAL(sh->results[0], -EINVAL);
+	CU_ASSERT_EQUAL(sh->results[1], -EINVAL);
+	CU_ASSERT_EQUAL(sh->results[2], -EINVAL);
+	CU_ASSERT_EQUAL(sh->results[3], -ESRCH);
+	CU_ASSERT_EQUAL(sh->results[4], -ESRCH);
+	/* Domain 1 may, once. */
+	pid = fixture_fork_domain(1, child_bind, &l, NULL);
+	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
+	CU_ASSERT(sh->results[5] > 0);
+	CU_ASSERT_EQUAL(sh->results[6], -EINVAL);
+	CU_ASSERT_EQUAL(parent_send(&l, 1), 0);
+	CU_ASSERT_EQUAL(fixture_reap(pid), 0);
+
+	/* Local ports never allocated here are refused. */
+	CU_ASSERT_EQUAL(pvio_evtchn_notify(h, 0), -EINVAL);
+	CU_ASSERT_EQUAL(pvio_evtchn_notify(h, 999), -EINVAL);
+	CU_ASSERT_EQUAL(pvio_evtchn_notify(h, 1u << 30), -EINVAL);
+	CU_ASSERT_EQUAL(pvio_evtchn_unmask(h, 999), -EINVAL);
+	CU_ASSERT_EQUAL(pvio_evtchn_unbind(h, 999), -EINVAL);
+	CU_ASSERT_EQUAL(pvio_evtchn_peer_closed(h, 999), -EINVAL);
+	CU_ASSERT_EQUAL(pvio_evtchn_alloc_unbound(h, DOMID_FIRST_RESERVED),
+			-ESRCH);
+	/* Notify on a port nobody bound yet is dropped, as on Xen. */
+	int lonely = pvio_evtchn_alloc_unbound(h, 5);
+	CU_ASSERT(lonely > 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_notify(h, (evtchn_port_t)lonely), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_unbind(h, (evtchn_port_t)lonely), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_notify(h, (evtchn_port_t)lonely), -EINVAL);
+	pvio_evtchn_close(h);
+	fixture_link_close(&l);
+}
+
+/* ---- a notify reaches only the bound peer ---- */
+
+struct peer_arg {
+	int port;    /* remote port to bind */
+	int slot;    /* where to report */
+	bool expect; /* whether a notification should arrive */
+};
+
+static int child_listen(struct fixture_link *l, void *arg)
+{
+	struct peer_arg *a = arg;
+	struct pvio_evtchn *h;
+	int v;
+
+	if (pvio_evtchn_open(PVIO_PLATFORM_AUTO, &h))
+		return 1;
+	int port = pvio_evtchn_bind_interdomain(h, 0, (evtchn_port_t)a->port);
+	if (port < 0)
+		return 2;
+	if (child_send(l, port) || child_recv(l, &v))
+		return 3;
+	sh->results[a->slot] =
+		pvio_evtchn_wait(h, a->expect ? WAIT_MS : ABSENCE_MS);
+	sh->results[a->slot + 1] = port;
+	pvio_evtchn_close(h);
+	return child_send(l, 0) ? 4 : 0;
+}
+
+static void test_notify_reaches_only_bound_peer(void)
+{
+	struct fixture_link l1, l2;
+	struct pvio_evtchn *h = open_as(0);
+	int v1, v2;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l1), 0);
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l2), 0);
+	reset_shared();
+	int a = pvio_evtchn_alloc_unbound(h, 1);
+	int b = pvio_evtchn_alloc_unbound(h, 2);
+	CU_ASSERT(a > 0 && b > 0 && a != b);
+	struct peer_arg pa = {a, 0, true}, pb = {b, 2, false};
+	pid_t p1 = fixture_fork_domain(1, child_listen, &l1, &pa);
+	pid_t p2 = fixture_fork_domain(2, child_listen, &l2, &pb);
+	CU_ASSERT_EQUAL(parent_recv(&l1, &v1), 0);
+	CU_ASSERT_EQUAL(parent_recv(&l2, &v2), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_notify(h, (evtchn_port_t)a), 0);
+	CU_ASSERT_EQUAL(parent_send(&l1, 1), 0);
+	CU_ASSERT_EQUAL(parent_send(&l2, 1), 0);
+	CU_ASSERT_EQUAL(parent_recv(&l1, &v1), 0);
+	CU_ASSERT_EQUAL(parent_recv(&l2, &v2), 0);
+	CU_ASSERT_EQUAL(fixture_reap(p1), 0);
+	CU_ASSERT_EQUAL(fixture_reap(p2), 0);
+	CU_ASSERT_EQUAL(sh->results[0], sh->results[1]); /* domain 1 woke */
+	CU_ASSERT_EQUAL(sh->results[2], -ETIMEDOUT);	 /* domain 2 did not */
+	pvio_evtchn_close(h);
+	fixture_link_close(&l1);
+	fixture_link_close(&l2);
+}
+
+/* ---- masking ---- */
+
+static int child_notify_on_request(struct fixture_link *l, void *arg)
+{
+	struct pvio_evtchn *h;
+	int v;
+
+	(void)arg;
+	if (pvio_evtchn_open(PVIO_PLATFORM_AUTO, &h))
+		return 1;
+	int port = pvio_evtchn_bind_interdomain(h, 0, (evtchn_port_t)sh->port);
+	if (port < 0 || child_send(l, port))
+		return 2;
+	for (int i = 0; i < 3; i++) {
+		if (child_recv(l, &v))
+			return 3;
+		for (int n = 0; n < v; n++)
+			if (pvio_evtchn_notify(h, (evtchn_port_t)port))
+				return 4;
+		if (child_send(l, 0))
+			return 5;
+	}
+	pvio_evtchn_close(h);
+	return 0;
+}
+
+static void test_mask_and_unmask(void)
+{
+	struct fixture_link l;
+	struct pvio_evtchn *h = open_as(0);
+	int v;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
+	reset_shared();
+	int port = pvio_evtchn_alloc_unbound(h, 3);
+	sh->port = port;
+	pid_t pid = fixture_fork_domain(3, child_notify_on_request, &l, NULL);
+	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
+	/* Three notifications coalesce into one pending event. */
+	CU_ASSERT_EQUAL(parent_send(&l, 3), 0);
+	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, WAIT_MS), port);
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN);
+	/* Masked: a notification is kept, not reported. */
+	CU_ASSERT_EQUAL(parent_send(&l, 1), 0);
+	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN);
+	/* Unmask reports it, and the fd says so. */
+	CU_ASSERT_EQUAL(pvio_evtchn_unmask(h, port), 0);
+	struct pollfd pfd = {.fd = pvio_evtchn_fd(h), .events = POLLIN};
+	CU_ASSERT_EQUAL(poll(&pfd, 1, WAIT_MS), 1);
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), port);
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN);
+	CU_ASSERT_EQUAL(pvio_evtchn_unmask(h, port), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, 0), -ETIMEDOUT);
+	CU_ASSERT_EQUAL(parent_send(&l, 1), 0);
+	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, WAIT_MS), port);
+	CU_ASSERT_EQUAL(fixture_reap(pid), 0);
+	pvio_evtchn_close(h);
+	fixture_link_close(&l);
+}
+
+/* ---- death ---- */
+
+static int child_bind_and_hang(struct fixture_link *l, void *arg)
+{
+	struct pvio_evtchn *h;
+	int v;
+
+	(void)arg;
+	if (pvio_evtchn_open(PVIO_PLATFORM_AUTO, &h))
+		return 1;
+	int port = pvio_evtchn_bind_interdomain(h, 0, (evtchn_port_t)sh->port);
+	if (port < 0 || child_send(l, port))
+		return 2;
+	child_recv(l, &v); /* killed while waiting here */
+	return 3;
+}
+
+static void test_notify_after_peer_died(void)
+{
+	struct fixture_link l;
+	struct pvio_evtchn *h = open_as(0);
+	int v;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
+	reset_shared();
+	int port = pvio_evtchn_alloc_unbound(h, 1);
+	sh->port = port;
+	pid_t pid = fixture_fork_domain(1, child_bind_and_hang, &l, NULL);
+	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_notify(h, (evtchn_port_t)port), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_peer_closed(h, (evtchn_port_t)port), 0);
+	kill(pid, SIGKILL);
+	CU_ASSERT_EQUAL(fixture_reap(pid), 128 + SIGKILL);
+	/* The port closing wakes the waiter, who can tell. */
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, WAIT_MS), port);
+	CU_ASSERT_EQUAL(pvio_evtchn_peer_closed(h, (evtchn_port_t)port), 1);
+	CU_ASSERT_EQUAL(pvio_evtchn_notify(h, (evtchn_port_t)port), -ENOTCONN);
+	CU_ASSERT_EQUAL(pvio_evtchn_unbind(h, (evtchn_port_t)port), 0);
+	pvio_evtchn_close(h);
+	fixture_link_close(&l);
+}
+
+static int child_alloc_and_die(struct fixture_link *l, void *arg)
+{
+	struct pvio_evtchn *h;
+	int v;
+
+	(void)arg;
+	if (pvio_evtchn_open(PVIO_PLATFORM_AUTO, &h))
+		return 1;
+	int a = pvio_evtchn_alloc_unbound(h, 0);
+	int b = pvio_evtchn_alloc_unbound(h, 0);
+	if (a < 0 || b < 0 || child_send(l, a) || child_send(l, b))
+		return 2;
+	child_recv(l, &v); /* killed while waiting here */
+	return 3;
+}
+
+static void test_allocator_died(void)
+{
+	struct fixture_link l;
+	struct pvio_evtchn *h = open_as(0);
+	int a, b;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
+	pid_t pid = fixture_fork_domain(4, child_alloc_and_die, &l, NULL);
+	CU_ASSERT_EQUAL(parent_recv(&l, &a), 0);
+	CU_ASSERT_EQUAL(parent_recv(&l, &b), 0);
+	int port = pvio_evtchn_bind_interdomain(h, 4, (evtchn_port_t)a);
+	CU_ASSERT(port > 0);
+	kill(pid, SIGKILL);
+	CU_ASSERT_EQUAL(fixture_reap(pid), 128 + SIGKILL);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, WAIT_MS), port);
+	CU_ASSERT_EQUAL(pvio_evtchn_notify(h, (evtchn_port_t)port), -ENOTCONN);
+	CU_ASSERT_EQUAL(pvio_evtchn_peer_closed(h, (evtchn_port_t)port), 1);
+	/* The dead process's other port cannot be bound any more. */
+	CU_ASSERT_EQUAL(pvio_evtchn_bind_interdomain(h, 4, (evtchn_port_t)b),
+			-ESRCH);
+	pvio_evtchn_close(h);
+	fixture_link_close(&l);
+}
+
+static int child_bind_then_unbind(struct fixture_link *l, void *arg)
+{
+	struct pvio_evtchn *h;
+	int v;
+
+	(void)arg;
+	if (pvio_evtchn_open(PVIO_PLATFORM_AUTO, &h))
+		return 1;
+	int port = pvio_evtchn_bind_interdomain(h, 0, (evtchn_port_t)sh->port);
+	if (port < 0 || child_send(l, port) || child_recv(l, &v))
+		return 2;
+	sh->results[0] = pvio_evtchn_unbind(h, (evtchn_port_t)port);
+	sh->results[1] = pvio_evtchn_notify(h, (evtchn_port_t)port);
+	if (child_send(l, 0) || child_recv(l, &v))
+		return 3;
+	pvio_evtchn_close(h);
+	return 0;
+}
+
+static void test_unbind_closes_for_peer(void)
+{
+	struct fixture_link l;
+	struct pvio_evtchn *h = open_as(0);
+	int v;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
+	reset_shared();
+	int port = pvio_evtchn_alloc_unbound(h, 1);
+	sh->port = port;
+	pid_t pid = fixture_fork_domain(1, child_bind_then_unbind, &l, NULL);
+	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_peer_closed(h, (evtchn_port_t)port), 0);
+	CU_ASSERT_EQUAL(parent_send(&l, 1), 0);
+	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
+	CU_ASSERT_EQUAL(sh->results[0], 0);
+	CU_ASSERT_EQUAL(sh->results[1], -EINVAL);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, WAIT_MS), port);
+	CU_ASSERT_EQUAL(pvio_evtchn_peer_closed(h, (evtchn_port_t)port), 1);
+	CU_ASSERT_EQUAL(pvio_evtchn_notify(h, (evtchn_port_t)port), -ENOTCONN);
+	CU_ASSERT_EQUAL(parent_send(&l, 1), 0);
+	CU_ASSERT_EQUAL(fixture_reap(pid), 0);
+	pvio_evtchn_close(h);
+	fixture_link_close(&l);
+}
+
+static void test_xen_platform_without_xen(void)
+{
+	struct pvio_evtchn *h;
+
+	if (access("/dev/xen/evtchn", F_OK) == 0)
+		return; /* a real Xen domain: covered in xen-in-qemu */
+	CU_ASSERT(pvio_evtchn_open(PVIO_PLATFORM_XEN, &h) < 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(pvio_platform_last_error(), "evtchn"));
+}
+
+static CU_TestInfo evtchn_tests[] = {
+	{"ping-pong across processes, wait and poll", test_ping_pong},
+	{"binding rules", test_bind_rules},
+	{"a notify reaches only the bound peer",
+	 test_notify_reaches_only_bound_peer},
+	{"mask and unmask", test_mask_and_unmask},
+	{"notify after the peer died", test_notify_after_peer_died},
+	{"the allocating process died", test_allocator_died},
+	{"unbind closes the port for the peer", test_unbind_closes_for_peer},
+	{"xen platform without Xen fails cleanly",
+	 test_xen_platform_without_xen},
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{"event channels (sim)", suite_init, suite_cleanup, NULL, NULL,
+	 evtchn_tests},
+	CU_SUITE_INFO_NULL,
+};
+
+int main(void)
+{
+	return pvio_cunit_run(suites);
+}
