@@ -19,7 +19,7 @@
 #include <xen/io/netif.h>
 
 #define RING_PAGE_BYTES 4096
-#define MAX_BATCH 256
+#define MAX_BATCH	256
 
 struct ring_options {
 	uint64_t requests;    /* per throughput measurement */
@@ -340,8 +340,8 @@ static uint64_t measure(struct ring_shared *sh, const struct ring_options *opt,
 	};
 
 	prepare(sh);
-	pid_t child = bench_fork_pinned(opt->back_cpu,
-					d == PVIO ? pvio_back : xen_back, &args);
+	pid_t child = bench_fork_pinned(
+		opt->back_cpu, d == PVIO ? pvio_back : xen_back, &args);
 	uint64_t ns;
 	if (w == STREAM)
 		ns = d == PVIO ? pvio_front_stream(sh, args.count, opt->batch)
@@ -418,8 +418,8 @@ int bench_ring(int argc, char **argv)
 				bench_parse_count("--round-trips", optarg);
 			break;
 		case 'b':
-			opt.batch = (unsigned)bench_parse_count("--batch",
-								optarg);
+			opt.batch =
+				(unsigned)bench_parse_count("--batch", optarg);
 			if (opt.batch > MAX_BATCH) {
 				fprintf(stderr,
 					"pvio-bench ring: --batch must be at "
@@ -455,8 +455,7 @@ int bench_ring(int argc, char **argv)
 	double *rtt_pvio = calloc(opt.rounds, sizeof(double));
 	double *rtt_xen = calloc(opt.rounds, sizeof(double));
 	double *rtt_pingpong = calloc(opt.rounds, sizeof(double));
-	if (!tput_pvio || !tput_xen || !rtt_pvio || !rtt_xen ||
-	    !rtt_pingpong) {
+	if (!tput_pvio || !tput_xen || !rtt_pvio || !rtt_xen || !rtt_pingpong) {
 		fprintf(stderr, "pvio-bench ring: out of memory\n");
 		return 1;
 	}
