@@ -48,8 +48,9 @@ void bench_pick_cpus(int *first, int *second)
 			*second = cpu;
 	}
 	if (found < 2)
-		fprintf(stderr, "pvio-bench: only one CPU available; both "
-				"processes share CPU %d\n",
+		fprintf(stderr,
+			"pvio-bench: only one CPU available; both "
+			"processes share CPU %d\n",
 			*first);
 }
 
