@@ -15,6 +15,8 @@ struct bench_command {
 };
 
 int bench_ring(int argc, char **argv);
+int bench_evtchn(int argc, char **argv);
+int bench_gntcopy(int argc, char **argv);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t bench_now_ns(void);

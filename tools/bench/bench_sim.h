@@ -1,0 +1,16 @@
+/* pvio-bench: a private sim run directory for the platform benchmarks. */
+#ifndef PVIO_BENCH_SIM_H
+#define PVIO_BENCH_SIM_H
+
+/*
+ * Point PVIO_RUNDIR at a fresh temporary directory unless the caller set
+ * one, and select the sim platform. Returns the directory to remove with
+ * bench_sim_rundir_remove(), or NULL when PVIO_RUNDIR was given.
+ */
+char *bench_sim_rundir_create(const char *who);
+void bench_sim_rundir_remove(char *dir);
+
+/* Make the calling process domain domid on the sim platform. */
+void bench_sim_set_domid(unsigned domid);
+
+#endif
