@@ -10,10 +10,13 @@
  * together while a mapping exists, so the granter cannot end access under
  * it.
  *
- * Copies do not touch the guest-visible flags: they count themselves in the
- * per-reference bookkeeping before checking the entry, and ending access
- * clears the entry before waiting for that count to drain (both sequentially
- * consistent), so a copy either sees the ended entry or is waited for.
+ * Copies do not touch the guest-visible flags, so that a batch costs no
+ * atomic operation per segment: each copying handle owns a slot in the
+ * granting domain's copier table whose sequence number is odd while a batch
+ * runs. Ending access clears the entry, then waits until every slot that was
+ * odd has moved on (both sequentially consistent), so a copy either sees the
+ * ended entry or is waited for. Batches are short (at most a few pages per
+ * segment).
  *
  * This is a faithful stand-in for tests, not a security boundary: any local
  * process can open the files.
@@ -54,10 +57,22 @@ _Static_assert(offsetof(grant_entry_v1_t, domid) == 2, "domid second");
 /* What Xen keeps privately per grant reference. */
 struct sim_active {
 	uint32_t owner_pid; /* sharing process; 0: reference free */
-	uint32_t copiers;   /* grant copies in flight */
-	uint32_t maps_ro;   /* read-only mappings (under the entry lock) */
-	uint32_t maps_rw;   /* writable mappings (under the entry lock) */
+	uint32_t reserved;
+	uint32_t maps_ro; /* read-only mappings (under the entry lock) */
+	uint32_t maps_rw; /* writable mappings (under the entry lock) */
 };
+
+/* One copying handle's slot in a granting domain's copier table. */
+struct sim_copier {
+	uint32_t owner_pid; /* 0: slot free */
+	uint32_t seq;	    /* odd while a copy batch runs */
+	uint8_t pad[56];    /* one cache line per copier */
+};
+_Static_assert(sizeof(struct sim_copier) == 64, "copier slot");
+
+#define NR_COPIERS 256u
+/* How long ending access waits for copies in flight before deferring. */
+#define DRAIN_SPINS 10000
 
 /* The state files of one domain, as opened by one handle. */
 struct sim_gnt_domain {
@@ -67,6 +82,10 @@ struct sim_gnt_domain {
 	int active_fd; /* byte-range locks serialise map/unmap per entry */
 	int pages_fd;
 	uint8_t *pages; /* whole page file, for copies; mapped on first use */
+	struct sim_copier *copiers;
+	struct sim_copier *slot; /* the handle's own, once claimed */
+	struct sim_gnt_domain *next_entered; /* in the running copy batch */
+	bool entered;
 	struct sim_gnt_domain *next;
 };
 
@@ -81,6 +100,9 @@ static void domain_close(struct sim_gnt_domain *d)
 		munmap(d->pages, (size_t)PVIO_SIM_NR_GRANTS * PAGE);
 	munmap(d->table, PVIO_SIM_NR_GRANTS * sizeof(*d->table));
 	munmap(d->active, PVIO_SIM_NR_GRANTS * sizeof(*d->active));
+	if (d->slot)
+		__atomic_store_n(&d->slot->owner_pid, 0, __ATOMIC_RELEASE);
+	munmap(d->copiers, NR_COPIERS * sizeof(*d->copiers));
 	close(d->active_fd);
 	close(d->pages_fd);
 	free(d);
@@ -108,15 +130,21 @@ static int domain_open(domid_t domid, bool create, struct sim_gnt_domain **out)
 	if (err)
 		goto fail_table;
 	d->active = map;
+	err = pvio_sim_map_file(domid, "grant-copiers",
+				NR_COPIERS * sizeof(struct sim_copier), create,
+				&map, NULL);
+	if (err)
+		goto fail_active;
+	d->copiers = map;
 	char path[256];
 	err = pvio_sim_path(path, sizeof(path), domid, "grant-pages");
 	if (err)
-		goto fail_active;
+		goto fail_copiers;
 	d->pages_fd =
 		open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
 	if (d->pages_fd < 0) {
 		err = errno == ENOENT ? -ESRCH : -errno;
-		goto fail_active;
+		goto fail_copiers;
 	}
 	if (create &&
 	    ftruncate(d->pages_fd, (off_t)PVIO_SIM_NR_GRANTS * PAGE)) {
@@ -127,6 +155,8 @@ static int domain_open(domid_t domid, bool create, struct sim_gnt_domain **out)
 	return 0;
 fail_pages:
 	close(d->pages_fd);
+fail_copiers:
+	munmap(d->copiers, NR_COPIERS * sizeof(*d->copiers));
 fail_active:
 	munmap(d->active, PVIO_SIM_NR_GRANTS * sizeof(*d->active));
 	close(d->active_fd);
@@ -229,11 +259,10 @@ static void ref_release(struct sim_gnt_domain *d, grant_ref_t ref)
 }
 
 /*
- * End access to ref: clear the entry unless a mapping holds it, then wait
- * (briefly) for copies in flight. Returns 0 when the reference is free again,
- * -EBUSY when it must be retried later.
+ * Clear ref's entry unless a mapping holds it: 0, or -EBUSY. An entry this
+ * sharer already cleared stays cleared.
  */
-static int ref_end(struct sim_gnt_domain *d, grant_ref_t ref)
+static int ref_clear(struct sim_gnt_domain *d, grant_ref_t ref)
 {
 	uint32_t *w = combo_of(&d->table[ref]);
 	uint32_t old = __atomic_load_n(w, __ATOMIC_SEQ_CST);
@@ -246,17 +275,55 @@ static int ref_end(struct sim_gnt_domain *d, grant_ref_t ref)
 						__ATOMIC_SEQ_CST))
 			break;
 	}
-	/* A copy that counted itself before the entry was cleared may still
-	 * be reading or writing the page; copies are short. */
-	for (int spins = 0;
-	     __atomic_load_n(&d->active[ref].copiers, __ATOMIC_SEQ_CST);
-	     spins++) {
-		if (spins > 1000)
-			return -EBUSY;
-		sched_yield();
+	return 0;
+}
+
+/*
+ * Wait for the copy batches running now to finish: after entries were
+ * cleared, later batches see them cleared. Returns 0, or -EBUSY when a live
+ * copier takes too long (the caller retries later).
+ */
+static int copiers_drain(struct sim_gnt_domain *d)
+{
+	for (unsigned i = 0; i < NR_COPIERS; i++) {
+		struct sim_copier *c = &d->copiers[i];
+		uint32_t seq = __atomic_load_n(&c->seq, __ATOMIC_SEQ_CST);
+		if (!(seq & 1))
+			continue;
+		for (int spins = 0;
+		     __atomic_load_n(&c->seq, __ATOMIC_SEQ_CST) == seq;
+		     spins++) {
+			if (spins < DRAIN_SPINS) {
+				sched_yield();
+				continue;
+			}
+			uint32_t owner = __atomic_load_n(&c->owner_pid,
+							 __ATOMIC_ACQUIRE);
+			if (owner && !pvio_sim_pid_dead((pid_t)owner))
+				return -EBUSY;
+			/* It died mid-batch: its batch is over. */
+			__atomic_compare_exchange_n(&c->seq, &seq, seq + 1,
+						    false, __ATOMIC_SEQ_CST,
+						    __ATOMIC_SEQ_CST);
+			break;
+		}
 	}
+	return 0;
+}
+
+/* The reference is unused and unreachable: free its page and itself. */
+static void ref_free(struct sim_gnt_domain *d, grant_ref_t ref)
+{
 	frame_discard(d, ref);
 	ref_release(d, ref);
+}
+
+/* End access to one reference: 0 when free again, -EBUSY to retry later. */
+static int ref_end(struct sim_gnt_domain *d, grant_ref_t ref)
+{
+	if (ref_clear(d, ref) || copiers_drain(d))
+		return -EBUSY;
+	ref_free(d, ref);
 	return 0;
 }
 
@@ -408,9 +475,23 @@ static int sim_gntshr_unshare(struct pvio_gntshr *base, void *addr,
 	*pp = r->next;
 	munmap(r->addr, (size_t)count * PAGE);
 	sim_gntshr_reclaim(base);
+	/* Clear every entry first, so that one drain covers them all. */
+	uint32_t cleared = 0;
 	for (uint32_t i = 0; i < count; i++) {
-		if (ref_end(h->dom, r->refs[i]) == 0)
+		if (ref_clear(h->dom, r->refs[i]) == 0) {
+			r->refs[cleared++] = r->refs[i];
 			continue;
+		}
+		ret = -EBUSY;
+		if (defer_ref(h, r->refs[i]))
+			ret = -ENOMEM;
+	}
+	bool drained = copiers_drain(h->dom) == 0;
+	for (uint32_t i = 0; i < cleared; i++) {
+		if (drained) {
+			ref_free(h->dom, r->refs[i]);
+			continue;
+		}
 		ret = -EBUSY;
 		if (defer_ref(h, r->refs[i]))
 			ret = -ENOMEM;
@@ -455,7 +536,10 @@ struct map_region {
 struct sim_gnttab {
 	struct pvio_gnttab base;
 	domid_t self;
+	uint32_t pid;
 	struct sim_gnt_domain *doms;
+	struct sim_gnt_domain *last; /* most recently used, for copies */
+	struct sim_gnt_domain *entered;
 	struct map_region *maps;
 };
 
@@ -464,11 +548,15 @@ struct sim_gnttab {
 static int gnttab_domain(struct sim_gnttab *h, domid_t domid,
 			 struct sim_gnt_domain **out)
 {
-	struct sim_gnt_domain *d;
+	struct sim_gnt_domain *d = h->last;
 
+	if (d && d->domid == domid) {
+		*out = d;
+		return 0;
+	}
 	for (d = h->doms; d; d = d->next)
 		if (d->domid == domid) {
-			*out = d;
+			*out = h->last = d;
 			return 0;
 		}
 	int err = domain_open(domid, false, &d);
@@ -476,7 +564,7 @@ static int gnttab_domain(struct sim_gnttab *h, domid_t domid,
 		return err;
 	d->next = h->doms;
 	h->doms = d;
-	*out = d;
+	*out = h->last = d;
 	return 0;
 }
 
@@ -579,6 +667,7 @@ static int sim_gnttab_open(struct pvio_gnttab **out)
 		free(h);
 		return err;
 	}
+	h->pid = (uint32_t)getpid();
 	h->base.ops = &pvio_sim_gnttab_ops;
 	*out = &h->base;
 	return 0;
@@ -652,14 +741,71 @@ static int sim_gnttab_unmap(struct pvio_gnttab *base, void *addr,
 	return 0;
 }
 
-/*
- * Resolve one foreign side of a copy segment to a pointer into the granter's
- * page, counted as a copy in flight on success.
- */
-static int16_t copy_acquire(struct sim_gnttab *h, domid_t domid,
+/* Claim a copier slot in d's table, taking back slots of dead processes. */
+static int copier_claim(struct sim_gnttab *h, struct sim_gnt_domain *d)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned i = 0; i < NR_COPIERS; i++) {
+			struct sim_copier *c = &d->copiers[i];
+			uint32_t expected = 0;
+			if (__atomic_compare_exchange_n(
+				    &c->owner_pid, &expected, h->pid, false,
+				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+				d->slot = c;
+				return 0;
+			}
+		}
+		for (unsigned i = 0; i < NR_COPIERS; i++) {
+			struct sim_copier *c = &d->copiers[i];
+			uint32_t owner = __atomic_load_n(&c->owner_pid,
+							 __ATOMIC_ACQUIRE);
+			uint32_t seq =
+				__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+			if (!owner || !pvio_sim_pid_dead((pid_t)owner))
+				continue;
+			if (seq & 1)
+				__atomic_compare_exchange_n(
+					&c->seq, &seq, seq + 1, false,
+					__ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+			__atomic_compare_exchange_n(&c->owner_pid, &owner, 0,
+						    false, __ATOMIC_ACQ_REL,
+						    __ATOMIC_RELAXED);
+		}
+	}
+	return -ENOSPC;
+}
+
+/* Mark a copy batch running against d (once per batch and domain). */
+static int copier_enter(struct sim_gnttab *h, struct sim_gnt_domain *d)
+{
+	if (d->entered)
+		return 0;
+	if (!d->slot && copier_claim(h, d))
+		return -ENOSPC;
+	uint32_t seq = d->slot->seq + 1;
+	/* Sequentially consistent: ordered before the entry loads. */
+	__atomic_store_n(&d->slot->seq, seq, __ATOMIC_SEQ_CST);
+	d->entered = true;
+	d->next_entered = h->entered;
+	h->entered = d;
+	return 0;
+}
+
+static void copiers_leave(struct sim_gnttab *h)
+{
+	while (h->entered) {
+		struct sim_gnt_domain *d = h->entered;
+		h->entered = d->next_entered;
+		d->entered = false;
+		__atomic_store_n(&d->slot->seq, d->slot->seq + 1,
+				 __ATOMIC_RELEASE);
+	}
+}
+
+/* Resolve one foreign side of a copy segment to a pointer into the page. */
+static int16_t copy_resolve(struct sim_gnttab *h, domid_t domid,
 			    grant_ref_t ref, uint16_t offset, uint16_t len,
-			    bool write, struct sim_gnt_domain **dp,
-			    uint8_t **ptr)
+			    bool write, uint8_t **ptr)
 {
 	struct sim_gnt_domain *d;
 
@@ -677,62 +823,42 @@ static int16_t copy_acquire(struct sim_gnttab *h, domid_t domid,
 			return GNTST_general_error;
 		d->pages = p;
 	}
-	__atomic_fetch_add(&d->active[ref].copiers, 1, __ATOMIC_SEQ_CST);
+	if (copier_enter(h, d))
+		return GNTST_no_space;
 	uint32_t combo =
 		__atomic_load_n(combo_of(&d->table[ref]), __ATOMIC_SEQ_CST);
 	int16_t st = entry_check(combo, h->self, write);
-	uint32_t frame = d->table[ref].frame;
-	if (st == GNTST_okay && frame >= PVIO_SIM_NR_GRANTS)
-		st = GNTST_bad_page;
-	if (st != GNTST_okay) {
-		__atomic_fetch_sub(&d->active[ref].copiers, 1,
-				   __ATOMIC_SEQ_CST);
+	if (st != GNTST_okay)
 		return st;
-	}
-	*dp = d;
+	uint32_t frame = d->table[ref].frame;
+	if (frame >= PVIO_SIM_NR_GRANTS)
+		return GNTST_bad_page;
 	*ptr = d->pages + (size_t)frame * PAGE + offset;
 	return GNTST_okay;
 }
 
-static void copy_release(struct sim_gnt_domain *d, grant_ref_t ref)
-{
-	__atomic_fetch_sub(&d->active[ref].copiers, 1, __ATOMIC_RELEASE);
-}
-
 static int16_t copy_one(struct sim_gnttab *h, pvio_gnt_copy_seg_t *s)
 {
-	struct sim_gnt_domain *sd = NULL, *dd = NULL;
 	uint8_t *src = s->source.virt, *dst = s->dest.virt;
 	int16_t st;
 
 	if (s->flags & GNTCOPY_source_gref) {
-		st = copy_acquire(
+		st = copy_resolve(
 			h, s->source.foreign.domid, s->source.foreign.ref,
-			s->source.foreign.offset, s->len, false, &sd, &src);
+			s->source.foreign.offset, s->len, false, &src);
 		if (st)
 			return st;
 	}
 	if (s->flags & GNTCOPY_dest_gref) {
-		st = copy_acquire(h, s->dest.foreign.domid, s->dest.foreign.ref,
-				  s->dest.foreign.offset, s->len, true, &dd,
-				  &dst);
-		if (st) {
-			if (sd)
-				copy_release(sd, s->source.foreign.ref);
+		st = copy_resolve(h, s->dest.foreign.domid, s->dest.foreign.ref,
+				  s->dest.foreign.offset, s->len, true, &dst);
+		if (st)
 			return st;
-		}
 	}
 	if (s->len && (!src || !dst))
-		st = GNTST_bad_virt_addr;
-	else {
-		memmove(dst, src, s->len);
-		st = GNTST_okay;
-	}
-	if (sd)
-		copy_release(sd, s->source.foreign.ref);
-	if (dd)
-		copy_release(dd, s->dest.foreign.ref);
-	return st;
+		return GNTST_bad_virt_addr;
+	memmove(dst, src, s->len);
+	return GNTST_okay;
 }
 
 static int sim_gnttab_copy(struct pvio_gnttab *base, uint32_t count,
@@ -742,6 +868,7 @@ static int sim_gnttab_copy(struct pvio_gnttab *base, uint32_t count,
 
 	for (uint32_t i = 0; i < count; i++)
 		segs[i].status = copy_one(h, &segs[i]);
+	copiers_leave(h);
 	return 0;
 }
 

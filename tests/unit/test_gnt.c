@@ -446,6 +446,76 @@ static void test_end_access_while_mapped(void)
 	fixture_link_close(&l);
 }
 
+/* ---- ending access waits for copies in flight ---- */
+
+/*
+ * White box: a copier slot of the granting domain's copier table (64-byte
+ * slots: owner pid, then a sequence number that is odd during a batch), set
+ * by hand to stand for a copy batch in flight.
+ */
+static uint32_t *copier_slot(unsigned domid, void **map)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/dom%u/grant-copiers", fixture_rundir,
+		 domid);
+	int fd = open(path, O_RDWR);
+	if (fd < 0)
+		return NULL;
+	*map = mmap(NULL, 256 * 64, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (*map == MAP_FAILED)
+		return NULL;
+	for (unsigned i = 0; i < 256; i++) {
+		uint32_t *slot = (uint32_t *)((uint8_t *)*map + i * 64);
+		if (slot[0] == 0)
+			return slot;
+	}
+	return NULL;
+}
+
+static int child_exit_now(struct fixture_link *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	return 0;
+}
+
+static void test_end_access_waits_for_copies(void)
+{
+	struct pvio_gntshr *s = open_sharer_as(1);
+	grant_ref_t ref;
+	void *page, *map = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL_FATAL(pvio_gntshr_share(s, 0, 1, true, &ref, &page), 0);
+	uint32_t *slot = copier_slot(1, &map);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(slot);
+	/* A live copier in the middle of a batch: the end is deferred. */
+	slot[0] = (uint32_t)getpid();
+	__atomic_store_n(&slot[1], 1, __ATOMIC_SEQ_CST);
+	CU_ASSERT_EQUAL(pvio_gntshr_unshare(s, page, 1), -EBUSY);
+	CU_ASSERT_EQUAL(entry_flags(1, ref), GTF_invalid); /* no new copies */
+	CU_ASSERT_EQUAL(pvio_gntshr_reclaim(s), 1);
+	/* Its batch ends: the reference is free again. */
+	__atomic_store_n(&slot[1], 2, __ATOMIC_SEQ_CST);
+	CU_ASSERT_EQUAL(pvio_gntshr_reclaim(s), 0);
+
+	/* A copier that died mid-batch does not hold anything up. */
+	struct fixture_link l;
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
+	pid_t dead = fixture_fork_domain(0, child_exit_now, &l, NULL);
+	CU_ASSERT_EQUAL(fixture_reap(dead), 0);
+	CU_ASSERT_EQUAL_FATAL(pvio_gntshr_share(s, 0, 1, true, &ref, &page), 0);
+	slot[0] = (uint32_t)dead;
+	__atomic_store_n(&slot[1], 3, __ATOMIC_SEQ_CST);
+	CU_ASSERT_EQUAL(pvio_gntshr_unshare(s, page, 1), 0);
+	CU_ASSERT_EQUAL(__atomic_load_n(&slot[1], __ATOMIC_SEQ_CST), 4);
+	slot[0] = 0;
+	munmap(map, 256 * 64);
+	pvio_gntshr_close(s);
+	fixture_link_close(&l);
+}
+
 /* ---- bad arguments and platform selection ---- */
 
 static void test_bad_arguments(void)
@@ -534,6 +604,8 @@ static CU_TestInfo gnt_tests[] = {
 	{"grant copy: per-segment status and bounds", test_copy_statuses},
 	{"ending access while mapped is deferred",
 	 test_end_access_while_mapped},
+	{"ending access waits for copies in flight",
+	 test_end_access_waits_for_copies},
 	{"bad arguments", test_bad_arguments},
 	{"platform selection and PVIO_DOMID", test_platform_selection},
 	CU_TEST_INFO_NULL,
