@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -50,6 +52,13 @@ static int write_exact(int fd, const void *buf, size_t len)
 	return write(fd, buf, len) == (ssize_t)len ? 0 : -1;
 }
 
+/* Children never outlive a parent that failed half-way. */
+static int child_guard(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	return getppid() == 1 ? -1 : 0;
+}
+
 /* ---- bare eventfd ---- */
 
 static int eventfd_child(void *arg)
@@ -57,6 +66,8 @@ static int eventfd_child(void *arg)
 	struct child_args *a = arg;
 	uint64_t v;
 
+	if (child_guard())
+		return 1;
 	for (uint64_t i = 0; i < a->count; i++)
 		if (read_exact(a->fds[0], &v, sizeof(v)) ||
 		    write_exact(a->fds[1], &v, sizeof(v)))
@@ -103,6 +114,8 @@ static int socket_child(void *arg)
 	struct child_args *a = arg;
 	char c;
 
+	if (child_guard())
+		return 1;
 	for (uint64_t i = 0; i < a->count; i++)
 		if (read_exact(a->fds[1], &c, 1) ||
 		    write_exact(a->fds[1], &c, 1))
@@ -147,6 +160,8 @@ static int evtchn_child(void *arg)
 	struct child_args *a = arg;
 	struct pvio_evtchn *h;
 
+	if (child_guard())
+		return 1;
 	bench_sim_set_domid(1);
 	if (pvio_evtchn_open(PVIO_PLATFORM_SIM, &h))
 		return 1;
