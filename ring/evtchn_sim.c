@@ -64,7 +64,8 @@ struct bind_msg {
 	uint16_t binder_domid;
 	uint16_t reserved;
 };
-#define BIND_MAGIC 0x70766542u /* "pveB" */
+#define BIND_MAGIC	 0x70766542u /* "pveB" */
+#define BIND_MSG_WAIT_MS 1000
 
 enum channel_kind {
 	CH_NONE = 0,
@@ -85,7 +86,6 @@ struct channel {
 /* epoll tags beyond the port range. */
 #define TAG_LISTEN  (1ull << 32)
 #define TAG_WAKE    (2ull << 32)
-#define TAG_NEWCONN (3ull << 32) /* | fd: accepted, bind message not read */
 #define TAG_KIND(t) ((t) & (0xffffull << 32))
 
 struct remote_table {
@@ -175,9 +175,11 @@ static void attach_connection(struct sim_evtchn *h, int fd)
 	ssize_t n = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
 
 	if (n < 0 && errno == EAGAIN) {
-		if (epoll_add(h, fd, TAG_NEWCONN | (uint32_t)fd))
-			close(fd);
-		return;
+		/* The binder sends right after connecting; a binder that
+		 * does not within a second has failed. */
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (poll(&pfd, 1, BIND_MSG_WAIT_MS) == 1)
+			n = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
 	}
 	if (n != sizeof(m) || m.magic != BIND_MAGIC || m.allocator_port == 0 ||
 	    m.allocator_port >= PVIO_SIM_NR_PORTS)
@@ -227,12 +229,6 @@ static void handle_event(struct sim_evtchn *h, uint64_t tag)
 		if (read(h->wake_fd, &v, sizeof(v)) < 0) {
 			/* already reset by an earlier pass */
 		}
-		return;
-	}
-	case TAG_NEWCONN: {
-		int fd = (int)(uint32_t)tag;
-		epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
-		attach_connection(h, fd);
 		return;
 	}
 	}

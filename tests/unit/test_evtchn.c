@@ -9,6 +9,10 @@
 #include "pvio_evtchn.h"
 #include "sim_fixture.h"
 
+#include <dirent.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #define WAIT_MS 5000
 /* Long enough for a misdirected notification to have arrived. */
 #define ABSENCE_MS 200
@@ -459,6 +463,64 @@ static void test_unbind_closes_for_peer(void)
 	fixture_link_close(&l);
 }
 
+/* Whatever a broken or hostile local process sends to a handle's socket is
+ * refused without harm. */
+static void test_garbage_on_handle_socket(void)
+{
+	struct pvio_evtchn *h = open_as(6);
+	char path[512];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	int port = pvio_evtchn_alloc_unbound(h, 1);
+	CU_ASSERT(port > 0);
+	/* The handle's socket: the newest evtchn-<pid>-*.sock of domain 6. */
+	snprintf(path, sizeof(path), "%s/dom6", fixture_rundir);
+	DIR *dir = opendir(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+	struct dirent *de;
+	int found = 0;
+	while ((de = readdir(dir)))
+		if (strstr(de->d_name, ".sock")) {
+			char full[1024];
+			snprintf(full, sizeof(full), "%s/%s", path, de->d_name);
+			if (strlen(full) < sizeof(sa.sun_path))
+				memcpy(sa.sun_path, full, strlen(full) + 1);
+			found++;
+		}
+	closedir(dir);
+	CU_ASSERT_EQUAL_FATAL(found, 1);
+	const char *junk[] = {"x", "0123456789abcdef0123", ""};
+	for (unsigned i = 0; i < 3; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		CU_ASSERT_FATAL(fd >= 0);
+		CU_ASSERT_EQUAL(connect(fd, (struct sockaddr *)&sa, sizeof(sa)),
+				0);
+		if (junk[i][0]) {
+			CU_ASSERT(write(fd, junk[i], strlen(junk[i])) > 0);
+		} else {
+			shutdown(fd, SHUT_WR); /* connects, never speaks */
+		}
+		CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN);
+		/* Refused: the handle closes the connection. */
+		char c;
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		CU_ASSERT_EQUAL(poll(&pfd, 1, WAIT_MS), 1);
+		/* EOF, or a reset when unread junk was left behind. */
+		CU_ASSERT(read(fd, &c, 1) <= 0);
+		close(fd);
+	}
+	/* The port is still there for its rightful binder. */
+	struct pvio_evtchn *b = open_as(1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	int bport = pvio_evtchn_bind_interdomain(b, 6, (evtchn_port_t)port);
+	CU_ASSERT(bport > 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_notify(b, (evtchn_port_t)bport), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, WAIT_MS), port);
+	pvio_evtchn_close(b);
+	pvio_evtchn_close(h);
+}
+
 static void test_xen_platform_without_xen(void)
 {
 	struct pvio_evtchn *h;
@@ -478,6 +540,8 @@ static CU_TestInfo evtchn_tests[] = {
 	{"notify after the peer died", test_notify_after_peer_died},
 	{"the allocating process died", test_allocator_died},
 	{"unbind closes the port for the peer", test_unbind_closes_for_peer},
+	{"garbage on a handle socket is refused",
+	 test_garbage_on_handle_socket},
 	{"xen platform without Xen fails cleanly",
 	 test_xen_platform_without_xen},
 	CU_TEST_INFO_NULL,
