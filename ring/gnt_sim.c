@@ -327,15 +327,37 @@ static int ref_end(struct sim_gnt_domain *d, grant_ref_t ref)
 	return 0;
 }
 
-/* Take back references whose sharer died and that nobody maps. */
-static void reclaim_dead_owners(struct sim_gnt_domain *d)
+/*
+ * Take back references whose sharer died and that nobody maps: clear them
+ * all, wait for copies once, then free each one that is still the dead
+ * process's (another process may be reclaiming at the same time).
+ */
+static void reclaim_dead_owners(struct sim_gnt_domain *d, uint32_t self_pid)
 {
+	bool any = false;
+
 	for (grant_ref_t ref = GNTTAB_NR_RESERVED_ENTRIES;
 	     ref < PVIO_SIM_NR_GRANTS; ref++) {
 		uint32_t owner = __atomic_load_n(&d->active[ref].owner_pid,
 						 __ATOMIC_ACQUIRE);
-		if (owner && pvio_sim_pid_dead((pid_t)owner))
-			ref_end(d, ref);
+		if (owner && pvio_sim_pid_dead((pid_t)owner) &&
+		    ref_clear(d, ref) == 0)
+			any = true;
+	}
+	if (!any || copiers_drain(d))
+		return;
+	for (grant_ref_t ref = GNTTAB_NR_RESERVED_ENTRIES;
+	     ref < PVIO_SIM_NR_GRANTS; ref++) {
+		uint32_t owner = __atomic_load_n(&d->active[ref].owner_pid,
+						 __ATOMIC_ACQUIRE);
+		if (!owner || !pvio_sim_pid_dead((pid_t)owner) ||
+		    __atomic_load_n(combo_of(&d->table[ref]), __ATOMIC_SEQ_CST))
+			continue;
+		/* Take it over first, so that nobody else frees it twice. */
+		if (__atomic_compare_exchange_n(
+			    &d->active[ref].owner_pid, &owner, self_pid, false,
+			    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			ref_free(d, ref);
 	}
 }
 
@@ -369,7 +391,7 @@ static int refs_claim(struct sim_gntshr *h, uint32_t count, grant_ref_t *refs)
 		for (uint32_t i = 0; i < got; i++)
 			ref_release(d, refs[i]);
 		if (pass == 0)
-			reclaim_dead_owners(d);
+			reclaim_dead_owners(d, h->pid);
 	}
 	return -ENOSPC;
 }

@@ -516,6 +516,68 @@ static void test_end_access_waits_for_copies(void)
 	fixture_link_close(&l);
 }
 
+/* ---- a sharer that died ---- */
+
+#define ALL_REFS (4096 - GNTTAB_NR_RESERVED_ENTRIES)
+
+static int child_share_all_and_die(struct fixture_link *l, void *arg)
+{
+	struct pvio_gntshr *s;
+	static grant_ref_t refs[ALL_REFS];
+	uint8_t *pages;
+	int v;
+
+	(void)arg;
+	if (pvio_gntshr_open(PVIO_PLATFORM_AUTO, &s) ||
+	    pvio_gntshr_share(s, 0, ALL_REFS, true, refs, (void **)&pages))
+		return 1;
+	/* The table is full now. */
+	grant_ref_t more;
+	void *addr;
+	sh->results[0] = pvio_gntshr_share(s, 0, 1, true, &more, &addr);
+	pages[0] = 0x99;
+	sh->refs[0] = refs[0];
+	if (child_send(l, 1) || child_recv(l, &v))
+		return 2;
+	return 0; /* exits without ending access, as a crash would */
+}
+
+static void test_sharer_died(void)
+{
+	struct fixture_link l;
+	struct pvio_gnttab *t;
+	uint8_t *mapped;
+	int v;
+
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
+	reset_shared();
+	pid_t pid = fixture_fork_domain(7, child_share_all_and_die, &l, NULL);
+	CU_ASSERT_EQUAL_FATAL(parent_recv(&l, &v), 0);
+	CU_ASSERT_EQUAL(sh->results[0], -ENOSPC);
+	CU_ASSERT_EQUAL_FATAL(pvio_gnttab_open(PVIO_PLATFORM_AUTO, &t), 0);
+	CU_ASSERT_EQUAL(
+		pvio_gnttab_map(t, 7, 1, sh->refs, false, (void **)&mapped), 0);
+	CU_ASSERT_EQUAL(parent_send(&l, 1), 0);
+	CU_ASSERT_EQUAL(fixture_reap(pid), 0);
+
+	/* Another process of domain 7 gets the dead one's references back,
+	 * except the one still mapped, whose page stays. */
+	struct pvio_gntshr *s = open_sharer_as(7);
+	grant_ref_t ref;
+	void *page;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(pvio_gntshr_share(s, 0, 1, true, &ref, &page), 0);
+	CU_ASSERT_NOT_EQUAL(ref, sh->refs[0]);
+	CU_ASSERT_EQUAL(mapped[0], 0x99);
+	CU_ASSERT_EQUAL(entry_flags(7, sh->refs[0]),
+			GTF_permit_access | GTF_reading);
+	CU_ASSERT_EQUAL(pvio_gnttab_unmap(t, mapped, 1), 0);
+	CU_ASSERT_EQUAL(pvio_gntshr_unshare(s, page, 1), 0);
+	pvio_gnttab_close(t);
+	pvio_gntshr_close(s);
+	fixture_link_close(&l);
+}
+
 /* ---- bad arguments and platform selection ---- */
 
 static void test_bad_arguments(void)
@@ -606,6 +668,7 @@ static CU_TestInfo gnt_tests[] = {
 	 test_end_access_while_mapped},
 	{"ending access waits for copies in flight",
 	 test_end_access_waits_for_copies},
+	{"a sharer that died", test_sharer_died},
 	{"bad arguments", test_bad_arguments},
 	{"platform selection and PVIO_DOMID", test_platform_selection},
 	CU_TEST_INFO_NULL,
