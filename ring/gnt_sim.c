@@ -82,6 +82,7 @@ struct sim_gnt_domain {
 	int active_fd; /* byte-range locks serialise map/unmap per entry */
 	int pages_fd;
 	uint8_t *pages; /* whole page file, for copies; mapped on first use */
+	uint32_t *local_maps; /* this handle's mappings per reference */
 	struct sim_copier *copiers;
 	struct sim_copier *slot; /* the handle's own, once claimed */
 	struct sim_gnt_domain *next_entered; /* in the running copy batch */
@@ -105,6 +106,7 @@ static void domain_close(struct sim_gnt_domain *d)
 	munmap(d->copiers, NR_COPIERS * sizeof(*d->copiers));
 	close(d->active_fd);
 	close(d->pages_fd);
+	free(d->local_maps);
 	free(d);
 }
 
@@ -167,24 +169,81 @@ fail:
 	return err;
 }
 
-/* Lock one entry's bookkeeping against other mappers; released on death. */
-static int entry_lock(struct sim_gnt_domain *d, grant_ref_t ref, short type)
+static int range_lock(int fd, off_t start, off_t len, short type, bool wait)
 {
 	struct flock fl = {
 		.l_type = type,
 		.l_whence = SEEK_SET,
-		.l_start = (off_t)ref * (off_t)sizeof(struct sim_active),
-		.l_len = sizeof(struct sim_active),
+		.l_start = start,
+		.l_len = len,
 	};
-	while (fcntl(d->active_fd, F_OFD_SETLKW, &fl) < 0)
+	while (fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) < 0)
 		if (errno != EINTR)
 			return -errno;
 	return 0;
 }
 
+/* Lock one entry's bookkeeping against other mappers; released on death. */
+static int entry_lock(struct sim_gnt_domain *d, grant_ref_t ref)
+{
+	return range_lock(d->active_fd,
+			  (off_t)ref * (off_t)sizeof(struct sim_active),
+			  sizeof(struct sim_active), F_WRLCK, true);
+}
+
 static void entry_unlock(struct sim_gnt_domain *d, grant_ref_t ref)
 {
-	entry_lock(d, ref, F_UNLCK);
+	range_lock(d->active_fd, (off_t)ref * (off_t)sizeof(struct sim_active),
+		   sizeof(struct sim_active), F_UNLCK, true);
+}
+
+/*
+ * Every handle mapping ref holds a shared lock on one byte past the
+ * bookkeeping for as long as it does. The kernel drops it when the process
+ * dies, which is how the granter tells live mappings from dead ones (Xen
+ * releases a destroyed domain's mappings).
+ */
+static off_t maplock_offset(grant_ref_t ref)
+{
+	return (off_t)PVIO_SIM_NR_GRANTS * (off_t)sizeof(struct sim_active) +
+	       (off_t)ref;
+}
+
+/* Make the in-use flags say what the map counts say (entry locked). */
+static void flags_settle(struct sim_gnt_domain *d, grant_ref_t ref)
+{
+	struct sim_active *a = &d->active[ref];
+	uint16_t clear = 0;
+
+	if (!a->maps_rw)
+		clear |= GTF_writing;
+	if (!a->maps_rw && !a->maps_ro)
+		clear |= GTF_reading;
+	if (clear)
+		__atomic_fetch_and(combo_of(&d->table[ref]), ~COMBO(clear, 0),
+				   __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Drop the pins of mappers that died. Returns true when none is alive (the
+ * in-use flags are then clear).
+ */
+static bool drop_dead_pins(struct sim_gnt_domain *d, grant_ref_t ref)
+{
+	bool all_dead = false;
+
+	if (entry_lock(d, ref))
+		return false;
+	if (range_lock(d->active_fd, maplock_offset(ref), 1, F_WRLCK, false) ==
+	    0) {
+		d->active[ref].maps_ro = d->active[ref].maps_rw = 0;
+		flags_settle(d, ref);
+		range_lock(d->active_fd, maplock_offset(ref), 1, F_UNLCK,
+			   false);
+		all_dead = true;
+	}
+	entry_unlock(d, ref);
+	return all_dead;
 }
 
 /* Free a page's memory; the next share of the frame starts zeroed. */
@@ -267,9 +326,17 @@ static int ref_clear(struct sim_gnt_domain *d, grant_ref_t ref)
 	uint32_t *w = combo_of(&d->table[ref]);
 	uint32_t old = __atomic_load_n(w, __ATOMIC_SEQ_CST);
 
+	bool dropped = false;
+
 	while (old) {
-		if (COMBO_FLAGS(old) & IN_USE)
-			return -EBUSY;
+		if (COMBO_FLAGS(old) & IN_USE) {
+			/* Once: a live mapper may map again meanwhile. */
+			if (dropped || !drop_dead_pins(d, ref))
+				return -EBUSY;
+			dropped = true;
+			old = __atomic_load_n(w, __ATOMIC_SEQ_CST);
+			continue;
+		}
 		if (__atomic_compare_exchange_n(w, &old, 0, false,
 						__ATOMIC_SEQ_CST,
 						__ATOMIC_SEQ_CST))
@@ -623,14 +690,22 @@ static int ref_pin(struct sim_gnt_domain *d, grant_ref_t ref, domid_t self,
 		   bool writable, uint32_t *frame)
 {
 	uint32_t *w = combo_of(&d->table[ref]);
-	int err = entry_lock(d, ref, F_WRLCK);
-	if (err)
+	int err;
+
+	if (!d->local_maps &&
+	    !(d->local_maps = calloc(PVIO_SIM_NR_GRANTS, sizeof(uint32_t))))
+		return -ENOMEM;
+	if ((err = entry_lock(d, ref)))
 		return err;
+	if (d->local_maps[ref] == 0 &&
+	    (err = range_lock(d->active_fd, maplock_offset(ref), 1, F_RDLCK,
+			      true)))
+		goto out;
 	uint32_t old = __atomic_load_n(w, __ATOMIC_SEQ_CST);
 	for (;;) {
 		err = gntst_errno(entry_check(old, self, writable));
 		if (err)
-			goto out;
+			goto unlock_map;
 		uint16_t flags = COMBO_FLAGS(old) | GTF_reading |
 				 (writable ? GTF_writing : 0);
 		if (__atomic_compare_exchange_n(
@@ -641,17 +716,19 @@ static int ref_pin(struct sim_gnt_domain *d, grant_ref_t ref, domid_t self,
 	*frame = __atomic_load_n(&d->table[ref].frame, __ATOMIC_ACQUIRE);
 	if (*frame >= PVIO_SIM_NR_GRANTS) {
 		err = -EINVAL; /* GNTST_bad_page: the granter wrote garbage */
-		old = __atomic_load_n(w, __ATOMIC_SEQ_CST);
-		goto unpin;
+		flags_settle(d, ref);
+		goto unlock_map;
 	}
 	if (writable)
 		d->active[ref].maps_rw++;
 	else
 		d->active[ref].maps_ro++;
+	d->local_maps[ref]++;
 	goto out;
-unpin:
-	if (!d->active[ref].maps_rw && !d->active[ref].maps_ro)
-		__atomic_fetch_and(w, ~COMBO(IN_USE, 0), __ATOMIC_SEQ_CST);
+unlock_map:
+	if (d->local_maps[ref] == 0)
+		range_lock(d->active_fd, maplock_offset(ref), 1, F_UNLCK,
+			   false);
 out:
 	entry_unlock(d, ref);
 	return err;
@@ -660,21 +737,17 @@ out:
 static void ref_unpin(struct sim_gnt_domain *d, grant_ref_t ref, bool writable)
 {
 	struct sim_active *a = &d->active[ref];
-	uint32_t *w = combo_of(&d->table[ref]);
 
-	if (entry_lock(d, ref, F_WRLCK))
+	if (entry_lock(d, ref))
 		return;
 	if (writable && a->maps_rw)
 		a->maps_rw--;
 	else if (!writable && a->maps_ro)
 		a->maps_ro--;
-	uint16_t clear = 0;
-	if (!a->maps_rw)
-		clear |= GTF_writing;
-	if (!a->maps_rw && !a->maps_ro)
-		clear |= GTF_reading;
-	if (clear)
-		__atomic_fetch_and(w, ~COMBO(clear, 0), __ATOMIC_SEQ_CST);
+	flags_settle(d, ref);
+	if (d->local_maps[ref] && --d->local_maps[ref] == 0)
+		range_lock(d->active_fd, maplock_offset(ref), 1, F_UNLCK,
+			   false);
 	entry_unlock(d, ref);
 }
 

@@ -446,6 +446,50 @@ static void test_end_access_while_mapped(void)
 	fixture_link_close(&l);
 }
 
+/* ---- a mapper that died ---- */
+
+static int child_map_and_hang(struct fixture_link *l, void *arg)
+{
+	struct pvio_gnttab *t;
+	void *addr;
+	int v;
+
+	(void)arg;
+	if (pvio_gnttab_open(PVIO_PLATFORM_AUTO, &t) ||
+	    pvio_gnttab_map(t, 1, 2, sh->refs, true, &addr) ||
+	    pvio_gnttab_map(t, 1, 1, sh->refs, false, &addr))
+		return 1;
+	child_send(l, 1);
+	child_recv(l, &v); /* killed while waiting here */
+	return 2;
+}
+
+static void test_mapper_died(void)
+{
+	struct fixture_link l;
+	struct pvio_gntshr *s = open_sharer_as(1);
+	void *page;
+	int v;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
+	reset_shared();
+	CU_ASSERT_EQUAL_FATAL(pvio_gntshr_share(s, 0, 2, true, sh->refs, &page),
+			      0);
+	pid_t pid = fixture_fork_domain(0, child_map_and_hang, &l, NULL);
+	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
+	CU_ASSERT_EQUAL(entry_flags(1, sh->refs[0]),
+			GTF_permit_access | GTF_reading | GTF_writing);
+	kill(pid, SIGKILL);
+	CU_ASSERT_EQUAL(fixture_reap(pid), 128 + SIGKILL);
+	/* Its mappings died with it, as a destroyed domain's do on Xen. */
+	CU_ASSERT_EQUAL(pvio_gntshr_unshare(s, page, 2), 0);
+	CU_ASSERT_EQUAL(entry_flags(1, sh->refs[0]), GTF_invalid);
+	CU_ASSERT_EQUAL(entry_flags(1, sh->refs[1]), GTF_invalid);
+	pvio_gntshr_close(s);
+	fixture_link_close(&l);
+}
+
 /* ---- ending access waits for copies in flight ---- */
 
 /*
@@ -666,6 +710,7 @@ static CU_TestInfo gnt_tests[] = {
 	{"grant copy: per-segment status and bounds", test_copy_statuses},
 	{"ending access while mapped is deferred",
 	 test_end_access_while_mapped},
+	{"a mapper that died holds nothing", test_mapper_died},
 	{"ending access waits for copies in flight",
 	 test_end_access_waits_for_copies},
 	{"a sharer that died", test_sharer_died},
