@@ -381,12 +381,12 @@ static void usage(FILE *out)
 		"usage: pvio-bench ring [--requests N] [--round-trips N] "
 		"[--batch N] [--rounds N]\n"
 		"  --requests N     requests per throughput run (default "
-		"10000000)\n"
+		"5000000)\n"
 		"  --round-trips N  round trips per latency run (default "
-		"500000)\n"
+		"200000)\n"
 		"  --batch N        requests per push, 1..%d (default 64)\n"
 		"  --rounds N       runs of each measurement; medians are "
-		"reported (default 5)\n",
+		"reported (default 11)\n",
 		MAX_BATCH);
 }
 
@@ -401,10 +401,10 @@ int bench_ring(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct ring_options opt = {
-		.requests = 10000000,
-		.round_trips = 500000,
+		.requests = 5000000,
+		.round_trips = 200000,
 		.batch = 64,
-		.rounds = 5,
+		.rounds = 11,
 	};
 	int c;
 
@@ -485,23 +485,23 @@ int bench_ring(int argc, char **argv)
 		fprintf(stderr, "  round %u/%u done\n", r + 1, opt.rounds);
 	}
 
-	double tp = bench_median(tput_pvio, opt.rounds);
-	double tx = bench_median(tput_xen, opt.rounds);
-	double rp = bench_median(rtt_pvio, opt.rounds);
-	double rx = bench_median(rtt_xen, opt.rounds);
-	double rb = bench_median(rtt_pingpong, opt.rounds);
-
 	printf("one-way throughput (batched):\n");
-	bench_report("pvio ring", tp, "requests/s");
-	bench_report("Xen ring.h macros", tx, "requests/s");
+	double tp = bench_report_samples("pvio ring", tput_pvio, opt.rounds,
+					 "requests/s");
+	double tx = bench_report_samples("Xen ring.h macros", tput_xen,
+					 opt.rounds, "requests/s");
 	bench_report_ratio("ratio pvio / ring.h", tp / tx, ">= 1.0");
 	printf("request/response round trip:\n");
-	bench_report("bare cache-line ping-pong", rb, "ns");
-	bench_report("pvio ring", rp, "ns");
-	bench_report("Xen ring.h macros", rx, "ns");
+	double rb = bench_report_samples("bare cache-line ping-pong",
+					 rtt_pingpong, opt.rounds, "ns");
+	double rp =
+		bench_report_samples("pvio ring", rtt_pvio, opt.rounds, "ns");
+	double rx = bench_report_samples("Xen ring.h macros", rtt_xen,
+					 opt.rounds, "ns");
 	bench_report_ratio("ratio pvio / ping-pong", rp / rb, "<= 1.5");
 	bench_report_ratio("ratio ring.h / ping-pong", rx / rb,
 			   "for reference");
+	bench_report_ratio("ratio pvio / ring.h", rp / rx, "for reference");
 
 	free(tput_pvio);
 	free(tput_xen);

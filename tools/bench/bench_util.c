@@ -131,6 +131,16 @@ void bench_report(const char *what, double value, const char *unit)
 	printf("  %-44s %14.1f %s\n", what, value, unit);
 }
 
+double bench_report_samples(const char *what, double *samples, size_t n,
+			    const char *unit)
+{
+	double median = bench_median(samples, n);
+
+	printf("  %-44s %14.1f %s  (range %.1f..%.1f over %zu runs)\n", what,
+	       median, unit, n ? samples[0] : 0.0, n ? samples[n - 1] : 0.0, n);
+	return median;
+}
+
 void bench_report_ratio(const char *what, double ratio, const char *target)
 {
 	printf("  %-44s %14.3f   (target %s)\n", what, ratio, target);
