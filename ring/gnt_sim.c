@@ -897,19 +897,18 @@ static void copiers_leave(struct sim_gnttab *h)
 	}
 }
 
-/* Resolve one foreign side of a copy segment to a pointer into the page. */
-static int16_t copy_resolve(struct sim_gnttab *h, domid_t domid,
-			    grant_ref_t ref, uint16_t offset, uint16_t len,
-			    bool write, uint8_t **ptr)
+/*
+ * Make domid's pages reachable for this batch: open the domain, map its page
+ * file, mark the batch running there. The fast path skips this while
+ * segments keep naming the same domain.
+ */
+static int16_t copy_domain(struct sim_gnttab *h, domid_t domid,
+			   struct sim_gnt_domain **out)
 {
 	struct sim_gnt_domain *d;
 
-	if ((uint32_t)offset + len > PAGE)
-		return GNTST_bad_copy_arg;
 	if (domid >= DOMID_FIRST_RESERVED || gnttab_domain(h, domid, &d))
 		return GNTST_bad_domain;
-	if (ref >= PVIO_SIM_NR_GRANTS)
-		return GNTST_bad_gntref;
 	if (!d->pages) {
 		void *p = mmap(NULL, (size_t)PVIO_SIM_NR_GRANTS * PAGE,
 			       PROT_READ | PROT_WRITE, MAP_SHARED, d->pages_fd,
@@ -920,9 +919,28 @@ static int16_t copy_resolve(struct sim_gnttab *h, domid_t domid,
 	}
 	if (copier_enter(h, d))
 		return GNTST_no_space;
+	*out = d;
+	return GNTST_okay;
+}
+
+/* Resolve one foreign side of a copy segment to a pointer into the page. */
+static inline __attribute__((always_inline)) int16_t
+copy_resolve(struct sim_gnttab *h, domid_t domid, grant_ref_t ref,
+	     uint16_t offset, uint16_t len, bool write, uint8_t **ptr)
+{
+	struct sim_gnt_domain *d = h->last;
+	int16_t st;
+
+	if ((uint32_t)offset + len > PAGE)
+		return GNTST_bad_copy_arg;
+	if (__builtin_expect(!d || d->domid != domid || !d->entered, 0) &&
+	    (st = copy_domain(h, domid, &d)))
+		return st;
+	if (ref >= PVIO_SIM_NR_GRANTS)
+		return GNTST_bad_gntref;
 	uint32_t combo =
 		__atomic_load_n(combo_of(&d->table[ref]), __ATOMIC_SEQ_CST);
-	int16_t st = entry_check(combo, h->self, write);
+	st = entry_check(combo, h->self, write);
 	if (st != GNTST_okay)
 		return st;
 	uint32_t frame = d->table[ref].frame;

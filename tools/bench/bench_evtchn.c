@@ -235,9 +235,9 @@ static double measure_evtchn(struct evtchn_shared *sh,
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: pvio-bench evtchn [--round-trips N] [--rounds N]\n"
-		     "  --round-trips N  round trips per run (default 20000)\n"
+		     "  --round-trips N  round trips per run (default 5000)\n"
 		     "  --rounds N       runs of each measurement; medians are "
-		     "reported (default 5)\n"
+		     "reported with their range (default 11)\n"
 		     "Runs the sim platform in a temporary PVIO_RUNDIR unless "
 		     "PVIO_RUNDIR is set.\n");
 }
@@ -250,7 +250,7 @@ int bench_evtchn(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct evtchn_options opt = {.round_trips = 20000, .rounds = 5};
+	struct evtchn_options opt = {.round_trips = 5000, .rounds = 11};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
@@ -301,13 +301,13 @@ int bench_evtchn(int argc, char **argv)
 		evt[r] = measure_evtchn(sh, &opt);
 		fprintf(stderr, "  round %u/%u done\n", r + 1, opt.rounds);
 	}
-	double me = bench_median(efd, opt.rounds);
-	double ms = bench_median(sock, opt.rounds);
-	double mv = bench_median(evt, opt.rounds);
 	printf("round trip:\n");
-	bench_report("bare eventfd ping-pong", me, "ns");
-	bench_report("bare UNIX socket ping-pong", ms, "ns");
-	bench_report("pvio event channel (sim)", mv, "ns");
+	double me = bench_report_samples("bare eventfd ping-pong", efd,
+					 opt.rounds, "ns");
+	double ms = bench_report_samples("bare UNIX socket ping-pong", sock,
+					 opt.rounds, "ns");
+	double mv = bench_report_samples("pvio event channel (sim)", evt,
+					 opt.rounds, "ns");
 	bench_report_ratio("ratio pvio / eventfd", mv / me, "<= 1.5");
 	bench_report_ratio("ratio pvio / UNIX socket", mv / ms, "none");
 	free(efd);

@@ -154,7 +154,7 @@ static void usage(FILE *out)
 		"  --bytes N   bytes copied per measurement (default "
 		"268435456)\n"
 		"  --rounds N  runs of each measurement; medians are reported "
-		"(default 5)\n"
+		"with their range (default 11)\n"
 		"Runs the sim platform in a temporary PVIO_RUNDIR unless "
 		"PVIO_RUNDIR is set.\n");
 }
@@ -167,7 +167,7 @@ int bench_gntcopy(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct gntcopy_options opt = {.bytes = 256u << 20, .rounds = 5};
+	struct gntcopy_options opt = {.bytes = 256u << 20, .rounds = 11};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
@@ -254,14 +254,17 @@ int bench_gntcopy(int argc, char **argv)
 		fprintf(stderr, "  round %u/%u done\n", r + 1, opt.rounds);
 	}
 	for (unsigned s = 0; s < NR_SIZES; s++) {
-		char what[64];
-		double m = bench_median(&mc[s * opt.rounds], opt.rounds);
-		double g = bench_median(&gc[s * opt.rounds], opt.rounds);
 		printf("%u-byte segments:\n", sizes[s]);
-		bench_report("memcpy", m / 1e6, "MB/s");
-		bench_report("pvio grant copy (sim)", g / 1e6, "MB/s");
-		snprintf(what, sizeof(what), "ratio grant copy / memcpy");
-		bench_report_ratio(what, g / m,
+		for (unsigned r = 0; r < opt.rounds; r++) {
+			mc[s * opt.rounds + r] /= 1e6;
+			gc[s * opt.rounds + r] /= 1e6;
+		}
+		double m = bench_report_samples("memcpy", &mc[s * opt.rounds],
+						opt.rounds, "MB/s");
+		double g = bench_report_samples("pvio grant copy (sim)",
+						&gc[s * opt.rounds], opt.rounds,
+						"MB/s");
+		bench_report_ratio("ratio grant copy / memcpy", g / m,
 				   sizes[s] == PAGE ? ">= 0.8" : "none");
 	}
 	__atomic_store_n(&sh->done, 1, __ATOMIC_RELEASE);
