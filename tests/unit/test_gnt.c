@@ -381,6 +381,85 @@ static void test_copy_statuses(void)
 	fixture_link_close(&l);
 }
 
+/* ---- one batch, two granting domains ---- */
+
+static int child_copy_between_domains(struct fixture_link *l, void *arg)
+{
+	struct pvio_gnttab *t;
+
+	(void)arg;
+	if (pvio_gnttab_open(PVIO_PLATFORM_AUTO, &t))
+		return 1;
+	pvio_gnt_copy_seg_t segs[3] = {
+		{/* domain 1's page into domain 2's */
+		 .source.foreign = {.ref = sh->refs[0],
+				    .offset = 0,
+				    .domid = 1},
+		 .dest.foreign = {.ref = sh->refs[1],
+				  .offset = 100,
+				  .domid = 2},
+		 .len = 50,
+		 .flags = GNTCOPY_source_gref | GNTCOPY_dest_gref},
+		{/* and back, into domain 1's read-only grant: refused */
+		 .source.foreign = {.ref = sh->refs[1],
+				    .offset = 0,
+				    .domid = 2},
+		 .dest.foreign = {.ref = sh->refs[0], .offset = 0, .domid = 1},
+		 .len = 50,
+		 .flags = GNTCOPY_source_gref | GNTCOPY_dest_gref},
+		{/* the next reference of domain 2 was never granted */
+		 .source.foreign = {.ref = sh->refs[1] + 1,
+				    .offset = 0,
+				    .domid = 2},
+		 .dest.virt = sh->snapshot,
+		 .len = 8,
+		 .flags = GNTCOPY_source_gref},
+	};
+	sh->results[0] = pvio_gnttab_copy(t, 3, segs);
+	for (int i = 0; i < 3; i++)
+		sh->status[i] = segs[i].status;
+	pvio_gnttab_close(t);
+	return child_send(l, 1) ? 2 : 0;
+}
+
+static void test_copy_between_domains(void)
+{
+	struct fixture_link l;
+	struct pvio_gntshr *s1 = open_sharer_as(1), *s2 = open_sharer_as(2);
+	uint8_t *p1, *p2;
+	int v;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s2);
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
+	reset_shared();
+	CU_ASSERT_EQUAL_FATAL(
+		pvio_gntshr_share(s1, 0, 1, false, &sh->refs[0], (void **)&p1),
+		0);
+	CU_ASSERT_EQUAL_FATAL(
+		pvio_gntshr_share(s2, 0, 1, true, &sh->refs[1], (void **)&p2),
+		0);
+	memset(p1, 0x61, PAGE);
+	pid_t pid =
+		fixture_fork_domain(0, child_copy_between_domains, &l, NULL);
+	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
+	CU_ASSERT_EQUAL(fixture_reap(pid), 0);
+	CU_ASSERT_EQUAL(sh->results[0], 0);
+	CU_ASSERT_EQUAL(sh->status[0], GNTST_okay);
+	CU_ASSERT_EQUAL(sh->status[1], GNTST_permission_denied);
+	CU_ASSERT_EQUAL(sh->status[2], GNTST_bad_gntref);
+	CU_ASSERT_EQUAL(p2[99], 0);
+	CU_ASSERT_EQUAL(p2[100], 0x61);
+	CU_ASSERT_EQUAL(p2[149], 0x61);
+	CU_ASSERT_EQUAL(p2[150], 0);
+	CU_ASSERT_EQUAL(p1[0], 0x61);
+	CU_ASSERT_EQUAL(pvio_gntshr_unshare(s1, p1, 1), 0);
+	CU_ASSERT_EQUAL(pvio_gntshr_unshare(s2, p2, 1), 0);
+	pvio_gntshr_close(s1);
+	pvio_gntshr_close(s2);
+	fixture_link_close(&l);
+}
+
 /* ---- ending access while mapped is deferred ---- */
 
 static int child_hold_mapping(struct fixture_link *l, void *arg)
@@ -708,6 +787,7 @@ static CU_TestInfo gnt_tests[] = {
 	 test_map_grant_of_other_domain},
 	{"read-only stays read-only", test_readonly_grant},
 	{"grant copy: per-segment status and bounds", test_copy_statuses},
+	{"grant copy between two granting domains", test_copy_between_domains},
 	{"ending access while mapped is deferred",
 	 test_end_access_while_mapped},
 	{"a mapper that died holds nothing", test_mapper_died},
