@@ -13,6 +13,7 @@
  *   -EINVAL    bad port, port not allocated for this domain, port not bound
  *              on this handle
  *   -ENOTCONN  (notify) the peer closed its end or died
+ *   -ENOSPC    no free port in this domain
  */
 #ifndef PVIO_EVTCHN_H
 #define PVIO_EVTCHN_H

@@ -11,6 +11,8 @@
  *   -EACCES  permission denied: the grant names another domain, or a
  *            writable mapping of a read-only grant was asked for
  *   -EBUSY   ending access to a grant the peer still has mapped: deferred
+ *            (sim; on xen the kernel defers silently and reports 0)
+ *   -ENOSPC  no free grant reference
  * Grant copy reports one GNTST_* status per segment (xen/grant_table.h).
  */
 #ifndef PVIO_GNT_H
