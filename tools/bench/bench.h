@@ -41,6 +41,13 @@ uint64_t bench_parse_count(const char *option, const char *value);
 /* Median of n samples (sorts them in place). */
 double bench_median(double *samples, size_t n);
 
+/*
+ * Print the median of n samples with their range, and return the median
+ * (sorts the samples in place).
+ */
+double bench_report_samples(const char *what, double *samples, size_t n,
+			    const char *unit);
+
 /* Print a result line and a ratio line in one consistent format. */
 void bench_report(const char *what, double value, const char *unit);
 void bench_report_ratio(const char *what, double ratio, const char *target);

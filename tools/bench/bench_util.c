@@ -48,8 +48,9 @@ void bench_pick_cpus(int *first, int *second)
 			*second = cpu;
 	}
 	if (found < 2)
-		fprintf(stderr, "pvio-bench: only one CPU available; both "
-				"processes share CPU %d\n",
+		fprintf(stderr,
+			"pvio-bench: only one CPU available; both "
+			"processes share CPU %d\n",
 			*first);
 }
 
@@ -128,6 +129,16 @@ double bench_median(double *samples, size_t n)
 void bench_report(const char *what, double value, const char *unit)
 {
 	printf("  %-44s %14.1f %s\n", what, value, unit);
+}
+
+double bench_report_samples(const char *what, double *samples, size_t n,
+			    const char *unit)
+{
+	double median = bench_median(samples, n);
+
+	printf("  %-44s %14.1f %s  (range %.1f..%.1f over %zu runs)\n", what,
+	       median, unit, n ? samples[0] : 0.0, n ? samples[n - 1] : 0.0, n);
+	return median;
 }
 
 void bench_report_ratio(const char *what, double ratio, const char *target)
