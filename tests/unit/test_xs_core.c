@@ -213,6 +213,32 @@ static void test_mkdir_rm(void)
 		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
 }
 
+static void test_deep_tree(void)
+{
+	fresh();
+	/* The deepest path the protocol allows: removing it must not
+	 * exhaust the daemon's stack. */
+	char path[XENSTORE_ABS_PATH_MAX + 1];
+	size_t len = 0;
+	while (len + 2 <= XENSTORE_ABS_PATH_MAX) {
+		path[len++] = '/';
+		path[len++] = 'd';
+	}
+	path[len] = '\0';
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_MKDIR, 0, path), "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, path), "");
+	ASSERT_V(dom0, XS_WATCH, 0, "/d\0deep\0", "OK");
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "/d", "deep"), 1);
+	uint32_t t = txn_start(dom0);
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, t, "/d"), "OK");
+	ASSERT_V(dom0, XS_TRANSACTION_END, t, "T\0", "OK");
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "/d", "deep"), 1);
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, path), "ENOENT");
+	CU_ASSERT_EQUAL(xsd_node_count(d), 4);
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
+}
+
 static void test_bad_requests(void)
 {
 	fresh();
@@ -774,6 +800,7 @@ int main(void)
 		{"directory order", test_directory_order},
 		{"directory part", test_directory_part},
 		{"mkdir and rm", test_mkdir_rm},
+		{"deep tree", test_deep_tree},
 		{"bad requests", test_bad_requests},
 		{"oversize frame", test_oversize_frame},
 		{"pipelined frames", test_pipelined_frames},
