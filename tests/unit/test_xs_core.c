@@ -392,6 +392,49 @@ static void test_perms_owner_change(void)
 	xsd_conn_free(g);
 }
 
+static void test_perms_target_and_inherit(void)
+{
+	fresh();
+	struct xsd_conn *g = introduce(5);
+	struct xsd_conn *dm = introduce(6);
+	make_home(5);
+	/* Missing parents inherit the parent's entries; the guest owns all
+	 * it creates. */
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/local/domain/5\0n5\0r7\0", "OK");
+	write_value(g, 0, "a/b/c", "1");
+	struct xs_reply *r =
+		R(dom0, XS_GET_PERMS, 0, XS_LIT("/local/domain/5/a\0"));
+	CU_ASSERT_EQUAL(r->len, sizeof("n5\0r7"));
+	CU_ASSERT_EQUAL(memcmp(r->data, "n5\0r7", sizeof("n5\0r7")), 0);
+	r = R(dom0, XS_GET_PERMS, 0, XS_LIT("/local/domain/5/a/b/c\0"));
+	CU_ASSERT_EQUAL(r->len, sizeof("n5\0r7"));
+	CU_ASSERT_EQUAL(memcmp(r->data, "n5\0r7", sizeof("n5\0r7")), 0);
+	/* Domain 6 is a stranger until SET_TARGET makes it act for 5, as a
+	 * device model does. */
+	CU_ASSERT_STRING_EQUAL(read_value(dm, 0, "/local/domain/5/a/b/c"),
+			       "EACCES");
+	ASSERT_V(dm, XS_GET_PERMS, 0, "/local/domain/5/a\0", "EACCES");
+	ASSERT_V(dom0, XS_SET_TARGET, 0,
+		 "6\0"
+		 "5\0",
+		 "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(dm, 0, "/local/domain/5/a/b/c"), "1");
+	ASSERT_V(dm, XS_WRITE, 0,
+		 "/local/domain/5/a/b/c\0"
+		 "2",
+		 "OK");
+	ASSERT_V(dom0, XS_SET_TARGET, 0,
+		 "9\0"
+		 "5\0",
+		 "ENOENT");
+	ASSERT_V(g, XS_SET_TARGET, 0,
+		 "5\0"
+		 "6\0",
+		 "EACCES");
+	xsd_conn_free(g);
+	xsd_conn_free(dm);
+}
+
 /* ---- watches ---- */
 
 static void test_watch_basic(void)
@@ -810,6 +853,7 @@ int main(void)
 		{"guest", test_perms_guest},
 		{"entries", test_perms_entries},
 		{"owner change", test_perms_owner_change},
+		{"target and inheritance", test_perms_target_and_inherit},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_TestInfo watches[] = {
