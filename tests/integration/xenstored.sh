@@ -19,9 +19,11 @@ tmp=$(mktemp -d)
 pid=
 watcher=
 cleanup() {
-	[ -n "$watcher" ] && kill "$watcher" 2>/dev/null || true
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-	[ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+	if [ -n "$watcher" ]; then kill "$watcher" 2>/dev/null || true; fi
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -52,7 +54,7 @@ wait_for test -S "$sock" || fail "daemon did not create $sock"
 wait_for test -s "$tmp/pid" || fail "no pidfile"
 [ "$(cat "$tmp/pid")" = "$pid" ] || fail "pidfile holds $(cat "$tmp/pid")"
 [ "$(stat -c %a "$sock")" = 600 ] || fail "socket mode $(stat -c %a "$sock")"
-export XENSTORED_PATH=$sock
+export XENSTORED_PATH="$sock"
 
 echo "== read, write, ls, list, exists"
 xenstore-write /t/a 1 /t/b/c "two words" || fail "xenstore-write"
