@@ -331,23 +331,27 @@ static void service_clients(void)
 	for (struct item *it = g.items; it; it = it->next) {
 		if (it->kind != ITEM_CONN || it->closed)
 			continue;
-		if (xsd_conn_is_dead(it->conn) || flush_client(it) < 0) {
+		size_t avail = 0;
+		/* Alternate writing and dispatching what is buffered until
+		 * the client stops reading or nothing is left: no epoll
+		 * event would come for frames already in the buffer. */
+		while (true) {
+			if (xsd_conn_is_dead(it->conn) ||
+			    flush_client(it) < 0) {
+				item_close(it);
+				break;
+			}
+			xsd_conn_in_space(it->conn, &avail);
+			if (!avail || xsd_conn_process(it->conn) <= 0)
+				break;
+		}
+		if (it->closed)
+			continue;
+		if (xsd_conn_is_dead(it->conn)) {
 			item_close(it);
 			continue;
 		}
-		size_t avail;
 		xsd_conn_in_space(it->conn, &avail);
-		if (avail) {
-			/* Frames may wait in the buffer since output was
-			 * full. */
-			xsd_conn_process(it->conn);
-			if (flush_client(it) < 0 ||
-			    xsd_conn_is_dead(it->conn)) {
-				item_close(it);
-				continue;
-			}
-			xsd_conn_in_space(it->conn, &avail);
-		}
 		uint32_t want = (avail ? EPOLLIN : 0) |
 				(xsd_conn_has_output(it->conn) ? EPOLLOUT : 0);
 		if (want != it->events) {

@@ -1897,6 +1897,7 @@ static bool output_blocked(const struct xsd_conn *c)
 int xsd_conn_process(struct xsd_conn *c)
 {
 	size_t off = 0;
+	int dispatched = 0;
 	while (!c->dead && !output_blocked(c)) {
 		struct xsd_sockmsg h;
 		if (c->in_len - off < HDR_LEN)
@@ -1910,12 +1911,13 @@ int xsd_conn_process(struct xsd_conn *c)
 			break;
 		dispatch(c, &h, c->in + off + HDR_LEN);
 		off += HDR_LEN + h.len;
+		dispatched++;
 	}
 	if (off) {
 		memmove(c->in, c->in + off, c->in_len - off);
 		c->in_len -= off;
 	}
-	return c->dead ? -1 : 0;
+	return c->dead ? -1 : dispatched;
 }
 
 void *xsd_conn_in_space(struct xsd_conn *c, size_t *avail)
@@ -1927,7 +1929,7 @@ void *xsd_conn_in_space(struct xsd_conn *c, size_t *avail)
 int xsd_conn_in_commit(struct xsd_conn *c, size_t n)
 {
 	c->in_len += n;
-	return xsd_conn_process(c);
+	return xsd_conn_process(c) < 0 ? -1 : 0;
 }
 
 int xsd_conn_feed_all(struct xsd_conn *c, const void *data, size_t len)

@@ -73,7 +73,8 @@ void xsd_conn_set_user(struct xsd_conn *c, void *user);
 void *xsd_conn_in_space(struct xsd_conn *c, size_t *avail);
 /* Returns 0, or -1 when the connection is now dead. */
 int xsd_conn_in_commit(struct xsd_conn *c, size_t n);
-/* Dispatches frames buffered while the output was full. */
+/* Dispatches frames buffered while the output was full; returns how many,
+ * or -1 when the connection is now dead. */
 int xsd_conn_process(struct xsd_conn *c);
 /* Convenience for tests and the fuzzer: feeds all of data, dispatching as it
  * goes and discarding output whenever the output bound would stop it.

@@ -98,6 +98,9 @@ echo "== transaction conflict between two libxenstore clients"
 echo "== oversize frame"
 [ "$("$check" oversize "$sock")" = closed ] || fail "oversize frame"
 
+echo "== pipelined requests beyond the unread-reply bound"
+[ "$("$check" pipeline "$sock")" = 2000 ] || fail "pipelined requests"
+
 echo "== guest domain"
 "$check" introduce 5 || fail "introduce"
 [ "$("$check" introduced 5)" = T ] || fail "not introduced"

@@ -7,6 +7,8 @@
  *                              must fail with EAGAIN
  *   xs-check oversize SOCKET   an oversize frame must close that
  *                              connection only
+ *   xs-check pipeline SOCKET   2000 requests sent before reading any reply
+ *                              must all be answered, in order
  *   xs-check read PATH         prints the value, or the error's errno name
  *                              (xenstore-read prints no reason)
  */
@@ -116,6 +118,42 @@ static int oversize(const char *sock)
 	return 0;
 }
 
+/* More requests than the daemon's bound on unread replies, all written
+ * before reading: the daemon pauses reading and must resume by itself. */
+static int pipeline(const char *sock)
+{
+	enum { N = 2000 };
+	int fd = raw_connect(sock);
+	if (fd < 0)
+		return fail("connect");
+	static unsigned char reqs[N * (sizeof(struct xsd_sockmsg) + 7)];
+	size_t len = 0;
+	for (uint32_t i = 0; i < N; i++) {
+		struct xsd_sockmsg h = {XS_READ, i, 0, 7};
+		memcpy(reqs + len, &h, sizeof(h));
+		memcpy(reqs + len + sizeof(h), "/local", 7);
+		len += sizeof(h) + 7;
+	}
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, reqs + off, len - off);
+		if (n <= 0)
+			return fail("write");
+		off += (size_t)n;
+	}
+	for (uint32_t i = 0; i < N; i++) {
+		struct xsd_sockmsg r;
+		if (read(fd, &r, sizeof(r)) != sizeof(r) || r.len != 0 ||
+		    r.type != XS_READ || r.req_id != i) {
+			fprintf(stderr, "xs-check: reply %u missing or wrong\n",
+				i);
+			return 1;
+		}
+	}
+	close(fd);
+	printf("%d\n", N);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -123,6 +161,7 @@ int main(int argc, char **argv)
 			"usage: xs-check introduce|release|introduced DOMID\n"
 			"       xs-check conflict PATH\n"
 			"       xs-check oversize SOCKET\n"
+			"       xs-check pipeline SOCKET\n"
 			"       xs-check read PATH\n");
 		return 2;
 	}
@@ -131,6 +170,8 @@ int main(int argc, char **argv)
 		return conflict(arg);
 	if (!strcmp(cmd, "oversize"))
 		return oversize(arg);
+	if (!strcmp(cmd, "pipeline"))
+		return pipeline(arg);
 	if (!strcmp(cmd, "read")) {
 		struct xs_handle *h = open_or_die();
 		unsigned len;
