@@ -590,6 +590,7 @@ int main(int argc, char **argv)
 		.domain_introduced = domain_introduced,
 		.domain_released = domain_released,
 		.log = core_log,
+		.log_level = g.log_level,
 	};
 	g.xsd = xsd_new(&quota, &hooks);
 	if (!g.xsd) {

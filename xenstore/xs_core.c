@@ -169,7 +169,7 @@ static void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt,
 static void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt,
 		    ...)
 {
-	if (!d->hooks.log)
+	if (!d->hooks.log || level > d->hooks.log_level)
 		return;
 	char msg[512];
 	va_list ap;
@@ -1846,6 +1846,59 @@ static const struct {
 	[XS_DIRECTORY_PART] = {do_directory_part, true},
 };
 
+static const char *type_name(uint32_t type)
+{
+	static const char *const names[XS_TYPE_COUNT] = {
+		[XS_CONTROL] = "CONTROL",
+		[XS_DIRECTORY] = "DIRECTORY",
+		[XS_READ] = "READ",
+		[XS_GET_PERMS] = "GET_PERMS",
+		[XS_WATCH] = "WATCH",
+		[XS_UNWATCH] = "UNWATCH",
+		[XS_TRANSACTION_START] = "TRANSACTION_START",
+		[XS_TRANSACTION_END] = "TRANSACTION_END",
+		[XS_INTRODUCE] = "INTRODUCE",
+		[XS_RELEASE] = "RELEASE",
+		[XS_GET_DOMAIN_PATH] = "GET_DOMAIN_PATH",
+		[XS_WRITE] = "WRITE",
+		[XS_MKDIR] = "MKDIR",
+		[XS_RM] = "RM",
+		[XS_SET_PERMS] = "SET_PERMS",
+		[XS_WATCH_EVENT] = "WATCH_EVENT",
+		[XS_ERROR] = "ERROR",
+		[XS_IS_DOMAIN_INTRODUCED] = "IS_DOMAIN_INTRODUCED",
+		[XS_RESUME] = "RESUME",
+		[XS_SET_TARGET] = "SET_TARGET",
+		[XS_RESET_WATCHES] = "RESET_WATCHES",
+		[XS_DIRECTORY_PART] = "DIRECTORY_PART",
+	};
+	return type < XS_TYPE_COUNT && names[type] ? names[type] : "unknown";
+}
+
+/* Handles one request; returns 0 or the errno its error reply carried. */
+static int handle(struct xsd_conn *c, const struct xsd_sockmsg *h,
+		  const char *payload)
+{
+	struct op op = {.d = c->d, .c = c};
+	op.events_tail = &op.events;
+	struct req r = {&op, h, payload};
+
+	if (h->type >= XS_TYPE_COUNT || !handlers[h->type].fn)
+		return ENOSYS;
+	if (handlers[h->type].in_txn && h->tx_id) {
+		op.t = txn_find(c, h->tx_id);
+		if (!op.t)
+			return ENOENT;
+	} else if (h->type == XS_TRANSACTION_END) {
+		return ENOENT;
+	}
+	int err = handlers[h->type].fn(&r);
+	if (!err)
+		fire_events(c->d, op.events);
+	events_free(op.events);
+	return err;
+}
+
 static void dispatch(struct xsd_conn *c, const struct xsd_sockmsg *h,
 		     const unsigned char *raw)
 {
@@ -1854,30 +1907,22 @@ static void dispatch(struct xsd_conn *c, const struct xsd_sockmsg *h,
 	memcpy(payload, raw, h->len);
 	payload[h->len] = '\0';
 
-	struct op op = {.d = c->d, .c = c};
-	op.events_tail = &op.events;
-	struct req r = {&op, h, payload};
-
-	if (h->type >= XS_TYPE_COUNT || !handlers[h->type].fn) {
-		send_error(c, h, ENOSYS);
-		return;
-	}
-	if (handlers[h->type].in_txn && h->tx_id) {
-		op.t = txn_find(c, h->tx_id);
-		if (!op.t) {
-			send_error(c, h, ENOENT);
-			return;
-		}
-	} else if (h->type == XS_TRANSACTION_END) {
-		send_error(c, h, ENOENT);
-		return;
-	}
-	int err = handlers[h->type].fn(&r);
+	int err = handle(c, h, payload);
 	if (err)
 		send_error(c, h, err);
-	else
-		fire_events(c->d, op.events);
-	events_free(op.events);
+	if (!c->d->hooks.log || c->d->hooks.log_level < XSD_LOG_DEBUG)
+		return;
+	/* The first argument (usually the path) says enough; clients choose
+	 * its bytes, so only printable ones reach the log. */
+	char arg[201];
+	size_t i = 0;
+	for (; i < sizeof(arg) - 1 && payload[i]; i++)
+		arg[i] = payload[i] >= 0x20 && payload[i] < 0x7f ? payload[i]
+								 : '?';
+	arg[i] = '\0';
+	xsd_log(c->d, XSD_LOG_DEBUG, "domain %u%s: %s %s (tx %u): %s", c->domid,
+		c->privileged ? " (dom0 socket)" : "", type_name(h->type), arg,
+		h->tx_id, err ? errno_name(err) : "OK");
 }
 
 /* ---- connections ---- */

@@ -45,6 +45,9 @@ struct xsd_hooks {
 	int (*domain_introduced)(void *arg, unsigned domid);
 	void (*domain_released)(void *arg, unsigned domid);
 	void (*log)(void *arg, enum xsd_log_level level, const char *msg);
+	/* Messages less severe than this are not even formatted; at
+	 * XSD_LOG_DEBUG every request is logged with its outcome. */
+	enum xsd_log_level log_level;
 	void *arg;
 };
 

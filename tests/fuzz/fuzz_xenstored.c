@@ -46,6 +46,14 @@ static struct xsd_conn *open_conn(struct xsd *d, int i)
 	return i < 2 ? xsd_conn_new(d, 0, true) : xsd_conn_new(d, 1, false);
 }
 
+/* Logging is on, so that formatting every message is exercised too. */
+static void discard_log(void *arg, enum xsd_log_level level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	(void)msg;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -59,7 +67,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.txn_nodes = 16;
 	q.outstanding = 4;
 	q.queued_frames = 16;
-	struct xsd *d = xsd_new(&q, NULL);
+	struct xsd_hooks hooks = {.log = discard_log,
+				  .log_level = XSD_LOG_DEBUG};
+	struct xsd *d = xsd_new(&q, &hooks);
 	if (!d)
 		return 0;
 	struct xsd_conn *conns[NCONNS] = {NULL};
