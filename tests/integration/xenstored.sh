@@ -18,8 +18,10 @@ done
 tmp=$(mktemp -d)
 pid=
 watcher=
+dpid=
 cleanup() {
 	if [ -n "$watcher" ]; then kill "$watcher" 2>/dev/null || true; fi
+	if [ -n "$dpid" ]; then kill "$dpid" 2>/dev/null || true; fi
 	if [ -n "$pid" ]; then
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
@@ -158,6 +160,26 @@ if "$daemon" --foreground --socket "$sock" --domain-socket-dir "$doms" \
 	fail "second daemon started"
 fi
 grep -q "in use" "$tmp/err2" || fail "unclear error: $(cat "$tmp/err2")"
+
+echo "== detached mode"
+# The command returns once the socket is bound; the pidfile names the
+# daemon, which keeps serving.
+"$daemon" --socket "$tmp/detached.sock" --domain-socket-dir "$tmp/dd" \
+	--pidfile "$tmp/detached.pid" || fail "detached start"
+test -S "$tmp/detached.sock" || fail "no socket after a detached start"
+wait_for test -s "$tmp/detached.pid" || fail "no pidfile (detached)"
+dpid=$(cat "$tmp/detached.pid")
+XENSTORED_PATH="$tmp/detached.sock" xenstore-write /d 1 || fail "detached"
+kill -TERM "$dpid"
+wait_for sh -c "! kill -0 $dpid 2>/dev/null" || fail "detached daemon lives"
+dpid=
+[ ! -e "$tmp/detached.sock" ] || fail "detached socket left behind"
+
+echo "== bad options"
+if "$daemon" --log-level loud 2>"$tmp/err3"; then fail "--log-level loud"; fi
+grep -q "unknown log level" "$tmp/err3" || fail "unclear: $(cat "$tmp/err3")"
+if "$daemon" --quota-nodes 0 2>/dev/null; then fail "--quota-nodes 0"; fi
+"$daemon" --help | grep -q XENSTORED_PATH || fail "--help"
 
 echo "== SIGTERM"
 kill -TERM "$pid"
