@@ -70,6 +70,19 @@ if xenstore-read /t/nope 2>/dev/null; then fail "read of a missing key"; fi
 xenstore-write rel 3
 [ "$(xenstore-read /local/domain/0/rel)" = 3 ] || fail "relative path"
 
+echo "== a directory beyond one frame (libxenstore pages it)"
+set --
+i=0
+while [ $i -lt 300 ]; do
+	set -- "$@" "/big/child-name-number-$i" "$i"
+	i=$((i + 1))
+done
+xenstore-write "$@" || fail "writing 300 keys"
+[ "$(xenstore-list /big | wc -l)" = 300 ] || fail "xenstore-list /big"
+[ "$(xenstore-list /big | head -1)" = child-name-number-0 ] || fail "order"
+[ "$(xenstore-list /big | tail -1)" = child-name-number-299 ] || fail "order"
+xenstore-rm /big
+
 echo "== chmod"
 xenstore-chmod /t/a r0 w7 || fail "xenstore-chmod"
 xenstore-ls -p /t | grep -q 'a = "1".*(r0,w7)' || fail "perms not shown"
