@@ -746,6 +746,49 @@ static void test_quota_nodes_and_size(void)
 	xsd_conn_free(g);
 }
 
+static void test_quota_nodes_in_transaction(void)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.nodes = 4;
+	fresh_with_quota(&q);
+	struct xsd_conn *g = introduce(5);
+	make_home(5); /* the guest owns one node */
+	uint32_t t = txn_start(g);
+	write_value(g, t, "a", "1");
+	write_value(g, t, "b", "2");
+	write_value(g, t, "c", "3");
+	/* Nodes created inside the transaction count before the commit. */
+	ASSERT_V(g, XS_WRITE, t,
+		 "d\0"
+		 "4",
+		 "ENOSPC");
+	ASSERT_V(g, XS_TRANSACTION_END, t, "T\0", "OK");
+	ASSERT_V(g, XS_WRITE, 0,
+		 "d\0"
+		 "4",
+		 "ENOSPC");
+	/* Removal inside a transaction gives the room back at commit. */
+	t = txn_start(g);
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_RM, t, "a"), "OK");
+	write_value(g, t, "d", "4");
+	ASSERT_V(g, XS_TRANSACTION_END, t, "T\0", "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "d"), "4");
+	ASSERT_V(g, XS_WRITE, 0,
+		 "e\0"
+		 "5",
+		 "ENOSPC");
+	/* An aborted transaction changes nothing. */
+	t = txn_start(g);
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_RM, t, "b"), "OK");
+	ASSERT_V(g, XS_TRANSACTION_END, t, "F\0", "OK");
+	ASSERT_V(g, XS_WRITE, 0,
+		 "e\0"
+		 "5",
+		 "ENOSPC");
+	xsd_conn_free(g);
+}
+
 static void test_quota_watch_txn_perms(void)
 {
 	struct xsd_quota q;
@@ -877,6 +920,7 @@ int main(void)
 	};
 	static CU_TestInfo quotas[] = {
 		{"nodes and size", test_quota_nodes_and_size},
+		{"nodes in a transaction", test_quota_nodes_in_transaction},
 		{"watches, transactions, perms", test_quota_watch_txn_perms},
 		{"output bounds", test_quota_output_bounds},
 		CU_TEST_INFO_NULL,
