@@ -1,11 +1,13 @@
 /*
- * pvio-xenstored core: store, permissions, transactions, watches, domains,
- * quotas and the message dispatcher (Xen 4.17 wire semantics). No I/O here.
+ * pvio-xenstored core: permissions, transactions, watches, domains, quotas
+ * and the message dispatcher (Xen 4.17 wire semantics), over the tree of
+ * xs_store.c. No I/O here.
  */
 #include "config.h"
 
 #include "xs_core.h"
 #include "xs_hmap.h"
+#include "xs_store.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -15,10 +17,6 @@
 #include <string.h>
 
 #include <xen/io/xs_wire.h>
-
-#define PERM_READ  1u
-#define PERM_WRITE 2u
-#define PERM_ALL   (PERM_READ | PERM_WRITE)
 
 /* Xen's first reserved domain id: introduced domids must lie below it. */
 #define DOMID_LIMIT 0x7ff0u
@@ -30,36 +28,6 @@
  * reads. */
 #define IN_BUF (4 * (HDR_LEN + XENSTORE_PAYLOAD_MAX))
 
-struct perm {
-	uint32_t domid;
-	uint32_t mask;
-};
-
-struct node {
-	struct xs_hentry h; /* key: path */
-	char *path;
-	char *value;
-	uint32_t value_len;
-	struct perm *perms; /* [0] is owner and default */
-	uint32_t nperms;
-	char **children; /* names, in insertion order */
-	uint32_t nchildren, children_cap;
-	size_t children_bytes; /* sum of strlen(name) + 1 */
-	uint64_t generation;
-};
-
-struct owner_count {
-	uint32_t domid;
-	long nodes;
-};
-
-struct store {
-	struct xs_hmap nodes;
-	uint64_t generation;
-	struct owner_count *owners;
-	size_t nowners;
-};
-
 /* A watch event to fire: exact events reach only watches of that very
  * path (descendants of a removed subtree); the others reach watches at or
  * above the path. perms decide who may see it. */
@@ -67,7 +35,7 @@ struct event {
 	struct event *next;
 	bool exact;
 	uint32_t nperms;
-	struct perm *perms;
+	struct xs_perm *perms;
 	char path[];
 };
 
@@ -77,7 +45,7 @@ struct txn_entry {
 	bool base_exists;
 	uint64_t base_gen;
 	bool modified;
-	struct node *node; /* private copy when modified; NULL = removed */
+	struct xs_node *node; /* private copy when modified; NULL = removed */
 };
 
 struct txn {
@@ -135,8 +103,8 @@ static const char *const special_names[SPECIAL_COUNT] = {"@introduceDomain",
 							 "@releaseDomain"};
 
 struct xsd {
-	struct store store;
-	struct node special[SPECIAL_COUNT];
+	struct xs_store store;
+	struct xs_node special[SPECIAL_COUNT];
 	struct xsd_conn *conns;
 	struct domain *domains;
 	struct xsd_quota quota;
@@ -177,188 +145,6 @@ static void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	d->hooks.log(d->hooks.arg, level, msg);
-}
-
-/* ---- nodes and the store ---- */
-
-static void node_free(struct node *n)
-{
-	if (!n)
-		return;
-	for (uint32_t i = 0; i < n->nchildren; i++)
-		free(n->children[i]);
-	free(n->children);
-	free(n->perms);
-	free(n->value);
-	free(n->path);
-	free(n);
-}
-
-static struct node *node_new(const char *path, const struct perm *perms,
-			     uint32_t nperms)
-{
-	struct node *n = calloc(1, sizeof(*n));
-	if (!n)
-		return NULL;
-	n->path = strdup(path);
-	n->perms = malloc(nperms * sizeof(*perms));
-	if (!n->path || !n->perms) {
-		node_free(n);
-		return NULL;
-	}
-	memcpy(n->perms, perms, nperms * sizeof(*perms));
-	n->nperms = nperms;
-	n->h.key = n->path;
-	return n;
-}
-
-static struct node *node_dup(const struct node *src)
-{
-	struct node *n = node_new(src->path, src->perms, src->nperms);
-	if (!n)
-		return NULL;
-	if (src->value_len) {
-		n->value = malloc(src->value_len);
-		if (!n->value)
-			goto fail;
-		memcpy(n->value, src->value, src->value_len);
-		n->value_len = src->value_len;
-	}
-	if (src->nchildren) {
-		n->children = calloc(src->nchildren, sizeof(char *));
-		if (!n->children)
-			goto fail;
-		n->children_cap = src->nchildren;
-		for (uint32_t i = 0; i < src->nchildren; i++) {
-			n->children[i] = strdup(src->children[i]);
-			if (!n->children[i])
-				goto fail;
-			n->nchildren++;
-		}
-		n->children_bytes = src->children_bytes;
-	}
-	n->generation = src->generation;
-	return n;
-fail:
-	node_free(n);
-	return NULL;
-}
-
-/* What the node-size quota counts: value, child names and permissions. */
-static size_t node_record_size(const struct node *n)
-{
-	return n->value_len + n->children_bytes + n->nperms * 8u;
-}
-
-static int node_add_child(struct node *n, const char *name)
-{
-	if (n->nchildren == n->children_cap) {
-		uint32_t cap = n->children_cap ? n->children_cap * 2 : 4;
-		char **c = realloc(n->children, cap * sizeof(*c));
-		if (!c)
-			return ENOMEM;
-		n->children = c;
-		n->children_cap = cap;
-	}
-	char *copy = strdup(name);
-	if (!copy)
-		return ENOMEM;
-	n->children[n->nchildren++] = copy;
-	n->children_bytes += strlen(name) + 1;
-	return 0;
-}
-
-static void node_remove_child(struct node *n, const char *name)
-{
-	for (uint32_t i = 0; i < n->nchildren; i++) {
-		if (strcmp(n->children[i], name))
-			continue;
-		n->children_bytes -= strlen(name) + 1;
-		free(n->children[i]);
-		memmove(&n->children[i], &n->children[i + 1],
-			(n->nchildren - i - 1) * sizeof(char *));
-		n->nchildren--;
-		return;
-	}
-}
-
-static int node_set_value(struct node *n, const char *value, uint32_t len)
-{
-	char *v = NULL;
-	if (len) {
-		v = malloc(len);
-		if (!v)
-			return ENOMEM;
-		memcpy(v, value, len);
-	}
-	free(n->value);
-	n->value = v;
-	n->value_len = len;
-	return 0;
-}
-
-static int node_set_perms(struct node *n, const struct perm *p, uint32_t np)
-{
-	struct perm *copy = malloc(np * sizeof(*p));
-	if (!copy)
-		return ENOMEM;
-	memcpy(copy, p, np * sizeof(*p));
-	free(n->perms);
-	n->perms = copy;
-	n->nperms = np;
-	return 0;
-}
-
-static struct node *store_get(const struct store *s, const char *path)
-{
-	struct xs_hentry *e = xs_hmap_get(&s->nodes, path);
-	return e ? xs_container_of(e, struct node, h) : NULL;
-}
-
-static struct owner_count *owner_slot(struct store *s, uint32_t domid,
-				      bool create)
-{
-	for (size_t i = 0; i < s->nowners; i++)
-		if (s->owners[i].domid == domid)
-			return &s->owners[i];
-	if (!create)
-		return NULL;
-	struct owner_count *o =
-		realloc(s->owners, (s->nowners + 1) * sizeof(*o));
-	if (!o)
-		return NULL;
-	s->owners = o;
-	o[s->nowners] = (struct owner_count){domid, 0};
-	return &o[s->nowners++];
-}
-
-static long owned_nodes(struct store *s, uint32_t domid)
-{
-	struct owner_count *o = owner_slot(s, domid, false);
-	return o ? o->nodes : 0;
-}
-
-static void account(struct store *s, uint32_t domid, long delta)
-{
-	struct owner_count *o = owner_slot(s, domid, true);
-	if (o)
-		o->nodes += delta;
-}
-
-static int store_insert(struct store *s, struct node *n)
-{
-	if (xs_hmap_put(&s->nodes, &n->h) < 0)
-		return ENOMEM;
-	n->generation = ++s->generation;
-	account(s, n->perms[0].domid, 1);
-	return 0;
-}
-
-static void store_remove(struct store *s, struct node *n)
-{
-	xs_hmap_del(&s->nodes, &n->h);
-	account(s, n->perms[0].domid, -1);
-	node_free(n);
 }
 
 /* ---- paths ---- */
@@ -415,29 +201,6 @@ static int canon_path(const struct xsd_conn *c, const char *in, char *out,
 	return 0;
 }
 
-/* Splits "/a/b" into parent "/a" (in parent) and returns the name "b". */
-static const char *split_parent(const char *path, char *parent)
-{
-	const char *slash = strrchr(path, '/');
-	size_t plen = (size_t)(slash - path);
-	if (plen == 0) {
-		strcpy(parent, "/");
-	} else {
-		memcpy(parent, path, plen);
-		parent[plen] = '\0';
-	}
-	return slash + 1;
-}
-
-/* Is path at or below base? */
-static bool path_under(const char *path, const char *base)
-{
-	size_t bl = strlen(base);
-	if (strncmp(path, base, bl))
-		return false;
-	return path[bl] == '\0' || path[bl] == '/' || !strcmp(base, "/");
-}
-
 /* ---- domains and permissions ---- */
 
 static struct domain *domain_find(struct xsd *d, uint32_t domid)
@@ -448,17 +211,17 @@ static struct domain *domain_find(struct xsd *d, uint32_t domid)
 	return NULL;
 }
 
-static unsigned perm_mask(const struct xsd_conn *c, const struct perm *p,
+static unsigned perm_mask(const struct xsd_conn *c, const struct xs_perm *p,
 			  uint32_t np)
 {
 	if (c->privileged)
-		return PERM_ALL;
+		return XSD_PERM_ALL;
 	const struct domain *dom = domain_find(c->d, c->domid);
 	bool has_target = dom && dom->has_target;
 	uint32_t target = has_target ? dom->target : 0;
 	/* A domain acts for itself and, after SET_TARGET, for its target. */
 	if (p[0].domid == c->domid || (has_target && p[0].domid == target))
-		return PERM_ALL;
+		return XSD_PERM_ALL;
 	unsigned mask = 0;
 	bool listed = false;
 	for (uint32_t i = 1; i < np; i++) {
@@ -491,7 +254,7 @@ static struct txn_entry *txn_entry(struct op *op, const char *path, int *err)
 		return NULL;
 	}
 	e->h.key = e->path;
-	const struct node *cur = store_get(&op->d->store, path);
+	const struct xs_node *cur = xs_store_get(&op->d->store, path);
 	e->base_exists = cur != NULL;
 	e->base_gen = cur ? cur->generation : 0;
 	if (xs_hmap_put(&t->entries, &e->h) < 0) {
@@ -505,31 +268,31 @@ static struct txn_entry *txn_entry(struct op *op, const char *path, int *err)
 
 /* The node at path as this request sees it; NULL with *err == 0 when it
  * does not exist. */
-static const struct node *op_get(struct op *op, const char *path, int *err)
+static const struct xs_node *op_get(struct op *op, const char *path, int *err)
 {
 	*err = 0;
 	if (!op->t)
-		return store_get(&op->d->store, path);
+		return xs_store_get(&op->d->store, path);
 	struct txn_entry *e = txn_entry(op, path, err);
 	if (!e)
 		return NULL;
-	return e->modified ? e->node : store_get(&op->d->store, path);
+	return e->modified ? e->node : xs_store_get(&op->d->store, path);
 }
 
 /* A writable version of an existing node. */
-static struct node *op_modify(struct op *op, const char *path, int *err)
+static struct xs_node *op_modify(struct op *op, const char *path, int *err)
 {
 	*err = 0;
 	if (!op->t)
-		return store_get(&op->d->store, path);
+		return xs_store_get(&op->d->store, path);
 	struct txn_entry *e = txn_entry(op, path, err);
 	if (!e)
 		return NULL;
 	if (!e->modified) {
-		const struct node *cur = store_get(&op->d->store, path);
+		const struct xs_node *cur = xs_store_get(&op->d->store, path);
 		if (!cur)
 			return NULL;
-		e->node = node_dup(cur);
+		e->node = xs_node_dup(cur);
 		if (!e->node) {
 			*err = ENOMEM;
 			return NULL;
@@ -541,21 +304,21 @@ static struct node *op_modify(struct op *op, const char *path, int *err)
 
 /* Records that a node changed: outside a transaction it gets a new
  * generation now; inside, at commit. */
-static void op_touch(struct op *op, struct node *n)
+static void op_touch(struct op *op, struct xs_node *n)
 {
 	if (!op->t)
 		n->generation = ++op->d->store.generation;
 }
 
-static int op_insert(struct op *op, struct node *n)
+static int op_insert(struct op *op, struct xs_node *n)
 {
 	if (!op->t)
-		return store_insert(&op->d->store, n);
+		return xs_store_insert(&op->d->store, n);
 	int err;
 	struct txn_entry *e = txn_entry(op, n->path, &err);
 	if (!e)
 		return err;
-	node_free(e->node);
+	xs_node_free(e->node);
 	e->node = n;
 	e->modified = true;
 	if (n->perms[0].domid == op->c->domid)
@@ -566,27 +329,27 @@ static int op_insert(struct op *op, struct node *n)
 static int op_remove(struct op *op, const char *path)
 {
 	if (!op->t) {
-		struct node *n = store_get(&op->d->store, path);
+		struct xs_node *n = xs_store_get(&op->d->store, path);
 		if (n)
-			store_remove(&op->d->store, n);
+			xs_store_remove(&op->d->store, n);
 		return 0;
 	}
 	int err;
 	struct txn_entry *e = txn_entry(op, path, &err);
 	if (!e)
 		return err;
-	const struct node *old =
-		e->modified ? e->node : store_get(&op->d->store, path);
+	const struct xs_node *old =
+		e->modified ? e->node : xs_store_get(&op->d->store, path);
 	if (old && old->perms[0].domid == op->c->domid)
 		op->t->node_delta--;
-	node_free(e->node);
+	xs_node_free(e->node);
 	e->node = NULL;
 	e->modified = true;
 	return 0;
 }
 
 static struct event *event_new(const char *path, bool exact,
-			       const struct perm *perms, uint32_t nperms)
+			       const struct xs_perm *perms, uint32_t nperms)
 {
 	size_t len = strlen(path) + 1;
 	struct event *ev = malloc(sizeof(*ev) + len);
@@ -617,7 +380,7 @@ static void events_free(struct event *ev)
 
 /* Queues an event; inside a transaction it waits for the commit. */
 static void op_event(struct op *op, const char *path, bool exact,
-		     const struct perm *perms, uint32_t nperms)
+		     const struct xs_perm *perms, uint32_t nperms)
 {
 	struct event *ev = event_new(path, exact, perms, nperms);
 	if (!ev) {
@@ -721,10 +484,12 @@ static void fire_event(struct xsd *d, const struct event *ev)
 	for (struct xsd_conn *c = d->conns; c; c = c->next) {
 		if (c->dead)
 			continue;
-		bool readable = perm_mask(c, ev->perms, ev->nperms) & PERM_READ;
+		bool readable =
+			perm_mask(c, ev->perms, ev->nperms) & XSD_PERM_READ;
 		for (struct watch *w = c->watches; w; w = w->next) {
-			bool match = ev->exact ? !strcmp(ev->path, w->path)
-					       : path_under(ev->path, w->path);
+			bool match = ev->exact
+					     ? !strcmp(ev->path, w->path)
+					     : xs_path_under(ev->path, w->path);
 			if (match && readable)
 				send_event(c, w, ev->path);
 		}
@@ -739,7 +504,7 @@ static void fire_events(struct xsd *d, struct event *ev)
 
 static void fire_special(struct xsd *d, enum special_node which)
 {
-	struct node *n = &d->special[which];
+	struct xs_node *n = &d->special[which];
 	struct event *ev =
 		event_new(special_names[which], false, n->perms, n->nperms);
 	if (ev) {
@@ -764,7 +529,7 @@ static void txn_free(struct txn *t)
 	xs_hmap_iter_init(&it, &t->entries);
 	while ((h = xs_hmap_iter_next(&it))) {
 		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
-		node_free(e->node);
+		xs_node_free(e->node);
 		free(e->path);
 		free(e);
 	}
@@ -796,7 +561,7 @@ static void txn_unlink(struct xsd_conn *c, struct txn *t)
  * since it first looked. */
 static int txn_commit(struct xsd *d, struct txn *t)
 {
-	struct store *s = &d->store;
+	struct xs_store *s = &d->store;
 	struct xs_hmap_iter it;
 	struct xs_hentry *h;
 	size_t inserts = 0;
@@ -804,7 +569,7 @@ static int txn_commit(struct xsd *d, struct txn *t)
 	xs_hmap_iter_init(&it, &t->entries);
 	while ((h = xs_hmap_iter_next(&it))) {
 		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
-		const struct node *cur = store_get(s, e->path);
+		const struct xs_node *cur = xs_store_get(s, e->path);
 		if ((cur != NULL) != e->base_exists ||
 		    (cur && cur->generation != e->base_gen))
 			return EAGAIN;
@@ -819,11 +584,11 @@ static int txn_commit(struct xsd *d, struct txn *t)
 		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
 		if (!e->modified)
 			continue;
-		struct node *cur = store_get(s, e->path);
+		struct xs_node *cur = xs_store_get(s, e->path);
 		if (cur)
-			store_remove(s, cur);
+			xs_store_remove(s, cur);
 		if (e->node) {
-			store_insert(s, e->node);
+			xs_store_insert(s, e->node);
 			e->node = NULL;
 		}
 	}
@@ -874,20 +639,20 @@ static bool parse_domid(const char *s, uint32_t *domid)
 	return true;
 }
 
-static int parse_perm(const char *s, struct perm *p)
+static int parse_perm(const char *s, struct xs_perm *p)
 {
 	switch (s[0]) {
 	case 'n':
 		p->mask = 0;
 		break;
 	case 'r':
-		p->mask = PERM_READ;
+		p->mask = XSD_PERM_READ;
 		break;
 	case 'w':
-		p->mask = PERM_WRITE;
+		p->mask = XSD_PERM_WRITE;
 		break;
 	case 'b':
-		p->mask = PERM_ALL;
+		p->mask = XSD_PERM_ALL;
 		break;
 	default:
 		return EINVAL;
@@ -911,24 +676,25 @@ static int missing_errno(struct op *op, const char *path)
 	strcpy(buf, path);
 	while (strcmp(buf, "/")) {
 		char parent[PATH_BUF];
-		split_parent(buf, parent);
+		xs_path_parent(buf, parent);
 		strcpy(buf, parent);
 		int err;
-		const struct node *n = op_get(op, buf, &err);
+		const struct xs_node *n = op_get(op, buf, &err);
 		if (err)
 			return err;
 		if (n)
-			return perm_mask(op->c, n->perms, n->nperms) & PERM_READ
+			return perm_mask(op->c, n->perms, n->nperms) &
+					       XSD_PERM_READ
 				       ? ENOENT
 				       : EACCES;
 	}
 	return ENOENT;
 }
 
-static const struct node *get_checked(struct op *op, const char *path,
-				      unsigned need, int *err)
+static const struct xs_node *get_checked(struct op *op, const char *path,
+					 unsigned need, int *err)
 {
-	const struct node *n = op_get(op, path, err);
+	const struct xs_node *n = op_get(op, path, err);
 	if (*err)
 		return NULL;
 	if (!n) {
@@ -942,24 +708,24 @@ static const struct node *get_checked(struct op *op, const char *path,
 	return n;
 }
 
-static bool over_size(const struct op *op, const struct node *n)
+static bool over_size(const struct op *op, const struct xs_node *n)
 {
 	return !op->c->privileged &&
-	       node_record_size(n) > op->d->quota.node_size;
+	       xs_node_record_size(n) > op->d->quota.node_size;
 }
 
 /* Returns the node at path, creating it and any missing parents (each
  * inherits its parent's permissions; an unprivileged creator becomes the
  * owner). *created tells whether the node itself is new. */
-static struct node *get_or_create(struct op *op, const char *path,
-				  bool *created, int *err)
+static struct xs_node *get_or_create(struct op *op, const char *path,
+				     bool *created, int *err)
 {
 	*created = false;
-	const struct node *n = op_get(op, path, err);
+	const struct xs_node *n = op_get(op, path, err);
 	if (*err)
 		return NULL;
 	if (n) {
-		if (!(perm_mask(op->c, n->perms, n->nperms) & PERM_WRITE)) {
+		if (!(perm_mask(op->c, n->perms, n->nperms) & XSD_PERM_WRITE)) {
 			*err = EACCES;
 			return NULL;
 		}
@@ -970,22 +736,22 @@ static struct node *get_or_create(struct op *op, const char *path,
 	char anc[PATH_BUF];
 	strcpy(anc, path);
 	unsigned missing = 0;
-	const struct node *a = NULL;
+	const struct xs_node *a = NULL;
 	while (!a) {
 		char parent[PATH_BUF];
-		split_parent(anc, parent);
+		xs_path_parent(anc, parent);
 		strcpy(anc, parent);
 		missing++;
 		a = op_get(op, anc, err);
 		if (*err)
 			return NULL;
 	}
-	if (!(perm_mask(op->c, a->perms, a->nperms) & PERM_WRITE)) {
+	if (!(perm_mask(op->c, a->perms, a->nperms) & XSD_PERM_WRITE)) {
 		*err = EACCES;
 		return NULL;
 	}
 	if (!op->c->privileged) {
-		long have = owned_nodes(&op->d->store, op->c->domid) +
+		long have = xs_store_owned(&op->d->store, op->c->domid) +
 			    (op->t ? op->t->node_delta : 0);
 		if (have + (long)missing > (long)op->d->quota.nodes) {
 			*err = ENOSPC;
@@ -995,7 +761,7 @@ static struct node *get_or_create(struct op *op, const char *path,
 
 	/* Create downwards from the ancestor. */
 	size_t alen = strcmp(anc, "/") ? strlen(anc) : 0;
-	struct node *parent = op_modify(op, anc, err);
+	struct xs_node *parent = op_modify(op, anc, err);
 	if (!parent)
 		return NULL;
 	while (true) {
@@ -1008,28 +774,28 @@ static struct node *get_or_create(struct op *op, const char *path,
 		memcpy(cname, name, clen - alen - 1);
 		cname[clen - alen - 1] = '\0';
 
-		struct node *nn =
-			node_new(child, parent->perms, parent->nperms);
+		struct xs_node *nn =
+			xs_node_new(child, parent->perms, parent->nperms);
 		if (!nn) {
 			*err = ENOMEM;
 			return NULL;
 		}
 		if (!op->c->privileged)
 			nn->perms[0].domid = op->c->domid;
-		*err = node_add_child(parent, cname);
+		*err = xs_node_add_child(parent, cname);
 		if (!*err && over_size(op, parent)) {
-			node_remove_child(parent, cname);
+			xs_node_remove_child(parent, cname);
 			*err = ENOSPC;
 		}
 		if (*err) {
-			node_free(nn);
+			xs_node_free(nn);
 			return NULL;
 		}
 		op_touch(op, parent);
 		*err = op_insert(op, nn);
 		if (*err) {
-			node_remove_child(parent, cname);
-			node_free(nn);
+			xs_node_remove_child(parent, cname);
+			xs_node_free(nn);
 			return NULL;
 		}
 		if (!end) {
@@ -1046,7 +812,7 @@ static struct node *get_or_create(struct op *op, const char *path,
 static int remove_subtree(struct op *op, const char *path)
 {
 	int err;
-	const struct node *n = op_get(op, path, &err);
+	const struct xs_node *n = op_get(op, path, &err);
 	if (!n)
 		return err;
 	uint32_t nc = n->nchildren;
@@ -1064,7 +830,7 @@ static int remove_subtree(struct op *op, const char *path)
 			return ENOMEM;
 		sprintf(child, "%s/%s", strcmp(path, "/") ? path : "",
 			n->children[i]);
-		const struct node *cn = op_get(op, child, &err);
+		const struct xs_node *cn = op_get(op, child, &err);
 		if (cn) {
 			op_event(op, child, true, cn->perms, cn->nperms);
 			err = remove_subtree(op, child);
@@ -1079,21 +845,21 @@ static int remove_subtree(struct op *op, const char *path)
 static int rm_node(struct op *op, const char *path)
 {
 	int err;
-	const struct node *n = op_get(op, path, &err);
+	const struct xs_node *n = op_get(op, path, &err);
 	if (err)
 		return err;
 	op_event(op, path, false, n->perms, n->nperms);
 	char parent_path[PATH_BUF];
-	const char *name = split_parent(path, parent_path);
+	const char *name = xs_path_parent(path, parent_path);
 	char name_copy[PATH_BUF];
 	strcpy(name_copy, name);
 	err = remove_subtree(op, path);
 	if (err)
 		return err;
-	struct node *parent = op_modify(op, parent_path, &err);
+	struct xs_node *parent = op_modify(op, parent_path, &err);
 	if (!parent)
 		return err ? err : EIO;
-	node_remove_child(parent, name_copy);
+	xs_node_remove_child(parent, name_copy);
 	op_touch(op, parent);
 	return 0;
 }
@@ -1121,7 +887,7 @@ static int do_read(struct req *r)
 	int err = one_path(r, path);
 	if (err)
 		return err;
-	const struct node *n = get_checked(r->op, path, PERM_READ, &err);
+	const struct xs_node *n = get_checked(r->op, path, XSD_PERM_READ, &err);
 	if (!n)
 		return err;
 	send_reply(r->op->c, r->h, n->value, n->value_len);
@@ -1142,14 +908,14 @@ static int do_write(struct req *r)
 	if (!r->op->c->privileged && vlen > r->op->d->quota.node_size)
 		return ENOSPC;
 	bool created;
-	struct node *n = get_or_create(r->op, path, &created, &err);
+	struct xs_node *n = get_or_create(r->op, path, &created, &err);
 	if (!n)
 		return err;
 	char *old = n->value;
 	uint32_t old_len = n->value_len;
 	n->value = NULL;
 	n->value_len = 0;
-	err = node_set_value(n, value, vlen);
+	err = xs_node_set_value(n, value, vlen);
 	if (!err && over_size(r->op, n)) {
 		free(n->value);
 		err = ENOSPC;
@@ -1172,16 +938,17 @@ static int do_mkdir(struct req *r)
 	int err = one_path(r, path);
 	if (err)
 		return err;
-	const struct node *n = op_get(r->op, path, &err);
+	const struct xs_node *n = op_get(r->op, path, &err);
 	if (err)
 		return err;
 	if (!n) {
 		bool created;
-		struct node *nn = get_or_create(r->op, path, &created, &err);
+		struct xs_node *nn = get_or_create(r->op, path, &created, &err);
 		if (!nn)
 			return err;
 		op_event(r->op, path, false, nn->perms, nn->nperms);
-	} else if (!(perm_mask(r->op->c, n->perms, n->nperms) & PERM_WRITE)) {
+	} else if (!(perm_mask(r->op->c, n->perms, n->nperms) &
+		     XSD_PERM_WRITE)) {
 		return EACCES;
 	}
 	send_ok(r->op->c, r->h);
@@ -1196,24 +963,24 @@ static int do_rm(struct req *r)
 		return err;
 	if (!strcmp(path, "/"))
 		return EINVAL;
-	const struct node *n = op_get(r->op, path, &err);
+	const struct xs_node *n = op_get(r->op, path, &err);
 	if (err)
 		return err;
 	if (!n) {
 		/* A missing leaf under an existing parent is already gone. */
 		char parent_path[PATH_BUF];
-		split_parent(path, parent_path);
-		const struct node *p = op_get(r->op, parent_path, &err);
+		xs_path_parent(path, parent_path);
+		const struct xs_node *p = op_get(r->op, parent_path, &err);
 		if (err)
 			return err;
 		if (!p)
 			return missing_errno(r->op, path);
-		if (!(perm_mask(r->op->c, p->perms, p->nperms) & PERM_READ))
+		if (!(perm_mask(r->op->c, p->perms, p->nperms) & XSD_PERM_READ))
 			return EACCES;
 		send_ok(r->op->c, r->h);
 		return 0;
 	}
-	if (!(perm_mask(r->op->c, n->perms, n->nperms) & PERM_WRITE))
+	if (!(perm_mask(r->op->c, n->perms, n->nperms) & XSD_PERM_WRITE))
 		return EACCES;
 	err = rm_node(r->op, path);
 	if (err)
@@ -1228,7 +995,7 @@ static int do_directory(struct req *r)
 	int err = one_path(r, path);
 	if (err)
 		return err;
-	const struct node *n = get_checked(r->op, path, PERM_READ, &err);
+	const struct xs_node *n = get_checked(r->op, path, XSD_PERM_READ, &err);
 	if (!n)
 		return err;
 	if (n->children_bytes > XENSTORE_PAYLOAD_MAX)
@@ -1258,7 +1025,7 @@ static int do_directory_part(struct req *r)
 	uint64_t offset;
 	if (!parse_uint(argv[1], UINT32_MAX, &offset))
 		return EINVAL;
-	const struct node *n = get_checked(r->op, path, PERM_READ, &err);
+	const struct xs_node *n = get_checked(r->op, path, XSD_PERM_READ, &err);
 	if (!n)
 		return err;
 	if (offset > n->children_bytes)
@@ -1285,7 +1052,7 @@ static int do_directory_part(struct req *r)
 	return 0;
 }
 
-static struct node *special_or_null(struct xsd *d, const char *path)
+static struct xs_node *special_or_null(struct xsd *d, const char *path)
 {
 	int i = special_index(path);
 	return i < 0 ? NULL : &d->special[i];
@@ -1300,12 +1067,12 @@ static int do_get_perms(struct req *r)
 	int err = canon_path(r->op->c, argv[0], path, true, NULL);
 	if (err)
 		return err;
-	const struct node *n = special_or_null(r->op->d, path);
+	const struct xs_node *n = special_or_null(r->op->d, path);
 	if (n) {
-		if (!(perm_mask(r->op->c, n->perms, n->nperms) & PERM_READ))
+		if (!(perm_mask(r->op->c, n->perms, n->nperms) & XSD_PERM_READ))
 			return EACCES;
 	} else {
-		n = get_checked(r->op, path, PERM_READ, &err);
+		n = get_checked(r->op, path, XSD_PERM_READ, &err);
 		if (!n)
 			return err;
 	}
@@ -1341,7 +1108,7 @@ static int do_set_perms(struct req *r)
 	uint32_t np = argc - 1;
 	if (!op->c->privileged && np > op->d->quota.perms)
 		return ENOSPC;
-	struct perm *perms = calloc(np, sizeof(*perms));
+	struct xs_perm *perms = calloc(np, sizeof(*perms));
 	if (!perms)
 		return ENOMEM;
 	int err = 0;
@@ -1353,18 +1120,18 @@ static int do_set_perms(struct req *r)
 	if (err)
 		goto out;
 
-	struct node *special = special_or_null(op->d, path);
+	struct xs_node *special = special_or_null(op->d, path);
 	if (special) {
 		if (!op->c->privileged) {
 			err = EACCES;
 			goto out;
 		}
-		err = node_set_perms(special, perms, np);
+		err = xs_node_set_perms(special, perms, np);
 		if (!err)
 			send_ok(op->c, r->h);
 		goto out;
 	}
-	const struct node *cur = get_checked(op, path, PERM_WRITE, &err);
+	const struct xs_node *cur = get_checked(op, path, XSD_PERM_WRITE, &err);
 	if (!cur)
 		goto out;
 	/* Only dom0 hands a node to another owner. */
@@ -1372,16 +1139,16 @@ static int do_set_perms(struct req *r)
 		err = EPERM;
 		goto out;
 	}
-	struct node *n = op_modify(op, path, &err);
+	struct xs_node *n = op_modify(op, path, &err);
 	if (!n)
 		goto out;
 	uint32_t old_owner = n->perms[0].domid;
-	err = node_set_perms(n, perms, np);
+	err = xs_node_set_perms(n, perms, np);
 	if (err)
 		goto out;
 	if (!op->t && old_owner != perms[0].domid) {
-		account(&op->d->store, old_owner, -1);
-		account(&op->d->store, perms[0].domid, 1);
+		xs_store_account(&op->d->store, old_owner, -1);
+		xs_store_account(&op->d->store, perms[0].domid, 1);
 	}
 	op_touch(op, n);
 	op_event(op, path, false, n->perms, n->nperms);
@@ -1609,14 +1376,14 @@ static int cmp_path_len(const void *a, const void *b)
 /* Removes every node a released domain owns (with its subtree). */
 static void remove_owned_nodes(struct op *op, uint32_t domid)
 {
-	struct store *s = &op->d->store;
+	struct xs_store *s = &op->d->store;
 	size_t n = 0, cap = 0;
 	char **paths = NULL;
 	struct xs_hmap_iter it;
 	struct xs_hentry *h;
 	xs_hmap_iter_init(&it, &s->nodes);
 	while ((h = xs_hmap_iter_next(&it))) {
-		struct node *nd = xs_container_of(h, struct node, h);
+		struct xs_node *nd = xs_container_of(h, struct xs_node, h);
 		if (nd->perms[0].domid != domid)
 			continue;
 		if (n == cap) {
@@ -1634,7 +1401,7 @@ static void remove_owned_nodes(struct op *op, uint32_t domid)
 	if (n)
 		qsort(paths, n, sizeof(*paths), cmp_path_len);
 	for (size_t i = 0; i < n; i++) {
-		if (store_get(s, paths[i]) && rm_node(op, paths[i]))
+		if (xs_store_get(s, paths[i]) && rm_node(op, paths[i]))
 			xsd_log(op->d, XSD_LOG_WARNING,
 				"could not remove %s of a released domain",
 				paths[i]);
@@ -1744,13 +1511,13 @@ static bool tree_consistent(struct xsd *d)
 	size_t linked = 0;
 	xs_hmap_iter_init(&it, &d->store.nodes);
 	while ((h = xs_hmap_iter_next(&it))) {
-		struct node *n = xs_container_of(h, struct node, h);
+		struct xs_node *n = xs_container_of(h, struct xs_node, h);
 		for (uint32_t i = 0; i < n->nchildren; i++) {
 			char child[PATH_BUF];
 			snprintf(child, sizeof(child), "%s/%s",
 				 strcmp(n->path, "/") ? n->path : "",
 				 n->children[i]);
-			if (!store_get(&d->store, child))
+			if (!xs_store_get(&d->store, child))
 				return false;
 			linked++;
 		}
@@ -2116,30 +1883,30 @@ struct xsd *xsd_new(const struct xsd_quota *quota,
 		xsd_quota_defaults(&d->quota);
 	if (hooks)
 		d->hooks = *hooks;
-	xs_hmap_init(&d->store.nodes);
-	static const struct perm dom0_only = {0, 0};
+	xs_store_init(&d->store);
+	static const struct xs_perm dom0_only = {0, 0};
 	/* The skeleton every Xen host has, owned by dom0. */
 	static const char *const skeleton[] = {"/", "/local", "/local/domain",
 					       "/tool"};
 	for (size_t i = 0; i < sizeof(skeleton) / sizeof(skeleton[0]); i++) {
-		struct node *n = node_new(skeleton[i], &dom0_only, 1);
-		if (!n || store_insert(&d->store, n)) {
-			node_free(n);
+		struct xs_node *n = xs_node_new(skeleton[i], &dom0_only, 1);
+		if (!n || xs_store_insert(&d->store, n)) {
+			xs_node_free(n);
 			xsd_free(d);
 			return NULL;
 		}
 		if (i > 0) {
 			char parent[PATH_BUF];
-			const char *name = split_parent(skeleton[i], parent);
-			if (node_add_child(store_get(&d->store, parent),
-					   name)) {
+			const char *name = xs_path_parent(skeleton[i], parent);
+			if (xs_node_add_child(xs_store_get(&d->store, parent),
+					      name)) {
 				xsd_free(d);
 				return NULL;
 			}
 		}
 	}
 	for (int i = 0; i < SPECIAL_COUNT; i++) {
-		d->special[i].perms = malloc(sizeof(struct perm));
+		d->special[i].perms = malloc(sizeof(struct xs_perm));
 		if (!d->special[i].perms) {
 			xsd_free(d);
 			return NULL;
@@ -2161,13 +1928,7 @@ void xsd_free(struct xsd *d)
 		d->domains = dom->next;
 		free(dom);
 	}
-	struct xs_hmap_iter it;
-	struct xs_hentry *h;
-	xs_hmap_iter_init(&it, &d->store.nodes);
-	while ((h = xs_hmap_iter_next(&it)))
-		node_free(xs_container_of(h, struct node, h));
-	xs_hmap_destroy(&d->store.nodes);
-	free(d->store.owners);
+	xs_store_destroy(&d->store);
 	for (int i = 0; i < SPECIAL_COUNT; i++)
 		free(d->special[i].perms);
 	free(d);
