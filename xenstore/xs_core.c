@@ -1410,6 +1410,35 @@ static void remove_owned_nodes(struct op *op, uint32_t domid)
 	free(paths);
 }
 
+/* Drops a released domain from every remaining permission list, so that
+ * a later domain with the same id inherits none of its rights (the lesson
+ * of XSA-322). */
+static void forget_domain_perms(struct xsd *d, uint32_t domid)
+{
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	xs_hmap_iter_init(&it, &d->store.nodes);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct xs_node *n = xs_container_of(h, struct xs_node, h);
+		uint32_t kept = 1;
+		for (uint32_t i = 1; i < n->nperms; i++)
+			if (n->perms[i].domid != domid)
+				n->perms[kept++] = n->perms[i];
+		if (kept != n->nperms) {
+			n->nperms = kept;
+			n->generation = ++d->store.generation;
+		}
+	}
+	for (int i = 0; i < SPECIAL_COUNT; i++) {
+		struct xs_node *n = &d->special[i];
+		uint32_t kept = 1;
+		for (uint32_t j = 1; j < n->nperms; j++)
+			if (n->perms[j].domid != domid)
+				n->perms[kept++] = n->perms[j];
+		n->nperms = kept;
+	}
+}
+
 static int do_release(struct req *r)
 {
 	struct xsd *d = r->op->d;
@@ -1431,6 +1460,7 @@ static int do_release(struct req *r)
 		}
 	}
 	remove_owned_nodes(r->op, domid);
+	forget_domain_perms(d, domid);
 	for (struct domain **p = &d->domains; *p; p = &(*p)->next) {
 		if (*p == dom) {
 			*p = dom->next;

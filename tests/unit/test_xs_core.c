@@ -662,6 +662,9 @@ static void test_domains(void)
 	make_home(9);
 	write_value(g, 0, "owned/by/guest", "x");
 	write_value(dom0, 0, "/local/domain/9/by-dom0", "y");
+	write_value(dom0, 0, "/shared9", "s");
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared9\0n0\0r9\0r4\0b9\0", "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "/shared9"), "s");
 	ASSERT_V(g, XS_WATCH, 0, "owned\0gw\0", "OK");
 	ASSERT_V(dom0, XS_RELEASE, 0, "9\0", "OK");
 	CU_ASSERT_TRUE(xsd_conn_is_dead(g));
@@ -672,6 +675,15 @@ static void test_domains(void)
 	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/local/domain/9"),
 			       "ENOENT");
 	ASSERT_V(dom0, XS_IS_DOMAIN_INTRODUCED, 0, "9\0", "F");
+	/* Its entries in other nodes' permissions are gone: a new domain 9
+	 * inherits nothing. */
+	struct xs_reply *r = R(dom0, XS_GET_PERMS, 0, XS_LIT("/shared9\0"));
+	CU_ASSERT_EQUAL(r->len, sizeof("n0\0r4"));
+	CU_ASSERT_EQUAL(memcmp(r->data, "n0\0r4", sizeof("n0\0r4")), 0);
+	struct xsd_conn *again = introduce(9);
+	CU_ASSERT_STRING_EQUAL(read_value(again, 0, "/shared9"), "EACCES");
+	xsd_conn_free(again);
+	ASSERT_V(dom0, XS_RELEASE, 0, "9\0", "OK");
 	ASSERT_V(dom0, XS_RELEASE, 0, "9\0", "ENOENT");
 	ASSERT_V(dom0, XS_RELEASE, 0, "0\0", "EINVAL");
 	CU_ASSERT_STRING_EQUAL(
