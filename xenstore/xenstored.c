@@ -53,7 +53,8 @@ static struct {
 	enum xsd_log_level log_level;
 	bool use_syslog;
 	bool stop;
-} g = {.epfd = -1, .log_level = XSD_LOG_WARNING};
+	int spare_fd; /* given up to refuse a client when out of fds */
+} g = {.epfd = -1, .log_level = XSD_LOG_WARNING, .spare_fd = -1};
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
@@ -256,6 +257,22 @@ static void accept_clients(struct item *l)
 	while (true) {
 		int fd = accept4(l->fd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) &&
+		    g.spare_fd >= 0) {
+			/* Out of descriptors: the listener would stay
+			 * readable and the loop spin, so take the client
+			 * with the spare descriptor and drop it. */
+			close(g.spare_fd);
+			int drop = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+			if (drop >= 0)
+				close(drop);
+			g.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			log_msg(XSD_LOG_ERROR,
+				"out of file descriptors: a client on %s was "
+				"refused",
+				l->path);
+			continue;
+		}
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_msg(XSD_LOG_WARNING, "accept on %s: %s",
@@ -266,8 +283,8 @@ static void accept_clients(struct item *l)
 			xsd_conn_new(g.xsd, l->domid, l->privileged);
 		struct item *it = c ? item_new(ITEM_CONN, fd) : NULL;
 		if (!it) {
-			log_msg(XSD_LOG_ERROR, "cannot accept a client on %s",
-				l->path);
+			log_msg(XSD_LOG_WARNING, "client on %s refused: %s",
+				l->path, strerror(c ? ENOMEM : errno));
 			xsd_conn_free(c);
 			close(fd);
 			continue;
@@ -403,6 +420,8 @@ static void usage(FILE *out)
 		"      --quota-perms N              permissions per node (5)\n"
 		"      --quota-transaction-nodes N  nodes per transaction "
 		"(1024)\n"
+		"      --quota-connections N        connections per domain "
+		"(32)\n"
 		"Bounds for every connection:\n"
 		"      --quota-outstanding N        unread replies before "
 		"input pauses (20)\n"
@@ -472,6 +491,7 @@ int main(int argc, char **argv)
 		OPT_Q_TXN_NODES,
 		OPT_Q_OUTSTANDING,
 		OPT_Q_QUEUED,
+		OPT_Q_CONNECTIONS,
 	};
 	static const struct option opts[] = {
 		{"socket", required_argument, NULL, 's'},
@@ -491,6 +511,8 @@ int main(int argc, char **argv)
 		{"quota-outstanding", required_argument, NULL,
 		 OPT_Q_OUTSTANDING},
 		{"quota-queued-frames", required_argument, NULL, OPT_Q_QUEUED},
+		{"quota-connections", required_argument, NULL,
+		 OPT_Q_CONNECTIONS},
 		{NULL, 0, NULL, 0},
 	};
 	int opt, idx = -1;
@@ -559,6 +581,9 @@ int main(int argc, char **argv)
 		case OPT_Q_QUEUED:
 			quota.queued_frames = parse_quota(name, optarg);
 			break;
+		case OPT_Q_CONNECTIONS:
+			quota.connections = parse_quota(name, optarg);
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -581,6 +606,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	g.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	g.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (g.epfd < 0) {
 		log_msg(XSD_LOG_ERROR, "epoll_create1: %s", strerror(errno));
@@ -681,6 +707,8 @@ int main(int argc, char **argv)
 	items_reap();
 	xsd_free(g.xsd);
 	close(g.epfd);
+	if (g.spare_fd >= 0)
+		close(g.spare_fd);
 	if (g.pidfile[0])
 		unlink(g.pidfile);
 	return 0;

@@ -130,6 +130,7 @@ void xsd_quota_defaults(struct xsd_quota *q)
 	q->txn_nodes = 1024;
 	q->outstanding = 20;
 	q->queued_frames = 1024;
+	q->connections = 32;
 }
 
 static void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt,
@@ -1527,6 +1528,7 @@ static unsigned *quota_field(struct xsd_quota *q, const char *name)
 		{"transaction-nodes", offsetof(struct xsd_quota, txn_nodes)},
 		{"outstanding", offsetof(struct xsd_quota, outstanding)},
 		{"queued-frames", offsetof(struct xsd_quota, queued_frames)},
+		{"connections", offsetof(struct xsd_quota, connections)},
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (!strcmp(fields[i].name, name))
@@ -1597,10 +1599,10 @@ static int do_control(struct req *r)
 			buf, sizeof(buf),
 			"nodes %u\nnode-size %u\nwatches %u\ntransactions "
 			"%u\nperms %u\ntransaction-nodes %u\noutstanding "
-			"%u\nqueued-frames %u\n",
+			"%u\nqueued-frames %u\nconnections %u\n",
 			q->nodes, q->node_size, q->watches, q->transactions,
 			q->perms, q->txn_nodes, q->outstanding,
-			q->queued_frames);
+			q->queued_frames, q->connections);
 	} else if (!strcmp(argv[0], "quota") && argc == 3) {
 		unsigned *f = quota_field(&d->quota, argv[1]);
 		uint64_t v;
@@ -1834,11 +1836,28 @@ bool xsd_conn_has_output(const struct xsd_conn *c)
 
 struct xsd_conn *xsd_conn_new(struct xsd *d, unsigned domid, bool privileged)
 {
-	if (!privileged && !domain_find(d, domid))
-		return NULL;
+	if (!privileged) {
+		if (!domain_find(d, domid)) {
+			errno = ENOENT;
+			return NULL;
+		}
+		/* Each connection costs the daemon memory and a descriptor. */
+		unsigned open = 0;
+		for (struct xsd_conn *o = d->conns; o; o = o->next)
+			open += !o->privileged && !o->dead && o->domid == domid;
+		if (open >= d->quota.connections) {
+			xsd_log(d, XSD_LOG_WARNING,
+				"domain %u has %u connections: refused", domid,
+				open);
+			errno = EMFILE;
+			return NULL;
+		}
+	}
 	struct xsd_conn *c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		errno = ENOMEM;
 		return NULL;
+	}
 	c->d = d;
 	c->domid = privileged ? 0 : domid;
 	c->privileged = privileged;

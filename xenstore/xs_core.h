@@ -26,6 +26,7 @@ struct xsd_quota {
 	unsigned txn_nodes;	/* nodes one transaction may touch */
 	unsigned outstanding;	/* replies queued before input pauses */
 	unsigned queued_frames; /* frames queued before events are dropped */
+	unsigned connections;	/* open connections per domain */
 };
 
 void xsd_quota_defaults(struct xsd_quota *q);
@@ -59,7 +60,8 @@ size_t xsd_node_count(const struct xsd *d);
 
 /* A client connection. privileged connections act as dom0 and bypass
  * permissions and quotas; the others act as domain domid, which must have
- * been introduced. Returns NULL when out of memory or domid unknown. */
+ * been introduced. Returns NULL with errno ENOENT (domid not introduced),
+ * EMFILE (the domain has its quota of connections) or ENOMEM. */
 struct xsd_conn *xsd_conn_new(struct xsd *d, unsigned domid, bool privileged);
 /* Ends the connection: its transactions abort and its watches go. */
 void xsd_conn_free(struct xsd_conn *c);

@@ -19,8 +19,10 @@ tmp=$(mktemp -d)
 pid=
 watcher=
 dpid=
+gwatchers=
 cleanup() {
 	if [ -n "$watcher" ]; then kill "$watcher" 2>/dev/null || true; fi
+	for w in $gwatchers; do kill "$w" 2>/dev/null || true; done
 	if [ -n "$dpid" ]; then kill "$dpid" 2>/dev/null || true; fi
 	if [ -n "$pid" ]; then
 		kill "$pid" 2>/dev/null || true
@@ -50,7 +52,7 @@ sock=$tmp/socket
 doms=$tmp/domains
 "$daemon" --foreground --socket "$sock" --domain-socket-dir "$doms" \
 	--pidfile "$tmp/pid" --log-level info --quota-nodes 10 \
-	2>"$tmp/daemon.log" &
+	--quota-connections 2 2>"$tmp/daemon.log" &
 pid=$!
 wait_for test -S "$sock" || fail "daemon did not create $sock"
 wait_for test -s "$tmp/pid" || fail "no pidfile"
@@ -153,6 +155,23 @@ fi
 xenstore-write /local/domain/0/after-quota 1 || fail "dom0 bound by quota"
 XENSTORED_PATH=$guest xenstore-rm q1 || fail "guest rm"
 XENSTORED_PATH=$guest xenstore-write q7 x || fail "quota not freed by rm"
+
+echo "== guest connection quota (--quota-connections 2)"
+for i in 1 2; do
+	XENSTORED_PATH=$guest xenstore-watch data >"$tmp/gw$i" 2>&1 &
+	gwatchers="$gwatchers $!"
+	wait_for grep -qx data "$tmp/gw$i" || fail "guest watcher $i"
+done
+if XENSTORED_PATH=$guest xenstore-read name >/dev/null 2>&1; then
+	fail "third guest connection accepted"
+fi
+grep -q "domain 5 has 2 connections: refused" "$tmp/daemon.log" ||
+	fail "refusal not logged"
+xenstore-read /local/domain/5/name >/dev/null || fail "dom0 refused"
+for w in $gwatchers; do kill "$w"; wait "$w" 2>/dev/null || true; done
+gwatchers=
+wait_for sh -c "XENSTORED_PATH=$guest xenstore-read name >/dev/null 2>&1" ||
+	fail "guest connections not freed"
 
 echo "== release"
 xenstore-watch -n 2 @releaseDomain >"$tmp/release.out" 2>&1 &

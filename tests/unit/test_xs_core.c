@@ -8,6 +8,7 @@
 #include "cunit_main.h"
 #include "xs_test_client.h"
 
+#include <errno.h>
 #include <stdio.h>
 
 static struct xsd *d;
@@ -846,6 +847,35 @@ static void test_quota_watch_txn_perms(void)
 	xsd_conn_free(g);
 }
 
+static void test_quota_connections(void)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.connections = 2;
+	fresh_with_quota(&q);
+	struct xsd_conn *a = introduce(5);
+	struct xsd_conn *b = xsd_conn_new(d, 5, false);
+	CU_ASSERT_PTR_NOT_NULL(b);
+	errno = 0;
+	CU_ASSERT_PTR_NULL(xsd_conn_new(d, 5, false));
+	CU_ASSERT_EQUAL(errno, EMFILE);
+	/* Another domain, and dom0, are not affected. */
+	struct xsd_conn *other = introduce(6);
+	struct xsd_conn *priv = xsd_conn_new(d, 0, true);
+	CU_ASSERT_PTR_NOT_NULL(priv);
+	/* Closing one makes room. */
+	xsd_conn_free(b);
+	b = xsd_conn_new(d, 5, false);
+	CU_ASSERT_PTR_NOT_NULL(b);
+	errno = 0;
+	CU_ASSERT_PTR_NULL(xsd_conn_new(d, 77, false));
+	CU_ASSERT_EQUAL(errno, ENOENT);
+	xsd_conn_free(a);
+	xsd_conn_free(b);
+	xsd_conn_free(other);
+	xsd_conn_free(priv);
+}
+
 static void test_quota_output_bounds(void)
 {
 	struct xsd_quota q;
@@ -934,6 +964,7 @@ int main(void)
 		{"nodes and size", test_quota_nodes_and_size},
 		{"nodes in a transaction", test_quota_nodes_in_transaction},
 		{"watches, transactions, perms", test_quota_watch_txn_perms},
+		{"connections", test_quota_connections},
 		{"output bounds", test_quota_output_bounds},
 		CU_TEST_INFO_NULL,
 	};
