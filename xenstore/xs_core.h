@@ -15,8 +15,9 @@
 struct xsd;
 struct xsd_conn;
 
-/* Limits applied to unprivileged domains (C xenstored defaults); the queue
- * and outstanding bounds apply to every connection. */
+/* Limits applied to unprivileged domains (C xenstored defaults where it
+ * has them); the outstanding and queued-frame bounds pace every
+ * connection, dom0's included. */
 struct xsd_quota {
 	unsigned nodes;		/* nodes a domain may own */
 	unsigned node_size;	/* bytes of value, child names and perms */
