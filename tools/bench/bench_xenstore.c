@@ -328,6 +328,38 @@ static void stop_child(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+/* What must not outlive pvio-bench, whichever way it ends: the servers
+ * and the private directory. */
+static struct {
+	pid_t owner; /* forked children must not clean up */
+	pid_t daemon, echo;
+	char tmp[64], xs_sock[PATH_MAX], echo_sock[PATH_MAX], domdir[PATH_MAX];
+} run;
+
+/* Async-signal-safe: also runs from the SIGINT/SIGTERM handler. */
+static void cleanup_run(void)
+{
+	if (getpid() != run.owner)
+		return;
+	if (run.daemon > 0)
+		stop_child(run.daemon);
+	if (run.echo > 0)
+		stop_child(run.echo);
+	run.daemon = run.echo = 0;
+	if (run.tmp[0]) {
+		unlink(run.xs_sock);
+		unlink(run.echo_sock);
+		rmdir(run.domdir);
+		rmdir(run.tmp);
+	}
+}
+
+static void on_signal(int sig)
+{
+	cleanup_run();
+	_exit(128 + sig);
+}
+
 /* One measurement: operations per second over all clients together. */
 static double measure(const struct xs_bench_options *opt,
 		      struct xs_bench_shared *sh, enum target target,
@@ -537,28 +569,32 @@ int bench_xenstore(int argc, char **argv)
 	memset(value_buf, 'v', sizeof(value_buf));
 	bench_pick_cpus(&opt.server_cpu, &opt.client_cpu);
 
+	run.owner = getpid();
+	atexit(cleanup_run);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	char tmp[] = "/tmp/pvio-bench-xenstore.XXXXXX";
 	if (!mkdtemp(tmp)) {
 		perror("pvio-bench xenstore: mkdtemp");
 		return 1;
 	}
-	char xs_sock[PATH_MAX], echo_sock[PATH_MAX], domdir[PATH_MAX];
-	snprintf(xs_sock, sizeof(xs_sock), "%s/xenstored", tmp);
-	snprintf(echo_sock, sizeof(echo_sock), "%s/echo", tmp);
-	snprintf(domdir, sizeof(domdir), "%s/domains", tmp);
+	snprintf(run.tmp, sizeof(run.tmp), "%s", tmp);
+	snprintf(run.xs_sock, sizeof(run.xs_sock), "%s/xenstored", tmp);
+	snprintf(run.echo_sock, sizeof(run.echo_sock), "%s/echo", tmp);
+	snprintf(run.domdir, sizeof(run.domdir), "%s/domains", tmp);
+	const char *xs_sock = run.xs_sock, *echo_sock = run.echo_sock;
 
-	struct daemon_args da = {opt.daemon, xs_sock, domdir};
-	pid_t daemon_pid = start_daemon(&opt, &da);
+	struct daemon_args da = {opt.daemon, xs_sock, run.domdir};
+	run.daemon = start_daemon(&opt, &da);
 	setenv("XENSTORED_PATH", xs_sock, 1);
 	struct xs_handle *h = xs_open(0);
 	if (!h) {
 		perror("pvio-bench xenstore: xs_open");
-		stop_child(daemon_pid);
 		return 1;
 	}
 	populate(h, &opt);
 	struct echo_args ea = {listen_unix(echo_sock), opt.value_size};
-	pid_t echo_pid = bench_fork_pinned(opt.server_cpu, echo_main, &ea);
+	run.echo = bench_fork_pinned(opt.server_cpu, echo_main, &ea);
 	close(ea.listen_fd);
 
 	struct xs_bench_shared *sh = bench_shared_alloc(sizeof(*sh));
@@ -585,7 +621,8 @@ int bench_xenstore(int argc, char **argv)
 						t ? echo_sock : xs_sock);
 		fprintf(stderr, "  round %u/%u done\n", r + 1, opt.rounds);
 	}
-	stop_child(echo_pid);
+	stop_child(run.echo);
+	run.echo = 0;
 
 	static const char *const op_names[] = {"READ", "WRITE"};
 	for (int op = 0; op < 2; op++) {
@@ -605,15 +642,14 @@ int bench_xenstore(int argc, char **argv)
 
 	/* Memory: a fresh daemon holding opt.nodes nodes. */
 	xs_close(h);
-	stop_child(daemon_pid);
-	daemon_pid = start_daemon(&opt, &da);
+	stop_child(run.daemon);
+	run.daemon = start_daemon(&opt, &da);
 	h = xs_open(0);
 	if (!h) {
 		perror("pvio-bench xenstore: xs_open");
-		stop_child(daemon_pid);
 		return 1;
 	}
-	long before = rss_kib(daemon_pid);
+	long before = rss_kib(run.daemon);
 	char path[96], value[32];
 	for (uint64_t i = 0; i < opt.nodes; i++) {
 		/* 100 nodes per directory, like many small devices. */
@@ -624,11 +660,10 @@ int bench_xenstore(int argc, char **argv)
 				 (unsigned long long)i);
 		if (!xs_write(h, XBT_NULL, path, value, (unsigned)l)) {
 			perror("pvio-bench xenstore: write");
-			stop_child(daemon_pid);
 			return 1;
 		}
 	}
-	long after = rss_kib(daemon_pid);
+	long after = rss_kib(run.daemon);
 	/* The directories count too. */
 	uint64_t total = opt.nodes + (opt.nodes + 99) / 100;
 	printf("memory, %llu nodes written (%llu with their directories):\n",
@@ -639,12 +674,9 @@ int bench_xenstore(int argc, char **argv)
 		     "bytes");
 
 	xs_close(h);
-	stop_child(daemon_pid);
 	for (int i = 0; i < 8; i++)
 		free((&s[0][0][0])[i]);
 	bench_shared_free(sh, sizeof(*sh));
-	unlink(echo_sock);
-	rmdir(domdir);
-	rmdir(tmp);
+	cleanup_run();
 	return 0;
 }
