@@ -11,6 +11,8 @@ static const struct bench_command commands[] = {
 	{"ring", "shared ring throughput and round-trip latency", bench_ring},
 	{"evtchn", "event-channel notify-to-wake round trip", bench_evtchn},
 	{"gntcopy", "grant-copy throughput against memcpy", bench_gntcopy},
+	{"xenstore", "pvio-xenstored operations per second and memory",
+	 bench_xenstore},
 };
 
 static void usage(FILE *out)
