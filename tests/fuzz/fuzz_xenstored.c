@@ -1,0 +1,125 @@
+/*
+ * libFuzzer target over the pvio-xenstored frame parser and dispatcher.
+ *
+ * Input: a sequence of chunks {u8 client, u16le length, bytes}. Client
+ * 0 and 1 are privileged (dom0) connections, 2 and 3 connections of the
+ * introduced domain 1. Bytes go to that connection as if read from its
+ * socket; output is drained between chunks. A connection that dies is
+ * replaced. At the end the tree must pass the daemon's consistency check.
+ */
+#include "config.h"
+
+#include "xs_core.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xen/io/xs_wire.h>
+
+#define NCONNS 4
+
+static void drain(struct xsd *d)
+{
+	for (struct xsd_conn *c = xsd_conn_first(d); c; c = xsd_conn_next(c)) {
+		size_t len;
+		while (xsd_conn_out_peek(c, &len))
+			xsd_conn_out_consume(c, len);
+	}
+}
+
+static void send_frame(struct xsd_conn *c, uint32_t type, const char *p,
+		       uint32_t len)
+{
+	unsigned char buf[sizeof(struct xsd_sockmsg) + 64];
+	struct xsd_sockmsg h = {type, 0, 0, len};
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), p, len);
+	xsd_conn_feed_all(c, buf, sizeof(h) + len);
+}
+
+/* A literal with its terminating nul as the payload. */
+#define SEND(c, type, lit) send_frame((c), (type), (lit), sizeof(lit))
+
+static struct xsd_conn *open_conn(struct xsd *d, int i)
+{
+	return i < 2 ? xsd_conn_new(d, 0, true) : xsd_conn_new(d, 1, false);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	/* Small limits reach the quota paths quickly. */
+	q.nodes = 20;
+	q.watches = 4;
+	q.transactions = 2;
+	q.txn_nodes = 16;
+	q.outstanding = 4;
+	q.queued_frames = 16;
+	struct xsd *d = xsd_new(&q, NULL);
+	if (!d)
+		return 0;
+	struct xsd_conn *conns[NCONNS] = {NULL};
+	conns[0] = open_conn(d, 0);
+	SEND(conns[0], XS_INTRODUCE,
+	     "1\0"
+	     "5\0"
+	     "3");
+	SEND(conns[0], XS_MKDIR, "/local/domain/1");
+	SEND(conns[0], XS_SET_PERMS, "/local/domain/1\0n1");
+	drain(d);
+
+	while (size >= 3) {
+		unsigned which = data[0] % NCONNS;
+		size_t len = (size_t)data[1] | (size_t)data[2] << 8;
+		data += 3;
+		size -= 3;
+		if (len > size)
+			len = size;
+		if (!conns[which])
+			conns[which] = open_conn(d, (int)which);
+		if (!conns[which]) {
+			/* The domain was released: bring it back. */
+			struct xsd_conn *admin = xsd_conn_new(d, 0, true);
+			if (admin) {
+				SEND(admin, XS_INTRODUCE,
+				     "1\0"
+				     "5\0"
+				     "3");
+				xsd_conn_free(admin);
+			}
+			conns[which] = open_conn(d, (int)which);
+		}
+		if (conns[which])
+			xsd_conn_feed_all(conns[which], data, len);
+		data += len;
+		size -= len;
+		drain(d);
+		for (int i = 0; i < NCONNS; i++) {
+			if (conns[i] && xsd_conn_is_dead(conns[i])) {
+				xsd_conn_free(conns[i]);
+				conns[i] = NULL;
+			}
+		}
+	}
+
+	/* The invariant: every child listed exists, every node is listed. */
+	struct xsd_conn *checker = xsd_conn_new(d, 0, true);
+	if (checker) {
+		drain(d);
+		SEND(checker, XS_CONTROL, "check");
+		size_t len;
+		const unsigned char *p = xsd_conn_out_peek(checker, &len);
+		struct xsd_sockmsg h;
+		if (!p || len < sizeof(h))
+			abort();
+		memcpy(&h, p, sizeof(h));
+		if (h.type != XS_CONTROL)
+			abort();
+	}
+	xsd_free(d);
+	return 0;
+}

@@ -1,0 +1,150 @@
+#!/bin/sh
+# Integration test of pvio-xenstored with the real clients: Debian's
+# xenstore-utils and libxenstore (through xs-check). Runs in a private
+# temporary directory; the daemon is killed on exit, even on failure.
+set -eu
+
+top=${top_builddir:-.}
+daemon=$top/xenstore/pvio-xenstored
+check=$top/tests/integration/xs-check
+for tool in xenstore-read xenstore-write xenstore-ls xenstore-list \
+	xenstore-rm xenstore-chmod xenstore-watch xenstore-exists; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "SKIP: $tool missing (Debian package xenstore-utils)"
+		exit 77
+	fi
+done
+
+tmp=$(mktemp -d)
+pid=
+watcher=
+cleanup() {
+	[ -n "$watcher" ] && kill "$watcher" 2>/dev/null || true
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+	[ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	[ -f "$tmp/daemon.log" ] && sed 's/^/daemon: /' "$tmp/daemon.log" >&2
+	exit 1
+}
+
+# Waits (at most ~10 s) until the command succeeds.
+wait_for() {
+	i=0
+	until "$@"; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || return 1
+		sleep 0.05
+	done
+}
+
+sock=$tmp/socket
+doms=$tmp/domains
+"$daemon" --foreground --socket "$sock" --domain-socket-dir "$doms" \
+	--pidfile "$tmp/pid" --log-level info 2>"$tmp/daemon.log" &
+pid=$!
+wait_for test -S "$sock" || fail "daemon did not create $sock"
+wait_for test -s "$tmp/pid" || fail "no pidfile"
+[ "$(cat "$tmp/pid")" = "$pid" ] || fail "pidfile holds $(cat "$tmp/pid")"
+[ "$(stat -c %a "$sock")" = 600 ] || fail "socket mode $(stat -c %a "$sock")"
+export XENSTORED_PATH=$sock
+
+echo "== read, write, ls, list, exists"
+xenstore-write /t/a 1 /t/b/c "two words" || fail "xenstore-write"
+[ "$(xenstore-read /t/a)" = 1 ] || fail "read /t/a"
+[ "$(xenstore-read /t/b/c)" = "two words" ] || fail "read /t/b/c"
+[ "$(xenstore-list /t | tr '\n' ' ')" = "a b " ] || fail "list order"
+xenstore-ls /t | grep -q 'c = "two words"' || fail "xenstore-ls"
+xenstore-exists /t/b || fail "exists /t/b"
+if xenstore-exists /t/nope 2>/dev/null; then fail "exists /t/nope"; fi
+if xenstore-read /t/nope 2>/dev/null; then fail "read of a missing key"; fi
+xenstore-write rel 3
+[ "$(xenstore-read /local/domain/0/rel)" = 3 ] || fail "relative path"
+
+echo "== chmod"
+xenstore-chmod /t/a r0 w7 || fail "xenstore-chmod"
+xenstore-ls -p /t | grep -q 'a = "1".*(r0,w7)' || fail "perms not shown"
+xenstore-chmod -r /t b0 || fail "xenstore-chmod -r"
+xenstore-ls -p /t | grep -q 'c = "two words".*(b0)' || fail "recursive chmod"
+
+echo "== watch"
+xenstore-watch -n 3 /w >"$tmp/watch.out" 2>&1 &
+watcher=$!
+wait_for grep -qx /w "$tmp/watch.out" || fail "no initial watch event"
+xenstore-write /w/x 1
+xenstore-rm /w
+wait_for sh -c "! kill -0 $watcher 2>/dev/null" || fail "watcher still waiting"
+watcher=
+[ "$(tr '\n' ' ' <"$tmp/watch.out")" = "/w /w/x /w " ] ||
+	fail "watch events: $(cat "$tmp/watch.out")"
+
+echo "== rm of a subtree"
+xenstore-write /sub/a/b/c 1 /sub/a/d 2
+xenstore-rm /sub/a || fail "xenstore-rm"
+if xenstore-exists /sub/a/b/c 2>/dev/null; then fail "subtree survived"; fi
+xenstore-exists /sub || fail "parent removed"
+xenstore-rm /sub/missing || fail "rm of a missing leaf"
+
+echo "== transaction conflict between two libxenstore clients"
+[ "$("$check" conflict /race)" = EAGAIN ] || fail "no conflict"
+
+echo "== oversize frame"
+[ "$("$check" oversize "$sock")" = closed ] || fail "oversize frame"
+
+echo "== guest domain"
+"$check" introduce 5 || fail "introduce"
+[ "$("$check" introduced 5)" = T ] || fail "not introduced"
+guest=$doms/domain-5
+wait_for test -S "$guest" || fail "no guest socket"
+xenstore-write /local/domain/5/name guest5 /local/domain/0/secret s
+xenstore-chmod /local/domain/5 n5
+xenstore-chmod /local/domain/5/name n5
+XENSTORED_PATH=$guest xenstore-write data/key v || fail "guest write"
+[ "$(xenstore-read /local/domain/5/data/key)" = v ] || fail "guest data"
+[ "$(XENSTORED_PATH=$guest xenstore-read name)" = guest5 ] ||
+	fail "guest read"
+[ "$(XENSTORED_PATH=$guest "$check" read /local/domain/0/secret)" = EACCES ] ||
+	fail "guest read dom0's secret"
+# Denial tells nothing about existence.
+[ "$(XENSTORED_PATH=$guest "$check" read /local/domain/0/none)" = EACCES ] ||
+	fail "existence leak"
+[ "$(XENSTORED_PATH=$guest "$check" read none)" = ENOENT ] ||
+	fail "missing key of the guest's own"
+if XENSTORED_PATH=$guest xenstore-write /local/domain/0/secret x 2>/dev/null; then
+	fail "guest wrote dom0's secret"
+fi
+if XENSTORED_PATH=$guest xenstore-chmod data/key n0 2>/dev/null; then
+	fail "guest gave its node away"
+fi
+
+echo "== release"
+xenstore-watch -n 2 @releaseDomain >"$tmp/release.out" 2>&1 &
+watcher=$!
+wait_for grep -qx @releaseDomain "$tmp/release.out" || fail "no initial event"
+"$check" release 5 || fail "release"
+wait_for sh -c "! kill -0 $watcher 2>/dev/null" || fail "no @releaseDomain"
+watcher=
+[ "$("$check" introduced 5)" = F ] || fail "still introduced"
+if [ -e "$guest" ]; then fail "guest socket left behind"; fi
+if xenstore-exists /local/domain/5/data 2>/dev/null; then
+	fail "guest-owned nodes left behind"
+fi
+
+echo "== a second daemon on the same socket"
+if "$daemon" --foreground --socket "$sock" --domain-socket-dir "$doms" \
+	2>"$tmp/err2"; then
+	fail "second daemon started"
+fi
+grep -q "in use" "$tmp/err2" || fail "unclear error: $(cat "$tmp/err2")"
+
+echo "== SIGTERM"
+kill -TERM "$pid"
+wait "$pid" || fail "daemon exit status $?"
+pid=
+[ ! -e "$sock" ] || fail "socket left behind"
+[ ! -e "$tmp/pid" ] || fail "pidfile left behind"
+echo "PASS"

@@ -1,0 +1,165 @@
+/*
+ * xs-check: what the integration tests need beyond xenstore-utils, done
+ * through the real libxenstore (or a raw socket for protocol abuse).
+ *
+ *   xs-check introduce DOMID | release DOMID | introduced DOMID
+ *   xs-check conflict PATH     two clients race one key: the second commit
+ *                              must fail with EAGAIN
+ *   xs-check oversize SOCKET   an oversize frame must close that
+ *                              connection only
+ *   xs-check read PATH         prints the value, or the error's errno name
+ *                              (xenstore-read prints no reason)
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+#include <xen/io/xs_wire.h>
+
+static int fail(const char *what)
+{
+	fprintf(stderr, "xs-check: %s: %s\n", what, strerror(errno));
+	return 1;
+}
+
+static struct xs_handle *open_or_die(void)
+{
+	struct xs_handle *h = xs_open(0);
+	if (!h) {
+		fprintf(stderr, "xs-check: xs_open: %s (XENSTORED_PATH=%s)\n",
+			strerror(errno), getenv("XENSTORED_PATH"));
+		exit(1);
+	}
+	return h;
+}
+
+static int conflict(const char *path)
+{
+	struct xs_handle *a = open_or_die(), *b = open_or_die();
+	xs_transaction_t ta = xs_transaction_start(a);
+	xs_transaction_t tb = xs_transaction_start(b);
+	if (!ta || !tb)
+		return fail("transaction_start");
+	unsigned len;
+	free(xs_read(a, ta, path, &len));
+	free(xs_read(b, tb, path, &len));
+	if (!xs_write(a, ta, path, "a", 1) || !xs_write(b, tb, path, "b", 1))
+		return fail("write");
+	if (!xs_transaction_end(a, ta, false))
+		return fail("first commit");
+	if (xs_transaction_end(b, tb, false)) {
+		fprintf(stderr, "xs-check: second commit succeeded\n");
+		return 1;
+	}
+	if (errno != EAGAIN)
+		return fail("second commit (expected EAGAIN)");
+	char *v = xs_read(a, XBT_NULL, path, &len);
+	if (!v || strcmp(v, "a")) {
+		fprintf(stderr, "xs-check: value after conflict is '%s'\n",
+			v ? v : "(none)");
+		return 1;
+	}
+	free(v);
+	printf("EAGAIN\n");
+	xs_close(a);
+	xs_close(b);
+	return 0;
+}
+
+static int raw_connect(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -1;
+	struct timeval tv = {5, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static int oversize(const char *sock)
+{
+	int bad = raw_connect(sock), good = raw_connect(sock);
+	if (bad < 0 || good < 0)
+		return fail("connect");
+	struct xsd_sockmsg h = {XS_READ, 0, 0, XENSTORE_PAYLOAD_MAX + 1};
+	if (write(bad, &h, sizeof(h)) != sizeof(h))
+		return fail("write");
+	char buf[64];
+	ssize_t n = read(bad, buf, sizeof(buf));
+	if (n != 0) {
+		fprintf(stderr, "xs-check: connection not closed (%zd)\n", n);
+		return 1;
+	}
+	/* The other client is served. */
+	struct xsd_sockmsg q = {XS_READ, 7, 0, sizeof("/local")};
+	if (write(good, &q, sizeof(q)) != sizeof(q) ||
+	    write(good, "/local", q.len) != (ssize_t)q.len)
+		return fail("write");
+	struct xsd_sockmsg r;
+	if (read(good, &r, sizeof(r)) != sizeof(r) || r.type != XS_READ ||
+	    r.req_id != 7) {
+		fprintf(stderr, "xs-check: other client got no reply\n");
+		return 1;
+	}
+	printf("closed\n");
+	close(bad);
+	close(good);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr,
+			"usage: xs-check introduce|release|introduced DOMID\n"
+			"       xs-check conflict PATH\n"
+			"       xs-check oversize SOCKET\n"
+			"       xs-check read PATH\n");
+		return 2;
+	}
+	const char *cmd = argv[1], *arg = argv[2];
+	if (!strcmp(cmd, "conflict"))
+		return conflict(arg);
+	if (!strcmp(cmd, "oversize"))
+		return oversize(arg);
+	if (!strcmp(cmd, "read")) {
+		struct xs_handle *h = open_or_die();
+		unsigned len;
+		char *v = xs_read(h, XBT_NULL, arg, &len);
+		if (v)
+			printf("%s\n", v);
+		else
+			printf("%s\n", errno == EACCES	 ? "EACCES"
+				       : errno == ENOENT ? "ENOENT"
+							 : strerror(errno));
+		free(v);
+		xs_close(h);
+		return 0;
+	}
+	unsigned domid = (unsigned)strtoul(arg, NULL, 10);
+	struct xs_handle *h = open_or_die();
+	int rc = 0;
+	if (!strcmp(cmd, "introduce")) {
+		if (!xs_introduce_domain(h, domid, 1234, 7))
+			rc = fail("introduce");
+	} else if (!strcmp(cmd, "release")) {
+		if (!xs_release_domain(h, domid))
+			rc = fail("release");
+	} else if (!strcmp(cmd, "introduced")) {
+		printf("%s\n", xs_is_domain_introduced(h, domid) ? "T" : "F");
+	} else {
+		fprintf(stderr, "xs-check: unknown command '%s'\n", cmd);
+		rc = 2;
+	}
+	xs_close(h);
+	return rc;
+}

@@ -1,0 +1,823 @@
+/*
+ * Unit tests of the pvio-xenstored core: the tree, permissions, watches,
+ * transactions, domains and quotas, driven through the wire protocol
+ * without sockets.
+ */
+#include "config.h"
+
+#include "cunit_main.h"
+#include "xs_test_client.h"
+
+#include <stdio.h>
+
+static struct xsd *d;
+static struct xsd_conn *dom0;
+
+static int setup(void)
+{
+	d = xsd_new(NULL, NULL);
+	dom0 = d ? xsd_conn_new(d, 0, true) : NULL;
+	xs_tc_forget();
+	return dom0 ? 0 : 1;
+}
+
+static int teardown(void)
+{
+	xsd_free(d);
+	d = NULL;
+	return 0;
+}
+
+/* Fresh state for every test. */
+static void fresh(void)
+{
+	teardown();
+	CU_ASSERT_EQUAL_FATAL(setup(), 0);
+}
+
+#define V(c, type, tx, lit) xs_tc_verdict((c), (type), (tx), XS_LIT(lit))
+#define ASSERT_V(c, type, tx, lit, want)                                       \
+	CU_ASSERT_STRING_EQUAL(V(c, type, tx, lit), want)
+
+/* Sends a request and returns its full reply. */
+static struct xs_reply reply;
+static struct xs_reply *R(struct xsd_conn *c, uint32_t type, uint32_t tx,
+			  const void *p, size_t len)
+{
+	memset(&reply, 0, sizeof(reply));
+	CU_ASSERT_EQUAL(xs_tc_request(c, type, tx, p, len, &reply), 0);
+	return &reply;
+}
+
+static void write_value(struct xsd_conn *c, uint32_t tx, const char *path,
+			const char *value)
+{
+	char buf[XENSTORE_PAYLOAD_MAX];
+	size_t pl = strlen(path) + 1, vl = strlen(value);
+	memcpy(buf, path, pl);
+	memcpy(buf + pl, value, vl);
+	CU_ASSERT_STRING_EQUAL(xs_tc_verdict(c, XS_WRITE, tx, buf, pl + vl),
+			       "OK");
+}
+
+static const char *read_value(struct xsd_conn *c, uint32_t tx, const char *path)
+{
+	return xs_tc_verdict(c, XS_READ, tx, path, strlen(path) + 1);
+}
+
+static const char *path_op(struct xsd_conn *c, uint32_t type, uint32_t tx,
+			   const char *path)
+{
+	return xs_tc_verdict(c, type, tx, path, strlen(path) + 1);
+}
+
+static uint32_t txn_start(struct xsd_conn *c)
+{
+	struct xs_reply *r = R(c, XS_TRANSACTION_START, 0, XS_LIT("\0"));
+	CU_ASSERT_EQUAL(r->type, XS_TRANSACTION_START);
+	return (uint32_t)strtoul(r->data, NULL, 10);
+}
+
+static struct xsd_conn *introduce(unsigned domid)
+{
+	char buf[64];
+	int l = snprintf(buf, sizeof(buf), "%u%c1234%c7", domid, 0, 0);
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(dom0, XS_INTRODUCE, 0, buf, (size_t)l + 1), "OK");
+	struct xsd_conn *c = xsd_conn_new(d, domid, false);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	return c;
+}
+
+/* Gives /local/domain/<domid> to the domain, as a toolstack does. */
+static void make_home(unsigned domid)
+{
+	char path[64], perms[96];
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_MKDIR, 0, path), "OK");
+	int l = snprintf(perms, sizeof(perms), "%s%cn%u", path, 0, domid);
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(dom0, XS_SET_PERMS, 0, perms, (size_t)l + 1),
+		"OK");
+}
+
+/* ---- tree ---- */
+
+static void test_write_read(void)
+{
+	fresh();
+	write_value(dom0, 0, "/a/b/c", "hello");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/a/b/c"), "hello");
+	/* Parents were created, empty. */
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/a/b"), "");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/a/x"), "ENOENT");
+	/* Values are bytes: embedded nuls survive. */
+	ASSERT_V(dom0, XS_WRITE, 0, "/bin\0x\0y", "OK");
+	struct xs_reply *r = R(dom0, XS_READ, 0, XS_LIT("/bin\0"));
+	CU_ASSERT_EQUAL(r->len, 3);
+	CU_ASSERT_EQUAL(memcmp(r->data, "x\0y", 3), 0);
+	/* Empty value. */
+	ASSERT_V(dom0, XS_WRITE, 0, "/empty\0", "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/empty"), "");
+}
+
+static void test_relative_paths(void)
+{
+	fresh();
+	write_value(dom0, 0, "rel/key", "v");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/local/domain/0/rel/key"),
+			       "v");
+	ASSERT_V(dom0, XS_GET_DOMAIN_PATH, 0, "7\0", "/local/domain/7");
+	ASSERT_V(dom0, XS_GET_DOMAIN_PATH, 0, "x7\0", "EINVAL");
+}
+
+static void test_directory_order(void)
+{
+	fresh();
+	write_value(dom0, 0, "/d/zeta", "1");
+	write_value(dom0, 0, "/d/alpha", "2");
+	write_value(dom0, 0, "/d/mid", "3");
+	struct xs_reply *r = R(dom0, XS_DIRECTORY, 0, XS_LIT("/d\0"));
+	CU_ASSERT_EQUAL(r->len, sizeof("zeta\0alpha\0mid"));
+	CU_ASSERT_EQUAL(memcmp(r->data, "zeta\0alpha\0mid\0", r->len), 0);
+	/* Rewriting keeps the position; remove and re-add goes last. */
+	write_value(dom0, 0, "/d/zeta", "again");
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, 0, "/d/alpha"), "OK");
+	write_value(dom0, 0, "/d/alpha", "back");
+	r = R(dom0, XS_DIRECTORY, 0, XS_LIT("/d\0"));
+	CU_ASSERT_EQUAL(memcmp(r->data, "zeta\0mid\0alpha\0", r->len), 0);
+	r = R(dom0, XS_DIRECTORY, 0, XS_LIT("/d/mid\0"));
+	CU_ASSERT_EQUAL(r->type, XS_DIRECTORY);
+	CU_ASSERT_EQUAL(r->len, 0);
+	ASSERT_V(dom0, XS_DIRECTORY, 0, "/nope\0", "ENOENT");
+}
+
+static void test_directory_part(void)
+{
+	fresh();
+	/* 300 children of 20 bytes each: more than one frame. */
+	char path[64];
+	for (int i = 0; i < 300; i++) {
+		snprintf(path, sizeof(path), "/big/child-%014d", i);
+		write_value(dom0, 0, path, "");
+	}
+	ASSERT_V(dom0, XS_DIRECTORY, 0, "/big\0", "E2BIG");
+
+	char all[8192];
+	size_t have = 0;
+	int pages = 0;
+	while (true) {
+		char req[64];
+		int l = snprintf(req, sizeof(req), "/big%c%zu", 0, have);
+		struct xs_reply *r =
+			R(dom0, XS_DIRECTORY_PART, 0, req, (size_t)l + 1);
+		CU_ASSERT_EQUAL_FATAL(r->type, XS_DIRECTORY_PART);
+		size_t gl = strlen(r->data) + 1;
+		CU_ASSERT_TRUE_FATAL(r->len >= gl);
+		memcpy(all + have, r->data + gl, r->len - gl);
+		have += r->len - gl;
+		pages++;
+		CU_ASSERT_TRUE_FATAL(pages < 10);
+		if (have >= 2 && all[have - 2] == '\0')
+			break;
+	}
+	CU_ASSERT_EQUAL(pages, 2);
+	CU_ASSERT_EQUAL(have, 300 * 21 + 1);
+	snprintf(path, sizeof(path), "child-%014d", 299);
+	CU_ASSERT_STRING_EQUAL(all + 299 * 21, path);
+	ASSERT_V(dom0, XS_DIRECTORY_PART, 0,
+		 "/big\0"
+		 "99999\0",
+		 "EINVAL");
+}
+
+static void test_mkdir_rm(void)
+{
+	fresh();
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_MKDIR, 0, "/m/n"), "OK");
+	write_value(dom0, 0, "/m/n/leaf", "x");
+	/* Idempotent: the existing node keeps its children and value. */
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_MKDIR, 0, "/m/n"), "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/m/n/leaf"), "x");
+	/* Recursive removal. */
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, 0, "/m"), "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/m/n/leaf"), "ENOENT");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/m"), "ENOENT");
+	/* Missing leaf with an existing parent: fine; otherwise ENOENT. */
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, 0, "/local/nothing"), "OK");
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, 0, "/no/such"), "ENOENT");
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, 0, "/"), "EINVAL");
+	struct xs_reply *r = R(dom0, XS_DIRECTORY, 0, XS_LIT("/\0"));
+	CU_ASSERT_EQUAL(memcmp(r->data, "local\0tool\0", r->len), 0);
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
+}
+
+static void test_bad_requests(void)
+{
+	fresh();
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/a//b"), "EINVAL");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/a/"), "EINVAL");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/a b"), "EINVAL");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "@releaseDomain"), "EINVAL");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, ""), "EINVAL");
+	/* Missing terminator, extra argument. */
+	ASSERT_V(dom0, XS_READ, 0, "/local", "EINVAL");
+	ASSERT_V(dom0, XS_READ, 0, "/local\0/tool\0", "EINVAL");
+	ASSERT_V(dom0, XS_WRITE, 0, "/novalue", "EINVAL");
+	/* Unknown and reply-only types. */
+	ASSERT_V(dom0, 999, 0, "/\0", "ENOSYS");
+	ASSERT_V(dom0, XS_WATCH_EVENT, 0, "/\0", "ENOSYS");
+	ASSERT_V(dom0, XS_ERROR, 0, "/\0", "ENOSYS");
+	/* Unknown transaction. */
+	ASSERT_V(dom0, XS_READ, 42, "/local\0", "ENOENT");
+	ASSERT_V(dom0, XS_TRANSACTION_END, 0, "T\0", "ENOENT");
+	/* A too long path. */
+	char longp[XENSTORE_ABS_PATH_MAX + 8];
+	memset(longp, 'a', sizeof(longp));
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = '\0';
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, longp), "EINVAL");
+	/* Still alive after all that. */
+	CU_ASSERT_FALSE(xsd_conn_is_dead(dom0));
+}
+
+static void test_oversize_frame(void)
+{
+	fresh();
+	struct xsd_conn *other = xsd_conn_new(d, 0, true);
+	struct xsd_sockmsg h = {XS_READ, 1, 0, XENSTORE_PAYLOAD_MAX + 1};
+	CU_ASSERT_EQUAL(xsd_conn_feed_all(dom0, &h, sizeof(h)), -1);
+	CU_ASSERT_TRUE(xsd_conn_is_dead(dom0));
+	/* Everybody else carries on. */
+	write_value(other, 0, "/still", "here");
+	CU_ASSERT_STRING_EQUAL(read_value(other, 0, "/still"), "here");
+	xsd_conn_free(dom0);
+	dom0 = other;
+}
+
+static void test_pipelined_frames(void)
+{
+	fresh();
+	/* Two requests in one write, the second split across two. */
+	unsigned char buf[256];
+	struct xsd_sockmsg h1 = {XS_WRITE, 1, 0, sizeof("/p\0v") - 1};
+	struct xsd_sockmsg h2 = {XS_READ, 2, 0, sizeof("/p")};
+	size_t n = 0;
+	memcpy(buf + n, &h1, sizeof(h1));
+	n += sizeof(h1);
+	memcpy(buf + n, "/p\0v", h1.len);
+	n += h1.len;
+	memcpy(buf + n, &h2, sizeof(h2));
+	n += sizeof(h2);
+	memcpy(buf + n, "/p", h2.len);
+	n += h2.len;
+	CU_ASSERT_EQUAL(xsd_conn_feed_all(dom0, buf, n - 2), 0);
+	CU_ASSERT_EQUAL(xsd_conn_feed_all(dom0, buf + n - 2, 2), 0);
+	struct xs_reply r = {0};
+	CU_ASSERT_EQUAL(xs_tc_pop(dom0, &r), 1);
+	CU_ASSERT_EQUAL(r.req_id, 1);
+	CU_ASSERT_STRING_EQUAL(r.data, "OK");
+	CU_ASSERT_EQUAL(xs_tc_pop(dom0, &r), 1);
+	CU_ASSERT_EQUAL(r.req_id, 2);
+	CU_ASSERT_EQUAL(r.type, XS_READ);
+	CU_ASSERT_STRING_EQUAL(r.data, "v");
+}
+
+/* ---- permissions ---- */
+
+static void test_perms_guest(void)
+{
+	fresh();
+	struct xsd_conn *g = introduce(5);
+	make_home(5);
+	/* Relative paths resolve under the guest's home, which it owns. */
+	write_value(g, 0, "data/key", "guest");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/local/domain/5/data/key"),
+			       "guest");
+	/* The new node is owned by the guest, inheriting the rest. */
+	ASSERT_V(g, XS_GET_PERMS, 0, "data/key\0", "n5");
+	/* dom0's private nodes are out of reach. */
+	write_value(dom0, 0, "/local/domain/0/secret", "s");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "/local/domain/0/secret"),
+			       "EACCES");
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_RM, 0, "/local/domain/0/secret"),
+			       "EACCES");
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_MKDIR, 0, "/local/domain/0/x"),
+			       "EACCES");
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_DIRECTORY, 0, "/local/domain"),
+			       "EACCES");
+	/* No existence leak: a missing node under an unreadable parent. */
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "/local/domain/0/missing"),
+			       "EACCES");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "missing"), "ENOENT");
+	ASSERT_V(g, XS_WRITE, 0, "/local/domain/0/secret\0x", "EACCES");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/local/domain/0/secret"),
+			       "s");
+	xsd_conn_free(g);
+}
+
+static void test_perms_entries(void)
+{
+	fresh();
+	struct xsd_conn *g5 = introduce(5);
+	struct xsd_conn *g6 = introduce(6);
+	write_value(dom0, 0, "/shared/k", "v");
+	/* No access by default, both for domain 6. */
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0n0\0b6\0", "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(g5, 0, "/shared/k"), "EACCES");
+	/* Default read: only the node's own permissions count. */
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0r0\0b6\0", "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(g5, 0, "/shared/k"), "v");
+	ASSERT_V(g5, XS_WRITE, 0, "/shared/k\0x", "EACCES");
+	ASSERT_V(g6, XS_WRITE, 0, "/shared/k\0y", "OK");
+	/* A listed domain gets exactly its entry, not the default. */
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0r0\0n5\0", "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(g5, 0, "/shared/k"), "EACCES");
+	CU_ASSERT_STRING_EQUAL(read_value(g6, 0, "/shared/k"), "y");
+	/* GET_PERMS format. */
+	struct xs_reply *r = R(dom0, XS_GET_PERMS, 0, XS_LIT("/shared/k\0"));
+	CU_ASSERT_EQUAL(r->len, sizeof("r0\0n5"));
+	CU_ASSERT_EQUAL(memcmp(r->data, "r0\0n5\0", r->len), 0);
+	/* Bad permission strings. */
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0x0\0", "EINVAL");
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0r\0", "EINVAL");
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0", "EINVAL");
+	xsd_conn_free(g5);
+	xsd_conn_free(g6);
+}
+
+static void test_perms_owner_change(void)
+{
+	fresh();
+	struct xsd_conn *g = introduce(5);
+	make_home(5);
+	write_value(g, 0, "mine", "1");
+	/* The owner may add entries but not give the node away. */
+	ASSERT_V(g, XS_SET_PERMS, 0, "mine\0n5\0r6\0", "OK");
+	ASSERT_V(g, XS_SET_PERMS, 0, "mine\0n6\0", "EPERM");
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/local/domain/5/mine\0n6\0", "OK");
+	/* Now it is domain 6's: domain 5 lost access. */
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "mine"), "EACCES");
+	/* Specials: only dom0 may change them. */
+	ASSERT_V(g, XS_SET_PERMS, 0, "@releaseDomain\0n5\0", "EACCES");
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "@releaseDomain\0n0\0r5\0", "OK");
+	ASSERT_V(g, XS_GET_PERMS, 0, "@releaseDomain\0", "n0");
+	xsd_conn_free(g);
+}
+
+/* ---- watches ---- */
+
+static void test_watch_basic(void)
+{
+	fresh();
+	ASSERT_V(dom0, XS_WATCH, 0, "/w\0tok\0", "OK");
+	/* Fires once at once, even though /w does not exist. */
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "/w", "tok"), 1);
+	write_value(dom0, 0, "/w", "1");
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "/w", "tok"), 1);
+	write_value(dom0, 0, "/w/deep/er", "2");
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "/w/deep/er", "tok"), 1);
+	/* Siblings with a common prefix do not match. */
+	write_value(dom0, 0, "/wx", "3");
+	CU_ASSERT_EQUAL(xs_tc_pending_events(dom0), 0);
+	ASSERT_V(dom0, XS_WATCH, 0, "/w\0tok\0", "EEXIST");
+	ASSERT_V(dom0, XS_WATCH, 0, "/w\0tok2\0", "OK");
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "/w", "tok2"), 1);
+	ASSERT_V(dom0, XS_UNWATCH, 0, "/w\0tok\0", "OK");
+	ASSERT_V(dom0, XS_UNWATCH, 0, "/w\0tok\0", "ENOENT");
+	write_value(dom0, 0, "/w", "4");
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "/w", "tok"), 0);
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "/w", "tok2"), 1);
+	ASSERT_V(dom0, XS_RESET_WATCHES, 0, "\0", "OK");
+	write_value(dom0, 0, "/w", "5");
+	CU_ASSERT_EQUAL(xs_tc_pending_events(dom0), 0);
+}
+
+static void test_watch_rm_subtree(void)
+{
+	fresh();
+	write_value(dom0, 0, "/t/a/b", "1");
+	write_value(dom0, 0, "/t/c", "2");
+	ASSERT_V(dom0, XS_WATCH, 0, "/t/a/b\0deep\0", "OK");
+	ASSERT_V(dom0, XS_WATCH, 0, "/t\0top\0", "OK");
+	ASSERT_V(dom0, XS_WATCH, 0, "/\0root\0", "OK");
+	xs_tc_collect(dom0);
+	xs_tc_forget();
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, 0, "/t"), "OK");
+	/* Watchers above see the removed root; a watched descendant sees
+	 * its own path. */
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "/t", "top"), 1);
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "/t", "root"), 1);
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "/t/a/b", "deep"), 1);
+	CU_ASSERT_EQUAL(xs_tc_pending_events(dom0), 0);
+}
+
+static void test_watch_permission_filter(void)
+{
+	fresh();
+	struct xsd_conn *g = introduce(5);
+	make_home(5);
+	ASSERT_V(g, XS_WATCH, 0, "/local/domain\0all\0", "OK");
+	ASSERT_V(g, XS_WATCH, 0, "device\0rel\0", "OK");
+	CU_ASSERT_EQUAL(xs_tc_take_events(g, "/local/domain", "all"), 1);
+	CU_ASSERT_EQUAL(xs_tc_take_events(g, "device", "rel"), 1);
+	/* A change the guest may not read is not delivered to it. */
+	write_value(dom0, 0, "/local/domain/0/private", "x");
+	CU_ASSERT_EQUAL(xs_tc_pending_events(g), 0);
+	/* One it may read is, and relative watches get relative paths. */
+	write_value(dom0, 0, "/local/domain/5/device/vif/0", "y");
+	CU_ASSERT_EQUAL(
+		xs_tc_take_events(g, "/local/domain/5/device/vif/0", "all"), 1);
+	CU_ASSERT_EQUAL(xs_tc_take_events(g, "device/vif/0", "rel"), 1);
+	xsd_conn_free(g);
+}
+
+static void test_watch_special(void)
+{
+	fresh();
+	ASSERT_V(dom0, XS_WATCH, 0, "@introduceDomain\0in\0", "OK");
+	ASSERT_V(dom0, XS_WATCH, 0, "@releaseDomain\0out\0", "OK");
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "@introduceDomain", "in"), 1);
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "@releaseDomain", "out"), 1);
+	struct xsd_conn *g = introduce(3);
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "@introduceDomain", "in"), 1);
+	/* A guest cannot watch what dom0 alone may read. */
+	ASSERT_V(g, XS_WATCH, 0, "@releaseDomain\0g\0", "OK");
+	xs_tc_take_events(g, "@releaseDomain", "g");
+	ASSERT_V(dom0, XS_RELEASE, 0, "3\0", "OK");
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "@releaseDomain", "out"), 1);
+	CU_ASSERT_EQUAL(xs_tc_pending_events(g), 0);
+	xsd_conn_free(g);
+}
+
+/* ---- transactions ---- */
+
+static void test_txn_isolation_commit(void)
+{
+	fresh();
+	struct xsd_conn *other = xsd_conn_new(d, 0, true);
+	ASSERT_V(other, XS_WATCH, 0, "/tx\0w\0", "OK");
+	CU_ASSERT_EQUAL(xs_tc_take_events(other, "/tx", "w"), 1);
+	uint32_t t = txn_start(dom0);
+	CU_ASSERT_NOT_EQUAL(t, 0);
+	write_value(dom0, t, "/tx/a", "1");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t, "/tx/a"), "1");
+	CU_ASSERT_STRING_EQUAL(read_value(other, 0, "/tx/a"), "ENOENT");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/tx/a"), "ENOENT");
+	/* No event before the commit. */
+	CU_ASSERT_EQUAL(xs_tc_pending_events(other), 0);
+	ASSERT_V(dom0, XS_TRANSACTION_START, t, "\0", "EBUSY");
+	ASSERT_V(dom0, XS_TRANSACTION_END, t, "T\0", "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(other, 0, "/tx/a"), "1");
+	CU_ASSERT_EQUAL(xs_tc_take_events(other, "/tx/a", "w"), 1);
+	/* The transaction is gone. */
+	ASSERT_V(dom0, XS_READ, t, "/tx/a\0", "ENOENT");
+	xsd_conn_free(other);
+}
+
+static void test_txn_abort(void)
+{
+	fresh();
+	ASSERT_V(dom0, XS_WATCH, 0, "/ab\0w\0", "OK");
+	xs_tc_collect(dom0);
+	xs_tc_forget();
+	write_value(dom0, 0, "/ab/keep", "k");
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "/ab/keep", "w"), 1);
+	uint32_t t = txn_start(dom0);
+	write_value(dom0, t, "/ab/new", "n");
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, t, "/ab/keep"), "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t, "/ab/keep"), "ENOENT");
+	ASSERT_V(dom0, XS_TRANSACTION_END, t, "F\0", "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/ab/keep"), "k");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/ab/new"), "ENOENT");
+	CU_ASSERT_EQUAL(xs_tc_pending_events(dom0), 0);
+	ASSERT_V(dom0, XS_TRANSACTION_END, t, "X\0", "ENOENT");
+}
+
+static void test_txn_conflict(void)
+{
+	fresh();
+	struct xsd_conn *other = xsd_conn_new(d, 0, true);
+	write_value(dom0, 0, "/c/x", "0");
+	uint32_t t1 = txn_start(dom0);
+	uint32_t t2 = txn_start(other);
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t1, "/c/x"), "0");
+	CU_ASSERT_STRING_EQUAL(read_value(other, t2, "/c/x"), "0");
+	write_value(dom0, t1, "/c/x", "1");
+	write_value(other, t2, "/c/x", "2");
+	ASSERT_V(dom0, XS_TRANSACTION_END, t1, "T\0", "OK");
+	ASSERT_V(other, XS_TRANSACTION_END, t2, "T\0", "EAGAIN");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/c/x"), "1");
+	/* A plain write also conflicts with what a transaction read. */
+	t1 = txn_start(dom0);
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t1, "/c/x"), "1");
+	write_value(other, 0, "/c/x", "3");
+	write_value(dom0, t1, "/c/y", "4");
+	ASSERT_V(dom0, XS_TRANSACTION_END, t1, "T\0", "EAGAIN");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/c/y"), "ENOENT");
+	/* Disjoint transactions both commit. */
+	write_value(dom0, 0, "/c/p", "");
+	write_value(dom0, 0, "/c/q", "");
+	t1 = txn_start(dom0);
+	t2 = txn_start(other);
+	write_value(dom0, t1, "/c/p", "a");
+	write_value(other, t2, "/c/q", "b");
+	ASSERT_V(dom0, XS_TRANSACTION_END, t1, "T\0", "OK");
+	ASSERT_V(other, XS_TRANSACTION_END, t2, "T\0", "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/c/p"), "a");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/c/q"), "b");
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
+	xsd_conn_free(other);
+}
+
+static void test_txn_tree_ops(void)
+{
+	fresh();
+	write_value(dom0, 0, "/tt/old/x", "1");
+	uint32_t t = txn_start(dom0);
+	write_value(dom0, t, "/tt/new/y", "2");
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, t, "/tt/old"), "OK");
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_MKDIR, t, "/tt/dir"), "OK");
+	struct xs_reply *r = R(dom0, XS_DIRECTORY, t, XS_LIT("/tt\0"));
+	CU_ASSERT_EQUAL(memcmp(r->data, "new\0dir\0", r->len), 0);
+	ASSERT_V(dom0, XS_SET_PERMS, t, "/tt/dir\0r0\0", "OK");
+	ASSERT_V(dom0, XS_TRANSACTION_END, t, "T\0", "OK");
+	r = R(dom0, XS_DIRECTORY, 0, XS_LIT("/tt\0"));
+	CU_ASSERT_EQUAL(memcmp(r->data, "new\0dir\0", r->len), 0);
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/tt/old/x"), "ENOENT");
+	ASSERT_V(dom0, XS_GET_PERMS, 0, "/tt/dir\0", "r0");
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
+}
+
+/* ---- domains ---- */
+
+static void test_domains(void)
+{
+	fresh();
+	CU_ASSERT_PTR_NULL(xsd_conn_new(d, 9, false));
+	ASSERT_V(dom0, XS_IS_DOMAIN_INTRODUCED, 0, "9\0", "F");
+	ASSERT_V(dom0, XS_IS_DOMAIN_INTRODUCED, 0, "0\0", "T");
+	struct xsd_conn *g = introduce(9);
+	ASSERT_V(dom0, XS_IS_DOMAIN_INTRODUCED, 0, "9\0", "T");
+	ASSERT_V(dom0, XS_INTRODUCE, 0,
+		 "9\0"
+		 "1234\0"
+		 "7\0",
+		 "OK");
+	ASSERT_V(dom0, XS_INTRODUCE, 0,
+		 "9\0"
+		 "999\0"
+		 "7\0",
+		 "EINVAL");
+	ASSERT_V(dom0, XS_INTRODUCE, 0,
+		 "0\0"
+		 "1\0"
+		 "1\0",
+		 "EINVAL");
+	ASSERT_V(g, XS_INTRODUCE, 0,
+		 "10\0"
+		 "1\0"
+		 "1\0",
+		 "EACCES");
+	ASSERT_V(g, XS_RELEASE, 0, "9\0", "EACCES");
+	ASSERT_V(g, XS_CONTROL, 0, "check\0", "EACCES");
+	ASSERT_V(dom0, XS_RESUME, 0, "9\0", "OK");
+	ASSERT_V(dom0, XS_RESUME, 0, "11\0", "ENOENT");
+	ASSERT_V(dom0, XS_SET_TARGET, 0,
+		 "9\0"
+		 "4\0",
+		 "OK");
+	make_home(9);
+	write_value(g, 0, "owned/by/guest", "x");
+	write_value(dom0, 0, "/local/domain/9/by-dom0", "y");
+	ASSERT_V(g, XS_WATCH, 0, "owned\0gw\0", "OK");
+	ASSERT_V(dom0, XS_RELEASE, 0, "9\0", "OK");
+	CU_ASSERT_TRUE(xsd_conn_is_dead(g));
+	/* Nodes the domain owned are gone, with their subtrees; dom0's
+	 * stay. */
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/local/domain/9/owned"),
+			       "ENOENT");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/local/domain/9"),
+			       "ENOENT");
+	ASSERT_V(dom0, XS_IS_DOMAIN_INTRODUCED, 0, "9\0", "F");
+	ASSERT_V(dom0, XS_RELEASE, 0, "9\0", "ENOENT");
+	ASSERT_V(dom0, XS_RELEASE, 0, "0\0", "EINVAL");
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
+	xsd_conn_free(g);
+}
+
+static void test_control(void)
+{
+	fresh();
+	const char *q = V(dom0, XS_CONTROL, 0, "quota\0");
+	CU_ASSERT_PTR_NOT_NULL(strstr(q, "nodes 1000\n"));
+	ASSERT_V(dom0, XS_CONTROL, 0,
+		 "quota\0nodes\0"
+		 "5\0",
+		 "OK");
+	CU_ASSERT_EQUAL(xsd_get_quota(d)->nodes, 5);
+	ASSERT_V(dom0, XS_CONTROL, 0,
+		 "quota\0bogus\0"
+		 "5\0",
+		 "EINVAL");
+	ASSERT_V(dom0, XS_CONTROL, 0, "frobnicate\0", "EINVAL");
+}
+
+/* ---- quotas ---- */
+
+static void fresh_with_quota(const struct xsd_quota *q)
+{
+	teardown();
+	d = xsd_new(q, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	dom0 = xsd_conn_new(d, 0, true);
+	xs_tc_forget();
+}
+
+static void test_quota_nodes_and_size(void)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	/* The home directory counts: the guest owns it. */
+	q.nodes = 4;
+	q.node_size = 64;
+	fresh_with_quota(&q);
+	struct xsd_conn *g = introduce(5);
+	make_home(5);
+	write_value(g, 0, "a", "1");
+	write_value(g, 0, "b", "2");
+	write_value(g, 0, "c", "3");
+	ASSERT_V(g, XS_WRITE, 0,
+		 "d\0"
+		 "4",
+		 "ENOSPC");
+	ASSERT_V(g, XS_MKDIR, 0, "e/f\0", "ENOSPC");
+	/* Removing frees quota. */
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_RM, 0, "a"), "OK");
+	write_value(g, 0, "d", "4");
+	/* Node size. */
+	char big[200];
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "b", 2);
+	CU_ASSERT_STRING_EQUAL(xs_tc_verdict(g, XS_WRITE, 0, big, 100),
+			       "ENOSPC");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "b"), "2");
+	/* dom0 is not bound. */
+	for (int i = 0; i < 10; i++) {
+		char p[32];
+		snprintf(p, sizeof(p), "/local/domain/0/n%d", i);
+		write_value(dom0, 0, p, "x");
+	}
+	CU_ASSERT_STRING_EQUAL(xs_tc_verdict(dom0, XS_WRITE, 0, big, 150),
+			       "OK");
+	xsd_conn_free(g);
+}
+
+static void test_quota_watch_txn_perms(void)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.watches = 2;
+	q.transactions = 1;
+	q.perms = 2;
+	q.txn_nodes = 4;
+	fresh_with_quota(&q);
+	struct xsd_conn *g = introduce(5);
+	make_home(5);
+	ASSERT_V(g, XS_WATCH, 0,
+		 "a\0"
+		 "1\0",
+		 "OK");
+	ASSERT_V(g, XS_WATCH, 0,
+		 "b\0"
+		 "2\0",
+		 "OK");
+	ASSERT_V(g, XS_WATCH, 0,
+		 "c\0"
+		 "3\0",
+		 "E2BIG");
+	uint32_t t = txn_start(g);
+	ASSERT_V(g, XS_TRANSACTION_START, 0, "\0", "ENOSPC");
+	/* Touching more than txn_nodes nodes in one transaction. */
+	const char *v = "";
+	char p[16];
+	for (int i = 0; i < 6; i++) {
+		snprintf(p, sizeof(p), "k%d", i);
+		v = read_value(g, t, p);
+		if (!strcmp(v, "ENOSPC"))
+			break;
+	}
+	CU_ASSERT_STRING_EQUAL(v, "ENOSPC");
+	ASSERT_V(g, XS_TRANSACTION_END, t, "F\0", "OK");
+	write_value(g, 0, "p", "1");
+	ASSERT_V(g, XS_SET_PERMS, 0, "p\0n5\0r1\0", "OK");
+	ASSERT_V(g, XS_SET_PERMS, 0, "p\0n5\0r1\0r2\0", "ENOSPC");
+	/* dom0 is not bound. */
+	for (int i = 0; i < 4; i++)
+		CU_ASSERT_NOT_EQUAL(txn_start(dom0), 0);
+	xsd_conn_free(g);
+}
+
+static void test_quota_output_bounds(void)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.outstanding = 4;
+	q.queued_frames = 8;
+	fresh_with_quota(&q);
+	/* A client that sends without reading: input pauses once four
+	 * replies wait. */
+	unsigned char frame[64];
+	struct xsd_sockmsg h = {XS_READ, 1, 0, sizeof("/local")};
+	memcpy(frame, &h, sizeof(h));
+	memcpy(frame + sizeof(h), "/local", h.len);
+	size_t flen = sizeof(h) + h.len, avail;
+	for (int i = 0; i < 10; i++) {
+		void *space = xsd_conn_in_space(dom0, &avail);
+		if (!avail)
+			break;
+		memcpy(space, frame, flen);
+		CU_ASSERT_EQUAL(xsd_conn_in_commit(dom0, flen), 0);
+	}
+	xsd_conn_in_space(dom0, &avail);
+	CU_ASSERT_EQUAL(avail, 0);
+	struct xs_reply r;
+	int replies = 0;
+	while (xs_tc_pop(dom0, &r))
+		replies++;
+	CU_ASSERT_EQUAL(replies, 4);
+	xsd_conn_in_space(dom0, &avail);
+	CU_ASSERT_NOT_EQUAL(avail, 0);
+
+	/* Events beyond the queue bound are dropped, not queued. */
+	struct xsd_conn *watcher = xsd_conn_new(d, 0, true);
+	ASSERT_V(watcher, XS_WATCH, 0, "/ev\0t\0", "OK");
+	CU_ASSERT_EQUAL(xs_tc_take_events(watcher, "/ev", "t"), 1);
+	for (int i = 0; i < 20; i++)
+		write_value(dom0, 0, "/ev", "x");
+	int events = 0;
+	while (xs_tc_pop(watcher, &r))
+		events++;
+	CU_ASSERT_EQUAL(events, 8);
+	xsd_conn_free(watcher);
+}
+
+int main(void)
+{
+	static CU_TestInfo tree[] = {
+		{"write and read", test_write_read},
+		{"relative paths", test_relative_paths},
+		{"directory order", test_directory_order},
+		{"directory part", test_directory_part},
+		{"mkdir and rm", test_mkdir_rm},
+		{"bad requests", test_bad_requests},
+		{"oversize frame", test_oversize_frame},
+		{"pipelined frames", test_pipelined_frames},
+		CU_TEST_INFO_NULL,
+	};
+	static CU_TestInfo perms[] = {
+		{"guest", test_perms_guest},
+		{"entries", test_perms_entries},
+		{"owner change", test_perms_owner_change},
+		CU_TEST_INFO_NULL,
+	};
+	static CU_TestInfo watches[] = {
+		{"basic", test_watch_basic},
+		{"rm subtree", test_watch_rm_subtree},
+		{"permission filter", test_watch_permission_filter},
+		{"special", test_watch_special},
+		CU_TEST_INFO_NULL,
+	};
+	static CU_TestInfo txns[] = {
+		{"isolation and commit", test_txn_isolation_commit},
+		{"abort", test_txn_abort},
+		{"conflict", test_txn_conflict},
+		{"tree ops", test_txn_tree_ops},
+		CU_TEST_INFO_NULL,
+	};
+	static CU_TestInfo domains[] = {
+		{"introduce and release", test_domains},
+		{"control", test_control},
+		CU_TEST_INFO_NULL,
+	};
+	static CU_TestInfo quotas[] = {
+		{"nodes and size", test_quota_nodes_and_size},
+		{"watches, transactions, perms", test_quota_watch_txn_perms},
+		{"output bounds", test_quota_output_bounds},
+		CU_TEST_INFO_NULL,
+	};
+	static CU_SuiteInfo suites[] = {
+		{"xs tree", setup, teardown, NULL, NULL, tree},
+		{"xs perms", setup, teardown, NULL, NULL, perms},
+		{"xs watches", setup, teardown, NULL, NULL, watches},
+		{"xs transactions", setup, teardown, NULL, NULL, txns},
+		{"xs domains", setup, teardown, NULL, NULL, domains},
+		{"xs quotas", setup, teardown, NULL, NULL, quotas},
+		CU_SUITE_INFO_NULL,
+	};
+	return pvio_cunit_run(suites);
+}

@@ -1,0 +1,2134 @@
+/*
+ * pvio-xenstored core: store, permissions, transactions, watches, domains,
+ * quotas and the message dispatcher (Xen 4.17 wire semantics). No I/O here.
+ */
+#include "config.h"
+
+#include "xs_core.h"
+#include "xs_hmap.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xen/io/xs_wire.h>
+
+#define PERM_READ  1u
+#define PERM_WRITE 2u
+#define PERM_ALL   (PERM_READ | PERM_WRITE)
+
+/* Xen's first reserved domain id: introduced domids must lie below it. */
+#define DOMID_LIMIT 0x7ff0u
+
+/* Room for an absolute path, or a relative one joined to a home path. */
+#define PATH_BUF (XENSTORE_ABS_PATH_MAX + 64)
+#define HDR_LEN	 sizeof(struct xsd_sockmsg)
+/* Input buffer: several maximum frames, so pipelined requests need few
+ * reads. */
+#define IN_BUF (4 * (HDR_LEN + XENSTORE_PAYLOAD_MAX))
+
+struct perm {
+	uint32_t domid;
+	uint32_t mask;
+};
+
+struct node {
+	struct xs_hentry h; /* key: path */
+	char *path;
+	char *value;
+	uint32_t value_len;
+	struct perm *perms; /* [0] is owner and default */
+	uint32_t nperms;
+	char **children; /* names, in insertion order */
+	uint32_t nchildren, children_cap;
+	size_t children_bytes; /* sum of strlen(name) + 1 */
+	uint64_t generation;
+};
+
+struct owner_count {
+	uint32_t domid;
+	long nodes;
+};
+
+struct store {
+	struct xs_hmap nodes;
+	uint64_t generation;
+	struct owner_count *owners;
+	size_t nowners;
+};
+
+/* A watch event to fire: exact events reach only watches of that very
+ * path (descendants of a removed subtree); the others reach watches at or
+ * above the path. perms decide who may see it. */
+struct event {
+	struct event *next;
+	bool exact;
+	uint32_t nperms;
+	struct perm *perms;
+	char path[];
+};
+
+struct txn_entry {
+	struct xs_hentry h; /* key: path */
+	char *path;
+	bool base_exists;
+	uint64_t base_gen;
+	bool modified;
+	struct node *node; /* private copy when modified; NULL = removed */
+};
+
+struct txn {
+	struct txn *next;
+	uint32_t id;
+	struct xs_hmap entries;
+	struct event *events, **events_tail;
+	long node_delta; /* nodes the connection's domain gains on commit */
+};
+
+struct watch {
+	struct watch *next;
+	char *path; /* absolute, or a special @ name */
+	char *token;
+	bool relative; /* events strip the connection's home prefix */
+};
+
+struct frame {
+	struct frame *next;
+	bool is_reply;
+	size_t len, off;
+	unsigned char data[];
+};
+
+struct domain {
+	struct domain *next;
+	uint32_t domid;
+	uint64_t mfn;
+	uint32_t evtchn;
+	bool has_target;
+	uint32_t target;
+};
+
+struct xsd_conn {
+	struct xsd *d;
+	struct xsd_conn *prev, *next;
+	uint32_t domid;
+	bool privileged;
+	bool dead;
+	void *user;
+	char home[32]; /* /local/domain/<domid> */
+	unsigned char in[IN_BUF];
+	size_t in_len;
+	struct frame *out_head, *out_tail;
+	unsigned out_frames, out_replies;
+	struct watch *watches;
+	unsigned nwatches;
+	struct txn *txns;
+	unsigned ntxns;
+	uint32_t next_txn_id;
+};
+
+enum special_node { SPECIAL_INTRODUCE, SPECIAL_RELEASE, SPECIAL_COUNT };
+static const char *const special_names[SPECIAL_COUNT] = {"@introduceDomain",
+							 "@releaseDomain"};
+
+struct xsd {
+	struct store store;
+	struct node special[SPECIAL_COUNT];
+	struct xsd_conn *conns;
+	struct domain *domains;
+	struct xsd_quota quota;
+	struct xsd_hooks hooks;
+};
+
+/* One request being handled: the transaction it runs in, if any, and the
+ * events it produced outside a transaction (fired after the reply). */
+struct op {
+	struct xsd *d;
+	struct xsd_conn *c;
+	struct txn *t;
+	struct event *events, **events_tail;
+};
+
+void xsd_quota_defaults(struct xsd_quota *q)
+{
+	q->nodes = 1000;
+	q->node_size = 2048;
+	q->watches = 128;
+	q->transactions = 10;
+	q->perms = 5;
+	q->txn_nodes = 1024;
+	q->outstanding = 20;
+	q->queued_frames = 1024;
+}
+
+static void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
+static void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt,
+		    ...)
+{
+	if (!d->hooks.log)
+		return;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	d->hooks.log(d->hooks.arg, level, msg);
+}
+
+/* ---- nodes and the store ---- */
+
+static void node_free(struct node *n)
+{
+	if (!n)
+		return;
+	for (uint32_t i = 0; i < n->nchildren; i++)
+		free(n->children[i]);
+	free(n->children);
+	free(n->perms);
+	free(n->value);
+	free(n->path);
+	free(n);
+}
+
+static struct node *node_new(const char *path, const struct perm *perms,
+			     uint32_t nperms)
+{
+	struct node *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->path = strdup(path);
+	n->perms = malloc(nperms * sizeof(*perms));
+	if (!n->path || !n->perms) {
+		node_free(n);
+		return NULL;
+	}
+	memcpy(n->perms, perms, nperms * sizeof(*perms));
+	n->nperms = nperms;
+	n->h.key = n->path;
+	return n;
+}
+
+static struct node *node_dup(const struct node *src)
+{
+	struct node *n = node_new(src->path, src->perms, src->nperms);
+	if (!n)
+		return NULL;
+	if (src->value_len) {
+		n->value = malloc(src->value_len);
+		if (!n->value)
+			goto fail;
+		memcpy(n->value, src->value, src->value_len);
+		n->value_len = src->value_len;
+	}
+	if (src->nchildren) {
+		n->children = calloc(src->nchildren, sizeof(char *));
+		if (!n->children)
+			goto fail;
+		n->children_cap = src->nchildren;
+		for (uint32_t i = 0; i < src->nchildren; i++) {
+			n->children[i] = strdup(src->children[i]);
+			if (!n->children[i])
+				goto fail;
+			n->nchildren++;
+		}
+		n->children_bytes = src->children_bytes;
+	}
+	n->generation = src->generation;
+	return n;
+fail:
+	node_free(n);
+	return NULL;
+}
+
+/* What the node-size quota counts: value, child names and permissions. */
+static size_t node_record_size(const struct node *n)
+{
+	return n->value_len + n->children_bytes + n->nperms * 8u;
+}
+
+static int node_add_child(struct node *n, const char *name)
+{
+	if (n->nchildren == n->children_cap) {
+		uint32_t cap = n->children_cap ? n->children_cap * 2 : 4;
+		char **c = realloc(n->children, cap * sizeof(*c));
+		if (!c)
+			return ENOMEM;
+		n->children = c;
+		n->children_cap = cap;
+	}
+	char *copy = strdup(name);
+	if (!copy)
+		return ENOMEM;
+	n->children[n->nchildren++] = copy;
+	n->children_bytes += strlen(name) + 1;
+	return 0;
+}
+
+static void node_remove_child(struct node *n, const char *name)
+{
+	for (uint32_t i = 0; i < n->nchildren; i++) {
+		if (strcmp(n->children[i], name))
+			continue;
+		n->children_bytes -= strlen(name) + 1;
+		free(n->children[i]);
+		memmove(&n->children[i], &n->children[i + 1],
+			(n->nchildren - i - 1) * sizeof(char *));
+		n->nchildren--;
+		return;
+	}
+}
+
+static int node_set_value(struct node *n, const char *value, uint32_t len)
+{
+	char *v = NULL;
+	if (len) {
+		v = malloc(len);
+		if (!v)
+			return ENOMEM;
+		memcpy(v, value, len);
+	}
+	free(n->value);
+	n->value = v;
+	n->value_len = len;
+	return 0;
+}
+
+static int node_set_perms(struct node *n, const struct perm *p, uint32_t np)
+{
+	struct perm *copy = malloc(np * sizeof(*p));
+	if (!copy)
+		return ENOMEM;
+	memcpy(copy, p, np * sizeof(*p));
+	free(n->perms);
+	n->perms = copy;
+	n->nperms = np;
+	return 0;
+}
+
+static struct node *store_get(const struct store *s, const char *path)
+{
+	struct xs_hentry *e = xs_hmap_get(&s->nodes, path);
+	return e ? xs_container_of(e, struct node, h) : NULL;
+}
+
+static struct owner_count *owner_slot(struct store *s, uint32_t domid,
+				      bool create)
+{
+	for (size_t i = 0; i < s->nowners; i++)
+		if (s->owners[i].domid == domid)
+			return &s->owners[i];
+	if (!create)
+		return NULL;
+	struct owner_count *o =
+		realloc(s->owners, (s->nowners + 1) * sizeof(*o));
+	if (!o)
+		return NULL;
+	s->owners = o;
+	o[s->nowners] = (struct owner_count){domid, 0};
+	return &o[s->nowners++];
+}
+
+static long owned_nodes(struct store *s, uint32_t domid)
+{
+	struct owner_count *o = owner_slot(s, domid, false);
+	return o ? o->nodes : 0;
+}
+
+static void account(struct store *s, uint32_t domid, long delta)
+{
+	struct owner_count *o = owner_slot(s, domid, true);
+	if (o)
+		o->nodes += delta;
+}
+
+static int store_insert(struct store *s, struct node *n)
+{
+	if (xs_hmap_put(&s->nodes, &n->h) < 0)
+		return ENOMEM;
+	n->generation = ++s->generation;
+	account(s, n->perms[0].domid, 1);
+	return 0;
+}
+
+static void store_remove(struct store *s, struct node *n)
+{
+	xs_hmap_del(&s->nodes, &n->h);
+	account(s, n->perms[0].domid, -1);
+	node_free(n);
+}
+
+/* ---- paths ---- */
+
+static bool path_char_ok(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '-' || ch == '/' ||
+	       ch == '_' || ch == '@';
+}
+
+static int special_index(const char *path)
+{
+	for (int i = 0; i < SPECIAL_COUNT; i++)
+		if (!strcmp(path, special_names[i]))
+			return i;
+	return -1;
+}
+
+/* Turns a client's path into the absolute canonical form. Specials (the
+ * @ names) are accepted only where allow_special says so. */
+static int canon_path(const struct xsd_conn *c, const char *in, char *out,
+		      bool allow_special, bool *relative)
+{
+	if (relative)
+		*relative = false;
+	if (in[0] == '@') {
+		if (!allow_special || special_index(in) < 0)
+			return EINVAL;
+		strcpy(out, in);
+		return 0;
+	}
+	size_t len = strlen(in);
+	if (in[0] == '/') {
+		if (len > XENSTORE_ABS_PATH_MAX)
+			return EINVAL;
+		memcpy(out, in, len + 1);
+	} else {
+		if (len == 0 || len > XENSTORE_REL_PATH_MAX)
+			return EINVAL;
+		snprintf(out, PATH_BUF, "%s/%s", c->home, in);
+		if (relative)
+			*relative = true;
+	}
+	for (const char *p = out; *p; p++) {
+		if (!path_char_ok(*p))
+			return EINVAL;
+		if (p[0] == '/' && p[1] == '/')
+			return EINVAL;
+	}
+	len = strlen(out);
+	if (len > 1 && out[len - 1] == '/')
+		return EINVAL;
+	return 0;
+}
+
+/* Splits "/a/b" into parent "/a" (in parent) and returns the name "b". */
+static const char *split_parent(const char *path, char *parent)
+{
+	const char *slash = strrchr(path, '/');
+	size_t plen = (size_t)(slash - path);
+	if (plen == 0) {
+		strcpy(parent, "/");
+	} else {
+		memcpy(parent, path, plen);
+		parent[plen] = '\0';
+	}
+	return slash + 1;
+}
+
+/* Is path at or below base? */
+static bool path_under(const char *path, const char *base)
+{
+	size_t bl = strlen(base);
+	if (strncmp(path, base, bl))
+		return false;
+	return path[bl] == '\0' || path[bl] == '/' || !strcmp(base, "/");
+}
+
+/* ---- domains and permissions ---- */
+
+static struct domain *domain_find(struct xsd *d, uint32_t domid)
+{
+	for (struct domain *dom = d->domains; dom; dom = dom->next)
+		if (dom->domid == domid)
+			return dom;
+	return NULL;
+}
+
+static unsigned perm_mask(const struct xsd_conn *c, const struct perm *p,
+			  uint32_t np)
+{
+	if (c->privileged)
+		return PERM_ALL;
+	const struct domain *dom = domain_find(c->d, c->domid);
+	bool has_target = dom && dom->has_target;
+	uint32_t target = has_target ? dom->target : 0;
+	/* A domain acts for itself and, after SET_TARGET, for its target. */
+	if (p[0].domid == c->domid || (has_target && p[0].domid == target))
+		return PERM_ALL;
+	unsigned mask = 0;
+	bool listed = false;
+	for (uint32_t i = 1; i < np; i++) {
+		if (p[i].domid == c->domid ||
+		    (has_target && p[i].domid == target)) {
+			mask |= p[i].mask;
+			listed = true;
+		}
+	}
+	return listed ? mask : p[0].mask;
+}
+
+/* ---- per-request node access (through the transaction when there is
+ * one) ---- */
+
+static struct txn_entry *txn_entry(struct op *op, const char *path, int *err)
+{
+	struct txn *t = op->t;
+	struct xs_hentry *h = xs_hmap_get(&t->entries, path);
+	if (h)
+		return xs_container_of(h, struct txn_entry, h);
+	if (!op->c->privileged && t->entries.count >= op->d->quota.txn_nodes) {
+		*err = ENOSPC;
+		return NULL;
+	}
+	struct txn_entry *e = calloc(1, sizeof(*e));
+	if (!e || !(e->path = strdup(path))) {
+		free(e);
+		*err = ENOMEM;
+		return NULL;
+	}
+	e->h.key = e->path;
+	const struct node *cur = store_get(&op->d->store, path);
+	e->base_exists = cur != NULL;
+	e->base_gen = cur ? cur->generation : 0;
+	if (xs_hmap_put(&t->entries, &e->h) < 0) {
+		free(e->path);
+		free(e);
+		*err = ENOMEM;
+		return NULL;
+	}
+	return e;
+}
+
+/* The node at path as this request sees it; NULL with *err == 0 when it
+ * does not exist. */
+static const struct node *op_get(struct op *op, const char *path, int *err)
+{
+	*err = 0;
+	if (!op->t)
+		return store_get(&op->d->store, path);
+	struct txn_entry *e = txn_entry(op, path, err);
+	if (!e)
+		return NULL;
+	return e->modified ? e->node : store_get(&op->d->store, path);
+}
+
+/* A writable version of an existing node. */
+static struct node *op_modify(struct op *op, const char *path, int *err)
+{
+	*err = 0;
+	if (!op->t)
+		return store_get(&op->d->store, path);
+	struct txn_entry *e = txn_entry(op, path, err);
+	if (!e)
+		return NULL;
+	if (!e->modified) {
+		const struct node *cur = store_get(&op->d->store, path);
+		if (!cur)
+			return NULL;
+		e->node = node_dup(cur);
+		if (!e->node) {
+			*err = ENOMEM;
+			return NULL;
+		}
+		e->modified = true;
+	}
+	return e->node;
+}
+
+/* Records that a node changed: outside a transaction it gets a new
+ * generation now; inside, at commit. */
+static void op_touch(struct op *op, struct node *n)
+{
+	if (!op->t)
+		n->generation = ++op->d->store.generation;
+}
+
+static int op_insert(struct op *op, struct node *n)
+{
+	if (!op->t)
+		return store_insert(&op->d->store, n);
+	int err;
+	struct txn_entry *e = txn_entry(op, n->path, &err);
+	if (!e)
+		return err;
+	node_free(e->node);
+	e->node = n;
+	e->modified = true;
+	if (n->perms[0].domid == op->c->domid)
+		op->t->node_delta++;
+	return 0;
+}
+
+static int op_remove(struct op *op, const char *path)
+{
+	if (!op->t) {
+		struct node *n = store_get(&op->d->store, path);
+		if (n)
+			store_remove(&op->d->store, n);
+		return 0;
+	}
+	int err;
+	struct txn_entry *e = txn_entry(op, path, &err);
+	if (!e)
+		return err;
+	const struct node *old =
+		e->modified ? e->node : store_get(&op->d->store, path);
+	if (old && old->perms[0].domid == op->c->domid)
+		op->t->node_delta--;
+	node_free(e->node);
+	e->node = NULL;
+	e->modified = true;
+	return 0;
+}
+
+static struct event *event_new(const char *path, bool exact,
+			       const struct perm *perms, uint32_t nperms)
+{
+	size_t len = strlen(path) + 1;
+	struct event *ev = malloc(sizeof(*ev) + len);
+	if (!ev)
+		return NULL;
+	ev->perms = malloc(nperms * sizeof(*perms));
+	if (!ev->perms) {
+		free(ev);
+		return NULL;
+	}
+	memcpy(ev->perms, perms, nperms * sizeof(*perms));
+	ev->nperms = nperms;
+	ev->exact = exact;
+	ev->next = NULL;
+	memcpy(ev->path, path, len);
+	return ev;
+}
+
+static void events_free(struct event *ev)
+{
+	while (ev) {
+		struct event *next = ev->next;
+		free(ev->perms);
+		free(ev);
+		ev = next;
+	}
+}
+
+/* Queues an event; inside a transaction it waits for the commit. */
+static void op_event(struct op *op, const char *path, bool exact,
+		     const struct perm *perms, uint32_t nperms)
+{
+	struct event *ev = event_new(path, exact, perms, nperms);
+	if (!ev) {
+		xsd_log(op->d, XSD_LOG_WARNING,
+			"out of memory: watch event for %s lost", path);
+		return;
+	}
+	if (op->t) {
+		*op->t->events_tail = ev;
+		op->t->events_tail = &ev->next;
+	} else {
+		*op->events_tail = ev;
+		op->events_tail = &ev->next;
+	}
+}
+
+/* ---- output frames ---- */
+
+static int queue_frame(struct xsd_conn *c, uint32_t type, uint32_t req_id,
+		       uint32_t tx_id, const void *p1, size_t l1,
+		       const void *p2, size_t l2, bool is_reply)
+{
+	struct frame *f = malloc(sizeof(*f) + HDR_LEN + l1 + l2);
+	if (!f)
+		return ENOMEM;
+	struct xsd_sockmsg h = {type, req_id, tx_id, (uint32_t)(l1 + l2)};
+	memcpy(f->data, &h, HDR_LEN);
+	if (l1)
+		memcpy(f->data + HDR_LEN, p1, l1);
+	if (l2)
+		memcpy(f->data + HDR_LEN + l1, p2, l2);
+	f->len = HDR_LEN + l1 + l2;
+	f->off = 0;
+	f->is_reply = is_reply;
+	f->next = NULL;
+	if (c->out_tail)
+		c->out_tail->next = f;
+	else
+		c->out_head = f;
+	c->out_tail = f;
+	c->out_frames++;
+	if (is_reply)
+		c->out_replies++;
+	return 0;
+}
+
+static const char *errno_name(int err)
+{
+	for (size_t i = 0; i < sizeof(xsd_errors) / sizeof(xsd_errors[0]); i++)
+		if (xsd_errors[i].errnum == err)
+			return xsd_errors[i].errstring;
+	return "EIO";
+}
+
+static void send_error(struct xsd_conn *c, const struct xsd_sockmsg *req,
+		       int err)
+{
+	const char *name = errno_name(err);
+	queue_frame(c, XS_ERROR, req->req_id, req->tx_id, name,
+		    strlen(name) + 1, NULL, 0, true);
+}
+
+static void send_reply(struct xsd_conn *c, const struct xsd_sockmsg *req,
+		       const void *data, size_t len)
+{
+	if (queue_frame(c, req->type, req->req_id, req->tx_id, data, len, NULL,
+			0, true))
+		xsd_log(c->d, XSD_LOG_ERROR,
+			"out of memory: reply to domain %u lost", c->domid);
+}
+
+static void send_ok(struct xsd_conn *c, const struct xsd_sockmsg *req)
+{
+	send_reply(c, req, "OK", 3);
+}
+
+/* ---- watches ---- */
+
+static void send_event(struct xsd_conn *c, const struct watch *w,
+		       const char *path)
+{
+	if (c->out_frames >= c->d->quota.queued_frames) {
+		xsd_log(c->d, XSD_LOG_WARNING,
+			"domain %u is not reading: watch event %s dropped",
+			c->domid, path);
+		return;
+	}
+	if (w->relative) {
+		size_t hl = strlen(c->home);
+		if (!strncmp(path, c->home, hl) && path[hl] == '/')
+			path += hl + 1;
+	}
+	if (queue_frame(c, XS_WATCH_EVENT, 0, 0, path, strlen(path) + 1,
+			w->token, strlen(w->token) + 1, false))
+		xsd_log(c->d, XSD_LOG_WARNING,
+			"out of memory: watch event %s dropped", path);
+}
+
+static void fire_event(struct xsd *d, const struct event *ev)
+{
+	for (struct xsd_conn *c = d->conns; c; c = c->next) {
+		if (c->dead)
+			continue;
+		bool readable = perm_mask(c, ev->perms, ev->nperms) & PERM_READ;
+		for (struct watch *w = c->watches; w; w = w->next) {
+			bool match = ev->exact ? !strcmp(ev->path, w->path)
+					       : path_under(ev->path, w->path);
+			if (match && readable)
+				send_event(c, w, ev->path);
+		}
+	}
+}
+
+static void fire_events(struct xsd *d, struct event *ev)
+{
+	for (; ev; ev = ev->next)
+		fire_event(d, ev);
+}
+
+static void fire_special(struct xsd *d, enum special_node which)
+{
+	struct node *n = &d->special[which];
+	struct event *ev =
+		event_new(special_names[which], false, n->perms, n->nperms);
+	if (ev) {
+		fire_event(d, ev);
+		events_free(ev);
+	}
+}
+
+static void watch_free(struct watch *w)
+{
+	free(w->path);
+	free(w->token);
+	free(w);
+}
+
+/* ---- transactions ---- */
+
+static void txn_free(struct txn *t)
+{
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	xs_hmap_iter_init(&it, &t->entries);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
+		node_free(e->node);
+		free(e->path);
+		free(e);
+	}
+	xs_hmap_destroy(&t->entries);
+	events_free(t->events);
+	free(t);
+}
+
+static struct txn *txn_find(struct xsd_conn *c, uint32_t id)
+{
+	for (struct txn *t = c->txns; t; t = t->next)
+		if (t->id == id)
+			return t;
+	return NULL;
+}
+
+static void txn_unlink(struct xsd_conn *c, struct txn *t)
+{
+	for (struct txn **p = &c->txns; *p; p = &(*p)->next) {
+		if (*p == t) {
+			*p = t->next;
+			c->ntxns--;
+			return;
+		}
+	}
+}
+
+/* Applies a transaction: EAGAIN when any node it read or wrote has changed
+ * since it first looked. */
+static int txn_commit(struct xsd *d, struct txn *t)
+{
+	struct store *s = &d->store;
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	size_t inserts = 0;
+
+	xs_hmap_iter_init(&it, &t->entries);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
+		const struct node *cur = store_get(s, e->path);
+		if ((cur != NULL) != e->base_exists ||
+		    (cur && cur->generation != e->base_gen))
+			return EAGAIN;
+		if (e->modified && e->node)
+			inserts++;
+	}
+	/* Grow the index first so that applying cannot fail half-way. */
+	if (xs_hmap_reserve(&s->nodes, s->nodes.count + inserts) < 0)
+		return ENOMEM;
+	xs_hmap_iter_init(&it, &t->entries);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
+		if (!e->modified)
+			continue;
+		struct node *cur = store_get(s, e->path);
+		if (cur)
+			store_remove(s, cur);
+		if (e->node) {
+			store_insert(s, e->node);
+			e->node = NULL;
+		}
+	}
+	return 0;
+}
+
+/* ---- argument parsing ---- */
+
+/* Splits a payload of exactly n nul-terminated strings. */
+static bool get_args(const char *payload, uint32_t len, const char **argv,
+		     unsigned n)
+{
+	unsigned found = 0;
+	uint32_t start = 0;
+	for (uint32_t i = 0; i < len; i++) {
+		if (payload[i])
+			continue;
+		if (found == n)
+			return false;
+		argv[found++] = payload + start;
+		start = i + 1;
+	}
+	return found == n && start == len;
+}
+
+static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	if (!*s)
+		return false;
+	uint64_t v = 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > max)
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+static bool parse_domid(const char *s, uint32_t *domid)
+{
+	uint64_t v;
+	if (!parse_uint(s, DOMID_LIMIT - 1, &v))
+		return false;
+	*domid = (uint32_t)v;
+	return true;
+}
+
+static int parse_perm(const char *s, struct perm *p)
+{
+	switch (s[0]) {
+	case 'n':
+		p->mask = 0;
+		break;
+	case 'r':
+		p->mask = PERM_READ;
+		break;
+	case 'w':
+		p->mask = PERM_WRITE;
+		break;
+	case 'b':
+		p->mask = PERM_ALL;
+		break;
+	default:
+		return EINVAL;
+	}
+	uint64_t v;
+	if (!parse_uint(s + 1, UINT32_MAX, &v))
+		return EINVAL;
+	p->domid = (uint32_t)v;
+	return 0;
+}
+
+/* ---- the tree operations ---- */
+
+/* The errno for a node that does not exist: EACCES when the caller may not
+ * read its nearest existing ancestor, so that denial leaks nothing. */
+static int missing_errno(struct op *op, const char *path)
+{
+	if (op->c->privileged)
+		return ENOENT;
+	char buf[PATH_BUF];
+	strcpy(buf, path);
+	while (strcmp(buf, "/")) {
+		char parent[PATH_BUF];
+		split_parent(buf, parent);
+		strcpy(buf, parent);
+		int err;
+		const struct node *n = op_get(op, buf, &err);
+		if (err)
+			return err;
+		if (n)
+			return perm_mask(op->c, n->perms, n->nperms) & PERM_READ
+				       ? ENOENT
+				       : EACCES;
+	}
+	return ENOENT;
+}
+
+static const struct node *get_checked(struct op *op, const char *path,
+				      unsigned need, int *err)
+{
+	const struct node *n = op_get(op, path, err);
+	if (*err)
+		return NULL;
+	if (!n) {
+		*err = missing_errno(op, path);
+		return NULL;
+	}
+	if ((perm_mask(op->c, n->perms, n->nperms) & need) != need) {
+		*err = EACCES;
+		return NULL;
+	}
+	return n;
+}
+
+static bool over_size(const struct op *op, const struct node *n)
+{
+	return !op->c->privileged &&
+	       node_record_size(n) > op->d->quota.node_size;
+}
+
+/* Returns the node at path, creating it and any missing parents (each
+ * inherits its parent's permissions; an unprivileged creator becomes the
+ * owner). *created tells whether the node itself is new. */
+static struct node *get_or_create(struct op *op, const char *path,
+				  bool *created, int *err)
+{
+	*created = false;
+	const struct node *n = op_get(op, path, err);
+	if (*err)
+		return NULL;
+	if (n) {
+		if (!(perm_mask(op->c, n->perms, n->nperms) & PERM_WRITE)) {
+			*err = EACCES;
+			return NULL;
+		}
+		return op_modify(op, path, err);
+	}
+
+	/* Find the nearest existing ancestor and count what is missing. */
+	char anc[PATH_BUF];
+	strcpy(anc, path);
+	unsigned missing = 0;
+	const struct node *a = NULL;
+	while (!a) {
+		char parent[PATH_BUF];
+		split_parent(anc, parent);
+		strcpy(anc, parent);
+		missing++;
+		a = op_get(op, anc, err);
+		if (*err)
+			return NULL;
+	}
+	if (!(perm_mask(op->c, a->perms, a->nperms) & PERM_WRITE)) {
+		*err = EACCES;
+		return NULL;
+	}
+	if (!op->c->privileged) {
+		long have = owned_nodes(&op->d->store, op->c->domid) +
+			    (op->t ? op->t->node_delta : 0);
+		if (have + (long)missing > (long)op->d->quota.nodes) {
+			*err = ENOSPC;
+			return NULL;
+		}
+	}
+
+	/* Create downwards from the ancestor. */
+	size_t alen = strcmp(anc, "/") ? strlen(anc) : 0;
+	struct node *parent = op_modify(op, anc, err);
+	if (!parent)
+		return NULL;
+	while (true) {
+		const char *name = path + alen + 1;
+		const char *end = strchr(name, '/');
+		size_t clen = end ? (size_t)(end - path) : strlen(path);
+		char child[PATH_BUF], cname[PATH_BUF];
+		memcpy(child, path, clen);
+		child[clen] = '\0';
+		memcpy(cname, name, clen - alen - 1);
+		cname[clen - alen - 1] = '\0';
+
+		struct node *nn =
+			node_new(child, parent->perms, parent->nperms);
+		if (!nn) {
+			*err = ENOMEM;
+			return NULL;
+		}
+		if (!op->c->privileged)
+			nn->perms[0].domid = op->c->domid;
+		*err = node_add_child(parent, cname);
+		if (!*err && over_size(op, parent)) {
+			node_remove_child(parent, cname);
+			*err = ENOSPC;
+		}
+		if (*err) {
+			node_free(nn);
+			return NULL;
+		}
+		op_touch(op, parent);
+		*err = op_insert(op, nn);
+		if (*err) {
+			node_remove_child(parent, cname);
+			node_free(nn);
+			return NULL;
+		}
+		if (!end) {
+			*created = true;
+			return nn;
+		}
+		alen = clen;
+		parent = nn;
+	}
+}
+
+/* Removes a subtree, queueing an exact event for every removed descendant;
+ * the caller queues the event for the root. */
+static int remove_subtree(struct op *op, const char *path)
+{
+	int err;
+	const struct node *n = op_get(op, path, &err);
+	if (!n)
+		return err;
+	/* Copy the child names: removing children may replace n. */
+	uint32_t nc = n->nchildren;
+	for (uint32_t i = 0; i < nc; i++) {
+		n = op_get(op, path, &err);
+		if (!n)
+			return err ? err : EIO;
+		char child[PATH_BUF];
+		if (snprintf(child, sizeof(child), "%s/%s",
+			     strcmp(path, "/") ? path : "",
+			     n->children[i]) >= (int)sizeof(child))
+			return EINVAL;
+		const struct node *cn = op_get(op, child, &err);
+		if (err)
+			return err;
+		if (!cn)
+			continue;
+		op_event(op, child, true, cn->perms, cn->nperms);
+		err = remove_subtree(op, child);
+		if (err)
+			return err;
+	}
+	return op_remove(op, path);
+}
+
+static int rm_node(struct op *op, const char *path)
+{
+	int err;
+	const struct node *n = op_get(op, path, &err);
+	if (err)
+		return err;
+	op_event(op, path, false, n->perms, n->nperms);
+	char parent_path[PATH_BUF];
+	const char *name = split_parent(path, parent_path);
+	char name_copy[PATH_BUF];
+	strcpy(name_copy, name);
+	err = remove_subtree(op, path);
+	if (err)
+		return err;
+	struct node *parent = op_modify(op, parent_path, &err);
+	if (!parent)
+		return err ? err : EIO;
+	node_remove_child(parent, name_copy);
+	op_touch(op, parent);
+	return 0;
+}
+
+/* ---- message handlers ---- */
+
+struct req {
+	struct op *op;
+	const struct xsd_sockmsg *h;
+	const char *payload;
+};
+
+/* Reads one path argument and canonicalises it. */
+static int one_path(struct req *r, char *path)
+{
+	const char *argv[1] = {0};
+	if (!get_args(r->payload, r->h->len, argv, 1))
+		return EINVAL;
+	return canon_path(r->op->c, argv[0], path, false, NULL);
+}
+
+static int do_read(struct req *r)
+{
+	char path[PATH_BUF];
+	int err = one_path(r, path);
+	if (err)
+		return err;
+	const struct node *n = get_checked(r->op, path, PERM_READ, &err);
+	if (!n)
+		return err;
+	send_reply(r->op->c, r->h, n->value, n->value_len);
+	return 0;
+}
+
+static int do_write(struct req *r)
+{
+	const char *nul = memchr(r->payload, 0, r->h->len);
+	if (!nul)
+		return EINVAL;
+	char path[PATH_BUF];
+	int err = canon_path(r->op->c, r->payload, path, false, NULL);
+	if (err)
+		return err;
+	const char *value = nul + 1;
+	uint32_t vlen = r->h->len - (uint32_t)(value - r->payload);
+	if (!r->op->c->privileged && vlen > r->op->d->quota.node_size)
+		return ENOSPC;
+	bool created;
+	struct node *n = get_or_create(r->op, path, &created, &err);
+	if (!n)
+		return err;
+	char *old = n->value;
+	uint32_t old_len = n->value_len;
+	n->value = NULL;
+	n->value_len = 0;
+	err = node_set_value(n, value, vlen);
+	if (!err && over_size(r->op, n)) {
+		free(n->value);
+		err = ENOSPC;
+	}
+	if (err) {
+		n->value = old;
+		n->value_len = old_len;
+		return err;
+	}
+	free(old);
+	op_touch(r->op, n);
+	op_event(r->op, path, false, n->perms, n->nperms);
+	send_ok(r->op->c, r->h);
+	return 0;
+}
+
+static int do_mkdir(struct req *r)
+{
+	char path[PATH_BUF];
+	int err = one_path(r, path);
+	if (err)
+		return err;
+	const struct node *n = op_get(r->op, path, &err);
+	if (err)
+		return err;
+	if (!n) {
+		bool created;
+		struct node *nn = get_or_create(r->op, path, &created, &err);
+		if (!nn)
+			return err;
+		op_event(r->op, path, false, nn->perms, nn->nperms);
+	} else if (!(perm_mask(r->op->c, n->perms, n->nperms) & PERM_WRITE)) {
+		return EACCES;
+	}
+	send_ok(r->op->c, r->h);
+	return 0;
+}
+
+static int do_rm(struct req *r)
+{
+	char path[PATH_BUF];
+	int err = one_path(r, path);
+	if (err)
+		return err;
+	if (!strcmp(path, "/"))
+		return EINVAL;
+	const struct node *n = op_get(r->op, path, &err);
+	if (err)
+		return err;
+	if (!n) {
+		/* A missing leaf under an existing parent is already gone. */
+		char parent_path[PATH_BUF];
+		split_parent(path, parent_path);
+		const struct node *p = op_get(r->op, parent_path, &err);
+		if (err)
+			return err;
+		if (!p)
+			return missing_errno(r->op, path);
+		if (!(perm_mask(r->op->c, p->perms, p->nperms) & PERM_READ))
+			return EACCES;
+		send_ok(r->op->c, r->h);
+		return 0;
+	}
+	if (!(perm_mask(r->op->c, n->perms, n->nperms) & PERM_WRITE))
+		return EACCES;
+	err = rm_node(r->op, path);
+	if (err)
+		return err;
+	send_ok(r->op->c, r->h);
+	return 0;
+}
+
+static int do_directory(struct req *r)
+{
+	char path[PATH_BUF];
+	int err = one_path(r, path);
+	if (err)
+		return err;
+	const struct node *n = get_checked(r->op, path, PERM_READ, &err);
+	if (!n)
+		return err;
+	if (n->children_bytes > XENSTORE_PAYLOAD_MAX)
+		return E2BIG;
+	char buf[XENSTORE_PAYLOAD_MAX];
+	size_t len = 0;
+	for (uint32_t i = 0; i < n->nchildren; i++) {
+		size_t l = strlen(n->children[i]) + 1;
+		memcpy(buf + len, n->children[i], l);
+		len += l;
+	}
+	send_reply(r->op->c, r->h, buf, len);
+	return 0;
+}
+
+/* DIRECTORY_PART: "generation\0" then whole child names from the byte
+ * offset on; an extra nul marks the end of the list. */
+static int do_directory_part(struct req *r)
+{
+	const char *argv[2] = {0};
+	if (!get_args(r->payload, r->h->len, argv, 2))
+		return EINVAL;
+	char path[PATH_BUF];
+	int err = canon_path(r->op->c, argv[0], path, false, NULL);
+	if (err)
+		return err;
+	uint64_t offset;
+	if (!parse_uint(argv[1], UINT32_MAX, &offset))
+		return EINVAL;
+	const struct node *n = get_checked(r->op, path, PERM_READ, &err);
+	if (!n)
+		return err;
+	if (offset > n->children_bytes)
+		return EINVAL;
+	char buf[XENSTORE_PAYLOAD_MAX];
+	size_t len =
+		(size_t)snprintf(buf, sizeof(buf), "%" PRIu64, n->generation) +
+		1;
+	size_t pos = 0;
+	uint32_t i = 0;
+	for (; i < n->nchildren && pos < offset; i++)
+		pos += strlen(n->children[i]) + 1;
+	for (; i < n->nchildren; i++) {
+		size_t l = strlen(n->children[i]) + 1;
+		/* Keep one byte for the end marker. */
+		if (len + l + 1 > sizeof(buf))
+			break;
+		memcpy(buf + len, n->children[i], l);
+		len += l;
+	}
+	if (i == n->nchildren)
+		buf[len++] = '\0';
+	send_reply(r->op->c, r->h, buf, len);
+	return 0;
+}
+
+static struct node *special_or_null(struct xsd *d, const char *path)
+{
+	int i = special_index(path);
+	return i < 0 ? NULL : &d->special[i];
+}
+
+static int do_get_perms(struct req *r)
+{
+	const char *argv[1] = {0};
+	if (!get_args(r->payload, r->h->len, argv, 1))
+		return EINVAL;
+	char path[PATH_BUF];
+	int err = canon_path(r->op->c, argv[0], path, true, NULL);
+	if (err)
+		return err;
+	const struct node *n = special_or_null(r->op->d, path);
+	if (n) {
+		if (!(perm_mask(r->op->c, n->perms, n->nperms) & PERM_READ))
+			return EACCES;
+	} else {
+		n = get_checked(r->op, path, PERM_READ, &err);
+		if (!n)
+			return err;
+	}
+	char buf[XENSTORE_PAYLOAD_MAX];
+	size_t len = 0;
+	static const char letters[] = "nrwb";
+	for (uint32_t i = 0; i < n->nperms; i++) {
+		int l = snprintf(buf + len, sizeof(buf) - len, "%c%" PRIu32,
+				 letters[n->perms[i].mask & 3],
+				 n->perms[i].domid);
+		if (l < 0 || (size_t)l + 1 > sizeof(buf) - len)
+			return E2BIG;
+		len += (size_t)l + 1;
+	}
+	send_reply(r->op->c, r->h, buf, len);
+	return 0;
+}
+
+static int do_set_perms(struct req *r)
+{
+	struct op *op = r->op;
+	const char *argv[XENSTORE_PAYLOAD_MAX + 1];
+	unsigned argc = 0;
+	uint32_t start = 0;
+	for (uint32_t i = 0; i < r->h->len; i++) {
+		if (r->payload[i])
+			continue;
+		argv[argc++] = r->payload + start;
+		start = i + 1;
+	}
+	if (start != r->h->len || argc < 2)
+		return EINVAL;
+	uint32_t np = argc - 1;
+	if (!op->c->privileged && np > op->d->quota.perms)
+		return ENOSPC;
+	struct perm *perms = calloc(np, sizeof(*perms));
+	if (!perms)
+		return ENOMEM;
+	int err = 0;
+	for (uint32_t i = 0; i < np && !err; i++)
+		err = parse_perm(argv[i + 1], &perms[i]);
+	char path[PATH_BUF];
+	if (!err)
+		err = canon_path(op->c, argv[0], path, true, NULL);
+	if (err)
+		goto out;
+
+	struct node *special = special_or_null(op->d, path);
+	if (special) {
+		if (!op->c->privileged) {
+			err = EACCES;
+			goto out;
+		}
+		err = node_set_perms(special, perms, np);
+		if (!err)
+			send_ok(op->c, r->h);
+		goto out;
+	}
+	const struct node *cur = get_checked(op, path, PERM_WRITE, &err);
+	if (!cur)
+		goto out;
+	/* Only dom0 hands a node to another owner. */
+	if (!op->c->privileged && perms[0].domid != cur->perms[0].domid) {
+		err = EPERM;
+		goto out;
+	}
+	struct node *n = op_modify(op, path, &err);
+	if (!n)
+		goto out;
+	uint32_t old_owner = n->perms[0].domid;
+	err = node_set_perms(n, perms, np);
+	if (err)
+		goto out;
+	if (!op->t && old_owner != perms[0].domid) {
+		account(&op->d->store, old_owner, -1);
+		account(&op->d->store, perms[0].domid, 1);
+	}
+	op_touch(op, n);
+	op_event(op, path, false, n->perms, n->nperms);
+	send_ok(op->c, r->h);
+out:
+	free(perms);
+	return err;
+}
+
+static int do_watch(struct req *r)
+{
+	struct xsd_conn *c = r->op->c;
+	const char *argv[2] = {0};
+	if (!get_args(r->payload, r->h->len, argv, 2))
+		return EINVAL;
+	char path[PATH_BUF];
+	bool relative;
+	int err = canon_path(c, argv[0], path, true, &relative);
+	if (err)
+		return err;
+	for (struct watch *w = c->watches; w; w = w->next)
+		if (!strcmp(w->path, path) && !strcmp(w->token, argv[1]))
+			return EEXIST;
+	if (!c->privileged && c->nwatches >= c->d->quota.watches)
+		return E2BIG;
+	struct watch *w = calloc(1, sizeof(*w));
+	if (!w)
+		return ENOMEM;
+	w->path = strdup(path);
+	w->token = strdup(argv[1]);
+	if (!w->path || !w->token) {
+		watch_free(w);
+		return ENOMEM;
+	}
+	w->relative = relative;
+	/* Append: events for one change reach watches in registration
+	 * order. */
+	struct watch **p = &c->watches;
+	while (*p)
+		p = &(*p)->next;
+	*p = w;
+	c->nwatches++;
+	send_ok(c, r->h);
+	/* Every new watch fires once at once, whether the path exists or
+	 * not. */
+	send_event(c, w, path);
+	return 0;
+}
+
+static int do_unwatch(struct req *r)
+{
+	struct xsd_conn *c = r->op->c;
+	const char *argv[2] = {0};
+	if (!get_args(r->payload, r->h->len, argv, 2))
+		return EINVAL;
+	char path[PATH_BUF];
+	int err = canon_path(c, argv[0], path, true, NULL);
+	if (err)
+		return err;
+	for (struct watch **p = &c->watches; *p; p = &(*p)->next) {
+		struct watch *w = *p;
+		if (strcmp(w->path, path) || strcmp(w->token, argv[1]))
+			continue;
+		*p = w->next;
+		watch_free(w);
+		c->nwatches--;
+		send_ok(c, r->h);
+		return 0;
+	}
+	return ENOENT;
+}
+
+static void conn_drop_watches(struct xsd_conn *c)
+{
+	while (c->watches) {
+		struct watch *w = c->watches;
+		c->watches = w->next;
+		watch_free(w);
+	}
+	c->nwatches = 0;
+}
+
+static void conn_drop_txns(struct xsd_conn *c)
+{
+	while (c->txns) {
+		struct txn *t = c->txns;
+		c->txns = t->next;
+		txn_free(t);
+	}
+	c->ntxns = 0;
+}
+
+static int do_reset_watches(struct req *r)
+{
+	conn_drop_watches(r->op->c);
+	conn_drop_txns(r->op->c);
+	send_ok(r->op->c, r->h);
+	return 0;
+}
+
+static int do_txn_start(struct req *r)
+{
+	struct xsd_conn *c = r->op->c;
+	if (r->h->tx_id)
+		return EBUSY; /* no nesting */
+	if (!c->privileged && c->ntxns >= c->d->quota.transactions)
+		return ENOSPC;
+	struct txn *t = calloc(1, sizeof(*t));
+	if (!t)
+		return ENOMEM;
+	xs_hmap_init(&t->entries);
+	t->events_tail = &t->events;
+	do {
+		t->id = c->next_txn_id++;
+	} while (t->id == 0 || txn_find(c, t->id));
+	t->next = c->txns;
+	c->txns = t;
+	c->ntxns++;
+	char buf[16];
+	int l = snprintf(buf, sizeof(buf), "%" PRIu32, t->id);
+	send_reply(c, r->h, buf, (size_t)l + 1);
+	return 0;
+}
+
+static int do_txn_end(struct req *r)
+{
+	struct xsd_conn *c = r->op->c;
+	const char *argv[1] = {0};
+	if (!get_args(r->payload, r->h->len, argv, 1))
+		return EINVAL;
+	bool commit;
+	if (!strcmp(argv[0], "T"))
+		commit = true;
+	else if (!strcmp(argv[0], "F"))
+		commit = false;
+	else
+		return EINVAL;
+	struct txn *t = r->op->t;
+	/* The transaction ends whatever the outcome. */
+	txn_unlink(c, t);
+	r->op->t = NULL;
+	int err = commit ? txn_commit(c->d, t) : 0;
+	if (!err) {
+		send_ok(c, r->h);
+		if (commit)
+			fire_events(c->d, t->events);
+	}
+	txn_free(t);
+	return err;
+}
+
+static int do_get_domain_path(struct req *r)
+{
+	const char *argv[1] = {0};
+	uint32_t domid;
+	if (!get_args(r->payload, r->h->len, argv, 1) ||
+	    !parse_domid(argv[0], &domid))
+		return EINVAL;
+	char buf[32];
+	int l = snprintf(buf, sizeof(buf), "/local/domain/%" PRIu32, domid);
+	send_reply(r->op->c, r->h, buf, (size_t)l + 1);
+	return 0;
+}
+
+static int do_is_domain_introduced(struct req *r)
+{
+	const char *argv[1] = {0};
+	uint32_t domid;
+	if (!get_args(r->payload, r->h->len, argv, 1) ||
+	    !parse_domid(argv[0], &domid))
+		return EINVAL;
+	bool yes = domid == 0 || domain_find(r->op->d, domid);
+	send_reply(r->op->c, r->h, yes ? "T" : "F", 2);
+	return 0;
+}
+
+static int do_introduce(struct req *r)
+{
+	struct xsd *d = r->op->d;
+	if (!r->op->c->privileged)
+		return EACCES;
+	const char *argv[3] = {0};
+	uint32_t domid;
+	uint64_t mfn, evtchn;
+	if (!get_args(r->payload, r->h->len, argv, 3) ||
+	    !parse_domid(argv[0], &domid) ||
+	    !parse_uint(argv[1], UINT64_MAX / 10, &mfn) ||
+	    !parse_uint(argv[2], UINT32_MAX, &evtchn) || domid == 0)
+		return EINVAL;
+	struct domain *dom = domain_find(d, domid);
+	if (dom) {
+		/* Re-introducing with the same page is harmless. */
+		if (dom->mfn != mfn)
+			return EINVAL;
+		send_ok(r->op->c, r->h);
+		return 0;
+	}
+	dom = calloc(1, sizeof(*dom));
+	if (!dom)
+		return ENOMEM;
+	dom->domid = domid;
+	dom->mfn = mfn;
+	dom->evtchn = (uint32_t)evtchn;
+	if (d->hooks.domain_introduced) {
+		int err = d->hooks.domain_introduced(d->hooks.arg, domid);
+		if (err) {
+			free(dom);
+			return err;
+		}
+	}
+	dom->next = d->domains;
+	d->domains = dom;
+	xsd_log(d, XSD_LOG_INFO, "domain %" PRIu32 " introduced", domid);
+	send_ok(r->op->c, r->h);
+	fire_special(d, SPECIAL_INTRODUCE);
+	return 0;
+}
+
+static int cmp_path_len(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+	return la < lb ? -1 : la > lb;
+}
+
+/* Removes every node a released domain owns (with its subtree). */
+static void remove_owned_nodes(struct op *op, uint32_t domid)
+{
+	struct store *s = &op->d->store;
+	size_t n = 0, cap = 0;
+	char **paths = NULL;
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	xs_hmap_iter_init(&it, &s->nodes);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct node *nd = xs_container_of(h, struct node, h);
+		if (nd->perms[0].domid != domid)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **p = realloc(paths, cap * sizeof(*p));
+			if (!p)
+				break;
+			paths = p;
+		}
+		if (!(paths[n] = strdup(nd->path)))
+			break;
+		n++;
+	}
+	/* Parents first, so that descendants go with them. */
+	if (n)
+		qsort(paths, n, sizeof(*paths), cmp_path_len);
+	for (size_t i = 0; i < n; i++) {
+		if (store_get(s, paths[i]) && rm_node(op, paths[i]))
+			xsd_log(op->d, XSD_LOG_WARNING,
+				"could not remove %s of a released domain",
+				paths[i]);
+		free(paths[i]);
+	}
+	free(paths);
+}
+
+static int do_release(struct req *r)
+{
+	struct xsd *d = r->op->d;
+	if (!r->op->c->privileged)
+		return EACCES;
+	const char *argv[1] = {0};
+	uint32_t domid;
+	if (!get_args(r->payload, r->h->len, argv, 1) ||
+	    !parse_domid(argv[0], &domid) || domid == 0)
+		return EINVAL;
+	struct domain *dom = domain_find(d, domid);
+	if (!dom)
+		return ENOENT;
+	for (struct xsd_conn *c = d->conns; c; c = c->next) {
+		if (!c->privileged && c->domid == domid) {
+			c->dead = true;
+			conn_drop_watches(c);
+			conn_drop_txns(c);
+		}
+	}
+	remove_owned_nodes(r->op, domid);
+	for (struct domain **p = &d->domains; *p; p = &(*p)->next) {
+		if (*p == dom) {
+			*p = dom->next;
+			break;
+		}
+	}
+	for (struct domain *o = d->domains; o; o = o->next)
+		if (o->has_target && o->target == domid)
+			o->has_target = false;
+	free(dom);
+	if (d->hooks.domain_released)
+		d->hooks.domain_released(d->hooks.arg, domid);
+	xsd_log(d, XSD_LOG_INFO, "domain %" PRIu32 " released", domid);
+	send_ok(r->op->c, r->h);
+	fire_special(d, SPECIAL_RELEASE);
+	return 0;
+}
+
+static int do_resume(struct req *r)
+{
+	if (!r->op->c->privileged)
+		return EACCES;
+	const char *argv[1] = {0};
+	uint32_t domid;
+	if (!get_args(r->payload, r->h->len, argv, 1) ||
+	    !parse_domid(argv[0], &domid))
+		return EINVAL;
+	if (domid != 0 && !domain_find(r->op->d, domid))
+		return ENOENT;
+	send_ok(r->op->c, r->h);
+	return 0;
+}
+
+static int do_set_target(struct req *r)
+{
+	if (!r->op->c->privileged)
+		return EACCES;
+	const char *argv[2] = {0};
+	uint32_t domid, target;
+	if (!get_args(r->payload, r->h->len, argv, 2) ||
+	    !parse_domid(argv[0], &domid) || !parse_domid(argv[1], &target))
+		return EINVAL;
+	struct domain *dom = domain_find(r->op->d, domid);
+	if (!dom)
+		return ENOENT;
+	dom->has_target = true;
+	dom->target = target;
+	send_ok(r->op->c, r->h);
+	return 0;
+}
+
+/* CONTROL commands: small and useful for operators and tests. */
+static unsigned *quota_field(struct xsd_quota *q, const char *name)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} fields[] = {
+		{"nodes", offsetof(struct xsd_quota, nodes)},
+		{"node-size", offsetof(struct xsd_quota, node_size)},
+		{"watches", offsetof(struct xsd_quota, watches)},
+		{"transactions", offsetof(struct xsd_quota, transactions)},
+		{"perms", offsetof(struct xsd_quota, perms)},
+		{"transaction-nodes", offsetof(struct xsd_quota, txn_nodes)},
+		{"outstanding", offsetof(struct xsd_quota, outstanding)},
+		{"queued-frames", offsetof(struct xsd_quota, queued_frames)},
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (!strcmp(fields[i].name, name))
+			return (unsigned *)((char *)q + fields[i].off);
+	return NULL;
+}
+
+static bool tree_consistent(struct xsd *d)
+{
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	size_t linked = 0;
+	xs_hmap_iter_init(&it, &d->store.nodes);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct node *n = xs_container_of(h, struct node, h);
+		for (uint32_t i = 0; i < n->nchildren; i++) {
+			char child[PATH_BUF];
+			snprintf(child, sizeof(child), "%s/%s",
+				 strcmp(n->path, "/") ? n->path : "",
+				 n->children[i]);
+			if (!store_get(&d->store, child))
+				return false;
+			linked++;
+		}
+	}
+	return linked + 1 == d->store.nodes.count;
+}
+
+static int do_control(struct req *r)
+{
+	struct xsd *d = r->op->d;
+	if (!r->op->c->privileged)
+		return EACCES;
+	const char *argv[3] = {0};
+	unsigned argc = 0;
+	uint32_t start = 0;
+	for (uint32_t i = 0; i < r->h->len; i++) {
+		if (r->payload[i])
+			continue;
+		if (argc == 3)
+			return EINVAL;
+		argv[argc++] = r->payload + start;
+		start = i + 1;
+	}
+	if (argc == 0 || start != r->h->len)
+		return EINVAL;
+	char buf[1024];
+	int len;
+	if (!strcmp(argv[0], "help")) {
+		len = snprintf(buf, sizeof(buf),
+			       "check\nhelp\nmemreport\nquota [NAME VALUE]\n");
+	} else if (!strcmp(argv[0], "check")) {
+		if (!tree_consistent(d))
+			return EIO;
+		len = snprintf(buf, sizeof(buf), "OK");
+	} else if (!strcmp(argv[0], "memreport")) {
+		size_t conns = 0, doms = 0;
+		for (struct xsd_conn *c = d->conns; c; c = c->next)
+			conns++;
+		for (struct domain *o = d->domains; o; o = o->next)
+			doms++;
+		len = snprintf(buf, sizeof(buf),
+			       "nodes %zu\nconnections %zu\ndomains %zu\n",
+			       d->store.nodes.count, conns, doms);
+	} else if (!strcmp(argv[0], "quota") && argc == 1) {
+		const struct xsd_quota *q = &d->quota;
+		len = snprintf(
+			buf, sizeof(buf),
+			"nodes %u\nnode-size %u\nwatches %u\ntransactions "
+			"%u\nperms %u\ntransaction-nodes %u\noutstanding "
+			"%u\nqueued-frames %u\n",
+			q->nodes, q->node_size, q->watches, q->transactions,
+			q->perms, q->txn_nodes, q->outstanding,
+			q->queued_frames);
+	} else if (!strcmp(argv[0], "quota") && argc == 3) {
+		unsigned *f = quota_field(&d->quota, argv[1]);
+		uint64_t v;
+		if (!f || !parse_uint(argv[2], UINT32_MAX, &v) || v == 0)
+			return EINVAL;
+		*f = (unsigned)v;
+		len = snprintf(buf, sizeof(buf), "OK");
+	} else {
+		return EINVAL;
+	}
+	send_reply(r->op->c, r->h, buf, (size_t)len + 1);
+	return 0;
+}
+
+typedef int (*handler_fn)(struct req *r);
+
+static const struct {
+	handler_fn fn;
+	bool in_txn; /* runs inside the header's transaction */
+} handlers[XS_TYPE_COUNT] = {
+	[XS_CONTROL] = {do_control, false},
+	[XS_DIRECTORY] = {do_directory, true},
+	[XS_READ] = {do_read, true},
+	[XS_GET_PERMS] = {do_get_perms, true},
+	[XS_WATCH] = {do_watch, false},
+	[XS_UNWATCH] = {do_unwatch, false},
+	[XS_TRANSACTION_START] = {do_txn_start, false},
+	[XS_TRANSACTION_END] = {do_txn_end, true},
+	[XS_INTRODUCE] = {do_introduce, false},
+	[XS_RELEASE] = {do_release, false},
+	[XS_GET_DOMAIN_PATH] = {do_get_domain_path, false},
+	[XS_WRITE] = {do_write, true},
+	[XS_MKDIR] = {do_mkdir, true},
+	[XS_RM] = {do_rm, true},
+	[XS_SET_PERMS] = {do_set_perms, true},
+	[XS_IS_DOMAIN_INTRODUCED] = {do_is_domain_introduced, false},
+	[XS_RESUME] = {do_resume, false},
+	[XS_SET_TARGET] = {do_set_target, false},
+	[XS_RESET_WATCHES] = {do_reset_watches, false},
+	[XS_DIRECTORY_PART] = {do_directory_part, true},
+};
+
+static void dispatch(struct xsd_conn *c, const struct xsd_sockmsg *h,
+		     const unsigned char *raw)
+{
+	/* A private, nul-terminated copy: the handlers parse strings. */
+	char payload[XENSTORE_PAYLOAD_MAX + 1];
+	memcpy(payload, raw, h->len);
+	payload[h->len] = '\0';
+
+	struct op op = {.d = c->d, .c = c};
+	op.events_tail = &op.events;
+	struct req r = {&op, h, payload};
+
+	if (h->type >= XS_TYPE_COUNT || !handlers[h->type].fn) {
+		send_error(c, h, ENOSYS);
+		return;
+	}
+	if (handlers[h->type].in_txn && h->tx_id) {
+		op.t = txn_find(c, h->tx_id);
+		if (!op.t) {
+			send_error(c, h, ENOENT);
+			return;
+		}
+	} else if (h->type == XS_TRANSACTION_END) {
+		send_error(c, h, ENOENT);
+		return;
+	}
+	int err = handlers[h->type].fn(&r);
+	if (err)
+		send_error(c, h, err);
+	else
+		fire_events(c->d, op.events);
+	events_free(op.events);
+}
+
+/* ---- connections ---- */
+
+static void conn_kill(struct xsd_conn *c, const char *why)
+{
+	xsd_log(c->d, XSD_LOG_WARNING, "closing connection of domain %u: %s",
+		c->domid, why);
+	c->dead = true;
+}
+
+static bool output_blocked(const struct xsd_conn *c)
+{
+	return c->out_replies >= c->d->quota.outstanding;
+}
+
+int xsd_conn_process(struct xsd_conn *c)
+{
+	size_t off = 0;
+	while (!c->dead && !output_blocked(c)) {
+		struct xsd_sockmsg h;
+		if (c->in_len - off < HDR_LEN)
+			break;
+		memcpy(&h, c->in + off, HDR_LEN);
+		if (h.len > XENSTORE_PAYLOAD_MAX) {
+			conn_kill(c, "frame longer than XENSTORE_PAYLOAD_MAX");
+			break;
+		}
+		if (c->in_len - off < HDR_LEN + h.len)
+			break;
+		dispatch(c, &h, c->in + off + HDR_LEN);
+		off += HDR_LEN + h.len;
+	}
+	if (off) {
+		memmove(c->in, c->in + off, c->in_len - off);
+		c->in_len -= off;
+	}
+	return c->dead ? -1 : 0;
+}
+
+void *xsd_conn_in_space(struct xsd_conn *c, size_t *avail)
+{
+	*avail = (c->dead || output_blocked(c)) ? 0 : sizeof(c->in) - c->in_len;
+	return c->in + c->in_len;
+}
+
+int xsd_conn_in_commit(struct xsd_conn *c, size_t n)
+{
+	c->in_len += n;
+	return xsd_conn_process(c);
+}
+
+int xsd_conn_feed_all(struct xsd_conn *c, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	while (len && !c->dead) {
+		size_t avail;
+		void *space = xsd_conn_in_space(c, &avail);
+		if (!avail) {
+			/* Nobody reads here: discard what is queued. */
+			size_t l;
+			while (xsd_conn_out_peek(c, &l))
+				xsd_conn_out_consume(c, l);
+			continue;
+		}
+		size_t n = len < avail ? len : avail;
+		memcpy(space, p, n);
+		p += n;
+		len -= n;
+		if (xsd_conn_in_commit(c, n) < 0)
+			return -1;
+	}
+	return c->dead ? -1 : 0;
+}
+
+const void *xsd_conn_out_peek(const struct xsd_conn *c, size_t *len)
+{
+	if (!c->out_head) {
+		*len = 0;
+		return NULL;
+	}
+	*len = c->out_head->len - c->out_head->off;
+	return c->out_head->data + c->out_head->off;
+}
+
+void xsd_conn_out_consume(struct xsd_conn *c, size_t n)
+{
+	while (n && c->out_head) {
+		struct frame *f = c->out_head;
+		size_t left = f->len - f->off;
+		size_t take = n < left ? n : left;
+		f->off += take;
+		n -= take;
+		if (f->off < f->len)
+			break;
+		c->out_head = f->next;
+		if (!c->out_head)
+			c->out_tail = NULL;
+		c->out_frames--;
+		if (f->is_reply)
+			c->out_replies--;
+		free(f);
+	}
+}
+
+bool xsd_conn_has_output(const struct xsd_conn *c)
+{
+	return c->out_head != NULL;
+}
+
+struct xsd_conn *xsd_conn_new(struct xsd *d, unsigned domid, bool privileged)
+{
+	if (!privileged && !domain_find(d, domid))
+		return NULL;
+	struct xsd_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->d = d;
+	c->domid = privileged ? 0 : domid;
+	c->privileged = privileged;
+	c->next_txn_id = 1;
+	snprintf(c->home, sizeof(c->home), "/local/domain/%u", c->domid);
+	c->next = d->conns;
+	if (d->conns)
+		d->conns->prev = c;
+	d->conns = c;
+	return c;
+}
+
+void xsd_conn_free(struct xsd_conn *c)
+{
+	if (!c)
+		return;
+	conn_drop_watches(c);
+	conn_drop_txns(c);
+	size_t l;
+	while (xsd_conn_out_peek(c, &l))
+		xsd_conn_out_consume(c, l);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->d->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
+}
+
+unsigned xsd_conn_domid(const struct xsd_conn *c)
+{
+	return c->domid;
+}
+
+bool xsd_conn_is_dead(const struct xsd_conn *c)
+{
+	return c->dead;
+}
+
+void *xsd_conn_get_user(const struct xsd_conn *c)
+{
+	return c->user;
+}
+
+void xsd_conn_set_user(struct xsd_conn *c, void *user)
+{
+	c->user = user;
+}
+
+struct xsd_conn *xsd_conn_first(struct xsd *d)
+{
+	return d->conns;
+}
+
+struct xsd_conn *xsd_conn_next(struct xsd_conn *c)
+{
+	return c->next;
+}
+
+/* ---- the daemon state ---- */
+
+struct xsd *xsd_new(const struct xsd_quota *quota,
+		    const struct xsd_hooks *hooks)
+{
+	struct xsd *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	if (quota)
+		d->quota = *quota;
+	else
+		xsd_quota_defaults(&d->quota);
+	if (hooks)
+		d->hooks = *hooks;
+	xs_hmap_init(&d->store.nodes);
+	static const struct perm dom0_only = {0, 0};
+	/* The skeleton every Xen host has, owned by dom0. */
+	static const char *const skeleton[] = {"/", "/local", "/local/domain",
+					       "/tool"};
+	for (size_t i = 0; i < sizeof(skeleton) / sizeof(skeleton[0]); i++) {
+		struct node *n = node_new(skeleton[i], &dom0_only, 1);
+		if (!n || store_insert(&d->store, n)) {
+			node_free(n);
+			xsd_free(d);
+			return NULL;
+		}
+		if (i > 0) {
+			char parent[PATH_BUF];
+			const char *name = split_parent(skeleton[i], parent);
+			if (node_add_child(store_get(&d->store, parent),
+					   name)) {
+				xsd_free(d);
+				return NULL;
+			}
+		}
+	}
+	for (int i = 0; i < SPECIAL_COUNT; i++) {
+		d->special[i].perms = malloc(sizeof(struct perm));
+		if (!d->special[i].perms) {
+			xsd_free(d);
+			return NULL;
+		}
+		d->special[i].perms[0] = dom0_only;
+		d->special[i].nperms = 1;
+	}
+	return d;
+}
+
+void xsd_free(struct xsd *d)
+{
+	if (!d)
+		return;
+	while (d->conns)
+		xsd_conn_free(d->conns);
+	while (d->domains) {
+		struct domain *dom = d->domains;
+		d->domains = dom->next;
+		free(dom);
+	}
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	xs_hmap_iter_init(&it, &d->store.nodes);
+	while ((h = xs_hmap_iter_next(&it)))
+		node_free(xs_container_of(h, struct node, h));
+	xs_hmap_destroy(&d->store.nodes);
+	free(d->store.owners);
+	for (int i = 0; i < SPECIAL_COUNT; i++)
+		free(d->special[i].perms);
+	free(d);
+}
+
+const struct xsd_quota *xsd_get_quota(const struct xsd *d)
+{
+	return &d->quota;
+}
+
+size_t xsd_node_count(const struct xsd *d)
+{
+	return d->store.nodes.count;
+}
