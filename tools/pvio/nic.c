@@ -101,8 +101,9 @@ static void remove_nodes(struct xs_handle *h, unsigned domid, int devid)
 {
 	char *fe = fe_path(domid, devid), *be = be_path(domid, devid),
 	     *lx = libxl_path(domid, devid);
-	char *fe_stop = pvio_strfmt("/local/domain/%u", domid);
-	char *lx_stop = pvio_strfmt("/libxl/%u", domid);
+	/* Keep the device/ directories `pvio create` made. */
+	char *fe_stop = pvio_strfmt("/local/domain/%u/device", domid);
+	char *lx_stop = pvio_strfmt("/libxl/%u/device", domid);
 	for (int tries = 0; tries < 10; tries++) {
 		xs_transaction_t t = xs_transaction_start(h);
 		if (!t)
