@@ -81,17 +81,23 @@ static bool mknod_perms(struct xs_handle *h, xs_transaction_t t,
 	return xs_mkdir(h, t, path) && xs_set_permissions(h, t, path, perms, n);
 }
 
-/* What libxl__domain_make and libxl__build_post write for a PV domain. */
-static bool write_domain_nodes(struct xs_handle *h, unsigned domid,
-			       const char *name, const char *uuid)
+struct new_domain {
+	unsigned domid;
+	const char *name, *uuid;
+};
+
+/* What libxl__domain_make and libxl__build_post write for a PV domain: a
+ * transaction body (pvio_xenbus_transaction). */
+static int write_domain_nodes(struct pvio_xenbus *xb, xs_transaction_t t,
+			      void *arg)
 {
+	const struct new_domain *d = arg;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
+	unsigned domid = d->domid;
 	struct xs_permissions noperm[1] = {{0, XS_PERM_NONE}};
 	struct xs_permissions roperm[2] = {{0, XS_PERM_NONE},
 					   {domid, XS_PERM_READ}};
 	struct xs_permissions rwperm[1] = {{domid, XS_PERM_NONE}};
-	char *dom = pvio_strfmt("/local/domain/%u", domid);
-	char *vm = pvio_strfmt("/vm/%s", uuid);
-	char *lx = pvio_strfmt("/libxl/%u", domid);
 	static const char *const ro_dirs[] = {"cpu", "memory", "device",
 					      "control"};
 	static const char *const rw_dirs[] = {
@@ -107,101 +113,82 @@ static bool write_domain_nodes(struct xs_handle *h, unsigned domid,
 		"attr",
 		"error",
 	};
-	bool ok;
-	for (int tries = 0; tries < 10; tries++) {
-		xs_transaction_t t = xs_transaction_start(h);
-		if (!t)
-			break;
-		xs_rm(h, t, dom);
-		xs_rm(h, t, vm);
-		xs_rm(h, t, lx);
-		ok = mknod_perms(h, t, dom, roperm, 2) &&
-		     mknod_perms(h, t, vm, roperm, 2) &&
-		     mknod_perms(h, t, lx, noperm, 1);
-		char *p = pvio_strfmt("%s/device", lx);
-		ok = ok && mknod_perms(h, t, p, noperm, 1);
+	char *dom = pvio_strfmt("/local/domain/%u", domid);
+	char *vm = pvio_strfmt("/vm/%s", d->uuid);
+	char *lx = pvio_strfmt("/libxl/%u", domid);
+	xs_rm(h, t, dom);
+	xs_rm(h, t, vm);
+	xs_rm(h, t, lx);
+	bool ok = mknod_perms(h, t, dom, roperm, 2) &&
+		  mknod_perms(h, t, vm, roperm, 2) &&
+		  mknod_perms(h, t, lx, noperm, 1);
+	char *p = pvio_strfmt("%s/device", lx);
+	ok = ok && mknod_perms(h, t, p, noperm, 1);
+	free(p);
+	p = pvio_strfmt("%s/vm", dom);
+	ok = ok && xs_writef(h, t, p, "%s", vm);
+	free(p);
+	p = pvio_strfmt("%s/name", dom);
+	ok = ok && xs_writef(h, t, p, "%s", d->name);
+	free(p);
+	for (size_t i = 0; ok && i < sizeof(ro_dirs) / sizeof(*ro_dirs); i++) {
+		p = pvio_strfmt("%s/%s", dom, ro_dirs[i]);
+		ok = mknod_perms(h, t, p, roperm, 2);
 		free(p);
-		p = pvio_strfmt("%s/vm", dom);
-		ok = ok && xs_writef(h, t, p, "%s", vm);
-		free(p);
-		p = pvio_strfmt("%s/name", dom);
-		ok = ok && xs_writef(h, t, p, "%s", name);
-		free(p);
-		for (size_t i = 0; ok && i < sizeof(ro_dirs) / sizeof(*ro_dirs);
-		     i++) {
-			p = pvio_strfmt("%s/%s", dom, ro_dirs[i]);
-			ok = mknod_perms(h, t, p, roperm, 2);
-			free(p);
-		}
-		for (size_t i = 0; ok && i < sizeof(rw_dirs) / sizeof(*rw_dirs);
-		     i++) {
-			p = pvio_strfmt("%s/%s", dom, rw_dirs[i]);
-			ok = mknod_perms(h, t, p, rwperm, 1);
-			free(p);
-		}
-		p = pvio_strfmt("%s/uuid", vm);
-		ok = ok && xs_writef(h, t, p, "%s", uuid);
-		free(p);
-		p = pvio_strfmt("%s/name", vm);
-		ok = ok && xs_writef(h, t, p, "%s", name);
-		free(p);
-		p = pvio_strfmt(
-			"%s/control/platform-feature-multiprocessor-suspend",
-			dom);
-		ok = ok && xs_writef(h, t, p, "1");
-		free(p);
-		p = pvio_strfmt("%s/control/platform-feature-xs_reset_watches",
-				dom);
-		ok = ok && xs_writef(h, t, p, "1");
-		free(p);
-		p = pvio_strfmt("%s/type", lx);
-		ok = ok && xs_writef(h, t, p, "pv");
-		free(p);
-		p = pvio_strfmt("%s/domid", dom);
-		ok = ok && xs_writef(h, t, p, "%u", domid);
-		free(p);
-		if (!ok) {
-			int err = errno;
-			xs_transaction_end(h, t, true);
-			errno = err;
-			break;
-		}
-		if (xs_transaction_end(h, t, false))
-			break;
-		ok = false;
-		if (errno != EAGAIN)
-			break;
 	}
+	for (size_t i = 0; ok && i < sizeof(rw_dirs) / sizeof(*rw_dirs); i++) {
+		p = pvio_strfmt("%s/%s", dom, rw_dirs[i]);
+		ok = mknod_perms(h, t, p, rwperm, 1);
+		free(p);
+	}
+	p = pvio_strfmt("%s/uuid", vm);
+	ok = ok && xs_writef(h, t, p, "%s", d->uuid);
+	free(p);
+	p = pvio_strfmt("%s/name", vm);
+	ok = ok && xs_writef(h, t, p, "%s", d->name);
+	free(p);
+	p = pvio_strfmt("%s/control/platform-feature-multiprocessor-suspend",
+			dom);
+	ok = ok && xs_writef(h, t, p, "1");
+	free(p);
+	p = pvio_strfmt("%s/control/platform-feature-xs_reset_watches", dom);
+	ok = ok && xs_writef(h, t, p, "1");
+	free(p);
+	p = pvio_strfmt("%s/type", lx);
+	ok = ok && xs_writef(h, t, p, "pv");
+	free(p);
+	p = pvio_strfmt("%s/domid", dom);
+	ok = ok && xs_writef(h, t, p, "%u", domid);
+	free(p);
+	int err = ok ? 0 : -(errno ? errno : EIO);
 	free(dom);
 	free(vm);
 	free(lx);
-	return ok;
+	return err;
 }
 
-static void remove_domain_nodes(struct xs_handle *h, unsigned domid)
+/* A transaction body: the domain's nodes and leftover backend dirs. */
+static int remove_domain_nodes(struct pvio_xenbus *xb, xs_transaction_t t,
+			       void *arg)
 {
-	char *vm = xs_readf(h, XBT_NULL, "/local/domain/%u/vm", domid);
-	for (int tries = 0; tries < 10; tries++) {
-		xs_transaction_t t = xs_transaction_start(h);
-		if (!t)
-			return;
-		char *p = pvio_strfmt("/local/domain/%u", domid);
-		xs_rm(h, t, p);
-		free(p);
-		/* Only a /vm/<uuid> path: never let a guest-written value
-		 * point the removal elsewhere. */
-		if (vm && !strncmp(vm, "/vm/", 4) && !strchr(vm + 4, '/'))
-			xs_rm(h, t, vm);
-		p = pvio_strfmt("/libxl/%u", domid);
-		xs_rm(h, t, p);
-		free(p);
-		p = pvio_strfmt("/local/domain/0/backend/vif/%u", domid);
-		xs_rm_cleanup(h, t, p, "/local/domain/0");
-		free(p);
-		if (xs_transaction_end(h, t, false) || errno != EAGAIN)
-			break;
-	}
+	unsigned domid = *(const unsigned *)arg;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
+	char *vm = xs_readf(h, t, "/local/domain/%u/vm", domid);
+	char *p = pvio_strfmt("/local/domain/%u", domid);
+	xs_rm(h, t, p);
+	free(p);
+	/* Only a /vm/<uuid> path: never let a stray value point the removal
+	 * elsewhere. */
+	if (vm && !strncmp(vm, "/vm/", 4) && vm[4] && !strchr(vm + 4, '/'))
+		xs_rm(h, t, vm);
 	free(vm);
+	p = pvio_strfmt("/libxl/%u", domid);
+	xs_rm(h, t, p);
+	free(p);
+	p = pvio_strfmt("/local/domain/0/backend/vif/%u", domid);
+	xs_rm_cleanup(h, t, p, "/local/domain/0");
+	free(p);
+	return 0;
 }
 
 /* The guest-side driver: PVIO_NETFRONT names it ("none": none), else
@@ -227,8 +214,10 @@ static void guest_env(const struct host *host, unsigned domid, char **env)
 	env[3] = NULL;
 }
 
-int domain_destroy(const struct host *host, struct xs_handle *h, unsigned domid)
+int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
+		   unsigned domid)
 {
+	struct xs_handle *h = xb ? pvio_xenbus_handle(xb) : NULL;
 	char netns[64];
 	guest_netns(host, domid, netns, sizeof(netns));
 	if (h) {
@@ -242,7 +231,8 @@ int domain_destroy(const struct host *host, struct xs_handle *h, unsigned domid)
 			for (unsigned i = 0; ents && i < num; i++) {
 				int devid;
 				if (!pvio_parse_devid(ents[i], &devid))
-					nic_detach(host, h, domid, devid, true);
+					nic_detach(host, xb, domid, devid,
+						   true);
 			}
 			free(ents);
 		}
@@ -258,8 +248,8 @@ int domain_destroy(const struct host *host, struct xs_handle *h, unsigned domid)
 	if (access(path, F_OK) == 0 && run_cmd(del, out, sizeof(out)))
 		pvio_warn("cannot delete network namespace %s: %s", netns, out);
 	free(path);
-	if (h)
-		remove_domain_nodes(h, domid);
+	if (xb && pvio_xenbus_transaction(xb, remove_domain_nodes, &domid, 0))
+		pvio_warn("cannot remove /local/domain/%u", domid);
 	char *rec = record_path(host, domid);
 	unlink(rec);
 	free(rec);
@@ -292,9 +282,10 @@ int cmd_create(int argc, char **argv)
 	struct host host;
 	if (host_load(&host, false) || host_lock(&host) < 0)
 		return 1;
-	struct xs_handle *h = xs_connect();
-	if (!h)
+	struct pvio_xenbus *xb = xb_connect();
+	if (!xb)
 		return 1;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
 	unsigned ids[1024];
 	int n = domain_ids(h, ids, 1024);
 	for (int i = 0; i < n; i++) {
@@ -305,6 +296,7 @@ int cmd_create(int argc, char **argv)
 		if (taken) {
 			pvio_err("domain name '%s' is in use by domain %u",
 				 name, ids[i]);
+			pvio_xenbus_close(xb);
 			return 1;
 		}
 	}
@@ -320,12 +312,14 @@ int cmd_create(int argc, char **argv)
 	}
 	if (domid == 0 || domid >= PVIO_DOMID_LIMIT) {
 		pvio_err("no free domain id");
+		pvio_xenbus_close(xb);
 		return 1;
 	}
 
 	uint8_t u[16];
 	if (getrandom(u, sizeof(u), 0) != sizeof(u)) {
 		pvio_err("getrandom: %s", strerror(errno));
+		pvio_xenbus_close(xb);
 		return 1;
 	}
 	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40); /* version 4 */
@@ -359,9 +353,11 @@ int cmd_create(int argc, char **argv)
 		pvio_err("cannot bring lo up in %s: %s", netns, out);
 		goto fail;
 	}
-	if (!write_domain_nodes(h, domid, name, uuid)) {
+	struct new_domain nd = {domid, name, uuid};
+	int err = pvio_xenbus_transaction(xb, write_domain_nodes, &nd, 0);
+	if (err) {
 		pvio_err("cannot write /local/domain/%u: %s", domid,
-			 strerror(errno));
+			 strerror(-err));
 		goto fail;
 	}
 	/* mfn and event channel mean nothing on sim; xenstored only needs
@@ -406,12 +402,12 @@ int cmd_create(int argc, char **argv)
 	rc = 0;
 	goto out;
 fail:
-	domain_destroy(&host, h, domid);
+	domain_destroy(&host, xb, domid);
 out:
 	free(domdir);
 	free(rec);
 	free(text);
-	xs_close(h);
+	pvio_xenbus_close(xb);
 	return rc;
 }
 
@@ -424,19 +420,19 @@ int cmd_destroy(int argc, char **argv)
 	struct host host;
 	if (host_load(&host, false) || host_lock(&host) < 0)
 		return 1;
-	struct xs_handle *h = xs_connect();
-	if (!h)
+	struct pvio_xenbus *xb = xb_connect();
+	if (!xb)
 		return 1;
 	unsigned domid;
 	int rc = 1;
-	if (resolve_domain(h, argv[1], &domid) == 0) {
+	if (resolve_domain(pvio_xenbus_handle(xb), argv[1], &domid) == 0) {
 		if (domid == 0)
 			pvio_err("cannot destroy Domain-0 (use `pvio host "
 				 "stop`)");
 		else
-			rc = domain_destroy(&host, h, domid) ? 1 : 0;
+			rc = domain_destroy(&host, xb, domid) ? 1 : 0;
 	}
-	xs_close(h);
+	pvio_xenbus_close(xb);
 	return rc;
 }
 
@@ -445,16 +441,17 @@ int cmd_list(int argc, char **argv)
 	struct host host;
 	if (host_load(&host, false))
 		return 1;
-	struct xs_handle *h = xs_connect();
-	if (!h)
+	struct pvio_xenbus *xb = xb_connect();
+	if (!xb)
 		return 1;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
 	unsigned ids[1024];
 	int n;
 	if (argc > 1) {
 		n = 0;
 		for (int i = 1; i < argc && n < 1024; i++)
 			if (resolve_domain(h, argv[i], &ids[n++])) {
-				xs_close(h);
+				pvio_xenbus_close(xb);
 				return 1;
 			}
 	} else {
@@ -477,7 +474,7 @@ int cmd_list(int argc, char **argv)
 		free(name);
 		free(mem);
 	}
-	xs_close(h);
+	pvio_xenbus_close(xb);
 	return 0;
 }
 
@@ -493,12 +490,12 @@ int cmd_exec(int argc, char **argv)
 	struct host host;
 	if (host_load(&host, false))
 		return 1;
-	struct xs_handle *h = xs_connect();
-	if (!h)
+	struct pvio_xenbus *xb = xb_connect();
+	if (!xb)
 		return 1;
 	unsigned domid;
-	int rc = resolve_domain(h, argv[1], &domid);
-	xs_close(h);
+	int rc = resolve_domain(pvio_xenbus_handle(xb), argv[1], &domid);
+	pvio_xenbus_close(xb);
 	if (rc)
 		return 1;
 	char netns[64];

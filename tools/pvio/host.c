@@ -258,14 +258,14 @@ static bool link_exists(const struct host *host, const char *dev)
 static void host_teardown(struct host *host)
 {
 	if (host_running(host)) {
-		struct xs_handle *h = xs_open(0);
+		struct pvio_xenbus *xb = pvio_xenbus_open();
 		unsigned ids[1024];
-		int n = h ? domain_ids(h, ids, 1024) : 0;
+		int n = xb ? domain_ids(pvio_xenbus_handle(xb), ids, 1024) : 0;
 		for (int i = 0; i < n; i++)
 			if (ids[i] != 0)
-				domain_destroy(host, h, ids[i]);
-		if (h)
-			xs_close(h);
+				domain_destroy(host, xb, ids[i]);
+		if (xb)
+			pvio_xenbus_close(xb);
 	}
 	/* Domains the store no longer lists but the run dir still records. */
 	char *domdir = rundir_file(host, "domains");
@@ -387,15 +387,18 @@ static int start_xenstored(struct host *host)
 
 static int write_dom0_nodes(void)
 {
-	struct xs_handle *h = xs_connect();
-	if (!h)
+	struct pvio_xenbus *xb = xb_connect();
+	if (!xb)
 		return -1;
-	bool ok = xs_writef(h, XBT_NULL, "/local/domain/0/name", "Domain-0") &&
-		  xs_writef(h, XBT_NULL, "/local/domain/0/domid", "0");
-	if (!ok)
-		pvio_err("cannot write /local/domain/0: %s", strerror(errno));
-	xs_close(h);
-	return ok ? 0 : -1;
+	int err = pvio_xenbus_write_str(xb, XBT_NULL, "/local/domain/0/name",
+					"Domain-0");
+	if (!err)
+		err = pvio_xenbus_write_str(xb, XBT_NULL,
+					    "/local/domain/0/domid", "0");
+	if (err)
+		pvio_err("cannot write /local/domain/0: %s", strerror(-err));
+	pvio_xenbus_close(xb);
+	return err ? -1 : 0;
 }
 
 static int start_netback(struct host *host, const char *prog)
@@ -558,12 +561,12 @@ static int host_status(void)
 	else
 		printf("pvio-netback:   %s\n", nb ? "stopped" : "not started");
 	if (up) {
-		struct xs_handle *h = xs_open(0);
+		struct pvio_xenbus *xb = pvio_xenbus_open();
 		unsigned ids[1024];
-		int n = h ? domain_ids(h, ids, 1024) : 0;
+		int n = xb ? domain_ids(pvio_xenbus_handle(xb), ids, 1024) : 0;
 		printf("domains:        %d (with Domain-0)\n", n);
-		if (h)
-			xs_close(h);
+		if (xb)
+			pvio_xenbus_close(xb);
 	}
 	printf("use it with:    export XENSTORED_PATH=%s PVIO_RUNDIR=%s\n",
 	       host.xs_socket, host.rundir);

@@ -87,67 +87,84 @@ static int run_hotplug(const struct host *host, struct xs_handle *h,
 	return rc;
 }
 
-static bool state_closed(int s)
-{
-	return s == XenbusStateClosed;
-}
+struct device_ref {
+	unsigned domid;
+	int devid;
+};
 
-static bool state_backend_ready(int s)
+/* A transaction body: the device's three directories, and the parents
+ * their removal leaves empty (libxl__device_destroy). */
+static int remove_nodes_txn(struct pvio_xenbus *xb, xs_transaction_t t,
+			    void *arg)
 {
-	return s >= XenbusStateInitWait && s <= XenbusStateConnected;
-}
-
-static void remove_nodes(struct xs_handle *h, unsigned domid, int devid)
-{
-	char *fe = fe_path(domid, devid), *be = be_path(domid, devid),
-	     *lx = libxl_path(domid, devid);
+	const struct device_ref *d = arg;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
+	char *fe = fe_path(d->domid, d->devid),
+	     *be = be_path(d->domid, d->devid),
+	     *lx = libxl_path(d->domid, d->devid);
 	/* Keep the device/ directories `pvio create` made. */
-	char *fe_stop = pvio_strfmt("/local/domain/%u/device", domid);
-	char *lx_stop = pvio_strfmt("/libxl/%u/device", domid);
-	for (int tries = 0; tries < 10; tries++) {
-		xs_transaction_t t = xs_transaction_start(h);
-		if (!t)
-			break;
-		xs_rm_cleanup(h, t, fe, fe_stop);
-		xs_rm_cleanup(h, t, be, "/local/domain/0");
-		xs_rm_cleanup(h, t, lx, lx_stop);
-		if (xs_transaction_end(h, t, false) || errno != EAGAIN)
-			break;
-	}
+	char *fe_stop = pvio_strfmt("/local/domain/%u/device", d->domid);
+	char *lx_stop = pvio_strfmt("/libxl/%u/device", d->domid);
+	xs_rm_cleanup(h, t, fe, fe_stop);
+	xs_rm_cleanup(h, t, be, "/local/domain/0");
+	xs_rm_cleanup(h, t, lx, lx_stop);
 	free(fe);
 	free(be);
 	free(lx);
 	free(fe_stop);
 	free(lx_stop);
+	return 0;
 }
 
-int nic_detach(const struct host *host, struct xs_handle *h, unsigned domid,
+static void remove_nodes(struct pvio_xenbus *xb, unsigned domid, int devid)
+{
+	struct device_ref d = {domid, devid};
+	int err = pvio_xenbus_transaction(xb, remove_nodes_txn, &d, 0);
+	if (err)
+		pvio_warn("cannot remove the nodes of vif%u.%d: %s", domid,
+			  devid, strerror(-err));
+}
+
+/* A transaction body: libxl__initiate_device_generic_remove's online=0
+ * and Closing. */
+static int close_backend_txn(struct pvio_xenbus *xb, xs_transaction_t t,
+			     void *arg)
+{
+	const char *be = arg;
+	char *online = pvio_strfmt("%s/online", be);
+	int err = pvio_xenbus_write_str(xb, t, online, "0");
+	free(online);
+	if (!err)
+		err = pvio_xenbus_switch_state(xb, t, be, XenbusStateClosing);
+	return err;
+}
+
+int nic_detach(const struct host *host, struct pvio_xenbus *xb, unsigned domid,
 	       int devid, bool quiet)
 {
+	struct xs_handle *h = pvio_xenbus_handle(xb);
 	char *be = be_path(domid, devid);
-	char *state_node = pvio_strfmt("%s/state", be);
-	char *state = xs_read(h, XBT_NULL, state_node, &(unsigned){0});
-	if (state && atoi(state) != XenbusStateClosed) {
-		/* libxl__initiate_device_generic_remove: online=0, Closing. */
-		char *online = pvio_strfmt("%s/online", be);
-		for (int tries = 0; tries < 10; tries++) {
-			xs_transaction_t t = xs_transaction_start(h);
-			if (!t)
-				break;
-			xs_write(h, t, online, "0", 1);
-			xs_writef(h, t, state_node, "%d", XenbusStateClosing);
-			if (xs_transaction_end(h, t, false) || errno != EAGAIN)
-				break;
-		}
-		free(online);
-		int s = xs_wait_int(h, state_node, state_closed, timeout_ms());
-		if (s == -1)
+	enum xenbus_state state;
+	if (pvio_xenbus_read_state(xb, XBT_NULL, be, &state) == 0 &&
+	    state != XenbusStateUnknown && state != XenbusStateClosed) {
+		int err = pvio_xenbus_transaction(xb, close_backend_txn, be, 0);
+		/* Closed, or gone: the backend is done with it. */
+		if (!err)
+			err = pvio_xenbus_wait_state(
+				xb, be,
+				PVIO_XENBUS_STATE_BIT(XenbusStateClosed) |
+					PVIO_XENBUS_STATE_BIT(
+						XenbusStateUnknown),
+				timeout_ms(), NULL);
+		if (err == -ETIMEDOUT)
 			pvio_warn(
 				"the backend of vif%u.%d did not reach Closed "
 				"within %d s; removing the device anyway",
 				domid, devid, g_opts.timeout_s);
+		else if (err)
+			pvio_warn("closing vif%u.%d: %s", domid, devid,
+				  strerror(-err));
 	}
-	free(state);
 	char *script = xs_readf(h, XBT_NULL, "%s/script", be);
 	if (script) {
 		char out[1024];
@@ -158,8 +175,7 @@ int nic_detach(const struct host *host, struct xs_handle *h, unsigned domid,
 				  domid, devid, out);
 	}
 	free(script);
-	remove_nodes(h, domid, devid);
-	free(state_node);
+	remove_nodes(xb, domid, devid);
 	free(be);
 	return 0;
 }
@@ -232,16 +248,58 @@ static bool write_keys(struct xs_handle *h, xs_transaction_t t, const char *dir,
 	return true;
 }
 
-static bool write_device(struct xs_handle *h, unsigned domid, int devid,
-			 const struct pvio_nic *nic, const char *script,
-			 const char *mac)
+struct new_device {
+	unsigned domid;
+	int devid;
+	char *const *fents, *const *ro_fents, *const *bents;
+};
+
+/* A transaction body: libxl__device_generic_add for a vif. */
+static int write_device_txn(struct pvio_xenbus *xb, xs_transaction_t t,
+			    void *arg)
 {
-	char *fe = fe_path(domid, devid), *be = be_path(domid, devid),
-	     *lx = libxl_path(domid, devid);
-	struct xs_permissions fe_perms[2] = {{domid, XS_PERM_NONE},
+	const struct new_device *d = arg;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
+	char *fe = fe_path(d->domid, d->devid),
+	     *be = be_path(d->domid, d->devid),
+	     *lx = libxl_path(d->domid, d->devid);
+	struct xs_permissions fe_perms[2] = {{d->domid, XS_PERM_NONE},
 					     {0, XS_PERM_READ}};
 	struct xs_permissions be_perms[2] = {{0, XS_PERM_NONE},
-					     {domid, XS_PERM_READ}};
+					     {d->domid, XS_PERM_READ}};
+	char *p1 = pvio_strfmt("%s/frontend", lx);
+	char *p2 = pvio_strfmt("%s/backend", lx);
+	char *p3 = pvio_strfmt("%s/backend", fe);
+	char *p4 = pvio_strfmt("%s/frontend", be);
+	xs_rm(h, t, lx);
+	bool ok =
+		xs_writef(h, t, p1, "%s", fe) && xs_writef(h, t, p2, "%s", be);
+	xs_rm(h, t, fe);
+	ok = ok && xs_mkdir(h, t, fe) &&
+	     xs_set_permissions(h, t, fe, fe_perms, 2) &&
+	     xs_writef(h, t, p3, "%s", be) &&
+	     write_keys(h, t, fe, d->fents, fe_perms, 2) &&
+	     write_keys(h, t, fe, d->ro_fents, be_perms, 2);
+	xs_rm(h, t, be);
+	ok = ok && xs_mkdir(h, t, be) &&
+	     xs_set_permissions(h, t, be, be_perms, 2) &&
+	     xs_writef(h, t, p4, "%s", fe) &&
+	     write_keys(h, t, be, d->bents, NULL, 0);
+	int err = ok ? 0 : -(errno ? errno : EIO);
+	free(p1);
+	free(p2);
+	free(p3);
+	free(p4);
+	free(fe);
+	free(be);
+	free(lx);
+	return err;
+}
+
+static int write_device(struct pvio_xenbus *xb, unsigned domid, int devid,
+			const struct pvio_nic *nic, const char *script,
+			const char *mac)
+{
 	char *s_domid = pvio_strfmt("%u", domid);
 	char *s_devid = pvio_strfmt("%d", devid);
 	char *s_mtu = pvio_strfmt("%u", nic->mtu);
@@ -281,54 +339,14 @@ static bool write_device(struct xs_handle *h, unsigned domid, int devid,
 	BENT("hotplug-status", "");
 	bents[n] = NULL;
 #undef BENT
-	bool ok = false;
-	for (int tries = 0; tries < 10; tries++) {
-		xs_transaction_t t = xs_transaction_start(h);
-		if (!t)
-			break;
-		char *p1 = pvio_strfmt("%s/frontend", lx);
-		char *p2 = pvio_strfmt("%s/backend", lx);
-		char *p3 = pvio_strfmt("%s/backend", fe);
-		char *p4 = pvio_strfmt("%s/frontend", be);
-		xs_rm(h, t, lx);
-		ok = xs_writef(h, t, p1, "%s", fe) &&
-		     xs_writef(h, t, p2, "%s", be);
-		xs_rm(h, t, fe);
-		ok = ok && xs_mkdir(h, t, fe) &&
-		     xs_set_permissions(h, t, fe, fe_perms, 2) &&
-		     xs_writef(h, t, p3, "%s", be) &&
-		     write_keys(h, t, fe, fents, fe_perms, 2) &&
-		     write_keys(h, t, fe, ro_fents, be_perms, 2);
-		xs_rm(h, t, be);
-		ok = ok && xs_mkdir(h, t, be) &&
-		     xs_set_permissions(h, t, be, be_perms, 2) &&
-		     xs_writef(h, t, p4, "%s", fe) &&
-		     write_keys(h, t, be, bents, NULL, 0);
-		free(p1);
-		free(p2);
-		free(p3);
-		free(p4);
-		if (!ok) {
-			int err = errno;
-			xs_transaction_end(h, t, true);
-			errno = err;
-			break;
-		}
-		if (xs_transaction_end(h, t, false))
-			break;
-		ok = false;
-		if (errno != EAGAIN)
-			break;
-	}
-	free(fe);
-	free(be);
-	free(lx);
+	struct new_device d = {domid, devid, fents, ro_fents, bents};
+	int err = pvio_xenbus_transaction(xb, write_device_txn, &d, 0);
 	free(s_domid);
 	free(s_devid);
 	free(s_mtu);
 	free(s_rate);
 	free(s_state);
-	return ok;
+	return err;
 }
 
 int cmd_network_attach(int argc, char **argv)
@@ -339,18 +357,19 @@ int cmd_network_attach(int argc, char **argv)
 	}
 	struct pvio_nic nic;
 	pvio_nic_init(&nic);
-	char err[256];
+	char msg[256];
 	for (int i = 2; i < argc; i++)
-		if (pvio_nic_parse_arg(&nic, argv[i], err, sizeof(err))) {
-			pvio_err("%s", err);
+		if (pvio_nic_parse_arg(&nic, argv[i], msg, sizeof(msg))) {
+			pvio_err("%s", msg);
 			return 2;
 		}
 	struct host host;
 	if (host_load(&host, false) || host_lock(&host) < 0)
 		return 1;
-	struct xs_handle *h = xs_connect();
-	if (!h)
+	struct pvio_xenbus *xb = xb_connect();
+	if (!xb)
 		return 1;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
 	int rc = 1;
 	unsigned domid, backend;
 	char *script = NULL;
@@ -420,21 +439,25 @@ int cmd_network_attach(int argc, char **argv)
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", nic.mac[0],
 		 nic.mac[1], nic.mac[2], nic.mac[3], nic.mac[4], nic.mac[5]);
 
-	if (!write_device(h, domid, nic.devid, &nic, script, mac)) {
+	int err = write_device(xb, domid, nic.devid, &nic, script, mac);
+	if (err) {
 		pvio_err("cannot write the vif's xenstore nodes: %s",
-			 strerror(errno));
-		remove_nodes(h, domid, nic.devid);
+			 strerror(-err));
 		goto out;
 	}
-	char *be_state = pvio_strfmt("/local/domain/0/backend/vif/%u/%d/state",
-				     domid, nic.devid);
-	int s = xs_wait_int(h, be_state, state_backend_ready, timeout_ms());
-	free(be_state);
-	if (s < 0) {
+	char *be_dir = be_path(domid, nic.devid);
+	err = pvio_xenbus_wait_state(
+		xb, be_dir,
+		PVIO_XENBUS_STATE_BIT(XenbusStateInitWait) |
+			PVIO_XENBUS_STATE_BIT(XenbusStateInitialised) |
+			PVIO_XENBUS_STATE_BIT(XenbusStateConnected),
+		timeout_ms(), NULL);
+	free(be_dir);
+	if (err) {
 		pvio_err("no backend answered for %s within %d s (is "
 			 "pvio-netback running? see `pvio host status`)",
 			 vif, g_opts.timeout_s);
-		remove_nodes(h, domid, nic.devid);
+		remove_nodes(xb, domid, nic.devid);
 		goto out;
 	}
 	char out[1024];
@@ -458,13 +481,13 @@ int cmd_network_attach(int argc, char **argv)
 				: (hs ? "non-zero exit status"
 				      : "hotplug-status is not connected"));
 		free(why);
-		nic_detach(&host, h, domid, nic.devid, true);
+		nic_detach(&host, xb, domid, nic.devid, true);
 		goto out;
 	}
 	rc = 0;
 out:
 	free(script);
-	xs_close(h);
+	pvio_xenbus_close(xb);
 	return rc;
 }
 
@@ -513,9 +536,10 @@ int cmd_network_detach(int argc, char **argv)
 	struct host host;
 	if (host_load(&host, false) || host_lock(&host) < 0)
 		return 1;
-	struct xs_handle *h = xs_connect();
-	if (!h)
+	struct pvio_xenbus *xb = xb_connect();
+	if (!xb)
 		return 1;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
 	unsigned domid;
 	int devid, rc = 1;
 	if (resolve_domain(h, argv[1], &domid))
@@ -525,9 +549,9 @@ int cmd_network_detach(int argc, char **argv)
 			 argv[1], argv[2], argv[1]);
 		goto out;
 	}
-	rc = nic_detach(&host, h, domid, devid, false) ? 1 : 0;
+	rc = nic_detach(&host, xb, domid, devid, false) ? 1 : 0;
 out:
-	xs_close(h);
+	pvio_xenbus_close(xb);
 	return rc;
 }
 
@@ -553,14 +577,15 @@ int cmd_network_list(int argc, char **argv)
 	struct host host;
 	if (host_load(&host, false))
 		return 1;
-	struct xs_handle *h = xs_connect();
-	if (!h)
+	struct pvio_xenbus *xb = xb_connect();
+	if (!xb)
 		return 1;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
 	unsigned ids[256];
 	int n = 0;
 	for (int i = 1; i < argc && n < 256; i++)
 		if (resolve_domain(h, argv[i], &ids[n++])) {
-			xs_close(h);
+			pvio_xenbus_close(xb);
 			return 1;
 		}
 	/* xl network-list's columns (xl_nic.c). */
@@ -591,6 +616,6 @@ int cmd_network_list(int argc, char **argv)
 		free(ents);
 		free(dir);
 	}
-	xs_close(h);
+	pvio_xenbus_close(xb);
 	return 0;
 }

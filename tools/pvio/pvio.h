@@ -10,6 +10,7 @@
 #include <xenstore.h>
 
 #include "args.h"
+#include "xenstore/xenbus.h"
 
 #define PVIO_DEFAULT_RUNDIR "/run/pvio"
 /* libxenstore's default socket, so that plain xenstore-ls works against
@@ -72,7 +73,8 @@ void close_extra_fds(void);
 char *find_program(const char *name, const char *room);
 
 /* xenstore helpers */
-struct xs_handle *xs_connect(void);
+/* Opens the xenbus helpers on XENSTORED_PATH; NULL after a message. */
+struct pvio_xenbus *xb_connect(void);
 char *xs_readf(struct xs_handle *h, xs_transaction_t t, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 bool xs_writef(struct xs_handle *h, xs_transaction_t t, const char *path,
@@ -80,10 +82,6 @@ bool xs_writef(struct xs_handle *h, xs_transaction_t t, const char *path,
 /* Removes path, then each parent left empty, stopping below stop. */
 void xs_rm_cleanup(struct xs_handle *h, xs_transaction_t t, const char *path,
 		   const char *stop);
-/* Waits until the integer at path satisfies ok(), through a watch;
- * returns the last value read, or -1 on timeout (-2 if the node went). */
-int xs_wait_int(struct xs_handle *h, const char *path, bool (*ok)(int),
-		int timeout_ms);
 
 /* host.c */
 int host_load(struct host *host, bool quiet);
@@ -102,7 +100,7 @@ void netns_kill_all(const char *netns);
 /* Resolves a name or domid; -1 (after an error message) when unknown. */
 int resolve_domain(struct xs_handle *h, const char *dom, unsigned *domid);
 int domain_ids(struct xs_handle *h, unsigned *ids, int max);
-int domain_destroy(const struct host *host, struct xs_handle *h,
+int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
 		   unsigned domid);
 int cmd_create(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
@@ -110,7 +108,7 @@ int cmd_list(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 
 /* nic.c */
-int nic_detach(const struct host *host, struct xs_handle *h, unsigned domid,
+int nic_detach(const struct host *host, struct pvio_xenbus *xb, unsigned domid,
 	       int devid, bool quiet);
 int cmd_network_attach(int argc, char **argv);
 int cmd_network_detach(int argc, char **argv);

@@ -338,14 +338,14 @@ char *find_program(const char *name, const char *room)
 	return NULL;
 }
 
-struct xs_handle *xs_connect(void)
+struct pvio_xenbus *xb_connect(void)
 {
-	struct xs_handle *h = xs_open(0);
-	if (!h)
+	struct pvio_xenbus *xb = pvio_xenbus_open();
+	if (!xb)
 		pvio_err("cannot reach xenstored at %s: %s (is the host "
 			 "running? `pvio host status`)",
 			 getenv("XENSTORED_PATH"), strerror(errno));
-	return h;
+	return xb;
 }
 
 char *xs_readf(struct xs_handle *h, xs_transaction_t t, const char *fmt, ...)
@@ -403,41 +403,4 @@ void xs_rm_cleanup(struct xs_handle *h, xs_transaction_t t, const char *path,
 		xs_rm(h, t, p);
 	}
 	free(p);
-}
-
-int xs_wait_int(struct xs_handle *h, const char *path, bool (*ok)(int),
-		int timeout_ms)
-{
-	const char *token = "pvio-wait";
-	if (!xs_watch(h, path, token))
-		return -1;
-	long deadline = now_ms() + timeout_ms;
-	int value = -1;
-	for (;;) {
-		unsigned len;
-		char *v = xs_read(h, XBT_NULL, path, &len);
-		if (!v) {
-			value = -2;
-			break;
-		}
-		value = atoi(v);
-		free(v);
-		if (ok(value))
-			break;
-		long left = deadline - now_ms();
-		if (left <= 0) {
-			value = -1;
-			break;
-		}
-		struct pollfd pfd = {.fd = xs_fileno(h), .events = POLLIN};
-		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR) {
-			value = -1;
-			break;
-		}
-		char **ev;
-		while ((ev = xs_check_watch(h)))
-			free(ev);
-	}
-	xs_unwatch(h, path, token);
-	return value;
 }
