@@ -299,6 +299,14 @@ static void host_teardown(struct host *host)
 	unlink(xsd);
 	free(xsd);
 	rmdir(host->dom_sock_dir);
+	/* The dom0 socket's directory, if start made it and it is empty. */
+	char *sockdir = strdup(host->xs_socket);
+	char *slash = sockdir ? strrchr(sockdir, '/') : NULL;
+	if (slash && slash != sockdir) {
+		*slash = 0;
+		rmdir(sockdir);
+	}
+	free(sockdir);
 	char *rec = rundir_file(host, "host");
 	unlink(rec);
 	free(rec);
