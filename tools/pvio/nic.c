@@ -87,6 +87,16 @@ static int run_hotplug(const struct host *host, struct xs_handle *h,
 	return rc;
 }
 
+/* Scripts say why last; errors stay one line. */
+static const char *last_line(char *text)
+{
+	size_t n = strlen(text);
+	while (n && text[n - 1] == '\n')
+		text[--n] = 0;
+	char *nl = strrchr(text, '\n');
+	return nl ? nl + 1 : text;
+}
+
 struct device_ref {
 	unsigned domid;
 	int devid;
@@ -453,10 +463,16 @@ int cmd_network_attach(int argc, char **argv)
 			PVIO_XENBUS_STATE_BIT(XenbusStateConnected),
 		timeout_ms(), NULL);
 	free(be_dir);
-	if (err) {
+	if (err == -ETIMEDOUT) {
 		pvio_err("no backend answered for %s within %d s (is "
 			 "pvio-netback running? see `pvio host status`)",
 			 vif, g_opts.timeout_s);
+		remove_nodes(xb, domid, nic.devid);
+		goto out;
+	}
+	if (err) {
+		pvio_err("waiting for the backend of %s: %s", vif,
+			 strerror(-err));
 		remove_nodes(xb, domid, nic.devid);
 		goto out;
 	}
@@ -477,7 +493,7 @@ int cmd_network_attach(int argc, char **argv)
 		pvio_err("hotplug script %s online failed for %s: %s", script,
 			 vif,
 			 why	? why
-			 : *out ? out
+			 : *out ? last_line(out)
 				: (hs ? "non-zero exit status"
 				      : "hotplug-status is not connected"));
 		free(why);
