@@ -32,7 +32,9 @@ unset XENSTORED_PATH
 # Everything a host made carries its id: remove leftovers by that prefix
 # if stop itself failed.
 host_id() { sed -n 's/^id=//p' "$1/host" 2>/dev/null || true; }
+watcher=
 cleanup() {
+	[ -n "$watcher" ] && kill "$watcher" 2>/dev/null || true
 	for run in "$run1" "$run2"; do
 		id=$(host_id "$run")
 		PVIO_RUNDIR=$run "$pvio" host stop >/dev/null 2>&1 || true
@@ -88,8 +90,14 @@ ip -n "$dom0ns" -d link show dev xenbr0 | grep -q bridge ||
 	fail "no xenbr0 in $dom0ns"
 
 echo "== create, list, exec"
+# INTRODUCE fires @introduceDomain: the initial event, then one per guest.
+xs1 xenstore-watch -n 3 @introduceDomain >"$tmp/intro" 2>&1 &
+watcher=$!
+wait_for grep -qx @introduceDomain "$tmp/intro" || fail "no initial event"
 p1 create name=alpha >/dev/null || fail "create alpha"
 p1 create name=beta >/dev/null || fail "create beta"
+wait_for sh -c "! kill -0 $watcher 2>/dev/null" || fail "no @introduceDomain"
+watcher=
 p1 list >"$tmp/list"
 head -1 "$tmp/list" | grep -q '^Name  *ID   Mem VCPUs' || fail "list header"
 grep -q '^alpha  *1 ' "$tmp/list" || fail "list: $(cat "$tmp/list")"
@@ -240,6 +248,19 @@ p2 host stop >/dev/null || fail "host 2 stop"
 ! ip netns list | grep -q "^pvio-$id2-" || fail "host 2 left namespaces"
 [ ! -e "$run2/xenstored/socket" ] || fail "host 2 left its socket"
 
+echo "== start over a crashed host clears its leftovers"
+p2 host start >/dev/null || fail "host 2 start"
+id2=$(host_id "$run2")
+p2 create name=crashed >/dev/null || fail "create on host 2"
+kill -9 "$(cat "$run2/xenstored.pid")" "$(cat "$run2/netback.pid")"
+wait_for sh -c "! PVIO_RUNDIR=$run2 $pvio host status >/dev/null" ||
+	fail "status says a crashed host runs"
+p2 host start >"$tmp/out" 2>&1 || fail "start over a crashed host: $(cat "$tmp/out")"
+grep -q "clearing a stopped host's leftovers" "$tmp/out" || fail "no notice"
+! ip netns list | grep -q "^pvio-$id2-" || fail "crashed host's namespaces left"
+[ -z "$(xs2 xenstore-list /local/domain | grep -vx 0)" ] || fail "stale domains"
+p2 host stop >/dev/null || fail "host 2 stop"
+
 echo "== a backend that never answers"
 PVIO_NETBACK=none p2 host start >/dev/null || fail "host 2 without backend"
 id2=$(host_id "$run2")
@@ -273,11 +294,18 @@ for dev in vif1.0 vif1.1 alpha-e1; do
 done
 
 echo "== destroy"
-p1 exec beta -- sleep 600 &
+# In a subshell whose stderr hides the shell's "Terminated" notice.
+(p1 exec beta -- sleep 600 || true) 2>/dev/null &
+sleeper=$!
 wait_for sh -c "ip netns pids pvio-$id1-2 | grep -q ." || fail "no process in beta"
 beta_vm=$(xs1 xenstore-read /local/domain/2/vm)
+xs1 xenstore-watch -n 2 @releaseDomain >"$tmp/release" 2>&1 &
+watcher=$!
+wait_for grep -qx @releaseDomain "$tmp/release" || fail "no initial event"
 p1 destroy beta || fail "destroy beta"
-wait
+wait_for sh -c "! kill -0 $watcher 2>/dev/null" || fail "no @releaseDomain"
+watcher=
+wait "$sleeper"
 for path in /local/domain/2 /local/domain/0/backend/vif/2 /libxl/2 "$beta_vm"; do
 	if xs1 xenstore-read "$path" >/dev/null 2>&1; then fail "$path left"; fi
 done
