@@ -67,6 +67,9 @@ wait_for() {
 }
 
 p1() { PVIO_RUNDIR=$run1 "$pvio" "$@"; }
+connected() { # DOMID DEVID on host 1
+	[ "$(xs1 xenstore-read "/local/domain/0/backend/vif/$1/$2/state")" = 4 ]
+}
 p2() { PVIO_RUNDIR=$run2 "$pvio" "$@"; }
 xs1() { XENSTORED_PATH=$run1/xenstored/socket "$@"; }
 xs2() { XENSTORED_PATH=$run2/xenstored/socket "$@"; }
@@ -126,8 +129,7 @@ p1 network-attach alpha || fail "attach alpha (defaults)"
 be=/local/domain/0/backend/vif/1/0
 fe=/local/domain/1/device/vif/0
 # attach returns once the script ran (as xl); the backend then connects.
-wait_for sh -c "[ \"\$(XENSTORED_PATH=$run1/xenstored/socket xenstore-read $be/state)\" = 4 ]" ||
-	fail "backend not Connected"
+wait_for connected 1 0 || fail "backend of vif1.0 not Connected"
 xs1 xenstore-ls -p "$fe" >"$tmp/fe"
 xs1 xenstore-ls -p "$be" >"$tmp/be"
 for line in "backend = \"$be\".*(n1,r0)" 'backend-id = "0".*(n1,r0)' \
@@ -187,6 +189,9 @@ grep -q "^1   0  00:16:3e:aa:bb:cc      1     1     -1    -1/-1          $be1" \
 [ "$(wc -l <"$tmp/nl")" = 3 ] || fail "network-list rows"
 
 echo "== bad input is refused, one line, nothing written"
+# Settled first: the backend connects after attach returned.
+wait_for connected 1 1 || fail "backend of vif1.1 not Connected"
+wait_for connected 2 0 || fail "backend of vif2.0 not Connected"
 snapshot() {
 	xs1 xenstore-ls -p / >"$1"
 	ip -n "$dom0ns" -o link | sed 's/^[0-9]*: //' | cut -d' ' -f1 >>"$1"
