@@ -67,10 +67,10 @@ int host_load(struct host *host, bool quiet)
 		host->bridge_created = !strcmp(flag, "1");
 	free(text);
 	if (rc) {
-		pvio_err("%s/host is damaged; remove the host with `pvio "
-			 "--rundir %s host stop`",
-			 host->rundir, host->rundir);
-		return -1;
+		pvio_err("%s/host is damaged: stop what it lists by hand, then "
+			 "delete it",
+			 host->rundir);
+		return -2;
 	}
 	export_xenstored_path(host);
 	return 0;
@@ -444,7 +444,10 @@ static int host_start(void)
 	snprintf(host.rundir, sizeof(host.rundir), "%s", g_opts.rundir);
 	if (host_lock(&host) < 0)
 		return 1;
-	if (host_load(&host, true) == 0) {
+	int loaded = host_load(&host, true);
+	if (loaded == -2)
+		return 1;
+	if (loaded == 0) {
 		if (host_running(&host)) {
 			printf("host already running under %s\n", host.rundir);
 			return 0;
@@ -533,7 +536,10 @@ fail:
 static int host_stop(void)
 {
 	struct host host;
-	if (host_load(&host, true)) {
+	int rc = host_load(&host, true);
+	if (rc == -2)
+		return 1;
+	if (rc) {
 		printf("no host under %s\n", g_opts.rundir);
 		return 0;
 	}

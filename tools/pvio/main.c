@@ -145,6 +145,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setenv("PVIO_RUNDIR", g_opts.rundir, 1);
+	/* pvio runs the sim platform: what it starts must not pick real Xen
+	 * even where /dev/xen exists (unless the caller chose). */
+	setenv("PVIO_PLATFORM", "sim", 0);
 	const char *cmd = argv[optind];
 	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		if (!strcmp(cmd, commands[i].name))

@@ -84,6 +84,8 @@ void xs_rm_cleanup(struct xs_handle *h, xs_transaction_t t, const char *path,
 		   const char *stop);
 
 /* host.c */
+/* Reads <rundir>/host and exports XENSTORED_PATH; -1 when there is none
+ * (a message unless quiet), -2 when it is damaged (always a message). */
 int host_load(struct host *host, bool quiet);
 int host_save(const struct host *host);
 int host_lock(const struct host *host);
