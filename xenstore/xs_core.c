@@ -1049,24 +1049,27 @@ static int remove_subtree(struct op *op, const char *path)
 	const struct node *n = op_get(op, path, &err);
 	if (!n)
 		return err;
-	/* Copy the child names: removing children may replace n. */
 	uint32_t nc = n->nchildren;
 	for (uint32_t i = 0; i < nc; i++) {
+		/* Look again: in a transaction removing a child may have
+		 * replaced n's copy. */
 		n = op_get(op, path, &err);
 		if (!n)
 			return err ? err : EIO;
-		char child[PATH_BUF];
-		if (snprintf(child, sizeof(child), "%s/%s",
-			     strcmp(path, "/") ? path : "",
-			     n->children[i]) >= (int)sizeof(child))
-			return EINVAL;
+		/* On the heap: paths nest up to ~1500 levels deep, and this
+		 * recursion must not put a path buffer on the stack at each
+		 * one. */
+		char *child = malloc(strlen(path) + strlen(n->children[i]) + 2);
+		if (!child)
+			return ENOMEM;
+		sprintf(child, "%s/%s", strcmp(path, "/") ? path : "",
+			n->children[i]);
 		const struct node *cn = op_get(op, child, &err);
-		if (err)
-			return err;
-		if (!cn)
-			continue;
-		op_event(op, child, true, cn->perms, cn->nperms);
-		err = remove_subtree(op, child);
+		if (cn) {
+			op_event(op, child, true, cn->perms, cn->nperms);
+			err = remove_subtree(op, child);
+		}
+		free(child);
 		if (err)
 			return err;
 	}

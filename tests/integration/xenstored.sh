@@ -45,7 +45,8 @@ wait_for() {
 sock=$tmp/socket
 doms=$tmp/domains
 "$daemon" --foreground --socket "$sock" --domain-socket-dir "$doms" \
-	--pidfile "$tmp/pid" --log-level info 2>"$tmp/daemon.log" &
+	--pidfile "$tmp/pid" --log-level info --quota-nodes 10 \
+	2>"$tmp/daemon.log" &
 pid=$!
 wait_for test -S "$sock" || fail "daemon did not create $sock"
 wait_for test -s "$tmp/pid" || fail "no pidfile"
@@ -120,6 +121,18 @@ fi
 if XENSTORED_PATH=$guest xenstore-chmod data/key n0 2>/dev/null; then
 	fail "guest gave its node away"
 fi
+
+echo "== guest quota (--quota-nodes 10)"
+# The guest owns its home, name, data and data/key: six more nodes fit.
+for i in 1 2 3 4 5 6; do
+	XENSTORED_PATH=$guest xenstore-write "q$i" x || fail "guest write q$i"
+done
+if XENSTORED_PATH=$guest xenstore-write q7 x 2>/dev/null; then
+	fail "node quota not enforced"
+fi
+xenstore-write /local/domain/0/after-quota 1 || fail "dom0 bound by quota"
+XENSTORED_PATH=$guest xenstore-rm q1 || fail "guest rm"
+XENSTORED_PATH=$guest xenstore-write q7 x || fail "quota not freed by rm"
 
 echo "== release"
 xenstore-watch -n 2 @releaseDomain >"$tmp/release.out" 2>&1 &

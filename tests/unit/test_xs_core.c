@@ -213,6 +213,32 @@ static void test_mkdir_rm(void)
 		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
 }
 
+static void test_deep_tree(void)
+{
+	fresh();
+	/* The deepest path the protocol allows: removing it must not
+	 * exhaust the daemon's stack. */
+	char path[XENSTORE_ABS_PATH_MAX + 1];
+	size_t len = 0;
+	while (len + 2 <= XENSTORE_ABS_PATH_MAX) {
+		path[len++] = '/';
+		path[len++] = 'd';
+	}
+	path[len] = '\0';
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_MKDIR, 0, path), "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, path), "");
+	ASSERT_V(dom0, XS_WATCH, 0, "/d\0deep\0", "OK");
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "/d", "deep"), 1);
+	uint32_t t = txn_start(dom0);
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, t, "/d"), "OK");
+	ASSERT_V(dom0, XS_TRANSACTION_END, t, "T\0", "OK");
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "/d", "deep"), 1);
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, path), "ENOENT");
+	CU_ASSERT_EQUAL(xsd_node_count(d), 4);
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
+}
+
 static void test_bad_requests(void)
 {
 	fresh();
@@ -364,6 +390,49 @@ static void test_perms_owner_change(void)
 	ASSERT_V(dom0, XS_SET_PERMS, 0, "@releaseDomain\0n0\0r5\0", "OK");
 	ASSERT_V(g, XS_GET_PERMS, 0, "@releaseDomain\0", "n0");
 	xsd_conn_free(g);
+}
+
+static void test_perms_target_and_inherit(void)
+{
+	fresh();
+	struct xsd_conn *g = introduce(5);
+	struct xsd_conn *dm = introduce(6);
+	make_home(5);
+	/* Missing parents inherit the parent's entries; the guest owns all
+	 * it creates. */
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/local/domain/5\0n5\0r7\0", "OK");
+	write_value(g, 0, "a/b/c", "1");
+	struct xs_reply *r =
+		R(dom0, XS_GET_PERMS, 0, XS_LIT("/local/domain/5/a\0"));
+	CU_ASSERT_EQUAL(r->len, sizeof("n5\0r7"));
+	CU_ASSERT_EQUAL(memcmp(r->data, "n5\0r7", sizeof("n5\0r7")), 0);
+	r = R(dom0, XS_GET_PERMS, 0, XS_LIT("/local/domain/5/a/b/c\0"));
+	CU_ASSERT_EQUAL(r->len, sizeof("n5\0r7"));
+	CU_ASSERT_EQUAL(memcmp(r->data, "n5\0r7", sizeof("n5\0r7")), 0);
+	/* Domain 6 is a stranger until SET_TARGET makes it act for 5, as a
+	 * device model does. */
+	CU_ASSERT_STRING_EQUAL(read_value(dm, 0, "/local/domain/5/a/b/c"),
+			       "EACCES");
+	ASSERT_V(dm, XS_GET_PERMS, 0, "/local/domain/5/a\0", "EACCES");
+	ASSERT_V(dom0, XS_SET_TARGET, 0,
+		 "6\0"
+		 "5\0",
+		 "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(dm, 0, "/local/domain/5/a/b/c"), "1");
+	ASSERT_V(dm, XS_WRITE, 0,
+		 "/local/domain/5/a/b/c\0"
+		 "2",
+		 "OK");
+	ASSERT_V(dom0, XS_SET_TARGET, 0,
+		 "9\0"
+		 "5\0",
+		 "ENOENT");
+	ASSERT_V(g, XS_SET_TARGET, 0,
+		 "5\0"
+		 "6\0",
+		 "EACCES");
+	xsd_conn_free(g);
+	xsd_conn_free(dm);
 }
 
 /* ---- watches ---- */
@@ -774,6 +843,7 @@ int main(void)
 		{"directory order", test_directory_order},
 		{"directory part", test_directory_part},
 		{"mkdir and rm", test_mkdir_rm},
+		{"deep tree", test_deep_tree},
 		{"bad requests", test_bad_requests},
 		{"oversize frame", test_oversize_frame},
 		{"pipelined frames", test_pipelined_frames},
@@ -783,6 +853,7 @@ int main(void)
 		{"guest", test_perms_guest},
 		{"entries", test_perms_entries},
 		{"owner change", test_perms_owner_change},
+		{"target and inheritance", test_perms_target_and_inherit},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_TestInfo watches[] = {

@@ -15,6 +15,7 @@ struct bench_command {
 };
 
 int bench_ring(int argc, char **argv);
+int bench_xenstore(int argc, char **argv);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t bench_now_ns(void);

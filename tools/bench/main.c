@@ -9,6 +9,8 @@
 
 static const struct bench_command commands[] = {
 	{"ring", "shared ring throughput and round-trip latency", bench_ring},
+	{"xenstore", "pvio-xenstored operations per second and memory",
+	 bench_xenstore},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,650 @@
+/*
+ * pvio-bench xenstore: READ and WRITE operations per second through
+ * libxenstore against pvio-xenstored, with one client and with several
+ * concurrent clients, next to a bare UNIX-socket request/response echo
+ * server exchanging messages of the same sizes in the same run; then the
+ * daemon's resident memory holding many nodes.
+ *
+ * The daemon and the echo server run on one CPU, the clients on the other.
+ * Clients are separate processes, as xenstore clients are.
+ */
+#include "config.h"
+
+#include "bench.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+#include <xen/io/xs_wire.h>
+
+#define MAX_CLIENTS 64
+#define MAX_VALUE   2048
+
+struct xs_bench_options {
+	uint64_t ops; /* per measurement, shared among the clients */
+	unsigned rounds;
+	unsigned clients; /* the concurrent case */
+	uint64_t nodes;	  /* for the memory figure */
+	unsigned value_size;
+	const char *daemon;
+	int server_cpu, client_cpu;
+};
+
+enum op_kind { OP_READ, OP_WRITE };
+enum target { TARGET_XENSTORED, TARGET_ECHO };
+
+/* Shared with the client processes. */
+struct xs_bench_shared {
+	uint32_t ready;
+	uint32_t errors;
+	uint64_t end_ns[MAX_CLIENTS];
+};
+
+struct client_args {
+	enum target target;
+	enum op_kind op;
+	unsigned index;
+	uint64_t ops;
+	const char *sock;
+	int start_fd; /* read end of a pipe: EOF means go */
+	int start_wr; /* its write end, which the client must not hold */
+	struct xs_bench_shared *sh;
+	unsigned value_size;
+};
+
+static char value_buf[MAX_VALUE];
+
+static void client_path(char *buf, size_t size, unsigned index)
+{
+	snprintf(buf, size, "/bench/client%u/key", index);
+}
+
+static void wait_for_go(const struct client_args *a)
+{
+	close(a->start_wr);
+	__atomic_add_fetch(&a->sh->ready, 1, __ATOMIC_SEQ_CST);
+	char c;
+	while (read(a->start_fd, &c, 1) < 0 && errno == EINTR)
+		;
+}
+
+static int run_xenstore_client(const struct client_args *a)
+{
+	setenv("XENSTORED_PATH", a->sock, 1);
+	struct xs_handle *h = xs_open(0);
+	if (!h) {
+		perror("pvio-bench xenstore: xs_open");
+		return 1;
+	}
+	char path[64];
+	client_path(path, sizeof(path), a->index);
+	wait_for_go(a);
+	for (uint64_t i = 0; i < a->ops; i++) {
+		if (a->op == OP_READ) {
+			unsigned len;
+			void *v = xs_read(h, XBT_NULL, path, &len);
+			if (!v || len != a->value_size)
+				return 1;
+			free(v);
+		} else if (!xs_write(h, XBT_NULL, path, value_buf,
+				     a->value_size)) {
+			return 1;
+		}
+	}
+	a->sh->end_ns[a->index] = bench_now_ns();
+	xs_close(h);
+	return 0;
+}
+
+/* Fills a UNIX socket address; false when the path does not fit. */
+static bool unix_addr(struct sockaddr_un *sa, const char *path)
+{
+	size_t len = strlen(path);
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (len >= sizeof(sa->sun_path))
+		return false;
+	memcpy(sa->sun_path, path, len + 1);
+	return true;
+}
+
+static int connect_unix(const char *path)
+{
+	struct sockaddr_un sa;
+	if (!unix_addr(&sa, path))
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len) {
+		ssize_t n = read(fd, p, len);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return false;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* The request and reply sizes libxenstore and the daemon exchange. */
+static size_t build_request(unsigned char *buf, enum op_kind op,
+			    const char *path, unsigned value_size)
+{
+	size_t pl = strlen(path) + 1;
+	struct xsd_sockmsg h = {op == OP_READ ? XS_READ : XS_WRITE, 0, 0,
+				(uint32_t)pl};
+	if (op == OP_WRITE)
+		h.len += value_size;
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), path, pl);
+	if (op == OP_WRITE)
+		memcpy(buf + sizeof(h) + pl, value_buf, value_size);
+	return sizeof(h) + h.len;
+}
+
+static int run_echo_client(const struct client_args *a)
+{
+	int fd = connect_unix(a->sock);
+	if (fd < 0) {
+		perror("pvio-bench xenstore: connect to the echo server");
+		return 1;
+	}
+	char path[64];
+	client_path(path, sizeof(path), a->index);
+	unsigned char req[sizeof(struct xsd_sockmsg) + 64 + MAX_VALUE];
+	unsigned char rsp[sizeof(struct xsd_sockmsg) + MAX_VALUE];
+	size_t req_len = build_request(req, a->op, path, a->value_size);
+	size_t rsp_len = sizeof(struct xsd_sockmsg) +
+			 (a->op == OP_READ ? a->value_size : 3);
+	wait_for_go(a);
+	for (uint64_t i = 0; i < a->ops; i++) {
+		if (write(fd, req, req_len) != (ssize_t)req_len ||
+		    !read_full(fd, rsp, rsp_len))
+			return 1;
+	}
+	a->sh->end_ns[a->index] = bench_now_ns();
+	close(fd);
+	return 0;
+}
+
+static int client_main(void *arg)
+{
+	const struct client_args *a = arg;
+	return a->target == TARGET_XENSTORED ? run_xenstore_client(a)
+					     : run_echo_client(a);
+}
+
+/* The baseline: one process, epoll over all clients, answering each
+ * request frame with a reply frame of the size the daemon would send. */
+struct echo_conn {
+	int fd;
+	size_t have;
+	unsigned char buf[4 * (sizeof(struct xsd_sockmsg) + 4096)];
+};
+
+struct echo_args {
+	int listen_fd;
+	unsigned value_size;
+};
+
+static void echo_serve(struct echo_conn *c, unsigned value_size)
+{
+	static unsigned char reply[sizeof(struct xsd_sockmsg) + MAX_VALUE];
+	size_t off = 0;
+	while (c->have - off >= sizeof(struct xsd_sockmsg)) {
+		struct xsd_sockmsg h;
+		memcpy(&h, c->buf + off, sizeof(h));
+		if (c->have - off < sizeof(h) + h.len)
+			break;
+		off += sizeof(h) + h.len;
+		h.len = h.type == XS_READ ? value_size : 3;
+		memcpy(reply, &h, sizeof(h));
+		if (h.type != XS_READ)
+			memcpy(reply + sizeof(h), "OK", 3);
+		if (send(c->fd, reply, sizeof(h) + h.len, MSG_NOSIGNAL) < 0)
+			return;
+	}
+	memmove(c->buf, c->buf + off, c->have - off);
+	c->have -= off;
+}
+
+static int echo_main(void *arg)
+{
+	const struct echo_args *a = arg;
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, a->listen_fd, &ev) < 0)
+		return 1;
+	while (true) {
+		struct epoll_event evs[64];
+		int n = epoll_wait(ep, evs, 64, -1);
+		for (int i = 0; i < n; i++) {
+			struct echo_conn *c = evs[i].data.ptr;
+			if (!c) {
+				int fd = accept(a->listen_fd, NULL, NULL);
+				if (fd < 0)
+					continue;
+				c = calloc(1, sizeof(*c));
+				if (!c)
+					return 1;
+				c->fd = fd;
+				struct epoll_event cev = {.events = EPOLLIN,
+							  .data.ptr = c};
+				epoll_ctl(ep, EPOLL_CTL_ADD, fd, &cev);
+				continue;
+			}
+			ssize_t r = read(c->fd, c->buf + c->have,
+					 sizeof(c->buf) - c->have);
+			if (r <= 0) {
+				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+				close(c->fd);
+				free(c);
+				continue;
+			}
+			c->have += (size_t)r;
+			echo_serve(c, a->value_size);
+		}
+	}
+}
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd = unix_addr(&sa, path)
+			 ? socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)
+			 : -1;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 64) < 0) {
+		fprintf(stderr, "pvio-bench xenstore: listen on %s: %s\n", path,
+			strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+struct daemon_args {
+	const char *bin;
+	const char *sock;
+	const char *domdir;
+};
+
+static int daemon_main(void *arg)
+{
+	const struct daemon_args *a = arg;
+	execl(a->bin, a->bin, "--foreground", "--socket", a->sock,
+	      "--domain-socket-dir", a->domdir, (char *)NULL);
+	fprintf(stderr, "pvio-bench xenstore: cannot run %s: %s\n", a->bin,
+		strerror(errno));
+	return 127;
+}
+
+static pid_t start_daemon(const struct xs_bench_options *opt,
+			  struct daemon_args *da)
+{
+	pid_t pid = bench_fork_pinned(opt->server_cpu, daemon_main, da);
+	/* Bounded wait until it accepts connections. */
+	for (int i = 0; i < 1000; i++) {
+		int fd = connect_unix(da->sock);
+		if (fd >= 0) {
+			close(fd);
+			return pid;
+		}
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			break;
+		usleep(10000);
+	}
+	fprintf(stderr, "pvio-bench xenstore: %s did not start\n", da->bin);
+	kill(pid, SIGKILL);
+	exit(1);
+}
+
+static void stop_child(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+/* One measurement: operations per second over all clients together. */
+static double measure(const struct xs_bench_options *opt,
+		      struct xs_bench_shared *sh, enum target target,
+		      enum op_kind op, unsigned clients, const char *sock)
+{
+	int go[2];
+	if (pipe(go) < 0) {
+		perror("pvio-bench xenstore: pipe");
+		exit(1);
+	}
+	memset(sh, 0, sizeof(*sh));
+	uint64_t per_client = opt->ops / clients;
+	if (!per_client)
+		per_client = 1;
+	pid_t pids[MAX_CLIENTS];
+	struct client_args args[MAX_CLIENTS];
+	for (unsigned i = 0; i < clients; i++) {
+		args[i] = (struct client_args){
+			.target = target,
+			.op = op,
+			.index = i,
+			.ops = per_client,
+			.sock = sock,
+			.start_fd = go[0],
+			.start_wr = go[1],
+			.sh = sh,
+			.value_size = opt->value_size,
+		};
+		pids[i] = bench_fork_pinned(opt->client_cpu, client_main,
+					    &args[i]);
+	}
+	close(go[0]);
+	/* Bounded wait until every client is connected. */
+	for (int i = 0; i < 10000; i++) {
+		if (__atomic_load_n(&sh->ready, __ATOMIC_SEQ_CST) == clients)
+			break;
+		usleep(1000);
+	}
+	uint64_t start = bench_now_ns();
+	close(go[1]);
+	bool failed = false;
+	for (unsigned i = 0; i < clients; i++)
+		failed |= bench_wait_child(pids[i]) != 0;
+	if (failed) {
+		fprintf(stderr, "pvio-bench xenstore: a %s client failed\n",
+			target == TARGET_ECHO ? "echo" : "xenstore");
+		exit(1);
+	}
+	uint64_t end = 0;
+	for (unsigned i = 0; i < clients; i++)
+		if (sh->end_ns[i] > end)
+			end = sh->end_ns[i];
+	return (double)(per_client * clients) * 1e9 / (double)(end - start);
+}
+
+static long rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	long kib = -1;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+static const char *find_daemon(const char *given)
+{
+	static char buf[PATH_MAX];
+	if (given)
+		return given;
+	const char *env = getenv("PVIO_XENSTORED");
+	if (env && *env)
+		return env;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			/* The build tree, then an installed sbin. */
+			static const char *const rel[] = {
+				"../xenstore/pvio-xenstored",
+				"../sbin/pvio-xenstored"};
+			for (size_t i = 0; i < 2; i++) {
+				snprintf(buf, sizeof(buf), "%.*s/%s",
+					 (int)(sizeof(buf) - 64), exe, rel[i]);
+				if (access(buf, X_OK) == 0)
+					return buf;
+			}
+		}
+	}
+	return "/usr/sbin/pvio-xenstored";
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pvio-bench xenstore [--ops N] [--rounds N] "
+		"[--clients N] [--nodes N]\n"
+		"                           [--value-size N] [--daemon PATH]\n"
+		"  --ops N         operations per measurement, shared by the "
+		"clients (default 20000)\n"
+		"  --rounds N      runs of each measurement; medians are "
+		"reported (default 5)\n"
+		"  --clients N     clients of the concurrent case, 2..%d "
+		"(default 8)\n"
+		"  --nodes N       nodes for the memory figure (default "
+		"100000)\n"
+		"  --value-size N  bytes per value, 1..%d (default 32)\n"
+		"  --daemon PATH   pvio-xenstored to run (default: "
+		"$PVIO_XENSTORED, then\n"
+		"                  the build tree or sbin next to "
+		"pvio-bench)\n",
+		MAX_CLIENTS, MAX_VALUE);
+}
+
+static void populate(struct xs_handle *h, const struct xs_bench_options *o)
+{
+	char path[64];
+	for (unsigned i = 0; i < MAX_CLIENTS; i++) {
+		client_path(path, sizeof(path), i);
+		if (!xs_write(h, XBT_NULL, path, value_buf, o->value_size)) {
+			perror("pvio-bench xenstore: populate");
+			exit(1);
+		}
+	}
+}
+
+int bench_xenstore(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{"ops", required_argument, NULL, 'o'},
+		{"rounds", required_argument, NULL, 'R'},
+		{"clients", required_argument, NULL, 'c'},
+		{"nodes", required_argument, NULL, 'n'},
+		{"value-size", required_argument, NULL, 'v'},
+		{"daemon", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct xs_bench_options opt = {
+		.ops = 20000,
+		.rounds = 5,
+		.clients = 8,
+		.nodes = 100000,
+		.value_size = 32,
+	};
+	const char *daemon_arg = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			opt.ops = bench_parse_count("--ops", optarg);
+			break;
+		case 'R':
+			opt.rounds =
+				(unsigned)bench_parse_count("--rounds", optarg);
+			break;
+		case 'c':
+			opt.clients = (unsigned)bench_parse_count("--clients",
+								  optarg);
+			break;
+		case 'n':
+			opt.nodes = bench_parse_count("--nodes", optarg);
+			break;
+		case 'v':
+			opt.value_size = (unsigned)bench_parse_count(
+				"--value-size", optarg);
+			break;
+		case 'd':
+			daemon_arg = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr,
+			"pvio-bench xenstore: unexpected argument '%s'\n",
+			argv[optind]);
+		return 2;
+	}
+	if (opt.clients < 2 || opt.clients > MAX_CLIENTS ||
+	    opt.value_size > MAX_VALUE) {
+		fprintf(stderr, "pvio-bench xenstore: --clients must be "
+				"2..64 and --value-size 1..2048\n");
+		return 2;
+	}
+	opt.daemon = find_daemon(daemon_arg);
+	if (access(opt.daemon, X_OK) != 0) {
+		fprintf(stderr,
+			"pvio-bench xenstore: %s: %s; pass --daemon PATH or "
+			"set PVIO_XENSTORED\n",
+			opt.daemon, strerror(errno));
+		return 1;
+	}
+	memset(value_buf, 'v', sizeof(value_buf));
+	bench_pick_cpus(&opt.server_cpu, &opt.client_cpu);
+
+	char tmp[] = "/tmp/pvio-bench-xenstore.XXXXXX";
+	if (!mkdtemp(tmp)) {
+		perror("pvio-bench xenstore: mkdtemp");
+		return 1;
+	}
+	char xs_sock[PATH_MAX], echo_sock[PATH_MAX], domdir[PATH_MAX];
+	snprintf(xs_sock, sizeof(xs_sock), "%s/xenstored", tmp);
+	snprintf(echo_sock, sizeof(echo_sock), "%s/echo", tmp);
+	snprintf(domdir, sizeof(domdir), "%s/domains", tmp);
+
+	struct daemon_args da = {opt.daemon, xs_sock, domdir};
+	pid_t daemon_pid = start_daemon(&opt, &da);
+	setenv("XENSTORED_PATH", xs_sock, 1);
+	struct xs_handle *h = xs_open(0);
+	if (!h) {
+		perror("pvio-bench xenstore: xs_open");
+		stop_child(daemon_pid);
+		return 1;
+	}
+	populate(h, &opt);
+	struct echo_args ea = {listen_unix(echo_sock), opt.value_size};
+	pid_t echo_pid = bench_fork_pinned(opt.server_cpu, echo_main, &ea);
+	close(ea.listen_fd);
+
+	struct xs_bench_shared *sh = bench_shared_alloc(sizeof(*sh));
+	/* [op][clients: 0 = one, 1 = many][target] */
+	double *s[2][2][2];
+	for (int i = 0; i < 8; i++)
+		(&s[0][0][0])[i] = calloc(opt.rounds, sizeof(double));
+
+	printf("pvio-bench xenstore: %s; server CPU %d, client CPU %d\n",
+	       opt.daemon, opt.server_cpu, opt.client_cpu);
+	printf("  %u rounds, interleaved; medians. %llu operations per "
+	       "measurement, %u-byte values; 1 and %u clients.\n",
+	       opt.rounds, (unsigned long long)opt.ops, opt.value_size,
+	       opt.clients);
+	fflush(stdout);
+	for (unsigned r = 0; r < opt.rounds; r++) {
+		for (int op = 0; op < 2; op++)
+			for (int m = 0; m < 2; m++)
+				for (int t = 0; t < 2; t++)
+					s[op][m][t][r] = measure(
+						&opt, sh, (enum target)t,
+						(enum op_kind)op,
+						m ? opt.clients : 1,
+						t ? echo_sock : xs_sock);
+		fprintf(stderr, "  round %u/%u done\n", r + 1, opt.rounds);
+	}
+	stop_child(echo_pid);
+
+	static const char *const op_names[] = {"READ", "WRITE"};
+	for (int op = 0; op < 2; op++) {
+		for (int m = 0; m < 2; m++) {
+			printf("%s, %u client%s:\n", op_names[op],
+			       m ? opt.clients : 1, m ? "s" : "");
+			double x = bench_report_samples(
+				"pvio-xenstored via libxenstore", s[op][m][0],
+				opt.rounds, "ops/s");
+			double e = bench_report_samples("bare UNIX-socket echo",
+							s[op][m][1], opt.rounds,
+							"ops/s");
+			bench_report_ratio("ratio xenstored / echo", x / e,
+					   m ? "for reference" : ">= 0.70");
+		}
+	}
+
+	/* Memory: a fresh daemon holding opt.nodes nodes. */
+	xs_close(h);
+	stop_child(daemon_pid);
+	daemon_pid = start_daemon(&opt, &da);
+	h = xs_open(0);
+	if (!h) {
+		perror("pvio-bench xenstore: xs_open");
+		stop_child(daemon_pid);
+		return 1;
+	}
+	long before = rss_kib(daemon_pid);
+	char path[96], value[32];
+	for (uint64_t i = 0; i < opt.nodes; i++) {
+		/* 100 nodes per directory, like many small devices. */
+		snprintf(path, sizeof(path), "/mem/d%llu/n%llu",
+			 (unsigned long long)(i / 100),
+			 (unsigned long long)(i % 100));
+		int l = snprintf(value, sizeof(value), "value-%llu",
+				 (unsigned long long)i);
+		if (!xs_write(h, XBT_NULL, path, value, (unsigned)l)) {
+			perror("pvio-bench xenstore: write");
+			stop_child(daemon_pid);
+			return 1;
+		}
+	}
+	long after = rss_kib(daemon_pid);
+	/* The directories count too. */
+	uint64_t total = opt.nodes + (opt.nodes + 99) / 100;
+	printf("memory, %llu nodes written (%llu with their directories):\n",
+	       (unsigned long long)opt.nodes, (unsigned long long)total);
+	bench_report("daemon RSS, empty", (double)before, "KiB");
+	bench_report("daemon RSS, filled", (double)after, "KiB");
+	bench_report("per node", (after - before) * 1024.0 / (double)total,
+		     "bytes");
+
+	xs_close(h);
+	stop_child(daemon_pid);
+	for (int i = 0; i < 8; i++)
+		free((&s[0][0][0])[i]);
+	bench_shared_free(sh, sizeof(*sh));
+	unlink(echo_sock);
+	rmdir(domdir);
+	rmdir(tmp);
+	return 0;
+}
