@@ -319,6 +319,37 @@ if ip netns list | grep -q "^pvio-$id1-2\b"; then fail "beta's namespace left"; 
 p1 list | grep -q '^beta ' && fail "beta still listed"
 p1 network-attach alpha || fail "attach after detach"
 
+echo "== the guest driver starts inside the guest, with its identity"
+cat >"$tmp/fake-netfront" <<EOS
+#!/bin/sh
+{
+	echo "domid=\$PVIO_DOMID xs=\$XENSTORED_PATH platform=\$PVIO_PLATFORM"
+	echo "name=\$(xenstore-read name)"
+	echo "netns=\$(readlink /proc/self/ns/net)"
+} >"$tmp/netfront.out.tmp"
+mv "$tmp/netfront.out.tmp" "$tmp/netfront.out"
+exec sleep 600
+EOS
+chmod +x "$tmp/fake-netfront"
+PVIO_NETFRONT=$tmp/fake-netfront p1 create name=gamma >/dev/null ||
+	fail "create gamma"
+# The next free id above the highest in use: beta's 2 again.
+[ "$(p1 list gamma | awk 'NR == 2 {print $2}')" = 2 ] || fail "gamma's domid"
+wait_for test -s "$tmp/netfront.out" || fail "the guest driver did not run"
+grep -qx "domid=2 xs=$run1/xenstored/domain-2 platform=sim" "$tmp/netfront.out" ||
+	fail "driver identity: $(cat "$tmp/netfront.out")"
+grep -qx "name=gamma" "$tmp/netfront.out" || fail "driver's xenstore"
+grep -qxF "netns=$(ip netns exec "pvio-$id1-2" readlink /proc/self/ns/net)" \
+	"$tmp/netfront.out" || fail "driver outside the guest's namespace"
+p1 destroy gamma || fail "destroy gamma"
+if ip netns list | grep -q "^pvio-$id1-2\b"; then fail "gamma's namespace left"; fi
+pgrep -f "sleep 600" >"$tmp/sleepers" || true
+for p in $(cat "$tmp/sleepers"); do
+	if [ "$(readlink "/proc/$p/ns/net" 2>/dev/null)" = "$(sed -n 's/^netns=//p' "$tmp/netfront.out")" ]; then
+		fail "the guest driver survived destroy"
+	fi
+done
+
 echo "== host stop"
 p1 host stop >/dev/null || fail "host stop"
 for pid in "$xsd_pid" "$nb_pid"; do
