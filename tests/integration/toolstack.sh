@@ -23,9 +23,10 @@ done
 tmp=$(mktemp -d)
 run1=$tmp/host1
 run2=$tmp/host2
-export PVIO_NETBACK="$(cd "$src" && pwd)/tests/integration/standin-netback.sh"
+abs_src=$(cd "$src" && pwd)
+export PVIO_NETBACK="$abs_src/tests/integration/standin-netback.sh"
 export PVIO_NETFRONT=none
-export PVIO_SCRIPTDIR="$(cd "$src" && pwd)/tools/hotplug"
+export PVIO_SCRIPTDIR="$abs_src/tools/hotplug"
 export PVIO_TIMEOUT=5
 unset XENSTORED_PATH
 
@@ -34,7 +35,7 @@ unset XENSTORED_PATH
 host_id() { sed -n 's/^id=//p' "$1/host" 2>/dev/null || true; }
 watcher=
 cleanup() {
-	[ -n "$watcher" ] && kill "$watcher" 2>/dev/null || true
+	if [ -n "$watcher" ]; then kill "$watcher" 2>/dev/null || true; fi
 	for run in "$run1" "$run2"; do
 		id=$(host_id "$run")
 		PVIO_RUNDIR=$run "$pvio" host stop >/dev/null 2>&1 || true
@@ -115,6 +116,7 @@ grep -q '^ shutdown = "".*(n1)' "$tmp/ls" || fail "control/shutdown perms"
 vm=$(xs1 xenstore-read /local/domain/1/vm)
 [ "$(xs1 xenstore-read "$vm/name")" = alpha ] || fail "$vm/name"
 [ "$(xs1 xenstore-read /libxl/1/type)" = pv ] || fail "/libxl/1/type"
+# shellcheck disable=SC2016 # expanded inside the guest
 [ "$(p1 exec alpha -- sh -c 'echo $PVIO_DOMID')" = 1 ] || fail "PVIO_DOMID"
 [ "$(p1 exec alpha -- xenstore-read name)" = alpha ] ||
 	fail "guest's own xenstore connection"
@@ -233,6 +235,8 @@ refuse "usage: pvio create name=NAME" create
 refuse "unknown domain 'nosuch'" destroy nosuch
 refuse "cannot destroy Domain-0" destroy Domain-0
 refuse "unknown command 'frobnicate'" frobnicate
+refuse "unknown option '--bogus'" --bogus list
+refuse "no command" 
 snapshot "$tmp/after"
 diff "$tmp/before" "$tmp/after" >"$tmp/diff" || fail "bad input left changes: $(cat "$tmp/diff")"
 
@@ -263,7 +267,7 @@ wait_for sh -c "! PVIO_RUNDIR=$run2 $pvio host status >/dev/null" ||
 p2 host start >"$tmp/out" 2>&1 || fail "start over a crashed host: $(cat "$tmp/out")"
 grep -q "clearing a stopped host's leftovers" "$tmp/out" || fail "no notice"
 ! ip netns list | grep -q "^pvio-$id2-" || fail "crashed host's namespaces left"
-[ -z "$(xs2 xenstore-list /local/domain | grep -vx 0)" ] || fail "stale domains"
+if xs2 xenstore-list /local/domain | grep -vqx 0; then fail "stale domains"; fi
 p2 host stop >/dev/null || fail "host 2 stop"
 
 echo "== a backend that never answers"
@@ -343,8 +347,7 @@ grep -qxF "netns=$(ip netns exec "pvio-$id1-2" readlink /proc/self/ns/net)" \
 	"$tmp/netfront.out" || fail "driver outside the guest's namespace"
 p1 destroy gamma || fail "destroy gamma"
 if ip netns list | grep -q "^pvio-$id1-2\b"; then fail "gamma's namespace left"; fi
-pgrep -f "sleep 600" >"$tmp/sleepers" || true
-for p in $(cat "$tmp/sleepers"); do
+for p in $(pgrep -f "sleep 600"); do
 	if [ "$(readlink "/proc/$p/ns/net" 2>/dev/null)" = "$(sed -n 's/^netns=//p' "$tmp/netfront.out")" ]; then
 		fail "the guest driver survived destroy"
 	fi

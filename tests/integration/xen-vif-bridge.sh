@@ -19,11 +19,12 @@ if [ ! -x "$xen_script" ]; then
 fi
 
 tmp=$(mktemp -d)
-export PVIO_RUNDIR=$tmp/host
-export PVIO_NETBACK="$(cd "$src" && pwd)/tests/integration/standin-netback.sh"
+abs_src=$(cd "$src" && pwd)
+export PVIO_RUNDIR="$tmp/host"
+export PVIO_NETBACK="$abs_src/tests/integration/standin-netback.sh"
 export PVIO_NETFRONT=none
 export PVIO_TIMEOUT=5
-export XENSTORED_PATH=$PVIO_RUNDIR/xenstored/socket
+export XENSTORED_PATH="$PVIO_RUNDIR/xenstored/socket"
 cleanup() {
 	id=$(sed -n 's/^id=//p' "$PVIO_RUNDIR/host" 2>/dev/null || true)
 	"$pvio" host stop >/dev/null 2>&1 || true

@@ -122,7 +122,9 @@ int main(int argc, char **argv)
 	};
 	int c;
 	/* '+': options end at the command; its arguments are its own. */
-	while ((c = getopt_long(argc, argv, "+r:t:h", opts, NULL)) != -1) {
+	/* ':' and opterr = 0: our own one-line messages. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:r:t:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (set_rundir(optarg))
@@ -135,13 +137,19 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			pvio_err(
+				"option '%s' needs a value (see `pvio --help`)",
+				argv[optind - 1]);
+			return 2;
 		default:
-			usage(stderr);
+			pvio_err("unknown option '%s' (see `pvio --help`)",
+				 argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		pvio_err("no command (see `pvio --help`)");
 		return 2;
 	}
 	setenv("PVIO_RUNDIR", g_opts.rundir, 1);
