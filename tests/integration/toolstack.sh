@@ -236,7 +236,7 @@ refuse "unknown domain 'nosuch'" destroy nosuch
 refuse "cannot destroy Domain-0" destroy Domain-0
 refuse "unknown command 'frobnicate'" frobnicate
 refuse "unknown option '--bogus'" --bogus list
-refuse "no command" 
+refuse "no command"
 snapshot "$tmp/after"
 diff "$tmp/before" "$tmp/after" >"$tmp/diff" || fail "bad input left changes: $(cat "$tmp/diff")"
 
