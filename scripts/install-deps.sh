@@ -17,6 +17,7 @@ clang
 clang-format
 iproute2
 xenstore-utils
+xen-utils-common
 procps
 "
 
@@ -25,6 +26,9 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
+# xen-utils-common: Xen's hotplug scripts (/etc/xen/scripts), which the
+# toolstack tests run through script=. Recommends stay out: they pull in
+# the hypervisor and a boot loader.
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $packages

@@ -1,0 +1,367 @@
+#!/bin/sh
+# Integration test of the pvio toolstack: two hosts side by side under
+# private run directories, guests, vifs hotplugged the xl way (checked with
+# the real xenstore-ls), bad input refused without side effects, and
+# nothing left behind. The backend is tests/integration/standin-netback.sh
+# until pvio-netback exists. Needs root (namespaces, bridges, TAPs).
+set -eu
+
+top=${top_builddir:-.}
+src=${srcdir:-.}
+pvio=$(cd "$top" && pwd)/tools/pvio/pvio
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: needs root (network namespaces, bridges, TAPs)"
+	exit 77
+fi
+for tool in ip xenstore-ls xenstore-read xenstore-write xenstore-watch; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "SKIP: $tool missing (Debian packages iproute2, xenstore-utils)"
+		exit 77
+	fi
+done
+
+tmp=$(mktemp -d)
+run1=$tmp/host1
+run2=$tmp/host2
+abs_src=$(cd "$src" && pwd)
+export PVIO_NETBACK="$abs_src/tests/integration/standin-netback.sh"
+export PVIO_NETFRONT=none
+export PVIO_SCRIPTDIR="$abs_src/tools/hotplug"
+export PVIO_TIMEOUT=5
+unset XENSTORED_PATH
+
+# Everything a host made carries its id: remove leftovers by that prefix
+# if stop itself failed.
+host_id() { sed -n 's/^id=//p' "$1/host" 2>/dev/null || true; }
+watcher=
+cleanup() {
+	if [ -n "$watcher" ]; then kill "$watcher" 2>/dev/null || true; fi
+	for run in "$run1" "$run2"; do
+		id=$(host_id "$run")
+		PVIO_RUNDIR=$run "$pvio" host stop >/dev/null 2>&1 || true
+		[ -n "$id" ] || continue
+		for ns in $(ip netns list | awk '{print $1}' | grep "^pvio-$id-"); do
+			for p in $(ip netns pids "$ns"); do kill -9 "$p"; done
+			ip netns delete "$ns"
+		done
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$run1"/*.log "$run2"/*.log; do
+		[ -f "$f" ] && sed "s|^|$(basename "$f"): |" "$f" >&2
+	done
+	exit 1
+}
+
+# Waits (at most ~10 s) until the command succeeds.
+wait_for() {
+	i=0
+	until "$@"; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || return 1
+		sleep 0.05
+	done
+}
+
+p1() { PVIO_RUNDIR=$run1 "$pvio" "$@"; }
+connected() { # DOMID DEVID on host 1
+	[ "$(xs1 xenstore-read "/local/domain/0/backend/vif/$1/$2/state")" = 4 ]
+}
+p2() { PVIO_RUNDIR=$run2 "$pvio" "$@"; }
+xs1() { XENSTORED_PATH=$run1/xenstored/socket "$@"; }
+xs2() { XENSTORED_PATH=$run2/xenstored/socket "$@"; }
+
+echo "== host start, idempotent"
+p1 host start >"$tmp/out" || fail "host start: $(cat "$tmp/out")"
+id1=$(host_id "$run1")
+dom0ns=pvio-$id1-dom0
+[ -n "$id1" ] || fail "no host id recorded"
+p1 host status >"$tmp/status" || fail "host status says stopped"
+grep -q "XENSTORED_PATH: $run1/xenstored/socket" "$tmp/status" ||
+	fail "status: $(cat "$tmp/status")"
+xsd_pid=$(cat "$run1/xenstored.pid")
+nb_pid=$(cat "$run1/netback.pid")
+p1 host start >"$tmp/out" || fail "second host start"
+grep -q "already running" "$tmp/out" || fail "second start: $(cat "$tmp/out")"
+[ "$(cat "$run1/xenstored.pid")" = "$xsd_pid" ] || fail "xenstored restarted"
+[ "$(cat "$run1/netback.pid")" = "$nb_pid" ] || fail "netback restarted"
+[ "$(xs1 xenstore-read /local/domain/0/name)" = Domain-0 ] || fail "dom0 name"
+ip -n "$dom0ns" -d link show dev xenbr0 | grep -q bridge ||
+	fail "no xenbr0 in $dom0ns"
+
+echo "== create, list, exec"
+# INTRODUCE fires @introduceDomain: the initial event, then one per guest.
+xs1 xenstore-watch -n 3 @introduceDomain >"$tmp/intro" 2>&1 &
+watcher=$!
+wait_for grep -qx @introduceDomain "$tmp/intro" || fail "no initial event"
+p1 create name=alpha >/dev/null || fail "create alpha"
+p1 create name=beta >/dev/null || fail "create beta"
+wait_for sh -c "! kill -0 $watcher 2>/dev/null" || fail "no @introduceDomain"
+watcher=
+p1 list >"$tmp/list"
+head -1 "$tmp/list" | grep -q '^Name  *ID   Mem VCPUs' || fail "list header"
+grep -q '^alpha  *1 ' "$tmp/list" || fail "list: $(cat "$tmp/list")"
+grep -q '^beta  *2 ' "$tmp/list" || fail "list: $(cat "$tmp/list")"
+ip netns list | grep -q "^pvio-$id1-1\b" || fail "no namespace for alpha"
+xs1 xenstore-ls -p /local/domain/1 >"$tmp/ls"
+grep -q '^name = "alpha".*(n0,r1)' "$tmp/ls" || fail "name perms"
+grep -q '^domid = "1".*(n0,r1)' "$tmp/ls" || fail "domid"
+grep -q '^device = "".*(n0,r1)' "$tmp/ls" || fail "device perms"
+grep -q '^data = "".*(n1)' "$tmp/ls" || fail "data perms"
+grep -q '^ shutdown = "".*(n1)' "$tmp/ls" || fail "control/shutdown perms"
+vm=$(xs1 xenstore-read /local/domain/1/vm)
+[ "$(xs1 xenstore-read "$vm/name")" = alpha ] || fail "$vm/name"
+[ "$(xs1 xenstore-read /libxl/1/type)" = pv ] || fail "/libxl/1/type"
+# shellcheck disable=SC2016 # expanded inside the guest
+[ "$(p1 exec alpha -- sh -c 'echo $PVIO_DOMID')" = 1 ] || fail "PVIO_DOMID"
+[ "$(p1 exec alpha -- xenstore-read name)" = alpha ] ||
+	fail "guest's own xenstore connection"
+if p1 exec alpha -- xenstore-read /local/domain/2/name 2>/dev/null; then
+	fail "alpha read beta's name"
+fi
+p1 exec beta -- xenstore-write data/hello world || fail "guest write data/"
+[ "$(p1 exec 2 -- ip -o link | wc -l)" = 1 ] || fail "beta sees links"
+
+echo "== network-attach"
+p1 network-attach alpha || fail "attach alpha (defaults)"
+be=/local/domain/0/backend/vif/1/0
+fe=/local/domain/1/device/vif/0
+# attach returns once the script ran (as xl); the backend then connects.
+wait_for connected 1 0 || fail "backend of vif1.0 not Connected"
+xs1 xenstore-ls -p "$fe" >"$tmp/fe"
+xs1 xenstore-ls -p "$be" >"$tmp/be"
+for line in "backend = \"$be\".*(n1,r0)" 'backend-id = "0".*(n1,r0)' \
+	'state = "1"' 'handle = "0".*(n1,r0)' \
+	'mac = "00:16:3e:[0-7][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]"' \
+	'trusted = "1"' 'mtu = "1500".*(n0,r1)'; do
+	grep -q "^$line" "$tmp/fe" || fail "frontend lacks $line: $(cat "$tmp/fe")"
+done
+for line in "frontend = \"$fe\".*(n0,r1)" 'frontend-id = "1"' 'online = "1"' \
+	'state = "4"' "script = \"$PVIO_SCRIPTDIR/vif-bridge\"" \
+	'bridge = "xenbr0"' 'handle = "0"' 'type = "vif"' \
+	'hotplug-status = "connected"' 'feature-rx-copy = "1"'; do
+	grep -q "^$line" "$tmp/be" || fail "backend lacks $line: $(cat "$tmp/be")"
+done
+xs1 xenstore-ls -p "$(dirname "$fe")" | grep -q '^0 = "".*(n1,r0)' ||
+	fail "frontend directory perms"
+xs1 xenstore-ls -p "$(dirname "$be")" | grep -q '^0 = "".*(n0,r1)' ||
+	fail "backend directory perms"
+[ "$(xs1 xenstore-read $fe/mac)" = "$(xs1 xenstore-read $be/mac)" ] ||
+	fail "MACs differ"
+ip -n "$dom0ns" -o link show dev vif1.0 >"$tmp/link"
+grep -q "master xenbr0" "$tmp/link" || fail "vif1.0 not on xenbr0"
+grep -q "link/ether fe:ff:ff:ff:ff:ff" "$tmp/link" || fail "vif1.0 MAC"
+grep -q "<[^>]*UP[^>]*>" "$tmp/link" || fail "vif1.0 down"
+p1 exec alpha -- xenstore-read device/vif/0/backend >/dev/null ||
+	fail "guest cannot read its vif"
+
+# The hotplug calling convention, as libxl: recorded by a wrapper script.
+cat >"$tmp/record-vif" <<EOS
+#!/bin/sh
+echo "\$* XENBUS_PATH=\$XENBUS_PATH XENBUS_TYPE=\$XENBUS_TYPE vif=\$vif XENBUS_BASE_PATH=\$XENBUS_BASE_PATH" >>"$tmp/hotplug.log"
+exec "$PVIO_SCRIPTDIR/vif-bridge" "\$@"
+EOS
+chmod +x "$tmp/record-vif"
+p1 network-attach alpha mac=00:16:3e:aa:bb:cc rate=10Mb/s@20ms mtu=9000 \
+	vifname=alpha-e1 ip=10.0.0.5 script="$tmp/record-vif" ||
+	fail "attach alpha with keys"
+be1=/local/domain/0/backend/vif/1/1
+[ "$(xs1 xenstore-read $be1/rate)" = 25000,20000 ] || fail "rate"
+[ "$(xs1 xenstore-read $be1/mtu)" = 9000 ] || fail "backend mtu"
+[ "$(xs1 xenstore-read $be1/vifname)" = alpha-e1 ] || fail "vifname"
+[ "$(xs1 xenstore-read $be1/ip)" = 10.0.0.5 ] || fail "ip"
+[ "$(xs1 xenstore-read /local/domain/1/device/vif/1/mac)" = 00:16:3e:aa:bb:cc ] ||
+	fail "mac"
+grep -qx "online type_if=vif XENBUS_PATH=backend/vif/1/1 XENBUS_TYPE=vif vif=vif1.1 XENBUS_BASE_PATH=backend" \
+	"$tmp/hotplug.log" || fail "hotplug call: $(cat "$tmp/hotplug.log")"
+ip -n "$dom0ns" -o link show dev alpha-e1 | grep -q "mtu 9000 .*master xenbr0" ||
+	fail "alpha-e1: $(ip -n "$dom0ns" -o link show dev alpha-e1)"
+p1 network-attach beta || fail "attach beta"
+ip -n "$dom0ns" -o link show dev vif2.0 | grep -q "master xenbr0" ||
+	fail "vif2.0 not on xenbr0"
+p1 network-list alpha >"$tmp/nl"
+head -1 "$tmp/nl" | grep -q '^Idx BE Mac Addr.         handle state evt-ch   tx-/rx-ring-ref BE-path' ||
+	fail "network-list header: $(head -1 "$tmp/nl")"
+grep -q "^1   0  00:16:3e:aa:bb:cc      1     1     -1    -1/-1          $be1" \
+	"$tmp/nl" || fail "network-list: $(cat "$tmp/nl")"
+[ "$(wc -l <"$tmp/nl")" = 3 ] || fail "network-list rows"
+
+echo "== bad input is refused, one line, nothing written"
+# Settled first: the backend connects after attach returned.
+wait_for connected 1 1 || fail "backend of vif1.1 not Connected"
+wait_for connected 2 0 || fail "backend of vif2.0 not Connected"
+snapshot() {
+	xs1 xenstore-ls -p / >"$1"
+	ip -n "$dom0ns" -o link | sed 's/^[0-9]*: //' | cut -d' ' -f1 >>"$1"
+	ip netns list | awk '{print $1}' | grep "^pvio-$id1-" | sort >>"$1"
+}
+snapshot "$tmp/before"
+refuse() { # MESSAGE-PATTERN COMMAND...
+	pattern=$1
+	shift
+	if p1 "$@" >"$tmp/out" 2>"$tmp/err"; then
+		fail "accepted: $*"
+	fi
+	[ "$(wc -l <"$tmp/err")" = 1 ] || fail "not one line for $*: $(cat "$tmp/err")"
+	grep -q "$pattern" "$tmp/err" || fail "unclear error for $*: $(cat "$tmp/err")"
+}
+refuse "unknown domain 'nosuch'" network-attach nosuch
+refuse "unknown domain '9'" network-attach 9
+refuse "malformed MAC '00:16:3e:zz:00:01'" network-attach alpha mac=00:16:3e:zz:00:01
+refuse "malformed MAC" network-attach alpha mac=00:16:3e:00:01
+refuse "rate '10Mbit'" network-attach alpha rate=10Mbit
+refuse "rate '10Mb/s@0'" network-attach alpha rate=10Mb/s@0
+refuse "devid 0 is in use" network-attach alpha devid=0
+refuse "bridge 'nobr0' does not exist" network-attach alpha bridge=nobr0
+refuse "hotplug script $PVIO_SCRIPTDIR/no-such-script" network-attach alpha script=no-such-script
+refuse "hotplug script /etc/hostname" network-attach alpha script=/etc/hostname
+refuse "unknown key 'colour'" network-attach alpha colour=blue
+refuse "invalid mtu" network-attach alpha mtu=10
+refuse "type=ioemu" network-attach alpha type=ioemu
+refuse "unknown domain 'nosuch'" network-attach alpha backend=nosuch
+refuse "cannot attach a vif to Domain-0" network-attach 0
+refuse "hotplug script /bin/false online failed for vif1.2" network-attach alpha script=/bin/false
+refuse "domain alpha has no vif 7" network-detach alpha 7
+refuse "domain alpha has no vif 00:16:3e:00:00:99" network-detach alpha 00:16:3e:00:00:99
+refuse "unknown domain 'nosuch'" network-detach nosuch 0
+refuse "unknown domain 'nosuch'" network-list nosuch
+refuse "domain name 'alpha' is in use" create name=alpha
+refuse "invalid domain name '123'" create name=123
+refuse "usage: pvio create name=NAME" create
+refuse "unknown domain 'nosuch'" destroy nosuch
+refuse "cannot destroy Domain-0" destroy Domain-0
+refuse "unknown command 'frobnicate'" frobnicate
+refuse "unknown option '--bogus'" --bogus list
+refuse "no command"
+snapshot "$tmp/after"
+diff "$tmp/before" "$tmp/after" >"$tmp/diff" || fail "bad input left changes: $(cat "$tmp/diff")"
+
+echo "== a second host side by side"
+p2 host start >/dev/null || fail "second host start"
+id2=$(host_id "$run2")
+[ "$id2" != "$id1" ] || fail "hosts share an id"
+p2 create name=alpha >/dev/null || fail "create alpha on host 2"
+p2 network-attach alpha || fail "attach on host 2"
+ip -n "pvio-$id2-dom0" -o link show dev vif1.0 | grep -q "master xenbr0" ||
+	fail "host 2's vif1.0 not on its xenbr0"
+ip -n "$dom0ns" -o link show dev vif1.0 >/dev/null || fail "host 1 lost vif1.0"
+[ "$(xs2 xenstore-read /local/domain/1/name)" = alpha ] || fail "host 2's store"
+if xs2 xenstore-read /local/domain/2/name 2>/dev/null; then
+	fail "host 2 sees host 1's beta"
+fi
+p2 host stop >/dev/null || fail "host 2 stop"
+! ip netns list | grep -q "^pvio-$id2-" || fail "host 2 left namespaces"
+[ ! -e "$run2/xenstored/socket" ] || fail "host 2 left its socket"
+
+echo "== start over a crashed host clears its leftovers"
+p2 host start >/dev/null || fail "host 2 start"
+id2=$(host_id "$run2")
+p2 create name=crashed >/dev/null || fail "create on host 2"
+kill -9 "$(cat "$run2/xenstored.pid")" "$(cat "$run2/netback.pid")"
+wait_for sh -c "! PVIO_RUNDIR=$run2 $pvio host status >/dev/null" ||
+	fail "status says a crashed host runs"
+p2 host start >"$tmp/out" 2>&1 || fail "start over a crashed host: $(cat "$tmp/out")"
+grep -q "clearing a stopped host's leftovers" "$tmp/out" || fail "no notice"
+! ip netns list | grep -q "^pvio-$id2-" || fail "crashed host's namespaces left"
+if xs2 xenstore-list /local/domain | grep -vqx 0; then fail "stale domains"; fi
+p2 host stop >/dev/null || fail "host 2 stop"
+
+echo "== a backend that never answers"
+PVIO_NETBACK=none p2 host start >/dev/null || fail "host 2 without backend"
+id2=$(host_id "$run2")
+p2 create name=lonely >/dev/null || fail "create lonely"
+xs2 xenstore-ls -p / >"$tmp/before2"
+if PVIO_TIMEOUT=1 p2 network-attach lonely 2>"$tmp/err"; then
+	fail "attach without a backend succeeded"
+fi
+grep -q "no backend answered for vif1.0 within 1 s" "$tmp/err" ||
+	fail "unclear timeout: $(cat "$tmp/err")"
+xs2 xenstore-ls -p / >"$tmp/after2"
+diff "$tmp/before2" "$tmp/after2" >"$tmp/diff" || fail "timeout left nodes: $(cat "$tmp/diff")"
+p2 host stop >/dev/null || fail "host 2 stop"
+
+echo "== network-detach by devid and by MAC"
+p1 network-detach alpha 1 2>"$tmp/err" || fail "detach alpha 1"
+p1 network-detach alpha "$(xs1 xenstore-read $fe/mac)" 2>>"$tmp/err" ||
+	fail "detach by MAC"
+# No warning: the backend reached Closed, the script ran offline.
+[ ! -s "$tmp/err" ] || fail "detach: $(cat "$tmp/err")"
+grep -qx "offline type_if=vif XENBUS_PATH=backend/vif/1/1 XENBUS_TYPE=vif vif=vif1.1 XENBUS_BASE_PATH=backend" \
+	"$tmp/hotplug.log" || fail "offline call: $(cat "$tmp/hotplug.log")"
+for path in "$fe" "$be" "$be1" /local/domain/1/device/vif \
+	/local/domain/0/backend/vif/1 /libxl/1/device/vif/0; do
+	if xs1 xenstore-read "$path" >/dev/null 2>&1; then fail "$path left"; fi
+done
+for dev in vif1.0 vif1.1 alpha-e1; do
+	if ip -n "$dom0ns" link show dev "$dev" >/dev/null 2>&1; then
+		fail "$dev left"
+	fi
+done
+
+echo "== destroy"
+# In a subshell whose stderr hides the shell's "Terminated" notice.
+(p1 exec beta -- sleep 600 || true) 2>/dev/null &
+sleeper=$!
+wait_for sh -c "ip netns pids pvio-$id1-2 | grep -q ." || fail "no process in beta"
+beta_vm=$(xs1 xenstore-read /local/domain/2/vm)
+xs1 xenstore-watch -n 2 @releaseDomain >"$tmp/release" 2>&1 &
+watcher=$!
+wait_for grep -qx @releaseDomain "$tmp/release" || fail "no initial event"
+p1 destroy beta || fail "destroy beta"
+wait_for sh -c "! kill -0 $watcher 2>/dev/null" || fail "no @releaseDomain"
+watcher=
+wait "$sleeper"
+for path in /local/domain/2 /local/domain/0/backend/vif/2 /libxl/2 "$beta_vm"; do
+	if xs1 xenstore-read "$path" >/dev/null 2>&1; then fail "$path left"; fi
+done
+if ip -n "$dom0ns" link show dev vif2.0 >/dev/null 2>&1; then fail "vif2.0 left"; fi
+if ip netns list | grep -q "^pvio-$id1-2\b"; then fail "beta's namespace left"; fi
+p1 list | grep -q '^beta ' && fail "beta still listed"
+p1 network-attach alpha || fail "attach after detach"
+
+echo "== the guest driver starts inside the guest, with its identity"
+cat >"$tmp/fake-netfront" <<EOS
+#!/bin/sh
+{
+	echo "domid=\$PVIO_DOMID xs=\$XENSTORED_PATH platform=\$PVIO_PLATFORM"
+	echo "name=\$(xenstore-read name)"
+	echo "netns=\$(readlink /proc/self/ns/net)"
+} >"$tmp/netfront.out.tmp"
+mv "$tmp/netfront.out.tmp" "$tmp/netfront.out"
+exec sleep 600
+EOS
+chmod +x "$tmp/fake-netfront"
+PVIO_NETFRONT=$tmp/fake-netfront p1 create name=gamma >/dev/null ||
+	fail "create gamma"
+# The next free id above the highest in use: beta's 2 again.
+[ "$(p1 list gamma | awk 'NR == 2 {print $2}')" = 2 ] || fail "gamma's domid"
+wait_for test -s "$tmp/netfront.out" || fail "the guest driver did not run"
+grep -qx "domid=2 xs=$run1/xenstored/domain-2 platform=sim" "$tmp/netfront.out" ||
+	fail "driver identity: $(cat "$tmp/netfront.out")"
+grep -qx "name=gamma" "$tmp/netfront.out" || fail "driver's xenstore"
+grep -qxF "netns=$(ip netns exec "pvio-$id1-2" readlink /proc/self/ns/net)" \
+	"$tmp/netfront.out" || fail "driver outside the guest's namespace"
+p1 destroy gamma || fail "destroy gamma"
+if ip netns list | grep -q "^pvio-$id1-2\b"; then fail "gamma's namespace left"; fi
+for p in $(pgrep -f "sleep 600"); do
+	if [ "$(readlink "/proc/$p/ns/net" 2>/dev/null)" = "$(sed -n 's/^netns=//p' "$tmp/netfront.out")" ]; then
+		fail "the guest driver survived destroy"
+	fi
+done
+
+echo "== host stop"
+p1 host stop >/dev/null || fail "host stop"
+for pid in "$xsd_pid" "$nb_pid"; do
+	wait_for sh -c "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status" ||
+		fail "process $pid survived"
+done
+if ip netns list | grep -q "^pvio-$id1-"; then fail "namespaces left"; fi
+[ ! -e "$run1/xenstored/socket" ] || fail "socket left"
+[ ! -e "$run1/host" ] || fail "host record left"
+p1 host status >/dev/null && fail "status says running"
+p1 host stop >/dev/null || fail "stop of a stopped host"
+echo "PASS"

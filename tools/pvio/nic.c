@@ -1,0 +1,637 @@
+/* Network devices the xl way: `pvio network-attach`, `network-detach` and
+ * `network-list`. Keys, permissions, the transaction, the hotplug calling
+ * convention and the teardown follow libxl (libxl_nic.c, libxl_device.c,
+ * libxl_linux.c). The toolstack stays backend-agnostic: it writes
+ * xenstore, waits for the backend through watches and runs the script. */
+#include "config.h"
+
+#include "pvio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int timeout_ms(void)
+{
+	return g_opts.timeout_s * 1000;
+}
+
+static const char *script_dir(void)
+{
+	const char *env = getenv("PVIO_SCRIPTDIR");
+	return env && *env ? env : PVIO_SCRIPTDIR;
+}
+
+/* As libxl__abs_path against the script directory. */
+static char *script_path(const char *script)
+{
+	if (script[0] == '/')
+		return strdup(script);
+	return pvio_strfmt("%s/%s", script_dir(), script);
+}
+
+static char *be_path(unsigned domid, int devid)
+{
+	return pvio_strfmt("/local/domain/0/backend/vif/%u/%d", domid, devid);
+}
+
+static char *fe_path(unsigned domid, int devid)
+{
+	return pvio_strfmt("/local/domain/%u/device/vif/%d", domid, devid);
+}
+
+static char *libxl_path(unsigned domid, int devid)
+{
+	return pvio_strfmt("/libxl/%u/device/vif/%d", domid, devid);
+}
+
+/* `SCRIPT online|offline type_if=vif` in dom0's namespace, with the
+ * environment libxl gives it (get_hotplug_env). Its output lands in out. */
+static int run_hotplug(const struct host *host, struct xs_handle *h,
+		       unsigned domid, int devid, const char *action, char *out,
+		       size_t outlen)
+{
+	char *be = be_path(domid, devid);
+	char *script = xs_readf(h, XBT_NULL, "%s/script", be);
+	char *gw = xs_readf(h, XBT_NULL, "%s/gatewaydev", be);
+	free(be);
+	if (!script) {
+		snprintf(out, outlen, "no script in the backend directory");
+		free(gw);
+		return -1;
+	}
+	char *env[] = {
+		pvio_strfmt("script=%s", script),
+		pvio_strfmt("XENBUS_TYPE=vif"),
+		pvio_strfmt("XENBUS_PATH=backend/vif/%u/%d", domid, devid),
+		pvio_strfmt("XENBUS_BASE_PATH=backend"),
+		pvio_strfmt("netdev=%s", gw ? gw : ""),
+		/* Always vifD.N: the script renames it to vifname. */
+		pvio_strfmt("vif=vif%u.%d", domid, devid),
+		NULL,
+	};
+	char *argv[] = {script, (char *)action, "type_if=vif", NULL};
+	char **full = netns_argv(host->dom0_netns, argv);
+	int rc = run_cmd_env(full, env, timeout_ms(), out, outlen);
+	if (rc == -2)
+		snprintf(out, outlen, "timed out after %d s", g_opts.timeout_s);
+	free(full);
+	for (int i = 0; env[i]; i++)
+		free(env[i]);
+	free(script);
+	free(gw);
+	return rc;
+}
+
+/* Scripts say why last; errors stay one line. */
+static const char *last_line(char *text)
+{
+	size_t n = strlen(text);
+	while (n && text[n - 1] == '\n')
+		text[--n] = 0;
+	char *nl = strrchr(text, '\n');
+	return nl ? nl + 1 : text;
+}
+
+struct device_ref {
+	unsigned domid;
+	int devid;
+};
+
+/* A transaction body: the device's three directories, and the parents
+ * their removal leaves empty (libxl__device_destroy). */
+static int remove_nodes_txn(struct pvio_xenbus *xb, xs_transaction_t t,
+			    void *arg)
+{
+	const struct device_ref *d = arg;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
+	char *fe = fe_path(d->domid, d->devid),
+	     *be = be_path(d->domid, d->devid),
+	     *lx = libxl_path(d->domid, d->devid);
+	/* Keep the device/ directories `pvio create` made. */
+	char *fe_stop = pvio_strfmt("/local/domain/%u/device", d->domid);
+	char *lx_stop = pvio_strfmt("/libxl/%u/device", d->domid);
+	xs_rm_cleanup(h, t, fe, fe_stop);
+	xs_rm_cleanup(h, t, be, "/local/domain/0");
+	xs_rm_cleanup(h, t, lx, lx_stop);
+	free(fe);
+	free(be);
+	free(lx);
+	free(fe_stop);
+	free(lx_stop);
+	return 0;
+}
+
+static void remove_nodes(struct pvio_xenbus *xb, unsigned domid, int devid)
+{
+	struct device_ref d = {domid, devid};
+	int err = pvio_xenbus_transaction(xb, remove_nodes_txn, &d, 0);
+	if (err)
+		pvio_warn("cannot remove the nodes of vif%u.%d: %s", domid,
+			  devid, strerror(-err));
+}
+
+/* A transaction body: libxl__initiate_device_generic_remove's online=0
+ * and Closing. */
+static int close_backend_txn(struct pvio_xenbus *xb, xs_transaction_t t,
+			     void *arg)
+{
+	const char *be = arg;
+	char *online = pvio_strfmt("%s/online", be);
+	int err = pvio_xenbus_write_str(xb, t, online, "0");
+	free(online);
+	if (!err)
+		err = pvio_xenbus_switch_state(xb, t, be, XenbusStateClosing);
+	return err;
+}
+
+int nic_detach(const struct host *host, struct pvio_xenbus *xb, unsigned domid,
+	       int devid, bool quiet)
+{
+	struct xs_handle *h = pvio_xenbus_handle(xb);
+	char *be = be_path(domid, devid);
+	enum xenbus_state state;
+	if (pvio_xenbus_read_state(xb, XBT_NULL, be, &state) == 0 &&
+	    state != XenbusStateUnknown && state != XenbusStateClosed) {
+		int err = pvio_xenbus_transaction(xb, close_backend_txn, be, 0);
+		/* Closed, or gone: the backend is done with it. */
+		if (!err)
+			err = pvio_xenbus_wait_state(
+				xb, be,
+				PVIO_XENBUS_STATE_BIT(XenbusStateClosed) |
+					PVIO_XENBUS_STATE_BIT(
+						XenbusStateUnknown),
+				timeout_ms(), NULL);
+		if (err == -ETIMEDOUT)
+			pvio_warn(
+				"the backend of vif%u.%d did not reach Closed "
+				"within %d s; removing the device anyway",
+				domid, devid, g_opts.timeout_s);
+		else if (err)
+			pvio_warn("closing vif%u.%d: %s", domid, devid,
+				  strerror(-err));
+	}
+	char *script = xs_readf(h, XBT_NULL, "%s/script", be);
+	if (script) {
+		char out[1024];
+		int rc = run_hotplug(host, h, domid, devid, "offline", out,
+				     sizeof(out));
+		if (rc && !quiet)
+			pvio_warn("hotplug script offline for vif%u.%d: %s",
+				  domid, devid, out);
+	}
+	free(script);
+	remove_nodes(xb, domid, devid);
+	free(be);
+	return 0;
+}
+
+static bool node_exists(struct xs_handle *h, const char *path)
+{
+	unsigned len;
+	char *v = xs_read(h, XBT_NULL, path, &len);
+	free(v);
+	return v != NULL;
+}
+
+/* libxl__device_nextid: the last frontend entry + 1. */
+static int next_devid(struct xs_handle *h, unsigned domid)
+{
+	unsigned num;
+	char *dir = pvio_strfmt("/local/domain/%u/device/vif", domid);
+	char **ents = xs_directory(h, XBT_NULL, dir, &num);
+	free(dir);
+	int devid = 0;
+	if (ents && num)
+		devid = atoi(ents[num - 1]) + 1;
+	free(ents);
+	return devid;
+}
+
+static bool is_bridge(const struct host *host, const char *name)
+{
+	char *path = pvio_strfmt("/sys/class/net/%s/bridge", name);
+	bool ok;
+	if (!host->dom0_netns[0]) {
+		ok = access(path, F_OK) == 0;
+	} else {
+		/* /sys shows the caller's namespace: look from inside. */
+		char *argv[] = {"test", "-d", path, NULL};
+		char **full = netns_argv(host->dom0_netns, argv);
+		char out[256];
+		ok = run_cmd(full, out, sizeof(out)) == 0;
+		free(full);
+	}
+	free(path);
+	return ok;
+}
+
+static bool link_in_dom0(const struct host *host, const char *name)
+{
+	char *argv[] = {"ip", "link", "show", "dev", (char *)name, NULL};
+	char **full = netns_argv(host->dom0_netns, argv);
+	char out[512];
+	bool ok = run_cmd(full, out, sizeof(out)) == 0;
+	free(full);
+	return ok;
+}
+
+/* libxl__xs_writev_perms: each key written and given perms. */
+static bool write_keys(struct xs_handle *h, xs_transaction_t t, const char *dir,
+		       char *const kv[], struct xs_permissions *perms,
+		       unsigned nperms)
+{
+	for (int i = 0; kv[i]; i += 2) {
+		char *p = pvio_strfmt("%s/%s", dir, kv[i]);
+		bool ok =
+			xs_write(h, t, p, kv[i + 1],
+				 (unsigned)strlen(kv[i + 1])) &&
+			(!perms || xs_set_permissions(h, t, p, perms, nperms));
+		free(p);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+struct new_device {
+	unsigned domid;
+	int devid;
+	char *const *fents, *const *ro_fents, *const *bents;
+};
+
+/* A transaction body: libxl__device_generic_add for a vif. */
+static int write_device_txn(struct pvio_xenbus *xb, xs_transaction_t t,
+			    void *arg)
+{
+	const struct new_device *d = arg;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
+	char *fe = fe_path(d->domid, d->devid),
+	     *be = be_path(d->domid, d->devid),
+	     *lx = libxl_path(d->domid, d->devid);
+	struct xs_permissions fe_perms[2] = {{d->domid, XS_PERM_NONE},
+					     {0, XS_PERM_READ}};
+	struct xs_permissions be_perms[2] = {{0, XS_PERM_NONE},
+					     {d->domid, XS_PERM_READ}};
+	char *p1 = pvio_strfmt("%s/frontend", lx);
+	char *p2 = pvio_strfmt("%s/backend", lx);
+	char *p3 = pvio_strfmt("%s/backend", fe);
+	char *p4 = pvio_strfmt("%s/frontend", be);
+	xs_rm(h, t, lx);
+	bool ok =
+		xs_writef(h, t, p1, "%s", fe) && xs_writef(h, t, p2, "%s", be);
+	xs_rm(h, t, fe);
+	ok = ok && xs_mkdir(h, t, fe) &&
+	     xs_set_permissions(h, t, fe, fe_perms, 2) &&
+	     xs_writef(h, t, p3, "%s", be) &&
+	     write_keys(h, t, fe, d->fents, fe_perms, 2) &&
+	     write_keys(h, t, fe, d->ro_fents, be_perms, 2);
+	xs_rm(h, t, be);
+	ok = ok && xs_mkdir(h, t, be) &&
+	     xs_set_permissions(h, t, be, be_perms, 2) &&
+	     xs_writef(h, t, p4, "%s", fe) &&
+	     write_keys(h, t, be, d->bents, NULL, 0);
+	int err = ok ? 0 : -(errno ? errno : EIO);
+	free(p1);
+	free(p2);
+	free(p3);
+	free(p4);
+	free(fe);
+	free(be);
+	free(lx);
+	return err;
+}
+
+static int write_device(struct pvio_xenbus *xb, unsigned domid, int devid,
+			const struct pvio_nic *nic, const char *script,
+			const char *mac)
+{
+	char *s_domid = pvio_strfmt("%u", domid);
+	char *s_devid = pvio_strfmt("%d", devid);
+	char *s_mtu = pvio_strfmt("%u", nic->mtu);
+	char *s_rate =
+		pvio_strfmt("%llu,%u", (unsigned long long)nic->rate_bytes,
+			    nic->rate_usecs);
+	char *s_state = pvio_strfmt("%d", XenbusStateInitialising);
+	char *fents[] = {"backend-id", "0",	"state", s_state,
+			 "handle",     s_devid, "mac",	 (char *)mac,
+			 "trusted",    "1",	NULL};
+	char *ro_fents[] = {"mtu", s_mtu, NULL};
+	/* Backend keys in libxl's order; optional ones only when set. */
+	char *bents[40];
+	int n = 0;
+#define BENT(k, v)                                                             \
+	do {                                                                   \
+		bents[n++] = (k);                                              \
+		bents[n++] = (char *)(v);                                      \
+	} while (0)
+	BENT("frontend-id", s_domid);
+	BENT("online", "1");
+	BENT("state", s_state);
+	BENT("script", script);
+	if (nic->vifname)
+		BENT("vifname", nic->vifname);
+	BENT("mac", mac);
+	if (nic->ip)
+		BENT("ip", nic->ip);
+	if (nic->rate_usecs)
+		BENT("rate", s_rate);
+	if (nic->mtu != PVIO_MTU_DEFAULT)
+		BENT("mtu", s_mtu);
+	BENT("bridge", nic->bridge);
+	BENT("handle", s_devid);
+	BENT("type", nic->type);
+	/* The backend waits for the script before it goes Connected. */
+	BENT("hotplug-status", "");
+	bents[n] = NULL;
+#undef BENT
+	struct new_device d = {domid, devid, fents, ro_fents, bents};
+	int err = pvio_xenbus_transaction(xb, write_device_txn, &d, 0);
+	free(s_domid);
+	free(s_devid);
+	free(s_mtu);
+	free(s_rate);
+	free(s_state);
+	return err;
+}
+
+int cmd_network_attach(int argc, char **argv)
+{
+	if (argc < 2) {
+		pvio_err("usage: pvio network-attach DOM [key=value ...]");
+		return 2;
+	}
+	struct pvio_nic nic;
+	pvio_nic_init(&nic);
+	char msg[256];
+	for (int i = 2; i < argc; i++)
+		if (pvio_nic_parse_arg(&nic, argv[i], msg, sizeof(msg))) {
+			pvio_err("%s", msg);
+			return 2;
+		}
+	struct host host;
+	if (host_load(&host, false) || host_lock(&host) < 0)
+		return 1;
+	struct pvio_xenbus *xb = xb_connect();
+	if (!xb)
+		return 1;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
+	int rc = 1;
+	unsigned domid, backend;
+	char *script = NULL;
+	if (resolve_domain(h, argv[1], &domid))
+		goto out;
+	if (domid == 0) {
+		pvio_err("cannot attach a vif to Domain-0");
+		goto out;
+	}
+	if (resolve_domain(h, nic.backend, &backend))
+		goto out;
+	if (backend != 0) {
+		pvio_err("backend=%s: only Domain-0 runs backends on the sim "
+			 "platform",
+			 nic.backend);
+		goto out;
+	}
+	/* Validate everything before the first write. */
+	script = script_path(nic.script);
+	struct stat st;
+	if (stat(script, &st) || !S_ISREG(st.st_mode) || access(script, X_OK)) {
+		pvio_err("hotplug script %s: %s", script,
+			 errno ? strerror(errno) : "not an executable file");
+		goto out;
+	}
+	if (!is_bridge(&host, nic.bridge)) {
+		pvio_err("bridge '%s' does not exist in dom0 (network "
+			 "namespace %s)",
+			 nic.bridge,
+			 host.dom0_netns[0] ? host.dom0_netns : "root");
+		goto out;
+	}
+	if (nic.devid < 0)
+		nic.devid = next_devid(h, domid);
+	char *fe = fe_path(domid, nic.devid), *be = be_path(domid, nic.devid);
+	bool in_use = node_exists(h, fe) || node_exists(h, be);
+	free(fe);
+	free(be);
+	if (in_use) {
+		pvio_err("devid %d is in use on domain %s", nic.devid, argv[1]);
+		goto out;
+	}
+	char vif[32];
+	snprintf(vif, sizeof(vif), "vif%u.%d", domid, nic.devid);
+	if (strlen(vif) > PVIO_IFNAME_MAX) {
+		pvio_err("interface name %s is too long for Linux", vif);
+		goto out;
+	}
+	if (nic.vifname && link_in_dom0(&host, nic.vifname)) {
+		pvio_err("vifname %s: an interface of that name exists in "
+			 "dom0",
+			 nic.vifname);
+		goto out;
+	}
+	if (!nic.has_mac) {
+		/* xl's default: Xen's OUI 00:16:3e, then random. */
+		uint8_t r[3];
+		if (getrandom(r, sizeof(r), 0) != sizeof(r)) {
+			pvio_err("getrandom: %s", strerror(errno));
+			goto out;
+		}
+		uint8_t def[6] = {0x00, 0x16, 0x3e, (uint8_t)(r[0] & 0x7f),
+				  r[1], r[2]};
+		memcpy(nic.mac, def, sizeof(def));
+	}
+	char mac[18];
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", nic.mac[0],
+		 nic.mac[1], nic.mac[2], nic.mac[3], nic.mac[4], nic.mac[5]);
+
+	int err = write_device(xb, domid, nic.devid, &nic, script, mac);
+	if (err) {
+		pvio_err("cannot write the vif's xenstore nodes: %s",
+			 strerror(-err));
+		goto out;
+	}
+	char *be_dir = be_path(domid, nic.devid);
+	err = pvio_xenbus_wait_state(
+		xb, be_dir,
+		PVIO_XENBUS_STATE_BIT(XenbusStateInitWait) |
+			PVIO_XENBUS_STATE_BIT(XenbusStateInitialised) |
+			PVIO_XENBUS_STATE_BIT(XenbusStateConnected),
+		timeout_ms(), NULL);
+	free(be_dir);
+	if (err == -ETIMEDOUT) {
+		pvio_err("no backend answered for %s within %d s (is "
+			 "pvio-netback running? see `pvio host status`)",
+			 vif, g_opts.timeout_s);
+		remove_nodes(xb, domid, nic.devid);
+		goto out;
+	}
+	if (err) {
+		pvio_err("waiting for the backend of %s: %s", vif,
+			 strerror(-err));
+		remove_nodes(xb, domid, nic.devid);
+		goto out;
+	}
+	char out[1024];
+	int hs = run_hotplug(&host, h, domid, nic.devid, "online", out,
+			     sizeof(out));
+	char *status = xs_readf(h, XBT_NULL,
+				"/local/domain/0/backend/vif/%u/%d/"
+				"hotplug-status",
+				domid, nic.devid);
+	bool connected = status && !strcmp(status, "connected");
+	free(status);
+	if (hs != 0 || !connected) {
+		char *why = xs_readf(h, XBT_NULL,
+				     "/local/domain/0/backend/vif/%u/%d/"
+				     "hotplug-error",
+				     domid, nic.devid);
+		pvio_err("hotplug script %s online failed for %s: %s", script,
+			 vif,
+			 why	? why
+			 : *out ? last_line(out)
+				: (hs ? "non-zero exit status"
+				      : "hotplug-status is not connected"));
+		free(why);
+		nic_detach(&host, xb, domid, nic.devid, true);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(script);
+	pvio_xenbus_close(xb);
+	return rc;
+}
+
+/* The devid named by DEVID or MAC, as xl: a ':' means a MAC. */
+static int find_devid(struct xs_handle *h, unsigned domid, const char *what,
+		      int *devid)
+{
+	if (!strchr(what, ':')) {
+		if (pvio_parse_devid(what, devid))
+			return -1;
+		char *fe = fe_path(domid, *devid), *be = be_path(domid, *devid);
+		bool exists = node_exists(h, fe) || node_exists(h, be);
+		free(fe);
+		free(be);
+		return exists ? 0 : -1;
+	}
+	uint8_t want[6];
+	if (pvio_parse_mac(what, want))
+		return -1;
+	char *dir = pvio_strfmt("/local/domain/%u/device/vif", domid);
+	unsigned num;
+	char **ents = xs_directory(h, XBT_NULL, dir, &num);
+	free(dir);
+	int rc = -1;
+	for (unsigned i = 0; ents && i < num && rc; i++) {
+		char *m = xs_readf(h, XBT_NULL,
+				   "/local/domain/%u/device/vif/%s/mac", domid,
+				   ents[i]);
+		uint8_t have[6];
+		if (m && !pvio_parse_mac(m, have) &&
+		    !memcmp(have, want, sizeof(have)) &&
+		    !pvio_parse_devid(ents[i], devid))
+			rc = 0;
+		free(m);
+	}
+	free(ents);
+	return rc;
+}
+
+int cmd_network_detach(int argc, char **argv)
+{
+	if (argc != 3) {
+		pvio_err("usage: pvio network-detach DOM DEVID|MAC");
+		return 2;
+	}
+	struct host host;
+	if (host_load(&host, false) || host_lock(&host) < 0)
+		return 1;
+	struct pvio_xenbus *xb = xb_connect();
+	if (!xb)
+		return 1;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
+	unsigned domid;
+	int devid, rc = 1;
+	if (resolve_domain(h, argv[1], &domid))
+		goto out;
+	if (find_devid(h, domid, argv[2], &devid)) {
+		pvio_err("domain %s has no vif %s (see `pvio network-list %s`)",
+			 argv[1], argv[2], argv[1]);
+		goto out;
+	}
+	rc = nic_detach(&host, xb, domid, devid, false) ? 1 : 0;
+out:
+	pvio_xenbus_close(xb);
+	return rc;
+}
+
+static int read_int(struct xs_handle *h, const char *dir, const char *key)
+{
+	char *v = xs_readf(h, XBT_NULL, "%s/%s", dir, key);
+	int n = v ? atoi(v) : -1;
+	free(v);
+	return n;
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+	return atoi(*(char *const *)a) - atoi(*(char *const *)b);
+}
+
+int cmd_network_list(int argc, char **argv)
+{
+	if (argc < 2) {
+		pvio_err("usage: pvio network-list DOM...");
+		return 2;
+	}
+	struct host host;
+	if (host_load(&host, false))
+		return 1;
+	struct pvio_xenbus *xb = xb_connect();
+	if (!xb)
+		return 1;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
+	unsigned ids[256];
+	int n = 0;
+	for (int i = 1; i < argc && n < 256; i++)
+		if (resolve_domain(h, argv[i], &ids[n++])) {
+			pvio_xenbus_close(xb);
+			return 1;
+		}
+	/* xl network-list's columns (xl_nic.c). */
+	printf("%-3s %-2s %-17s %-6s %-5s %-6s %5s/%-5s %-30s\n", "Idx", "BE",
+	       "Mac Addr.", "handle", "state", "evt-ch", "tx-", "rx-ring-ref",
+	       "BE-path");
+	for (int d = 0; d < n; d++) {
+		char *dir = pvio_strfmt("/local/domain/%u/device/vif", ids[d]);
+		unsigned num;
+		char **ents = xs_directory(h, XBT_NULL, dir, &num);
+		if (ents)
+			qsort(ents, num, sizeof(*ents), cmp_ent);
+		for (unsigned i = 0; ents && i < num; i++) {
+			char *fe = pvio_strfmt("%s/%s", dir, ents[i]);
+			char *mac = xs_readf(h, XBT_NULL, "%s/mac", fe);
+			char *be = xs_readf(h, XBT_NULL, "%s/backend", fe);
+			printf("%-3d %-2d %-17s %6d %5d %6d %5d/%-11d %-30s\n",
+			       atoi(ents[i]), read_int(h, fe, "backend-id"),
+			       mac ? mac : "-", atoi(ents[i]),
+			       read_int(h, fe, "state"),
+			       read_int(h, fe, "event-channel"),
+			       read_int(h, fe, "tx-ring-ref"),
+			       read_int(h, fe, "rx-ring-ref"), be ? be : "-");
+			free(fe);
+			free(mac);
+			free(be);
+		}
+		free(ents);
+		free(dir);
+	}
+	pvio_xenbus_close(xb);
+	return 0;
+}
