@@ -280,9 +280,7 @@ int cmd_create(int argc, char **argv)
 		return 2;
 	}
 	struct host host;
-	if (host_load(&host, false) || host_lock(&host) < 0)
-		return 1;
-	struct pvio_xenbus *xb = xb_connect();
+	struct pvio_xenbus *xb = host_connect(&host, true);
 	if (!xb)
 		return 1;
 	struct xs_handle *h = pvio_xenbus_handle(xb);
@@ -418,9 +416,7 @@ int cmd_destroy(int argc, char **argv)
 		return 2;
 	}
 	struct host host;
-	if (host_load(&host, false) || host_lock(&host) < 0)
-		return 1;
-	struct pvio_xenbus *xb = xb_connect();
+	struct pvio_xenbus *xb = host_connect(&host, true);
 	if (!xb)
 		return 1;
 	unsigned domid;
@@ -439,9 +435,7 @@ int cmd_destroy(int argc, char **argv)
 int cmd_list(int argc, char **argv)
 {
 	struct host host;
-	if (host_load(&host, false))
-		return 1;
-	struct pvio_xenbus *xb = xb_connect();
+	struct pvio_xenbus *xb = host_connect(&host, false);
 	if (!xb)
 		return 1;
 	struct xs_handle *h = pvio_xenbus_handle(xb);
@@ -488,9 +482,7 @@ int cmd_exec(int argc, char **argv)
 		return 2;
 	}
 	struct host host;
-	if (host_load(&host, false))
-		return 1;
-	struct pvio_xenbus *xb = xb_connect();
+	struct pvio_xenbus *xb = host_connect(&host, false);
 	if (!xb)
 		return 1;
 	unsigned domid;

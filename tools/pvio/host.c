@@ -118,6 +118,13 @@ int host_lock(const struct host *host)
 	return fd; /* held until exit */
 }
 
+struct pvio_xenbus *host_connect(struct host *host, bool exclusive)
+{
+	if (host_load(host, false) || (exclusive && host_lock(host) < 0))
+		return NULL;
+	return xb_connect();
+}
+
 static pid_t xenstored_pid(const struct host *host)
 {
 	char *path = rundir_file(host, "xenstored.pid");

@@ -374,9 +374,7 @@ int cmd_network_attach(int argc, char **argv)
 			return 2;
 		}
 	struct host host;
-	if (host_load(&host, false) || host_lock(&host) < 0)
-		return 1;
-	struct pvio_xenbus *xb = xb_connect();
+	struct pvio_xenbus *xb = host_connect(&host, true);
 	if (!xb)
 		return 1;
 	struct xs_handle *h = pvio_xenbus_handle(xb);
@@ -550,9 +548,7 @@ int cmd_network_detach(int argc, char **argv)
 		return 2;
 	}
 	struct host host;
-	if (host_load(&host, false) || host_lock(&host) < 0)
-		return 1;
-	struct pvio_xenbus *xb = xb_connect();
+	struct pvio_xenbus *xb = host_connect(&host, true);
 	if (!xb)
 		return 1;
 	struct xs_handle *h = pvio_xenbus_handle(xb);
@@ -591,9 +587,7 @@ int cmd_network_list(int argc, char **argv)
 		return 2;
 	}
 	struct host host;
-	if (host_load(&host, false))
-		return 1;
-	struct pvio_xenbus *xb = xb_connect();
+	struct pvio_xenbus *xb = host_connect(&host, false);
 	if (!xb)
 		return 1;
 	struct xs_handle *h = pvio_xenbus_handle(xb);

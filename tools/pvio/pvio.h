@@ -89,6 +89,12 @@ void xs_rm_cleanup(struct xs_handle *h, xs_transaction_t t, const char *path,
 int host_load(struct host *host, bool quiet);
 int host_save(const struct host *host);
 int host_lock(const struct host *host);
+/*
+ * The prologue of every command that works on a running host: load its
+ * record, take its lock when the command changes the host (held until
+ * exit), and reach its xenstored. NULL after a message.
+ */
+struct pvio_xenbus *host_connect(struct host *host, bool exclusive);
 bool host_running(const struct host *host);
 char *domain_socket(const struct host *host, unsigned domid);
 int cmd_host(int argc, char **argv);
