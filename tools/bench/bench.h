@@ -38,8 +38,26 @@ pid_t bench_fork_pinned(int cpu, int (*fn)(void *arg), void *arg);
 /* Wait for a child; returns its exit status or -1 when it failed. */
 int bench_wait_child(pid_t pid);
 
-/* Parse a positive integer option value; exits with a clear message. */
-uint64_t bench_parse_count(const char *option, const char *value);
+/*
+ * One option of a subcommand, `--NAME VALUE`: a count (value set) bounded by
+ * [min, max] (max 0: no upper bound), or a string (text set). The pointed-to
+ * variable holds the default on entry. A table ends with a zero entry.
+ */
+struct bench_option {
+	const char *name;
+	const char *help;
+	uint64_t *value;
+	uint64_t min, max;
+	const char **text;
+};
+
+/*
+ * Parse `pvio-bench CMD [--NAME VALUE]...` against opts. Returns 0 to go
+ * on; 1 after printing the help for --help (footer, if any, follows the
+ * option list); 2 after a one-line error naming the bad option or argument.
+ */
+int bench_parse_options(const char *cmd, int argc, char **argv,
+			const struct bench_option *opts, const char *footer);
 
 /* Median of n samples (sorts them in place). */
 double bench_median(double *samples, size_t n);

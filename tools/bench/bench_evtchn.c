@@ -11,7 +11,6 @@
 #include "pvio_evtchn.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,50 +231,27 @@ static double measure_evtchn(struct evtchn_shared *sh,
 	return ns;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: pvio-bench evtchn [--round-trips N] [--rounds N]\n"
-		     "  --round-trips N  round trips per run (default 5000)\n"
-		     "  --rounds N       runs of each measurement; medians are "
-		     "reported with their range (default 11)\n"
-		     "Runs the sim platform in a temporary PVIO_RUNDIR unless "
-		     "PVIO_RUNDIR is set.\n");
-}
-
 int bench_evtchn(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{"round-trips", required_argument, NULL, 'r'},
-		{"rounds", required_argument, NULL, 'R'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	uint64_t round_trips = 5000, rounds = 11;
+	const struct bench_option options[] = {
+		{"round-trips", "round trips per run", &round_trips, 1, 0,
+		 NULL},
+		{"rounds",
+		 "runs of each measurement; medians are reported with their "
+		 "range",
+		 &rounds, 1, 1000, NULL},
+		{NULL, NULL, NULL, 0, 0, NULL},
 	};
-	struct evtchn_options opt = {.round_trips = 5000, .rounds = 11};
-	int c;
+	int parsed = bench_parse_options(
+		"evtchn", argc, argv, options,
+		"Runs the sim platform in a temporary PVIO_RUNDIR unless "
+		"PVIO_RUNDIR is set.");
+	if (parsed)
+		return parsed == 1 ? 0 : 2;
+	struct evtchn_options opt = {.round_trips = round_trips,
+				     .rounds = (unsigned)rounds};
 
-	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			opt.round_trips =
-				bench_parse_count("--round-trips", optarg);
-			break;
-		case 'R':
-			opt.rounds =
-				(unsigned)bench_parse_count("--rounds", optarg);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "pvio-bench evtchn: unexpected argument '%s'\n",
-			argv[optind]);
-		return 2;
-	}
 	bench_pick_cpus(&opt.first_cpu, &opt.second_cpu);
 	if (bench_pin_cpu(opt.first_cpu))
 		fprintf(stderr, "pvio-bench evtchn: cannot pin to CPU %d\n",

@@ -11,7 +11,6 @@
 #include "bench_sim.h"
 #include "pvio_gnt.h"
 
-#include <getopt.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -147,52 +146,26 @@ static double measure_gntcopy(const struct gntcopy_options *opt, unsigned size,
 	return (double)(batches * BATCH * size) / ((double)ns / 1e9);
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: pvio-bench gntcopy [--bytes N] [--rounds N]\n"
-		"  --bytes N   bytes copied per measurement (default "
-		"268435456)\n"
-		"  --rounds N  runs of each measurement; medians are reported "
-		"with their range (default 11)\n"
-		"Runs the sim platform in a temporary PVIO_RUNDIR unless "
-		"PVIO_RUNDIR is set.\n");
-}
-
 int bench_gntcopy(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{"bytes", required_argument, NULL, 'b'},
-		{"rounds", required_argument, NULL, 'R'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	uint64_t bytes = 256u << 20, rounds = 11;
+	const struct bench_option options[] = {
+		{"bytes", "bytes copied per measurement", &bytes, 1, 0, NULL},
+		{"rounds",
+		 "runs of each measurement; medians are reported with their "
+		 "range",
+		 &rounds, 1, 1000, NULL},
+		{NULL, NULL, NULL, 0, 0, NULL},
 	};
-	struct gntcopy_options opt = {.bytes = 256u << 20, .rounds = 11};
-	int c;
+	int parsed = bench_parse_options(
+		"gntcopy", argc, argv, options,
+		"Runs the sim platform in a temporary PVIO_RUNDIR unless "
+		"PVIO_RUNDIR is set.");
+	if (parsed)
+		return parsed == 1 ? 0 : 2;
+	struct gntcopy_options opt = {.bytes = bytes,
+				      .rounds = (unsigned)rounds};
 
-	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			opt.bytes = bench_parse_count("--bytes", optarg);
-			break;
-		case 'R':
-			opt.rounds =
-				(unsigned)bench_parse_count("--rounds", optarg);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr,
-			"pvio-bench gntcopy: unexpected argument '%s'\n",
-			argv[optind]);
-		return 2;
-	}
 	bench_pick_cpus(&opt.first_cpu, &opt.second_cpu);
 	if (bench_pin_cpu(opt.first_cpu))
 		fprintf(stderr, "pvio-bench gntcopy: cannot pin to CPU %d\n",

@@ -11,7 +11,6 @@
 #include "pvio_ring.h"
 #include "xen_ring_barriers.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -375,76 +374,29 @@ static uint64_t measure_pingpong(struct ring_shared *sh,
 	return ns;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: pvio-bench ring [--requests N] [--round-trips N] "
-		"[--batch N] [--rounds N]\n"
-		"  --requests N     requests per throughput run (default "
-		"5000000)\n"
-		"  --round-trips N  round trips per latency run (default "
-		"200000)\n"
-		"  --batch N        requests per push, 1..%d (default 64)\n"
-		"  --rounds N       runs of each measurement; medians are "
-		"reported (default 11)\n",
-		MAX_BATCH);
-}
-
 int bench_ring(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{"requests", required_argument, NULL, 'n'},
-		{"round-trips", required_argument, NULL, 'r'},
-		{"batch", required_argument, NULL, 'b'},
-		{"rounds", required_argument, NULL, 'R'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	uint64_t requests = 5000000, round_trips = 200000, batch = 64,
+		 rounds = 11;
+	const struct bench_option options[] = {
+		{"requests", "requests per throughput run", &requests, 1, 0,
+		 NULL},
+		{"round-trips", "round trips per latency run", &round_trips, 1,
+		 0, NULL},
+		{"batch", "requests per push", &batch, 1, MAX_BATCH, NULL},
+		{"rounds", "runs of each measurement; medians are reported",
+		 &rounds, 1, 1000, NULL},
+		{NULL, NULL, NULL, 0, 0, NULL},
 	};
+	int parsed = bench_parse_options("ring", argc, argv, options, NULL);
+	if (parsed)
+		return parsed == 1 ? 0 : 2;
 	struct ring_options opt = {
-		.requests = 5000000,
-		.round_trips = 200000,
-		.batch = 64,
-		.rounds = 11,
+		.requests = requests,
+		.round_trips = round_trips,
+		.batch = (unsigned)batch,
+		.rounds = (unsigned)rounds,
 	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			opt.requests = bench_parse_count("--requests", optarg);
-			break;
-		case 'r':
-			opt.round_trips =
-				bench_parse_count("--round-trips", optarg);
-			break;
-		case 'b':
-			opt.batch =
-				(unsigned)bench_parse_count("--batch", optarg);
-			if (opt.batch > MAX_BATCH) {
-				fprintf(stderr,
-					"pvio-bench ring: --batch must be at "
-					"most %d, got %u\n",
-					MAX_BATCH, opt.batch);
-				return 2;
-			}
-			break;
-		case 'R':
-			opt.rounds =
-				(unsigned)bench_parse_count("--rounds", optarg);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "pvio-bench ring: unexpected argument '%s'\n",
-			argv[optind]);
-		return 2;
-	}
 
 	bench_pick_cpus(&opt.front_cpu, &opt.back_cpu);
 	bench_pin_cpu(opt.front_cpu);

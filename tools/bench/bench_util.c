@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -96,19 +97,88 @@ int bench_wait_child(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-uint64_t bench_parse_count(const char *option, const char *value)
+/* Parse a count for --name; false after a message naming the option. */
+static bool parse_count(const char *cmd, const struct bench_option *o,
+			const char *text)
 {
 	char *end;
 
 	errno = 0;
-	unsigned long long v = strtoull(value, &end, 10);
-	if (errno || end == value || *end || v == 0 || value[0] == '-') {
-		fprintf(stderr,
-			"pvio-bench: %s expects a positive integer, got '%s'\n",
-			option, value);
-		exit(2);
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v < o->min ||
+	    (o->max && v > o->max)) {
+		if (o->max)
+			fprintf(stderr,
+				"pvio-bench %s: --%s expects an integer in "
+				"%" PRIu64 "..%" PRIu64 ", got '%s'\n",
+				cmd, o->name, o->min, o->max, text);
+		else
+			fprintf(stderr,
+				"pvio-bench %s: --%s expects an integer of at "
+				"least %" PRIu64 ", got '%s'\n",
+				cmd, o->name, o->min, text);
+		return false;
 	}
-	return v;
+	*o->value = v;
+	return true;
+}
+
+static void print_options_help(const char *cmd, const struct bench_option *opts,
+			       const char *footer)
+{
+	printf("usage: pvio-bench %s [OPTIONS]\n", cmd);
+	for (const struct bench_option *o = opts; o->name; o++) {
+		char flag[48];
+		snprintf(flag, sizeof(flag), "--%s %s", o->name,
+			 o->value ? "N" : "TEXT");
+		if (o->value && o->max)
+			printf("  %-22s %s, %" PRIu64 "..%" PRIu64
+			       " (default %" PRIu64 ")\n",
+			       flag, o->help, o->min, o->max, *o->value);
+		else if (o->value)
+			printf("  %-22s %s (default %" PRIu64 ")\n", flag,
+			       o->help, *o->value);
+		else
+			printf("  %-22s %s\n", flag, o->help);
+	}
+	if (footer)
+		printf("%s\n", footer);
+}
+
+int bench_parse_options(const char *cmd, int argc, char **argv,
+			const struct bench_option *opts, const char *footer)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			print_options_help(cmd, opts, footer);
+			return 1;
+		}
+		const struct bench_option *o = NULL;
+		if (!strncmp(arg, "--", 2))
+			for (o = opts; o->name && strcmp(o->name, arg + 2); o++)
+				;
+		if (!o || !o->name) {
+			fprintf(stderr,
+				"pvio-bench %s: unknown argument '%s' (see "
+				"`pvio-bench %s --help`)\n",
+				cmd, arg, cmd);
+			return 2;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "pvio-bench %s: --%s needs a value\n",
+				cmd, o->name);
+			return 2;
+		}
+		const char *text = argv[++i];
+		if (o->value) {
+			if (!parse_count(cmd, o, text))
+				return 2;
+		} else {
+			*o->text = text;
+		}
+	}
+	return 0;
 }
 
 static int compare_double(const void *a, const void *b)

@@ -13,7 +13,6 @@
 #include "bench.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -460,28 +459,6 @@ static const char *find_daemon(const char *given)
 	return "/usr/sbin/pvio-xenstored";
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: pvio-bench xenstore [--ops N] [--rounds N] "
-		"[--clients N] [--nodes N]\n"
-		"                           [--value-size N] [--daemon PATH]\n"
-		"  --ops N         operations per measurement, shared by the "
-		"clients (default 20000)\n"
-		"  --rounds N      runs of each measurement; medians are "
-		"reported (default 5)\n"
-		"  --clients N     clients of the concurrent case, 2..%d "
-		"(default 8)\n"
-		"  --nodes N       nodes for the memory figure (default "
-		"100000)\n"
-		"  --value-size N  bytes per value, 1..%d (default 32)\n"
-		"  --daemon PATH   pvio-xenstored to run (default: "
-		"$PVIO_XENSTORED, then\n"
-		"                  the build tree or sbin next to "
-		"pvio-bench)\n",
-		MAX_CLIENTS, MAX_VALUE);
-}
-
 static void populate(struct xs_handle *h, const struct xs_bench_options *o)
 {
 	char path[64];
@@ -496,68 +473,35 @@ static void populate(struct xs_handle *h, const struct xs_bench_options *o)
 
 int bench_xenstore(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{"ops", required_argument, NULL, 'o'},
-		{"rounds", required_argument, NULL, 'R'},
-		{"clients", required_argument, NULL, 'c'},
-		{"nodes", required_argument, NULL, 'n'},
-		{"value-size", required_argument, NULL, 'v'},
-		{"daemon", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct xs_bench_options opt = {
-		.ops = 20000,
-		.rounds = 5,
-		.clients = 8,
-		.nodes = 100000,
-		.value_size = 32,
-	};
+	uint64_t ops = 20000, rounds = 5, clients = 8, nodes = 100000,
+		 value_size = 32;
 	const char *daemon_arg = NULL;
-	int c;
-	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			opt.ops = bench_parse_count("--ops", optarg);
-			break;
-		case 'R':
-			opt.rounds =
-				(unsigned)bench_parse_count("--rounds", optarg);
-			break;
-		case 'c':
-			opt.clients = (unsigned)bench_parse_count("--clients",
-								  optarg);
-			break;
-		case 'n':
-			opt.nodes = bench_parse_count("--nodes", optarg);
-			break;
-		case 'v':
-			opt.value_size = (unsigned)bench_parse_count(
-				"--value-size", optarg);
-			break;
-		case 'd':
-			daemon_arg = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr,
-			"pvio-bench xenstore: unexpected argument '%s'\n",
-			argv[optind]);
-		return 2;
-	}
-	if (opt.clients < 2 || opt.clients > MAX_CLIENTS ||
-	    opt.value_size > MAX_VALUE) {
-		fprintf(stderr, "pvio-bench xenstore: --clients must be "
-				"2..64 and --value-size 1..2048\n");
-		return 2;
-	}
+	const struct bench_option options[] = {
+		{"ops", "operations per measurement, shared by the clients",
+		 &ops, 1, 0, NULL},
+		{"rounds", "runs of each measurement; medians are reported",
+		 &rounds, 1, 1000, NULL},
+		{"clients", "clients of the concurrent case", &clients, 2,
+		 MAX_CLIENTS, NULL},
+		{"nodes", "nodes for the memory figure", &nodes, 1, 0, NULL},
+		{"value-size", "bytes per value", &value_size, 1, MAX_VALUE,
+		 NULL},
+		{"daemon",
+		 "pvio-xenstored to run (default: $PVIO_XENSTORED, then the "
+		 "build tree or sbin next to pvio-bench)",
+		 NULL, 0, 0, &daemon_arg},
+		{NULL, NULL, NULL, 0, 0, NULL},
+	};
+	int parsed = bench_parse_options("xenstore", argc, argv, options, NULL);
+	if (parsed)
+		return parsed == 1 ? 0 : 2;
+	struct xs_bench_options opt = {
+		.ops = ops,
+		.rounds = (unsigned)rounds,
+		.clients = (unsigned)clients,
+		.nodes = nodes,
+		.value_size = (unsigned)value_size,
+	};
 	opt.daemon = find_daemon(daemon_arg);
 	if (access(opt.daemon, X_OK) != 0) {
 		fprintf(stderr,
