@@ -47,8 +47,7 @@ DEFINE_RING_TYPES(pvio_generic, uint8_t, uint8_t);
 struct pvio_ring_layout {
 	size_t req_size;   /* bytes of one request */
 	size_t rsp_size;   /* bytes of one response */
-	size_t entry_size; /* bytes of one slot (union of request and response)
-			    */
+	size_t entry_size; /* bytes of one slot (the request/response union) */
 	RING_IDX nr_slots; /* power of two */
 };
 
@@ -73,24 +72,24 @@ static inline uint8_t *pvio_ring_slot_at(uint8_t *slots,
 /* Initialise a fresh shared area (SHARED_RING_INIT): the frontend does this. */
 void pvio_sring_init(void *area, size_t area_bytes);
 
+/* Private indices: *_pvt counts entries written, *_pushed those published. */
 struct pvio_front_ring {
 	struct pvio_generic_sring *sring;
 	uint8_t *slots;
 	struct pvio_ring_layout layout;
-	RING_IDX req_prod_pvt; /* requests written, not necessarily published */
-	RING_IDX req_pushed;   /* requests published to the peer */
-	RING_IDX rsp_cons;     /* responses consumed */
-	bool broken;	       /* the peer broke the protocol; ring is dead */
+	RING_IDX req_prod_pvt;
+	RING_IDX req_pushed;
+	RING_IDX rsp_cons; /* responses consumed */
+	bool broken;	   /* the peer broke the protocol; the ring is dead */
 };
 
 struct pvio_back_ring {
 	struct pvio_generic_sring *sring;
 	uint8_t *slots;
 	struct pvio_ring_layout layout;
-	RING_IDX
-	rsp_prod_pvt;	     /* responses written, not necessarily published */
-	RING_IDX rsp_pushed; /* responses published to the peer */
-	RING_IDX req_cons;   /* requests consumed */
+	RING_IDX rsp_prod_pvt;
+	RING_IDX rsp_pushed;
+	RING_IDX req_cons; /* requests consumed */
 	bool broken;
 };
 
@@ -218,7 +217,7 @@ static inline void *pvio_back_response_slot(struct pvio_back_ring *ring,
  * Copy n entries of `size` bytes between private memory (stride size) and
  * ring slots (stride entry_size, wrapping at the ring's end).
  */
-#define COPY_LOOP(fixed_size)                                                  \
+#define PVIO_RING_COPY_LOOP(fixed_size)                                        \
 	for (unsigned i = 0; i < n; i++) {                                     \
 		uint8_t *slot =                                                \
 			slots + (size_t)((idx + i) & mask) * entry_size;       \
@@ -245,16 +244,16 @@ static inline void pvio_ring_copy_entries(uint8_t *slots,
 	 * more than it saves at these sizes. */
 	switch (size) {
 	case 4:
-		COPY_LOOP(4);
+		PVIO_RING_COPY_LOOP(4);
 		return;
 	case 8:
-		COPY_LOOP(8);
+		PVIO_RING_COPY_LOOP(8);
 		return;
 	case 12:
-		COPY_LOOP(12);
+		PVIO_RING_COPY_LOOP(12);
 		return;
 	case 16:
-		COPY_LOOP(16);
+		PVIO_RING_COPY_LOOP(16);
 		return;
 	}
 	if (size == entry_size) {
@@ -275,8 +274,9 @@ static inline void pvio_ring_copy_entries(uint8_t *slots,
 		}
 		return;
 	}
-	COPY_LOOP(size);
+	PVIO_RING_COPY_LOOP(size);
 }
+#undef PVIO_RING_COPY_LOOP
 
 static inline void pvio_ring_copy_to_ring(uint8_t *slots,
 					  const struct pvio_ring_layout *layout,

@@ -192,6 +192,60 @@ static void test_full_and_empty(void)
 	pair_close(&p);
 }
 
+/*
+ * Entry sizes off the fast paths: 20-byte requests in 36-byte slots (one
+ * copy per entry, slot stride differs from the entry's) and 36-byte
+ * responses filling their slots (whole runs), both across the slot wrap.
+ */
+static void test_odd_entry_sizes(void)
+{
+	struct odd_req {
+		uint32_t w[5];
+	} reqs[40], got[40];
+	struct odd_rsp {
+		uint32_t w[9];
+	} rsps[40], rgot[40];
+	struct pvio_ring_layout layout;
+	struct pvio_front_ring front;
+	struct pvio_back_ring back;
+	void *area = aligned_alloc(PAGE_BYTES, PAGE_BYTES);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(area);
+	memset(area, 0, PAGE_BYTES);
+	CU_ASSERT_EQUAL_FATAL(pvio_ring_layout_init(&layout, PAGE_BYTES,
+						    sizeof(struct odd_req),
+						    sizeof(struct odd_rsp), 0),
+			      0);
+	CU_ASSERT_EQUAL(layout.entry_size, 36);
+	CU_ASSERT_EQUAL(layout.nr_slots, 64); /* (4096 - 64) / 36 = 112 */
+	/* Start 10 slots before the end so that every batch wraps. */
+	RING_IDX start = 54;
+	struct pvio_generic_sring *s = area;
+	s->req_prod = s->rsp_prod = start;
+	s->req_event = s->rsp_event = start + 1;
+	pvio_front_ring_attach(&front, area, &layout, start);
+	pvio_back_ring_attach(&back, area, &layout, start);
+	for (unsigned round = 0; round < 5; round++) {
+		for (unsigned i = 0; i < 40; i++)
+			for (unsigned w = 0; w < 5; w++)
+				reqs[i].w[w] = round * 1000 + i * 10 + w;
+		CU_ASSERT_EQUAL(pvio_front_put_requests(&front, reqs, 40), 40);
+		pvio_front_push_requests(&front);
+		CU_ASSERT_EQUAL_FATAL(pvio_back_take_requests(&back, got, 40),
+				      40);
+		CU_ASSERT_EQUAL(memcmp(reqs, got, sizeof(reqs)), 0);
+		for (unsigned i = 0; i < 40; i++)
+			for (unsigned w = 0; w < 9; w++)
+				rsps[i].w[w] = got[i].w[0] * 7 + w;
+		CU_ASSERT_EQUAL(pvio_back_put_responses(&back, rsps, 40), 40);
+		pvio_back_push_responses(&back);
+		CU_ASSERT_EQUAL_FATAL(
+			pvio_front_take_responses(&front, rgot, 40), 40);
+		CU_ASSERT_EQUAL(memcmp(rsps, rgot, sizeof(rsps)), 0);
+	}
+	free(area);
+}
+
 static void test_consumer_gets_private_copy(void)
 {
 	struct ring_pair p;
@@ -753,6 +807,7 @@ static CU_TestInfo semantics_tests[] = {
 	{"SHARED_RING_INIT", test_sring_init},
 	{"32-bit index wrap-around", test_wraparound},
 	{"full and empty ring", test_full_and_empty},
+	{"odd entry sizes", test_odd_entry_sizes},
 	{"consumer gets a private copy", test_consumer_gets_private_copy},
 	{"request notifications", test_request_notifications},
 	{"response notifications", test_response_notifications},
