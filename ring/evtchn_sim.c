@@ -299,8 +299,14 @@ static struct sim_port *remote_ports(struct sim_evtchn *h, domid_t domid,
 	return r->ports;
 }
 
+/*
+ * Free a port. Its owner is cleared first: a process that claims the port
+ * next is its owner before it can store its pid, and a reclaimer must not
+ * take it for a dead process's meanwhile.
+ */
 static void port_free(struct sim_port *p)
 {
+	__atomic_store_n(&p->owner_pid, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->state, PORT_FREE, __ATOMIC_RELEASE);
 }
 
@@ -315,21 +321,27 @@ static int port_alloc(struct sim_evtchn *h)
 				    &p->state, &st, PORT_RESERVED, false,
 				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 				continue;
-			p->owner_pid = h->pid;
+			__atomic_store_n(&p->owner_pid, h->pid,
+					 __ATOMIC_RELAXED);
 			p->owner_handle = h->handle_id;
 			p->remote_port = 0;
 			return (int)port;
 		}
-		/* Full: take back the ports of processes that died. */
+		/* Full: take back the ports of processes that died, through
+		 * RESERVED so that the owner is cleared before anyone can
+		 * claim them again. */
 		for (evtchn_port_t port = 1; port < PVIO_SIM_NR_PORTS; port++) {
 			struct sim_port *p = &h->ports[port];
 			uint32_t st =
 				__atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+			uint32_t owner = __atomic_load_n(&p->owner_pid,
+							 __ATOMIC_RELAXED);
 			if (st != PORT_FREE &&
-			    pvio_sim_pid_dead((pid_t)p->owner_pid))
-				__atomic_compare_exchange_n(
-					&p->state, &st, PORT_FREE, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+			    pvio_sim_pid_dead((pid_t)owner) &&
+			    __atomic_compare_exchange_n(
+				    &p->state, &st, PORT_RESERVED, false,
+				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+				port_free(p);
 		}
 	}
 	return -ENOSPC;
@@ -463,11 +475,13 @@ static int sim_evtchn_bind_interdomain(struct pvio_evtchn *base, domid_t remote,
 	}
 	if ((err = connect_owner(remote, rp, &fd))) {
 		/* The allocating process is gone: its port goes with it. */
+		uint32_t bound = PORT_INTERDOMAIN;
 		if (err == -ESRCH)
 			port_free(rp);
-		else
-			__atomic_store_n(&rp->state, PORT_UNBOUND,
-					 __ATOMIC_RELEASE);
+		else /* unless its owner freed it meanwhile */
+			__atomic_compare_exchange_n(
+				&rp->state, &bound, PORT_UNBOUND, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 		port_free(&h->ports[port]);
 		return err;
 	}

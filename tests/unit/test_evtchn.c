@@ -10,6 +10,7 @@
 #include "sim_fixture.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -464,6 +465,80 @@ static void test_unbind_closes_for_peer(void)
 	fixture_link_close(&l);
 }
 
+/* ---- a full port table: what is reclaimed ---- */
+
+/* The sim's port table entry (evtchn_sim.c): state, then owner pid. */
+struct port_entry {
+	uint32_t state; /* 0 free, 1 reserved, 2 unbound, 3 bound */
+	uint32_t owner_pid;
+	uint32_t pad[6];
+};
+#define NR_PORTS 1024
+
+static int child_alloc_unbind(struct fixture_link *l, void *arg)
+{
+	struct pvio_evtchn *h;
+
+	(void)arg;
+	if (pvio_evtchn_open(PVIO_PLATFORM_AUTO, &h))
+		return 1;
+	int port = pvio_evtchn_alloc_unbound(h, 0);
+	if (port < 0 || pvio_evtchn_unbind(h, (evtchn_port_t)port))
+		return 2;
+	pvio_evtchn_close(h);
+	return child_send(l, port) ? 3 : 0;
+}
+
+/*
+ * When the table is full, ports of dead processes are taken back, but not a
+ * port another process has just claimed and not yet signed: a freed port
+ * must not keep naming its dead former owner.
+ */
+static void test_full_table_reclaim(void)
+{
+	struct fixture_link l;
+	int freed;
+
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
+	pid_t pid = fixture_fork_domain(11, child_alloc_unbind, &l, NULL);
+	CU_ASSERT_EQUAL_FATAL(parent_recv(&l, &freed), 0);
+	CU_ASSERT_EQUAL_FATAL(fixture_reap(pid), 0);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/dom11/evtchn", fixture_rundir);
+	int fd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(fd >= 0);
+	struct port_entry *t = mmap(NULL, NR_PORTS * sizeof(*t),
+				    PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	CU_ASSERT_FATAL(t != MAP_FAILED);
+	/* Every port in use by a live process (us), except the one the dead
+	 * child freed, which a live process has just claimed. */
+	CU_ASSERT_FATAL(freed > 0 && freed < NR_PORTS);
+	for (int i = 1; i < NR_PORTS; i++) {
+		if (i == freed)
+			continue;
+		t[i].owner_pid = (uint32_t)getpid();
+		t[i].state = 2;
+	}
+	/* Its owner stays what unbind left there: the claimer has not
+	 * written its pid yet. */
+	__atomic_store_n(&t[freed].state, 1, __ATOMIC_SEQ_CST);
+	struct pvio_evtchn *h = open_as(11);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL(pvio_evtchn_alloc_unbound(h, 0), -ENOSPC);
+	CU_ASSERT_EQUAL(t[freed].state, 1);
+	/* A port of the dead child is taken back. */
+	int dead = freed == 1 ? 2 : 1;
+	t[dead].owner_pid = (uint32_t)pid;
+	CU_ASSERT_EQUAL(pvio_evtchn_alloc_unbound(h, 0), dead);
+	CU_ASSERT_EQUAL(t[freed].state, 1);
+	CU_ASSERT_EQUAL(pvio_evtchn_unbind(h, (evtchn_port_t)dead), 0);
+	pvio_evtchn_close(h);
+	memset(t, 0, NR_PORTS * sizeof(*t));
+	munmap(t, NR_PORTS * sizeof(*t));
+	fixture_link_close(&l);
+}
+
 /* Whatever a broken or hostile local process sends to a handle's socket is
  * refused without harm. */
 static void test_garbage_on_handle_socket(void)
@@ -541,6 +616,8 @@ static CU_TestInfo evtchn_tests[] = {
 	{"notify after the peer died", test_notify_after_peer_died},
 	{"the allocating process died", test_allocator_died},
 	{"unbind closes the port for the peer", test_unbind_closes_for_peer},
+	{"a full port table takes back only dead processes' ports",
+	 test_full_table_reclaim},
 	{"garbage on a handle socket is refused",
 	 test_garbage_on_handle_socket},
 	{"xen platform without Xen fails cleanly",
