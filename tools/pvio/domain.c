@@ -242,6 +242,9 @@ int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
 			xs_release_domain(h, domid);
 	}
 	netns_kill_all(netns);
+	/* Its grants and ports die with it, as on Xen: nothing a later
+	 * domain could inherit. */
+	sim_state_remove(host, domid);
 	char out[512];
 	char *del[] = {"ip", "netns", "delete", netns, NULL};
 	char *path = pvio_strfmt("/run/netns/%s", netns);
@@ -253,6 +256,38 @@ int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
 	char *rec = record_path(host, domid);
 	unlink(rec);
 	free(rec);
+	return 0;
+}
+
+static bool domid_in_use(const struct host *host, const unsigned *ids, int n,
+			 unsigned domid)
+{
+	for (int i = 0; i < n; i++)
+		if (ids[i] == domid)
+			return true;
+	/* A leftover record: its namespace may still exist. */
+	char *rec = record_path(host, domid);
+	bool used = access(rec, F_OK) == 0;
+	free(rec);
+	return used;
+}
+
+/*
+ * Xen's domid rover: the next id after the last one created, wrapping to
+ * 1, skipping ids in use. A destroyed domain's id is not handed out again
+ * until the rover wraps, so that whatever still refers to it (a backend's
+ * handles, a watch) cannot meet a new domain under the old id. 0 when all
+ * are in use.
+ */
+static unsigned next_domid(const struct host *host, const unsigned *ids, int n)
+{
+	unsigned domid = host->last_domid;
+	for (unsigned tries = 1; tries < PVIO_DOMID_LIMIT; tries++) {
+		if (++domid >= PVIO_DOMID_LIMIT)
+			domid = 1;
+		if (!domid_in_use(host, ids, n, domid))
+			return domid;
+	}
 	return 0;
 }
 
@@ -298,18 +333,10 @@ int cmd_create(int argc, char **argv)
 			return 1;
 		}
 	}
-	/* Next free above the highest in use, counting leftover records
-	 * whose namespace may still exist. */
-	unsigned domid = n ? ids[n - 1] + 1 : 1;
-	for (;; domid++) {
-		char *rec = record_path(&host, domid);
-		bool used = access(rec, F_OK) == 0;
-		free(rec);
-		if (!used)
-			break;
-	}
-	if (domid == 0 || domid >= PVIO_DOMID_LIMIT) {
-		pvio_err("no free domain id");
+	unsigned domid = next_domid(&host, ids, n);
+	if (!domid) {
+		pvio_err("no free domain id (%u domains exist; destroy some)",
+			 (unsigned)n);
 		pvio_xenbus_close(xb);
 		return 1;
 	}
@@ -340,6 +367,12 @@ int cmd_create(int argc, char **argv)
 		pvio_err("cannot write %s: %s", rec, strerror(errno));
 		goto out;
 	}
+	host.last_domid = domid;
+	if (host_save(&host))
+		goto fail;
+	/* A fresh domain starts with fresh grant and port tables, whatever
+	 * a crashed run left under this id. */
+	sim_state_remove(&host, domid);
 	char out[512];
 	char *add[] = {"ip", "netns", "add", netns, NULL};
 	char *lo[] = {"ip", "-n", netns, "link", "set", "lo", "up", NULL};

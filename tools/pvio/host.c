@@ -65,6 +65,11 @@ int host_load(struct host *host, bool quiet)
 		host->dom0_netns_created = !strcmp(flag, "1");
 	if (!kv_get(text, "bridge_created", flag, sizeof(flag)))
 		host->bridge_created = !strcmp(flag, "1");
+	char num[16];
+	unsigned long last;
+	if (!kv_get(text, "last_domid", num, sizeof(num)) &&
+	    !pvio_parse_uint(num, PVIO_DOMID_LIMIT - 1, &last))
+		host->last_domid = (unsigned)last;
 	free(text);
 	if (rc) {
 		pvio_err("%s/host is damaged: stop what it lists by hand, then "
@@ -81,9 +86,10 @@ int host_save(const struct host *host)
 	char *text = pvio_strfmt(
 		"id=%s\nxenstored_socket=%s\ndomain_socket_dir=%s\n"
 		"dom0_netns=%s\ndom0_netns_created=%d\nbridge=%s\n"
-		"bridge_created=%d\n",
+		"bridge_created=%d\nlast_domid=%u\n",
 		host->id, host->xs_socket, host->dom_sock_dir, host->dom0_netns,
-		host->dom0_netns_created, host->bridge, host->bridge_created);
+		host->dom0_netns_created, host->bridge, host->bridge_created,
+		host->last_domid);
 	char *path = rundir_file(host, "host");
 	int rc = write_text_file(path, text);
 	if (rc)
@@ -144,6 +150,28 @@ static pid_t netback_pid(const struct host *host)
 bool host_running(const struct host *host)
 {
 	return pid_alive(xenstored_pid(host));
+}
+
+void sim_state_remove(const struct host *host, unsigned domid)
+{
+	char *dir = pvio_strfmt("%s/dom%u", host->rundir, domid);
+	rm_tree(dir);
+	free(dir);
+}
+
+/* Every domain's sim state, including what a crashed run left. */
+static void sim_state_remove_all(const struct host *host)
+{
+	DIR *dir = opendir(host->rundir);
+	struct dirent *de;
+	while (dir && (de = readdir(dir))) {
+		unsigned id;
+		if (!strncmp(de->d_name, "dom", 3) &&
+		    !pvio_parse_domid(de->d_name + 3, &id))
+			sim_state_remove(host, id);
+	}
+	if (dir)
+		closedir(dir);
 }
 
 char *domain_socket(const struct host *host, unsigned domid)
@@ -290,8 +318,12 @@ static void host_teardown(struct host *host)
 	unlink(nbpid);
 	free(nbpid);
 	stop_pid(xenstored_pid(host), 3000);
-	if (host->dom0_netns_created) {
+	/* With dom0's processes stopped (the guests' went with their
+	 * namespaces), the host's sim state goes. */
+	if (host->dom0_netns_created)
 		netns_kill_all(host->dom0_netns);
+	sim_state_remove_all(host);
+	if (host->dom0_netns_created) {
 		netns_delete(host->dom0_netns);
 	} else if (host->bridge_created && link_exists(host, host->bridge)) {
 		char out[512];

@@ -32,6 +32,7 @@ struct host {
 	bool dom0_netns_created;
 	char bridge[16];
 	bool bridge_created;
+	unsigned last_domid; /* the domid rover: the last one created */
 };
 
 /* What the command line chose; filled by main(). */
@@ -46,6 +47,8 @@ void pvio_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pvio_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *pvio_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int mkdir_p(const char *path, mode_t mode);
+/* Removes path and everything below it (a warning per failure). */
+void rm_tree(const char *path);
 char *read_text_file(const char *path);
 int write_text_file(const char *path, const char *text);
 /* Value of key in "key=value" lines, copied into out; -1 when absent. */
@@ -96,6 +99,10 @@ int host_lock(const struct host *host);
  */
 struct pvio_xenbus *host_connect(struct host *host, bool exclusive);
 bool host_running(const struct host *host);
+/* Removes the sim platform's state of domid (<rundir>/dom<domid>: grant
+ * table, pages, event-channel ports, sockets; layout in ring/sim.h), so
+ * that nothing of a dead domain outlives it or reaches a later one. */
+void sim_state_remove(const struct host *host, unsigned domid);
 char *domain_socket(const struct host *host, unsigned domid);
 int cmd_host(int argc, char **argv);
 /* argv to run inside netns ("" = here) through `ip netns exec`, which

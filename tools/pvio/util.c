@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
@@ -48,6 +49,23 @@ char *pvio_strfmt(const char *fmt, ...)
 	}
 	va_end(ap);
 	return s;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (remove(path))
+		pvio_warn("cannot remove %s: %s", path, strerror(errno));
+	return 0;
+}
+
+void rm_tree(const char *path)
+{
+	if (access(path, F_OK) == 0)
+		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int mkdir_p(const char *path, mode_t mode)
