@@ -126,7 +126,11 @@ int host_lock(const struct host *host)
 
 struct pvio_xenbus *host_connect(struct host *host, bool exclusive)
 {
-	if (host_load(host, false) || (exclusive && host_lock(host) < 0))
+	if (host_load(host, false))
+		return NULL;
+	/* Read again under the lock: a stop or start may have changed the
+	 * record while this command waited for it. */
+	if (exclusive && (host_lock(host) < 0 || host_load(host, false)))
 		return NULL;
 	return xb_connect();
 }
@@ -576,14 +580,17 @@ static int host_stop(void)
 {
 	struct host host;
 	int rc = host_load(&host, true);
+	if (rc == 0) {
+		if (host_lock(&host) < 0)
+			return 1;
+		rc = host_load(&host, true); /* again under the lock */
+	}
 	if (rc == -2)
 		return 1;
 	if (rc) {
 		printf("no host under %s\n", g_opts.rundir);
 		return 0;
 	}
-	if (host_lock(&host) < 0)
-		return 1;
 	host_teardown(&host);
 	printf("host under %s stopped\n", host.rundir);
 	return 0;
