@@ -34,8 +34,10 @@ unset XENSTORED_PATH
 # if stop itself failed.
 host_id() { sed -n 's/^id=//p' "$1/host" 2>/dev/null || true; }
 watcher=
+stranger=
 cleanup() {
 	if [ -n "$watcher" ]; then kill "$watcher" 2>/dev/null || true; fi
+	if [ -n "$stranger" ]; then kill "$stranger" 2>/dev/null || true; fi
 	for run in "$run1" "$run2"; do
 		id=$(host_id "$run")
 		PVIO_RUNDIR=$run "$pvio" host stop >/dev/null 2>&1 || true
@@ -267,10 +269,19 @@ id2=$(host_id "$run2")
 p2 create name=crashed >/dev/null || fail "create on host 2"
 mkdir "$run2/dom1" && : >"$run2/dom1/grant-table" # a driver's state
 kill -9 "$(cat "$run2/xenstored.pid")" "$(cat "$run2/netback.pid")"
+# The pidfiles outlive the crash; their pids may since name anything.
+env -u PVIO_RUNDIR sleep 600 &
+stranger=$!
+echo "$stranger" >"$run2/xenstored.pid"
+echo "$stranger" >"$run2/netback.pid"
 wait_for sh -c "! PVIO_RUNDIR=$run2 $pvio host status >/dev/null" ||
 	fail "status says a crashed host runs"
 p2 host start >"$tmp/out" 2>&1 || fail "start over a crashed host: $(cat "$tmp/out")"
 grep -q "clearing a stopped host's leftovers" "$tmp/out" || fail "no notice"
+kill -0 "$stranger" || fail "start killed the process a stale pidfile named"
+kill "$stranger"
+wait "$stranger" 2>/dev/null || true
+stranger=
 ! ip netns list | grep -q "^pvio-$id2-" || fail "crashed host's namespaces left"
 [ ! -e "$run2/dom1" ] || fail "crashed host's sim state left"
 if xs2 xenstore-list /local/domain | grep -vqx 0; then fail "stale domains"; fi

@@ -135,25 +135,52 @@ struct pvio_xenbus *host_connect(struct host *host, bool exclusive)
 	return xb_connect();
 }
 
-static pid_t xenstored_pid(const struct host *host)
+/* pid runs with this host's PVIO_RUNDIR, which pvio gives everything it
+ * starts. */
+static bool runs_for_host(const struct host *host, pid_t pid)
 {
-	char *path = rundir_file(host, "xenstored.pid");
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	char *want = pvio_strfmt("PVIO_RUNDIR=%s", host->rundir);
+	bool found = false;
+	FILE *f = fopen(path, "r");
+	char *entry = NULL;
+	size_t cap = 0;
+	while (f && !found && getdelim(&entry, &cap, 0, f) > 0)
+		found = !strcmp(entry, want);
+	if (f)
+		fclose(f);
+	free(entry);
+	free(want);
+	return found;
+}
+
+/*
+ * The live process a pidfile of this host names, or 0. A pidfile that
+ * outlived a crash may name a pid the system has given to something else
+ * since: that one is neither reported running nor stopped.
+ */
+static pid_t host_pidfile(const struct host *host, const char *name)
+{
+	char *path = rundir_file(host, name);
 	pid_t pid = read_pidfile(path);
 	free(path);
-	return pid;
+	return pid_alive(pid) && runs_for_host(host, pid) ? pid : 0;
+}
+
+static pid_t xenstored_pid(const struct host *host)
+{
+	return host_pidfile(host, "xenstored.pid");
 }
 
 static pid_t netback_pid(const struct host *host)
 {
-	char *path = rundir_file(host, "netback.pid");
-	pid_t pid = read_pidfile(path);
-	free(path);
-	return pid;
+	return host_pidfile(host, "netback.pid");
 }
 
 bool host_running(const struct host *host)
 {
-	return pid_alive(xenstored_pid(host));
+	return xenstored_pid(host) != 0;
 }
 
 void sim_state_remove(const struct host *host, unsigned domid)
@@ -605,7 +632,7 @@ static int host_status(void)
 		return 1;
 	}
 	pid_t xsd = xenstored_pid(&host), nb = netback_pid(&host);
-	bool up = pid_alive(xsd);
+	bool up = xsd != 0;
 	printf("run directory:  %s\n", host.rundir);
 	printf("host id:        %s\n", host.id);
 	printf("xenstored:      %s", up ? "running" : "stopped");
@@ -616,10 +643,10 @@ static int host_status(void)
 	       host.dom0_netns[0] ? host.dom0_netns : "(root namespace)");
 	printf("bridge:         %s (%s)\n", host.bridge,
 	       link_exists(&host, host.bridge) ? "present" : "missing");
-	if (pid_alive(nb))
+	if (nb)
 		printf("pvio-netback:   running (pid %d)\n", (int)nb);
 	else
-		printf("pvio-netback:   %s\n", nb ? "stopped" : "not started");
+		printf("pvio-netback:   not running\n");
 	if (up) {
 		struct pvio_xenbus *xb = pvio_xenbus_open();
 		unsigned ids[1024];
