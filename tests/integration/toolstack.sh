@@ -225,6 +225,7 @@ refuse "devid 0 is in use" network-attach alpha devid=0
 refuse "bridge 'nobr0' does not exist" network-attach alpha bridge=nobr0
 refuse "hotplug script $PVIO_SCRIPTDIR/no-such-script" network-attach alpha script=no-such-script
 refuse "hotplug script /etc/hostname" network-attach alpha script=/etc/hostname
+refuse "hotplug script $tmp: not an executable file" network-attach alpha script="$tmp"
 refuse "unknown key 'colour'" network-attach alpha colour=blue
 refuse "invalid mtu" network-attach alpha mtu=10
 refuse "type=ioemu" network-attach alpha type=ioemu

@@ -398,6 +398,8 @@ int cmd_network_attach(int argc, char **argv)
 	/* Validate everything before the first write. */
 	script = script_path(nic.script);
 	struct stat st;
+	/* A directory fails with no errno: none stale in the message. */
+	errno = 0;
 	if (stat(script, &st) || !S_ISREG(st.st_mode) || access(script, X_OK)) {
 		pvio_err("hotplug script %s: %s", script,
 			 errno ? strerror(errno) : "not an executable file");
