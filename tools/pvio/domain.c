@@ -245,12 +245,7 @@ int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
 	/* Its grants and ports die with it, as on Xen: nothing a later
 	 * domain could inherit. */
 	sim_state_remove(host, domid);
-	char out[512];
-	char *del[] = {"ip", "netns", "delete", netns, NULL};
-	char *path = pvio_strfmt("/run/netns/%s", netns);
-	if (access(path, F_OK) == 0 && run_cmd(del, out, sizeof(out)))
-		pvio_warn("cannot delete network namespace %s: %s", netns, out);
-	free(path);
+	netns_delete(netns);
 	if (xb && pvio_xenbus_transaction(xb, remove_domain_nodes, &domid, 0))
 		pvio_warn("cannot remove /local/domain/%u", domid);
 	char *rec = record_path(host, domid);
@@ -373,17 +368,8 @@ int cmd_create(int argc, char **argv)
 	/* A fresh domain starts with fresh grant and port tables, whatever
 	 * a crashed run left under this id. */
 	sim_state_remove(&host, domid);
-	char out[512];
-	char *add[] = {"ip", "netns", "add", netns, NULL};
-	char *lo[] = {"ip", "-n", netns, "link", "set", "lo", "up", NULL};
-	if (run_cmd(add, out, sizeof(out))) {
-		pvio_err("cannot create network namespace %s: %s", netns, out);
+	if (netns_create(netns))
 		goto fail;
-	}
-	if (run_cmd(lo, out, sizeof(out))) {
-		pvio_err("cannot bring lo up in %s: %s", netns, out);
-		goto fail;
-	}
 	struct new_domain nd = {domid, name, uuid};
 	int err = pvio_xenbus_transaction(xb, write_domain_nodes, &nd, 0);
 	if (err) {

@@ -267,7 +267,7 @@ static bool netns_exists(const char *name)
 	return ok;
 }
 
-static int netns_create(const char *name)
+int netns_create(const char *name)
 {
 	char out[512];
 	char *add[] = {"ip", "netns", "add", (char *)name, NULL};
@@ -284,7 +284,7 @@ static int netns_create(const char *name)
 	return 0;
 }
 
-static void netns_delete(const char *name)
+void netns_delete(const char *name)
 {
 	char out[512];
 	char *del[] = {"ip", "netns", "delete", (char *)name, NULL};

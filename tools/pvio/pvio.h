@@ -110,6 +110,10 @@ int cmd_host(int argc, char **argv);
 char **netns_argv(const char *netns, char *const argv[]);
 int netns_pids(const char *netns, pid_t *pids, int max);
 void netns_kill_all(const char *netns);
+/* `ip netns add` with lo up; -1 after a message. */
+int netns_create(const char *name);
+/* `ip netns delete` if it exists (a warning when that fails). */
+void netns_delete(const char *name);
 
 /* domain.c */
 /* Resolves a name or domid; -1 (after an error message) when unknown. */
