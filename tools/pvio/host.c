@@ -312,7 +312,7 @@ static int ip_in(const struct host *host, char *out, size_t outlen, ...)
 	return run_cmd(argv, out, outlen);
 }
 
-static bool link_exists(const struct host *host, const char *dev)
+bool link_exists(const struct host *host, const char *dev)
 {
 	char out[512];
 	return ip_in(host, out, sizeof(out), "link", "show", "dev", dev,

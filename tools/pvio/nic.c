@@ -230,16 +230,6 @@ static bool is_bridge(const struct host *host, const char *name)
 	return ok;
 }
 
-static bool link_in_dom0(const struct host *host, const char *name)
-{
-	char *argv[] = {"ip", "link", "show", "dev", (char *)name, NULL};
-	char **full = netns_argv(host->dom0_netns, argv);
-	char out[512];
-	bool ok = run_cmd(full, out, sizeof(out)) == 0;
-	free(full);
-	return ok;
-}
-
 /* libxl__xs_writev_perms: each key written and given perms. */
 static bool write_keys(struct xs_handle *h, xs_transaction_t t, const char *dir,
 		       char *const kv[], struct xs_permissions *perms,
@@ -428,7 +418,7 @@ int cmd_network_attach(int argc, char **argv)
 		pvio_err("interface name %s is too long for Linux", vif);
 		goto out;
 	}
-	if (nic.vifname && link_in_dom0(&host, nic.vifname)) {
+	if (nic.vifname && link_exists(&host, nic.vifname)) {
 		pvio_err("vifname %s: an interface of that name exists in "
 			 "dom0",
 			 nic.vifname);

@@ -99,6 +99,8 @@ int host_lock(const struct host *host);
  */
 struct pvio_xenbus *host_connect(struct host *host, bool exclusive);
 bool host_running(const struct host *host);
+/* A network interface of that name exists in dom0's namespace. */
+bool link_exists(const struct host *host, const char *dev);
 /* Removes the sim platform's state of domid (<rundir>/dom<domid>: grant
  * table, pages, event-channel ports, sockets; layout in ring/sim.h), so
  * that nothing of a dead domain outlives it or reaches a later one. */
