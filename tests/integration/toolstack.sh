@@ -227,6 +227,7 @@ refuse "hotplug script $PVIO_SCRIPTDIR/no-such-script" network-attach alpha scri
 refuse "hotplug script /etc/hostname" network-attach alpha script=/etc/hostname
 refuse "hotplug script $tmp: not an executable file" network-attach alpha script="$tmp"
 refuse "unknown key 'colour'" network-attach alpha colour=blue
+refuse "vifname xenbr0: an interface of that name exists in dom0" network-attach alpha vifname=xenbr0
 refuse "invalid mtu" network-attach alpha mtu=10
 refuse "type=ioemu" network-attach alpha type=ioemu
 refuse "unknown domain 'nosuch'" network-attach alpha backend=nosuch
