@@ -168,6 +168,40 @@ static pid_t host_pidfile(const struct host *host, const char *name)
 	return pid_alive(pid) && runs_for_host(host, pid) ? pid : 0;
 }
 
+/*
+ * Kill what is left of the process group a daemon led (spawn_detached makes
+ * it a session leader): the children of a backend that crashed, which the
+ * root namespace of the default host does not take down with it. Only
+ * processes carrying this host's PVIO_RUNDIR: Linux does not hand out a
+ * group's id as a pid while the group lives, but checking costs nothing.
+ */
+static void kill_group_leftovers(const struct host *host, pid_t pgid)
+{
+	DIR *proc = pgid > 0 ? opendir("/proc") : NULL;
+	struct dirent *de;
+	while (proc && (de = readdir(proc))) {
+		char path[300], buf[512];
+		int pid = atoi(de->d_name);
+		if (pid <= 0 || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		char *rp =
+			fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		fclose(f);
+		int ppid, pgrp;
+		char state;
+		if (rp &&
+		    sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 &&
+		    pgrp == pgid && runs_for_host(host, pid))
+			stop_pid(pid, 500);
+	}
+	if (proc)
+		closedir(proc);
+}
+
 static pid_t xenstored_pid(const struct host *host)
 {
 	return host_pidfile(host, "xenstored.pid");
@@ -346,6 +380,7 @@ static void host_teardown(struct host *host)
 		closedir(dir);
 	stop_pid(netback_pid(host), 3000);
 	char *nbpid = rundir_file(host, "netback.pid");
+	kill_group_leftovers(host, read_pidfile(nbpid));
 	unlink(nbpid);
 	free(nbpid);
 	stop_pid(xenstored_pid(host), 3000);
