@@ -33,7 +33,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 enum port_state {
@@ -553,25 +552,14 @@ static int sim_evtchn_pending(struct pvio_evtchn *base)
 	return pop_ready(h);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int sim_evtchn_wait(struct pvio_evtchn *base, int timeout_ms)
 {
 	struct sim_evtchn *h = EVT(base);
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = pvio_deadline_ms(timeout_ms);
 	int port = pop_ready(h);
 
 	while (port == -EAGAIN) {
-		int left = -1;
-		if (deadline >= 0) {
-			int64_t l = deadline - now_ms();
-			left = l < 0 ? 0 : (int)l;
-		}
+		int left = pvio_ms_left(deadline);
 		int n = poll_events(h, left);
 		if (n < 0)
 			return n;
