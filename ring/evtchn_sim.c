@@ -63,8 +63,9 @@ struct bind_msg {
 	uint16_t binder_domid;
 	uint16_t reserved;
 };
-#define BIND_MAGIC	 0x70766542u /* "pveB" */
-#define BIND_MSG_WAIT_MS 1000
+#define BIND_MAGIC 0x70766542u /* "pveB" */
+/* Accepted connections whose bind message has not arrived yet. */
+#define MAX_BINDING 16
 
 enum channel_kind {
 	CH_NONE = 0,
@@ -85,6 +86,7 @@ struct channel {
 /* epoll tags beyond the port range. */
 #define TAG_LISTEN  (1ull << 32)
 #define TAG_WAKE    (2ull << 32)
+#define TAG_BINDING (3ull << 32) /* | fd: a bind message is awaited */
 #define TAG_KIND(t) ((t) & (0xffffull << 32))
 
 struct remote_table {
@@ -108,6 +110,8 @@ struct sim_evtchn {
 	 * masked. */
 	evtchn_port_t ready[PVIO_SIM_NR_PORTS];
 	uint32_t ready_head, ready_count;
+	int binding[MAX_BINDING]; /* accepted, bind message awaited */
+	unsigned nr_binding;
 	struct channel ch[PVIO_SIM_NR_PORTS];
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -167,19 +171,41 @@ static void peer_gone(struct sim_evtchn *h, evtchn_port_t port)
 	raise_port(h, port); /* wake a waiter so that it can tell */
 }
 
-/* Take a connection whose bind message has arrived: attach or refuse. */
+/* Forget fd as a connection whose bind message is awaited; false if it
+ * was not one. */
+static bool binding_drop(struct sim_evtchn *h, int fd)
+{
+	for (unsigned i = 0; i < h->nr_binding; i++)
+		if (h->binding[i] == fd) {
+			h->binding[i] = h->binding[--h->nr_binding];
+			epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
+			return true;
+		}
+	return false;
+}
+
+/*
+ * Take an accepted connection: attach it to the port its bind message
+ * names, or refuse it. A message not there yet is waited for through the
+ * epoll set, never here: a binder that is slow or stuck between connect
+ * and send must not stall this handle's ports.
+ */
 static void attach_connection(struct sim_evtchn *h, int fd)
 {
 	struct bind_msg m;
 	ssize_t n = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
 
 	if (n < 0 && errno == EAGAIN) {
-		/* The binder sends right after connecting; a binder that
-		 * does not within a second has failed. */
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		if (poll(&pfd, 1, BIND_MSG_WAIT_MS) == 1)
-			n = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
+		for (unsigned i = 0; i < h->nr_binding; i++)
+			if (h->binding[i] == fd)
+				return; /* a spurious wake-up: wait on */
+		if (h->nr_binding == MAX_BINDING ||
+		    epoll_add(h, fd, TAG_BINDING | (uint32_t)fd))
+			goto refuse;
+		h->binding[h->nr_binding++] = fd;
+		return;
 	}
+	binding_drop(h, fd);
 	if (n != sizeof(m) || m.magic != BIND_MAGIC || m.allocator_port == 0 ||
 	    m.allocator_port >= PVIO_SIM_NR_PORTS)
 		goto refuse;
@@ -201,6 +227,7 @@ static void attach_connection(struct sim_evtchn *h, int fd)
 	}
 	return;
 refuse:
+	binding_drop(h, fd);
 	close(fd); /* the binder sees EOF: its port closes */
 }
 
@@ -222,6 +249,9 @@ static void handle_event(struct sim_evtchn *h, uint64_t tag)
 	switch (TAG_KIND(tag)) {
 	case TAG_LISTEN:
 		service_listener(h);
+		return;
+	case TAG_BINDING:
+		attach_connection(h, (int)(uint32_t)tag);
 		return;
 	case TAG_WAKE: {
 		uint64_t v;
@@ -629,6 +659,8 @@ static void sim_evtchn_close(struct pvio_evtchn *base)
 	for (evtchn_port_t port = 1; port < PVIO_SIM_NR_PORTS; port++)
 		if (h->ch[port].kind != CH_NONE)
 			sim_evtchn_unbind(base, port);
+	while (h->nr_binding)
+		close(h->binding[--h->nr_binding]);
 	close(h->listen_fd);
 	unlink(h->sock_path);
 	close(h->wake_fd);

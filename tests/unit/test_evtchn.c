@@ -541,31 +541,38 @@ static void test_full_table_reclaim(void)
 
 /* Whatever a broken or hostile local process sends to a handle's socket is
  * refused without harm. */
+/* The socket of the only handle open in domid; how many there are. */
+static int handle_socket(unsigned domid, struct sockaddr_un *sa)
+{
+	char path[512];
+	int found = 0;
+
+	*sa = (struct sockaddr_un){.sun_family = AF_UNIX};
+	snprintf(path, sizeof(path), "%s/dom%u", fixture_rundir, domid);
+	DIR *dir = opendir(path);
+	struct dirent *de;
+	while (dir && (de = readdir(dir)))
+		if (strstr(de->d_name, ".sock")) {
+			char full[1024];
+			snprintf(full, sizeof(full), "%s/%s", path, de->d_name);
+			if (strlen(full) < sizeof(sa->sun_path))
+				memcpy(sa->sun_path, full, strlen(full) + 1);
+			found++;
+		}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
 static void test_garbage_on_handle_socket(void)
 {
 	struct pvio_evtchn *h = open_as(6);
-	char path[512];
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
 	int port = pvio_evtchn_alloc_unbound(h, 1);
 	CU_ASSERT(port > 0);
-	/* The handle's socket: the newest evtchn-<pid>-*.sock of domain 6. */
-	snprintf(path, sizeof(path), "%s/dom6", fixture_rundir);
-	DIR *dir = opendir(path);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
-	struct dirent *de;
-	int found = 0;
-	while ((de = readdir(dir)))
-		if (strstr(de->d_name, ".sock")) {
-			char full[1024];
-			snprintf(full, sizeof(full), "%s/%s", path, de->d_name);
-			if (strlen(full) < sizeof(sa.sun_path))
-				memcpy(sa.sun_path, full, strlen(full) + 1);
-			found++;
-		}
-	closedir(dir);
-	CU_ASSERT_EQUAL_FATAL(found, 1);
+	CU_ASSERT_EQUAL_FATAL(handle_socket(6, &sa), 1);
 	const char *junk[] = {"x", "0123456789abcdef0123", ""};
 	for (unsigned i = 0; i < 3; i++) {
 		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -597,6 +604,67 @@ static void test_garbage_on_handle_socket(void)
 	pvio_evtchn_close(h);
 }
 
+/* The first message on a channel connection (evtchn_sim.c). */
+struct bind_msg {
+	uint32_t magic, allocator_port, binder_port;
+	uint16_t binder_domid, reserved;
+};
+
+/*
+ * A binder that connects and is slow to name its port neither stalls the
+ * handle nor loses its channel; a handle closed meanwhile hangs up on it.
+ */
+static void test_slow_binder(void)
+{
+	struct pvio_evtchn *h = open_as(12);
+	struct sockaddr_un sa;
+	char c;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	int port = pvio_evtchn_alloc_unbound(h, 5);
+	CU_ASSERT_FATAL(port > 0);
+	CU_ASSERT_EQUAL_FATAL(handle_socket(12, &sa), 1);
+	/* What the binder's claim does to the allocator's table entry. */
+	char path[512];
+	snprintf(path, sizeof(path), "%s/dom12/evtchn", fixture_rundir);
+	int tfd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(tfd >= 0);
+	struct port_entry *t = mmap(NULL, NR_PORTS * sizeof(*t),
+				    PROT_READ | PROT_WRITE, MAP_SHARED, tfd, 0);
+	close(tfd);
+	CU_ASSERT_FATAL(t != MAP_FAILED);
+	__atomic_store_n(&t[port].state, 3, __ATOMIC_SEQ_CST);
+
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	/* Accepted, and nothing to report yet: no waiting for the binder. */
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN);
+	struct bind_msg m = {0x70766542u, (uint32_t)port, 9, 5, 0};
+	CU_ASSERT_EQUAL(send(fd, &m, sizeof(m), MSG_NOSIGNAL),
+			(ssize_t)sizeof(m));
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN); /* now attached */
+	CU_ASSERT_EQUAL(pvio_evtchn_peer_closed(h, (evtchn_port_t)port), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_notify(h, (evtchn_port_t)port), 0);
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	CU_ASSERT_EQUAL(poll(&pfd, 1, WAIT_MS), 1);
+	CU_ASSERT_EQUAL(recv(fd, &c, 1, MSG_DONTWAIT), 1); /* the notify */
+	close(fd);
+	CU_ASSERT_EQUAL(pvio_evtchn_unbind(h, (evtchn_port_t)port), 0);
+	munmap(t, NR_PORTS * sizeof(*t));
+
+	/* Still silent when the handle closes: it hangs up, leaks nothing. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN);
+	pvio_evtchn_close(h);
+	pfd.fd = fd;
+	CU_ASSERT_EQUAL(poll(&pfd, 1, WAIT_MS), 1);
+	CU_ASSERT_EQUAL(recv(fd, &c, 1, MSG_DONTWAIT), 0); /* EOF */
+	close(fd);
+}
+
 static void test_xen_platform_without_xen(void)
 {
 	struct pvio_evtchn *h;
@@ -618,6 +686,8 @@ static CU_TestInfo evtchn_tests[] = {
 	{"unbind closes the port for the peer", test_unbind_closes_for_peer},
 	{"a full port table takes back only dead processes' ports",
 	 test_full_table_reclaim},
+	{"a slow binder neither stalls the handle nor loses its port",
+	 test_slow_binder},
 	{"garbage on a handle socket is refused",
 	 test_garbage_on_handle_socket},
 	{"xen platform without Xen fails cleanly",
