@@ -286,6 +286,81 @@ static unsigned next_domid(const struct host *host, const unsigned *ids, int n)
 	return 0;
 }
 
+/* A random (version 4) UUID in its text form; -1 after a message. */
+static int new_uuid(char uuid[37])
+{
+	uint8_t u[16];
+	if (getrandom(u, sizeof(u), 0) != sizeof(u)) {
+		pvio_err("getrandom: %s", strerror(errno));
+		return -1;
+	}
+	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40); /* version 4 */
+	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+	snprintf(uuid, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		 u[10], u[11], u[12], u[13], u[14], u[15]);
+	return 0;
+}
+
+/* Whether a domain of ids is called name (with a message if so). */
+static bool name_in_use(struct xs_handle *h, const unsigned *ids, int n,
+			const char *name)
+{
+	for (int i = 0; i < n; i++) {
+		char *other =
+			xs_readf(h, XBT_NULL, "/local/domain/%u/name", ids[i]);
+		bool taken = other && !strcmp(other, name);
+		free(other);
+		if (taken) {
+			pvio_err("domain name '%s' is in use by domain %u",
+				 name, ids[i]);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* xenstored opens an introduced domain's socket; bounded wait for it. */
+static int wait_domain_socket(const struct host *host, unsigned domid)
+{
+	char *sock = domain_socket(host, domid);
+	bool ready = false;
+	for (int i = 0; i < 250 && !(ready = access(sock, F_OK) == 0); i++)
+		sleep_ms(20);
+	if (!ready)
+		pvio_err("xenstored created no socket %s for domain %u", sock,
+			 domid);
+	free(sock);
+	return ready ? 0 : -1;
+}
+
+/* The guest driver, detached, inside the guest with its identity (none
+ * when PVIO_NETFRONT=none). -1 after a message. */
+static int start_netfront(const struct host *host, unsigned domid,
+			  const char *netns)
+{
+	char *nf = netfront_program();
+	if (!nf)
+		return 0;
+	char *env[4];
+	guest_env(host, domid, env);
+	char *argv_nf[] = {nf, NULL};
+	char **full = netns_argv(netns, argv_nf);
+	char *log =
+		pvio_strfmt("%s/domain-%u-netfront.log", host->rundir, domid);
+	pid_t pid = spawn_detached(full, env, log);
+	if (pid < 0)
+		pvio_err("cannot start %s: %s", nf, strerror(errno));
+	free(full);
+	free(log);
+	for (int i = 0; env[i]; i++)
+		free(env[i]);
+	free(nf);
+	return pid < 0 ? -1 : 0;
+}
+
 int cmd_create(int argc, char **argv)
 {
 	const char *name = NULL;
@@ -316,17 +391,9 @@ int cmd_create(int argc, char **argv)
 	struct xs_handle *h = pvio_xenbus_handle(xb);
 	unsigned ids[1024];
 	int n = domain_ids(h, ids, 1024);
-	for (int i = 0; i < n; i++) {
-		char *other =
-			xs_readf(h, XBT_NULL, "/local/domain/%u/name", ids[i]);
-		bool taken = other && !strcmp(other, name);
-		free(other);
-		if (taken) {
-			pvio_err("domain name '%s' is in use by domain %u",
-				 name, ids[i]);
-			pvio_xenbus_close(xb);
-			return 1;
-		}
+	if (name_in_use(h, ids, n, name)) {
+		pvio_xenbus_close(xb);
+		return 1;
 	}
 	unsigned domid = next_domid(&host, ids, n);
 	if (!domid) {
@@ -336,20 +403,11 @@ int cmd_create(int argc, char **argv)
 		return 1;
 	}
 
-	uint8_t u[16];
-	if (getrandom(u, sizeof(u), 0) != sizeof(u)) {
-		pvio_err("getrandom: %s", strerror(errno));
+	char uuid[37];
+	if (new_uuid(uuid)) {
 		pvio_xenbus_close(xb);
 		return 1;
 	}
-	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40); /* version 4 */
-	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
-	char uuid[37];
-	snprintf(uuid, sizeof(uuid),
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-		 u[10], u[11], u[12], u[13], u[14], u[15]);
 	char netns[64];
 	snprintf(netns, sizeof(netns), "pvio-%s-%u", host.id, domid);
 
@@ -384,37 +442,11 @@ int cmd_create(int argc, char **argv)
 			 strerror(errno));
 		goto fail;
 	}
-	char *sock = domain_socket(&host, domid);
-	bool ready = false;
-	for (int i = 0; i < 250 && !(ready = access(sock, F_OK) == 0); i++)
-		sleep_ms(20);
-	if (!ready)
-		pvio_err("xenstored created no socket %s for domain %u", sock,
-			 domid);
-	free(sock);
-	if (!ready)
+	if (wait_domain_socket(&host, domid))
 		goto fail;
 
-	char *nf = netfront_program();
-	if (nf) {
-		char *env[4];
-		guest_env(&host, domid, env);
-		char *argv_nf[] = {nf, NULL};
-		char **full = netns_argv(netns, argv_nf);
-		char *log = pvio_strfmt("%s/domain-%u-netfront.log",
-					host.rundir, domid);
-		pid_t pid = spawn_detached(full, env, log);
-		free(full);
-		free(log);
-		for (int i = 0; env[i]; i++)
-			free(env[i]);
-		if (pid < 0) {
-			pvio_err("cannot start %s: %s", nf, strerror(errno));
-			free(nf);
-			goto fail;
-		}
-		free(nf);
-	}
+	if (start_netfront(&host, domid, netns))
+		goto fail;
 	printf("created domain %s (domid %u)\n", name, domid);
 	rc = 0;
 	goto out;
