@@ -245,10 +245,22 @@ refuse "cannot destroy Domain-0" destroy Domain-0
 refuse "unknown command 'frobnicate'" frobnicate
 refuse "unknown option '--bogus'" --bogus list
 refuse "no command"
+if (export PVIO_NETFRONT=/nonexistent/netfront && p1 create name=delta) \
+	2>"$tmp/err"; then
+	fail "create with a guest driver that does not exist"
+fi
+grep -q "PVIO_NETFRONT=/nonexistent/netfront: not an executable program" \
+	"$tmp/err" || fail "unclear error: $(cat "$tmp/err")"
 snapshot "$tmp/after"
 diff "$tmp/before" "$tmp/after" >"$tmp/diff" || fail "bad input left changes: $(cat "$tmp/diff")"
 
 echo "== a second host side by side"
+if (export PVIO_NETBACK=/nonexistent/netback && p2 host start) 2>"$tmp/err"; then
+	fail "host start with a backend that does not exist"
+fi
+grep -q "PVIO_NETBACK=/nonexistent/netback: not an executable program" \
+	"$tmp/err" || fail "unclear error: $(cat "$tmp/err")"
+[ ! -e "$run2/host" ] || fail "a refused host start left a host record"
 p2 host start >/dev/null || fail "second host start"
 id2=$(host_id "$run2")
 [ "$id2" != "$id1" ] || fail "hosts share an id"

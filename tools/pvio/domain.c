@@ -191,16 +191,6 @@ static int remove_domain_nodes(struct pvio_xenbus *xb, xs_transaction_t t,
 	return 0;
 }
 
-/* The guest-side driver: PVIO_NETFRONT names it ("none": none), else
- * pvio-netfront is looked for next to pvio and where it installs. */
-static char *netfront_program(void)
-{
-	const char *env = getenv("PVIO_NETFRONT");
-	if (env && *env)
-		return strcmp(env, "none") ? strdup(env) : NULL;
-	return find_program("pvio-netfront", "frontend");
-}
-
 /* The identity of a process that runs as domid inside its domain. */
 static void guest_env(const struct host *host, unsigned domid, char **env)
 {
@@ -336,17 +326,16 @@ static int wait_domain_socket(const struct host *host, unsigned domid)
 	return ready ? 0 : -1;
 }
 
-/* The guest driver, detached, inside the guest with its identity (none
- * when PVIO_NETFRONT=none). -1 after a message. */
+/* The guest driver nf (NULL: none), detached, inside the guest with its
+ * identity. -1 after a message. */
 static int start_netfront(const struct host *host, unsigned domid,
-			  const char *netns)
+			  const char *netns, const char *nf)
 {
-	char *nf = netfront_program();
 	if (!nf)
 		return 0;
 	char *env[4];
 	guest_env(host, domid, env);
-	char *argv_nf[] = {nf, NULL};
+	char *argv_nf[] = {(char *)nf, NULL};
 	char **full = netns_argv(netns, argv_nf);
 	char *log =
 		pvio_strfmt("%s/domain-%u-netfront.log", host->rundir, domid);
@@ -357,7 +346,6 @@ static int start_netfront(const struct host *host, unsigned domid,
 	free(log);
 	for (int i = 0; env[i]; i++)
 		free(env[i]);
-	free(nf);
 	return pid < 0 ? -1 : 0;
 }
 
@@ -384,15 +372,24 @@ int cmd_create(int argc, char **argv)
 			 name);
 		return 2;
 	}
+	/* The guest driver: PVIO_NETFRONT names it, else pvio-netfront
+	 * next to pvio or where it installs. Checked before anything is
+	 * made. */
+	char *nf;
+	if (driver_program("PVIO_NETFRONT", "pvio-netfront", "frontend", &nf))
+		return 1;
 	struct host host;
 	struct pvio_xenbus *xb = host_connect(&host, true);
-	if (!xb)
+	if (!xb) {
+		free(nf);
 		return 1;
+	}
 	struct xs_handle *h = pvio_xenbus_handle(xb);
 	unsigned ids[1024];
 	int n = domain_ids(h, ids, 1024);
 	if (name_in_use(h, ids, n, name)) {
 		pvio_xenbus_close(xb);
+		free(nf);
 		return 1;
 	}
 	unsigned domid = next_domid(&host, ids, n);
@@ -400,12 +397,14 @@ int cmd_create(int argc, char **argv)
 		pvio_err("no free domain id (%u domains exist; destroy some)",
 			 (unsigned)n);
 		pvio_xenbus_close(xb);
+		free(nf);
 		return 1;
 	}
 
 	char uuid[37];
 	if (new_uuid(uuid)) {
 		pvio_xenbus_close(xb);
+		free(nf);
 		return 1;
 	}
 	char netns[64];
@@ -445,7 +444,7 @@ int cmd_create(int argc, char **argv)
 	if (wait_domain_socket(&host, domid))
 		goto fail;
 
-	if (start_netfront(&host, domid, netns))
+	if (start_netfront(&host, domid, netns, nf))
 		goto fail;
 	printf("created domain %s (domid %u)\n", name, domid);
 	rc = 0;
@@ -456,6 +455,7 @@ out:
 	free(domdir);
 	free(rec);
 	free(text);
+	free(nf);
 	pvio_xenbus_close(xb);
 	return rc;
 }

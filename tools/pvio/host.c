@@ -417,16 +417,6 @@ static void host_teardown(struct host *host)
 	free(rec);
 }
 
-/* The backend daemon: PVIO_NETBACK names it ("none": do not start one),
- * else pvio-netback is looked for next to pvio and where it installs. */
-static char *netback_program(void)
-{
-	const char *env = getenv("PVIO_NETBACK");
-	if (env && *env)
-		return strcmp(env, "none") ? strdup(env) : NULL;
-	return find_program("pvio-netback", "backend");
-}
-
 static int start_xenstored(struct host *host)
 {
 	char *prog = find_program("pvio-xenstored", "xenstore");
@@ -591,11 +581,16 @@ static int host_start(void)
 			 "pvio-%s-dom0", host.id);
 	}
 	export_xenstored_path(&host);
-	/* Record before creating anything: stop can undo a partial start. */
-	if (host_save(&host))
+	/* The backend daemon: PVIO_NETBACK names it, else pvio-netback next
+	 * to pvio or where it installs. Checked before anything is made. */
+	char *nb;
+	if (driver_program("PVIO_NETBACK", "pvio-netback", "backend", &nb))
 		return 1;
-
-	char *nb = netback_program();
+	/* Record before creating anything: stop can undo a partial start. */
+	if (host_save(&host)) {
+		free(nb);
+		return 1;
+	}
 	if (host.dom0_netns[0]) {
 		if (netns_create(host.dom0_netns))
 			goto fail;

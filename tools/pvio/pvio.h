@@ -74,6 +74,11 @@ void close_extra_fds(void);
 /* Finds a pvio program: next to this binary, in the build tree's room,
  * or in the install directories. NULL when absent. */
 char *find_program(const char *name, const char *room);
+/* A driver pvio starts: the program env_name names ('none': none), else
+ * name as find_program finds it (none when absent). 0 with *prog (NULL:
+ * none), or -1 after a message when env_name names nothing runnable. */
+int driver_program(const char *env_name, const char *name, const char *room,
+		   char **prog);
 
 /* xenstore helpers */
 /* Opens the xenbus helpers on XENSTORED_PATH; NULL after a message. */

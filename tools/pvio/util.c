@@ -356,6 +356,45 @@ char *find_program(const char *name, const char *room)
 	return NULL;
 }
 
+/* prog runs: an executable file, as a path or found in PATH. */
+static bool program_runnable(const char *prog)
+{
+	if (strchr(prog, '/'))
+		return is_executable(prog);
+	const char *path = getenv("PATH");
+	char *dirs = strdup(path && *path ? path : "/usr/bin:/bin");
+	bool found = false;
+	for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d && !found;
+	     d = strtok_r(NULL, ":", &save)) {
+		char *p = pvio_strfmt("%s/%s", d, prog);
+		found = is_executable(p);
+		free(p);
+	}
+	free(dirs);
+	return found;
+}
+
+int driver_program(const char *env_name, const char *name, const char *room,
+		   char **prog)
+{
+	const char *env = getenv(env_name);
+	*prog = NULL;
+	if (!env || !*env) {
+		*prog = find_program(name, room);
+		return 0;
+	}
+	if (!strcmp(env, "none"))
+		return 0;
+	if (!program_runnable(env)) {
+		pvio_err("%s=%s: not an executable program (a path, a command "
+			 "in PATH, or 'none')",
+			 env_name, env);
+		return -1;
+	}
+	*prog = strdup(env);
+	return 0;
+}
+
 struct pvio_xenbus *xb_connect(void)
 {
 	struct pvio_xenbus *xb = pvio_xenbus_open();
