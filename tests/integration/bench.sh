@@ -36,6 +36,7 @@ run xenstore --ops 200 --rounds 1 --clients 2 --nodes 500
 # it runs out of descriptors once the directory exists.
 mkdir "$tmp/fail"
 for name in evtchn gntcopy; do
+	# shellcheck disable=SC3045 # dash and bash both have ulimit -n
 	if (ulimit -n 5 && TMPDIR=$tmp/fail exec "$bench" "$name" --rounds 1) \
 		>/dev/null 2>&1; then
 		fail "pvio-bench $name ran with 5 descriptors"
