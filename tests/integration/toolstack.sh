@@ -337,7 +337,11 @@ echo "== destroy"
 # In a subshell whose stderr hides the shell's "Terminated" notice.
 (p1 exec beta -- sleep 600 || true) 2>/dev/null &
 sleeper=$!
+# One that ignores SIGTERM goes too (SIGKILL after the grace period).
+(p1 exec beta -- sh -c 'trap "" TERM; exec sleep 601' || true) 2>/dev/null &
+stubborn=$!
 wait_for sh -c "ip netns pids pvio-$id1-2 | grep -q ." || fail "no process in beta"
+wait_for pgrep -fx "sleep 601" >/dev/null || fail "no SIGTERM-proof process in beta"
 beta_vm=$(xs1 xenstore-read /local/domain/2/vm)
 xs1 xenstore-watch -n 2 @releaseDomain >"$tmp/release" 2>&1 &
 watcher=$!
@@ -345,7 +349,9 @@ wait_for grep -qx @releaseDomain "$tmp/release" || fail "no initial event"
 p1 destroy beta || fail "destroy beta"
 wait_for sh -c "! kill -0 $watcher 2>/dev/null" || fail "no @releaseDomain"
 watcher=
-wait "$sleeper"
+wait_for sh -c '! pgrep -fx "sleep 601" >/dev/null' ||
+	fail "a SIGTERM-proof process survived destroy"
+wait "$sleeper" "$stubborn"
 for path in /local/domain/2 /local/domain/0/backend/vif/2 /libxl/2 "$beta_vm"; do
 	if xs1 xenstore-read "$path" >/dev/null 2>&1; then fail "$path left"; fi
 done

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,16 +281,32 @@ int netns_pids(const char *netns, pid_t *pids, int max)
 	return n;
 }
 
+/* Up to timeout_ms for every one of pids to be gone. */
+static void wait_pids_gone(const pid_t *pids, int n, int timeout_ms)
+{
+	for (int waited = 0;; waited += 20) {
+		int alive = 0;
+		for (int i = 0; i < n && !alive; i++)
+			alive = pid_alive(pids[i]);
+		if (!alive || waited >= timeout_ms)
+			return;
+		sleep_ms(20);
+	}
+}
+
 void netns_kill_all(const char *netns)
 {
-	/* Processes may fork while we kill: a few rounds, bounded. */
+	/* SIGTERM to all at once, 2 s for all of them together (not each),
+	 * then SIGKILL. Processes may fork while we kill: a few rounds,
+	 * bounded. */
 	for (int round = 0; round < 5; round++) {
 		pid_t pids[512];
 		int n = netns_pids(netns, pids, 512);
 		if (!n)
 			return;
 		for (int i = 0; i < n; i++)
-			stop_pid(pids[i], round ? 200 : 2000);
+			kill(pids[i], round ? SIGKILL : SIGTERM);
+		wait_pids_gone(pids, n, round ? 1000 : 2000);
 	}
 }
 
