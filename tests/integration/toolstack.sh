@@ -300,6 +300,8 @@ stranger=
 [ ! -e "$run2/dom1" ] || fail "crashed host's sim state left"
 if xs2 xenstore-list /local/domain | grep -vqx 0; then fail "stale domains"; fi
 p2 host stop >/dev/null || fail "host 2 stop"
+[ ! -e "$run2/xenstored" ] ||
+	fail "the crashed xenstored's sockets left: $(ls "$run2/xenstored")"
 
 echo "== a backend that never answers"
 PVIO_NETBACK=none p2 host start >/dev/null || fail "host 2 without backend"

@@ -15,7 +15,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static char *rundir_file(const struct host *host, const char *name)
@@ -370,6 +372,24 @@ bool link_exists(const struct host *host, const char *dev)
 		     NULL) == 0;
 }
 
+/* Removes the UNIX socket at path if nothing listens on it any more. */
+static void unlink_if_stale(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	if (lstat(path, &st) || !S_ISSOCK(st.st_mode) ||
+	    strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    errno == ECONNREFUSED)
+		unlink(path);
+	close(fd);
+}
+
 /* Stops what the record says the host runs; tolerant of any part
  * missing, so that it also clears a half-started host. */
 static void host_teardown(struct host *host)
@@ -420,6 +440,19 @@ static void host_teardown(struct host *host)
 	char *xsd = rundir_file(host, "xenstored.pid");
 	unlink(xsd);
 	free(xsd);
+	/* A xenstored that crashed left its sockets behind. */
+	unlink_if_stale(host->xs_socket);
+	DIR *socks = opendir(host->dom_sock_dir);
+	while (socks && (de = readdir(socks))) {
+		if (strncmp(de->d_name, "domain-", 7))
+			continue;
+		char *sock =
+			pvio_strfmt("%s/%s", host->dom_sock_dir, de->d_name);
+		unlink_if_stale(sock);
+		free(sock);
+	}
+	if (socks)
+		closedir(socks);
 	rmdir(host->dom_sock_dir);
 	/* The dom0 socket's directory, if start made it and it is empty. */
 	char *sockdir = strdup(host->xs_socket);
