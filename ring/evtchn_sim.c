@@ -33,7 +33,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 enum port_state {
@@ -64,8 +63,9 @@ struct bind_msg {
 	uint16_t binder_domid;
 	uint16_t reserved;
 };
-#define BIND_MAGIC	 0x70766542u /* "pveB" */
-#define BIND_MSG_WAIT_MS 1000
+#define BIND_MAGIC 0x70766542u /* "pveB" */
+/* Accepted connections whose bind message has not arrived yet. */
+#define MAX_BINDING 16
 
 enum channel_kind {
 	CH_NONE = 0,
@@ -86,6 +86,7 @@ struct channel {
 /* epoll tags beyond the port range. */
 #define TAG_LISTEN  (1ull << 32)
 #define TAG_WAKE    (2ull << 32)
+#define TAG_BINDING (3ull << 32) /* | fd: a bind message is awaited */
 #define TAG_KIND(t) ((t) & (0xffffull << 32))
 
 struct remote_table {
@@ -109,6 +110,8 @@ struct sim_evtchn {
 	 * masked. */
 	evtchn_port_t ready[PVIO_SIM_NR_PORTS];
 	uint32_t ready_head, ready_count;
+	int binding[MAX_BINDING]; /* accepted, bind message awaited */
+	unsigned nr_binding;
 	struct channel ch[PVIO_SIM_NR_PORTS];
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -168,19 +171,41 @@ static void peer_gone(struct sim_evtchn *h, evtchn_port_t port)
 	raise_port(h, port); /* wake a waiter so that it can tell */
 }
 
-/* Take a connection whose bind message has arrived: attach or refuse. */
+/* Forget fd as a connection whose bind message is awaited; false if it
+ * was not one. */
+static bool binding_drop(struct sim_evtchn *h, int fd)
+{
+	for (unsigned i = 0; i < h->nr_binding; i++)
+		if (h->binding[i] == fd) {
+			h->binding[i] = h->binding[--h->nr_binding];
+			epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
+			return true;
+		}
+	return false;
+}
+
+/*
+ * Take an accepted connection: attach it to the port its bind message
+ * names, or refuse it. A message not there yet is waited for through the
+ * epoll set, never here: a binder that is slow or stuck between connect
+ * and send must not stall this handle's ports.
+ */
 static void attach_connection(struct sim_evtchn *h, int fd)
 {
 	struct bind_msg m;
 	ssize_t n = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
 
 	if (n < 0 && errno == EAGAIN) {
-		/* The binder sends right after connecting; a binder that
-		 * does not within a second has failed. */
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		if (poll(&pfd, 1, BIND_MSG_WAIT_MS) == 1)
-			n = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
+		for (unsigned i = 0; i < h->nr_binding; i++)
+			if (h->binding[i] == fd)
+				return; /* a spurious wake-up: wait on */
+		if (h->nr_binding == MAX_BINDING ||
+		    epoll_add(h, fd, TAG_BINDING | (uint32_t)fd))
+			goto refuse;
+		h->binding[h->nr_binding++] = fd;
+		return;
 	}
+	binding_drop(h, fd);
 	if (n != sizeof(m) || m.magic != BIND_MAGIC || m.allocator_port == 0 ||
 	    m.allocator_port >= PVIO_SIM_NR_PORTS)
 		goto refuse;
@@ -202,6 +227,7 @@ static void attach_connection(struct sim_evtchn *h, int fd)
 	}
 	return;
 refuse:
+	binding_drop(h, fd);
 	close(fd); /* the binder sees EOF: its port closes */
 }
 
@@ -223,6 +249,9 @@ static void handle_event(struct sim_evtchn *h, uint64_t tag)
 	switch (TAG_KIND(tag)) {
 	case TAG_LISTEN:
 		service_listener(h);
+		return;
+	case TAG_BINDING:
+		attach_connection(h, (int)(uint32_t)tag);
 		return;
 	case TAG_WAKE: {
 		uint64_t v;
@@ -299,8 +328,14 @@ static struct sim_port *remote_ports(struct sim_evtchn *h, domid_t domid,
 	return r->ports;
 }
 
+/*
+ * Free a port. Its owner is cleared first: a process that claims the port
+ * next is its owner before it can store its pid, and a reclaimer must not
+ * take it for a dead process's meanwhile.
+ */
 static void port_free(struct sim_port *p)
 {
+	__atomic_store_n(&p->owner_pid, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->state, PORT_FREE, __ATOMIC_RELEASE);
 }
 
@@ -315,21 +350,27 @@ static int port_alloc(struct sim_evtchn *h)
 				    &p->state, &st, PORT_RESERVED, false,
 				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 				continue;
-			p->owner_pid = h->pid;
+			__atomic_store_n(&p->owner_pid, h->pid,
+					 __ATOMIC_RELAXED);
 			p->owner_handle = h->handle_id;
 			p->remote_port = 0;
 			return (int)port;
 		}
-		/* Full: take back the ports of processes that died. */
+		/* Full: take back the ports of processes that died, through
+		 * RESERVED so that the owner is cleared before anyone can
+		 * claim them again. */
 		for (evtchn_port_t port = 1; port < PVIO_SIM_NR_PORTS; port++) {
 			struct sim_port *p = &h->ports[port];
 			uint32_t st =
 				__atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+			uint32_t owner = __atomic_load_n(&p->owner_pid,
+							 __ATOMIC_RELAXED);
 			if (st != PORT_FREE &&
-			    pvio_sim_pid_dead((pid_t)p->owner_pid))
-				__atomic_compare_exchange_n(
-					&p->state, &st, PORT_FREE, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+			    pvio_sim_pid_dead((pid_t)owner) &&
+			    __atomic_compare_exchange_n(
+				    &p->state, &st, PORT_RESERVED, false,
+				    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+				port_free(p);
 		}
 	}
 	return -ENOSPC;
@@ -463,11 +504,13 @@ static int sim_evtchn_bind_interdomain(struct pvio_evtchn *base, domid_t remote,
 	}
 	if ((err = connect_owner(remote, rp, &fd))) {
 		/* The allocating process is gone: its port goes with it. */
+		uint32_t bound = PORT_INTERDOMAIN;
 		if (err == -ESRCH)
 			port_free(rp);
-		else
-			__atomic_store_n(&rp->state, PORT_UNBOUND,
-					 __ATOMIC_RELEASE);
+		else /* unless its owner freed it meanwhile */
+			__atomic_compare_exchange_n(
+				&rp->state, &bound, PORT_UNBOUND, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 		port_free(&h->ports[port]);
 		return err;
 	}
@@ -539,25 +582,14 @@ static int sim_evtchn_pending(struct pvio_evtchn *base)
 	return pop_ready(h);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int sim_evtchn_wait(struct pvio_evtchn *base, int timeout_ms)
 {
 	struct sim_evtchn *h = EVT(base);
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = pvio_deadline_ms(timeout_ms);
 	int port = pop_ready(h);
 
 	while (port == -EAGAIN) {
-		int left = -1;
-		if (deadline >= 0) {
-			int64_t l = deadline - now_ms();
-			left = l < 0 ? 0 : (int)l;
-		}
+		int left = pvio_ms_left(deadline);
 		int n = poll_events(h, left);
 		if (n < 0)
 			return n;
@@ -627,6 +659,8 @@ static void sim_evtchn_close(struct pvio_evtchn *base)
 	for (evtchn_port_t port = 1; port < PVIO_SIM_NR_PORTS; port++)
 		if (h->ch[port].kind != CH_NONE)
 			sim_evtchn_unbind(base, port);
+	while (h->nr_binding)
+		close(h->binding[--h->nr_binding]);
 	close(h->listen_fd);
 	unlink(h->sock_path);
 	close(h->wake_fd);

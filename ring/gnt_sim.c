@@ -81,7 +81,9 @@ struct sim_gnt_domain {
 	struct sim_active *active;
 	int active_fd; /* byte-range locks serialise map/unmap per entry */
 	int pages_fd;
-	uint8_t *pages; /* whole page file, for copies; mapped on first use */
+	int pages_ro_fd; /* read-only mappings: mprotect cannot make them
+			    writable */
+	uint8_t *pages;	 /* whole page file, for copies; mapped on first use */
 	uint32_t *local_maps; /* this handle's mappings per reference */
 	struct sim_copier *copiers;
 	struct sim_copier *slot; /* the handle's own, once claimed */
@@ -106,6 +108,7 @@ static void domain_close(struct sim_gnt_domain *d)
 	munmap(d->copiers, NR_COPIERS * sizeof(*d->copiers));
 	close(d->active_fd);
 	close(d->pages_fd);
+	close(d->pages_ro_fd);
 	free(d->local_maps);
 	free(d);
 }
@@ -119,7 +122,7 @@ static int domain_open(domid_t domid, bool create, struct sim_gnt_domain **out)
 	if (!d)
 		return -ENOMEM;
 	d->domid = domid;
-	d->active_fd = d->pages_fd = -1;
+	d->active_fd = d->pages_fd = d->pages_ro_fd = -1;
 	err = pvio_sim_map_file(domid, "grant-table",
 				PVIO_SIM_NR_GRANTS * sizeof(grant_entry_v1_t),
 				create, &map, NULL);
@@ -150,6 +153,11 @@ static int domain_open(domid_t domid, bool create, struct sim_gnt_domain **out)
 	}
 	if (create &&
 	    ftruncate(d->pages_fd, (off_t)PVIO_SIM_NR_GRANTS * PAGE)) {
+		err = -errno;
+		goto fail_pages;
+	}
+	d->pages_ro_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (d->pages_ro_fd < 0) {
 		err = -errno;
 		goto fail_pages;
 	}
@@ -255,12 +263,15 @@ static void frame_discard(struct sim_gnt_domain *d, uint32_t frame)
 
 /*
  * Map count frames of d's page file at one contiguous address, one mmap per
- * run of consecutive frames.
+ * run of consecutive frames. Without PROT_WRITE the frames come through a
+ * read-only descriptor, so that the kernel refuses to make them writable
+ * later (mprotect), as Xen refuses to for a read-only grant.
  */
 static int map_frames(struct sim_gnt_domain *d, const uint32_t *frames,
 		      uint32_t count, int prot, void **addr)
 {
 	size_t bytes = (size_t)count * PAGE;
+	int fd = prot & PROT_WRITE ? d->pages_fd : d->pages_ro_fd;
 	uint8_t *base =
 		mmap(NULL, bytes, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -271,7 +282,7 @@ static int map_frames(struct sim_gnt_domain *d, const uint32_t *frames,
 		while (i + run < count && frames[i + run] == frames[i] + run)
 			run++;
 		if (mmap(base + (size_t)i * PAGE, (size_t)run * PAGE, prot,
-			 MAP_SHARED | MAP_FIXED, d->pages_fd,
+			 MAP_SHARED | MAP_FIXED, fd,
 			 (off_t)frames[i] * PAGE) == MAP_FAILED) {
 			int err = -errno;
 			munmap(base, bytes);

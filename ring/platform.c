@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static __thread char last_error[256];
@@ -27,6 +28,26 @@ void pvio_set_error(const char *fmt, ...)
 const char *pvio_platform_last_error(void)
 {
 	return last_error;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t pvio_deadline_ms(int timeout_ms)
+{
+	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+}
+
+int pvio_ms_left(int64_t deadline)
+{
+	if (deadline < 0)
+		return -1;
+	int64_t left = deadline - now_ms();
+	return left < 0 ? 0 : (int)left;
 }
 
 const char *pvio_platform_name(enum pvio_platform platform)

@@ -59,6 +59,12 @@ extern const struct pvio_gntshr_ops pvio_xen_gntshr_ops, pvio_sim_gntshr_ops;
 extern const struct pvio_gnttab_ops pvio_xen_gnttab_ops, pvio_sim_gnttab_ops;
 extern const struct pvio_evtchn_ops pvio_xen_evtchn_ops, pvio_sim_evtchn_ops;
 
+/* The wait calls' deadline: pvio_deadline_ms(timeout_ms) is -1 for no
+ * limit (timeout_ms < 0); pvio_ms_left() is then -1, else the milliseconds
+ * left, 0 once past. */
+int64_t pvio_deadline_ms(int timeout_ms);
+int pvio_ms_left(int64_t deadline);
+
 /* Record the message pvio_platform_last_error() returns (printf style). */
 void pvio_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

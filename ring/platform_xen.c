@@ -237,20 +237,23 @@ static int xen_evtchn_pending(struct pvio_evtchn *base)
 	return errno == EWOULDBLOCK ? -EAGAIN : errno_or(-EIO);
 }
 
+/* Until a port is pending or the time is up: a readable descriptor with
+ * nothing to read (a spurious wake-up, EINTR) waits on. */
 static int xen_evtchn_wait(struct pvio_evtchn *base, int timeout_ms)
 {
 	struct pollfd pfd = {.fd = xen_evtchn_fd(base), .events = POLLIN};
-	int port = xen_evtchn_pending(base);
+	int64_t deadline = pvio_deadline_ms(timeout_ms);
 
-	if (port != -EAGAIN)
-		return port;
-	int n = poll(&pfd, 1, timeout_ms);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -ETIMEDOUT;
-	port = xen_evtchn_pending(base);
-	return port == -EAGAIN ? -ETIMEDOUT : port;
+	for (;;) {
+		int port = xen_evtchn_pending(base);
+		if (port != -EAGAIN)
+			return port;
+		int left = pvio_ms_left(deadline);
+		if (left == 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, left) < 0 && errno != EINTR)
+			return -errno;
+	}
 }
 
 static int xen_evtchn_unmask(struct pvio_evtchn *base, evtchn_port_t port)

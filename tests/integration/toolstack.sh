@@ -34,8 +34,10 @@ unset XENSTORED_PATH
 # if stop itself failed.
 host_id() { sed -n 's/^id=//p' "$1/host" 2>/dev/null || true; }
 watcher=
+stranger=
 cleanup() {
 	if [ -n "$watcher" ]; then kill "$watcher" 2>/dev/null || true; fi
+	if [ -n "$stranger" ]; then kill "$stranger" 2>/dev/null || true; fi
 	for run in "$run1" "$run2"; do
 		id=$(host_id "$run")
 		PVIO_RUNDIR=$run "$pvio" host stop >/dev/null 2>&1 || true
@@ -124,6 +126,10 @@ if p1 exec alpha -- xenstore-read /local/domain/2/name 2>/dev/null; then
 	fail "alpha read beta's name"
 fi
 p1 exec beta -- xenstore-write data/hello world || fail "guest write data/"
+# What a driver in beta leaves in the sim platform's state (ring/sim.h).
+# shellcheck disable=SC2016 # expanded inside the guest
+p1 exec beta -- sh -c 'mkdir "$PVIO_RUNDIR/dom$PVIO_DOMID" &&
+	: >"$PVIO_RUNDIR/dom$PVIO_DOMID/grant-table"' || fail "beta's sim state"
 [ "$(p1 exec 2 -- ip -o link | wc -l)" = 1 ] || fail "beta sees links"
 
 echo "== network-attach"
@@ -219,7 +225,9 @@ refuse "devid 0 is in use" network-attach alpha devid=0
 refuse "bridge 'nobr0' does not exist" network-attach alpha bridge=nobr0
 refuse "hotplug script $PVIO_SCRIPTDIR/no-such-script" network-attach alpha script=no-such-script
 refuse "hotplug script /etc/hostname" network-attach alpha script=/etc/hostname
+refuse "hotplug script $tmp: not an executable file" network-attach alpha script="$tmp"
 refuse "unknown key 'colour'" network-attach alpha colour=blue
+refuse "vifname xenbr0: an interface of that name exists in dom0" network-attach alpha vifname=xenbr0
 refuse "invalid mtu" network-attach alpha mtu=10
 refuse "type=ioemu" network-attach alpha type=ioemu
 refuse "unknown domain 'nosuch'" network-attach alpha backend=nosuch
@@ -237,10 +245,22 @@ refuse "cannot destroy Domain-0" destroy Domain-0
 refuse "unknown command 'frobnicate'" frobnicate
 refuse "unknown option '--bogus'" --bogus list
 refuse "no command"
+if (export PVIO_NETFRONT=/nonexistent/netfront && p1 create name=delta) \
+	2>"$tmp/err"; then
+	fail "create with a guest driver that does not exist"
+fi
+grep -q "PVIO_NETFRONT=/nonexistent/netfront: not an executable program" \
+	"$tmp/err" || fail "unclear error: $(cat "$tmp/err")"
 snapshot "$tmp/after"
 diff "$tmp/before" "$tmp/after" >"$tmp/diff" || fail "bad input left changes: $(cat "$tmp/diff")"
 
 echo "== a second host side by side"
+if (export PVIO_NETBACK=/nonexistent/netback && p2 host start) 2>"$tmp/err"; then
+	fail "host start with a backend that does not exist"
+fi
+grep -q "PVIO_NETBACK=/nonexistent/netback: not an executable program" \
+	"$tmp/err" || fail "unclear error: $(cat "$tmp/err")"
+[ ! -e "$run2/host" ] || fail "a refused host start left a host record"
 p2 host start >/dev/null || fail "second host start"
 id2=$(host_id "$run2")
 [ "$id2" != "$id1" ] || fail "hosts share an id"
@@ -261,14 +281,27 @@ echo "== start over a crashed host clears its leftovers"
 p2 host start >/dev/null || fail "host 2 start"
 id2=$(host_id "$run2")
 p2 create name=crashed >/dev/null || fail "create on host 2"
+mkdir "$run2/dom1" && : >"$run2/dom1/grant-table" # a driver's state
 kill -9 "$(cat "$run2/xenstored.pid")" "$(cat "$run2/netback.pid")"
+# The pidfiles outlive the crash; their pids may since name anything.
+env -u PVIO_RUNDIR sleep 600 &
+stranger=$!
+echo "$stranger" >"$run2/xenstored.pid"
+echo "$stranger" >"$run2/netback.pid"
 wait_for sh -c "! PVIO_RUNDIR=$run2 $pvio host status >/dev/null" ||
 	fail "status says a crashed host runs"
 p2 host start >"$tmp/out" 2>&1 || fail "start over a crashed host: $(cat "$tmp/out")"
 grep -q "clearing a stopped host's leftovers" "$tmp/out" || fail "no notice"
+kill -0 "$stranger" || fail "start killed the process a stale pidfile named"
+kill "$stranger"
+wait "$stranger" 2>/dev/null || true
+stranger=
 ! ip netns list | grep -q "^pvio-$id2-" || fail "crashed host's namespaces left"
+[ ! -e "$run2/dom1" ] || fail "crashed host's sim state left"
 if xs2 xenstore-list /local/domain | grep -vqx 0; then fail "stale domains"; fi
 p2 host stop >/dev/null || fail "host 2 stop"
+[ ! -e "$run2/xenstored" ] ||
+	fail "the crashed xenstored's sockets left: $(ls "$run2/xenstored")"
 
 echo "== a backend that never answers"
 PVIO_NETBACK=none p2 host start >/dev/null || fail "host 2 without backend"
@@ -306,7 +339,11 @@ echo "== destroy"
 # In a subshell whose stderr hides the shell's "Terminated" notice.
 (p1 exec beta -- sleep 600 || true) 2>/dev/null &
 sleeper=$!
+# One that ignores SIGTERM goes too (SIGKILL after the grace period).
+(p1 exec beta -- sh -c 'trap "" TERM; exec sleep 601' || true) 2>/dev/null &
+stubborn=$!
 wait_for sh -c "ip netns pids pvio-$id1-2 | grep -q ." || fail "no process in beta"
+wait_for pgrep -fx "sleep 601" >/dev/null || fail "no SIGTERM-proof process in beta"
 beta_vm=$(xs1 xenstore-read /local/domain/2/vm)
 xs1 xenstore-watch -n 2 @releaseDomain >"$tmp/release" 2>&1 &
 watcher=$!
@@ -314,12 +351,15 @@ wait_for grep -qx @releaseDomain "$tmp/release" || fail "no initial event"
 p1 destroy beta || fail "destroy beta"
 wait_for sh -c "! kill -0 $watcher 2>/dev/null" || fail "no @releaseDomain"
 watcher=
-wait "$sleeper"
+wait_for sh -c '! pgrep -fx "sleep 601" >/dev/null' ||
+	fail "a SIGTERM-proof process survived destroy"
+wait "$sleeper" "$stubborn"
 for path in /local/domain/2 /local/domain/0/backend/vif/2 /libxl/2 "$beta_vm"; do
 	if xs1 xenstore-read "$path" >/dev/null 2>&1; then fail "$path left"; fi
 done
 if ip -n "$dom0ns" link show dev vif2.0 >/dev/null 2>&1; then fail "vif2.0 left"; fi
 if ip netns list | grep -q "^pvio-$id1-2\b"; then fail "beta's namespace left"; fi
+[ ! -e "$run1/dom2" ] || fail "beta's grant and port tables left"
 p1 list | grep -q '^beta ' && fail "beta still listed"
 p1 network-attach alpha || fail "attach after detach"
 
@@ -337,16 +377,16 @@ EOS
 chmod +x "$tmp/fake-netfront"
 PVIO_NETFRONT=$tmp/fake-netfront p1 create name=gamma >/dev/null ||
 	fail "create gamma"
-# The next free id above the highest in use: beta's 2 again.
-[ "$(p1 list gamma | awk 'NR == 2 {print $2}')" = 2 ] || fail "gamma's domid"
+# Xen's rover: the id after the last created, not beta's 2 again.
+[ "$(p1 list gamma | awk 'NR == 2 {print $2}')" = 3 ] || fail "gamma's domid"
 wait_for test -s "$tmp/netfront.out" || fail "the guest driver did not run"
-grep -qx "domid=2 xs=$run1/xenstored/domain-2 platform=sim" "$tmp/netfront.out" ||
+grep -qx "domid=3 xs=$run1/xenstored/domain-3 platform=sim" "$tmp/netfront.out" ||
 	fail "driver identity: $(cat "$tmp/netfront.out")"
 grep -qx "name=gamma" "$tmp/netfront.out" || fail "driver's xenstore"
-grep -qxF "netns=$(ip netns exec "pvio-$id1-2" readlink /proc/self/ns/net)" \
+grep -qxF "netns=$(ip netns exec "pvio-$id1-3" readlink /proc/self/ns/net)" \
 	"$tmp/netfront.out" || fail "driver outside the guest's namespace"
 p1 destroy gamma || fail "destroy gamma"
-if ip netns list | grep -q "^pvio-$id1-2\b"; then fail "gamma's namespace left"; fi
+if ip netns list | grep -q "^pvio-$id1-3\b"; then fail "gamma's namespace left"; fi
 for p in $(pgrep -f "sleep 600"); do
 	if [ "$(readlink "/proc/$p/ns/net" 2>/dev/null)" = "$(sed -n 's/^netns=//p' "$tmp/netfront.out")" ]; then
 		fail "the guest driver survived destroy"
@@ -354,6 +394,7 @@ for p in $(pgrep -f "sleep 600"); do
 done
 
 echo "== host stop"
+mkdir "$run1/dom0" && : >"$run1/dom0/evtchn" # as a dom0 driver leaves it
 p1 host stop >/dev/null || fail "host stop"
 for pid in "$xsd_pid" "$nb_pid"; do
 	wait_for sh -c "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status" ||
@@ -362,6 +403,7 @@ done
 if ip netns list | grep -q "^pvio-$id1-"; then fail "namespaces left"; fi
 [ ! -e "$run1/xenstored/socket" ] || fail "socket left"
 [ ! -e "$run1/host" ] || fail "host record left"
+[ ! -e "$run1/dom0" ] || fail "dom0's sim state left"
 p1 host status >/dev/null && fail "status says running"
 p1 host stop >/dev/null || fail "stop of a stopped host"
 echo "PASS"

@@ -10,12 +10,11 @@
 #include "sim_fixture.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #define WAIT_MS 5000
-/* Long enough for a misdirected notification to have arrived. */
-#define ABSENCE_MS 200
 
 struct evt_shared {
 	int port;
@@ -230,8 +229,11 @@ static int child_listen(struct fixture_link *l, void *arg)
 		return 2;
 	if (child_send(l, port) || child_recv(l, &v))
 		return 3;
-	sh->results[a->slot] =
-		pvio_evtchn_wait(h, a->expect ? WAIT_MS : ABSENCE_MS);
+	/* A notification is in the peer's socket when notify returns, and
+	 * the parent notified before it let us go on: a port that is not
+	 * pending now was not notified (no sleep needed to prove absence). */
+	sh->results[a->slot] = a->expect ? pvio_evtchn_wait(h, WAIT_MS)
+					 : pvio_evtchn_pending(h);
 	sh->results[a->slot + 1] = port;
 	pvio_evtchn_close(h);
 	return child_send(l, 0) ? 4 : 0;
@@ -263,7 +265,7 @@ static void test_notify_reaches_only_bound_peer(void)
 	CU_ASSERT_EQUAL(fixture_reap(p1), 0);
 	CU_ASSERT_EQUAL(fixture_reap(p2), 0);
 	CU_ASSERT_EQUAL(sh->results[0], sh->results[1]); /* domain 1 woke */
-	CU_ASSERT_EQUAL(sh->results[2], -ETIMEDOUT);	 /* domain 2 did not */
+	CU_ASSERT_EQUAL(sh->results[2], -EAGAIN);	 /* domain 2 did not */
 	pvio_evtchn_close(h);
 	fixture_link_close(&l1);
 	fixture_link_close(&l2);
@@ -463,33 +465,114 @@ static void test_unbind_closes_for_peer(void)
 	fixture_link_close(&l);
 }
 
+/* ---- a full port table: what is reclaimed ---- */
+
+/* The sim's port table entry (evtchn_sim.c): state, then owner pid. */
+struct port_entry {
+	uint32_t state; /* 0 free, 1 reserved, 2 unbound, 3 bound */
+	uint32_t owner_pid;
+	uint32_t pad[6];
+};
+#define NR_PORTS 1024
+
+static int child_alloc_unbind(struct fixture_link *l, void *arg)
+{
+	struct pvio_evtchn *h;
+
+	(void)arg;
+	if (pvio_evtchn_open(PVIO_PLATFORM_AUTO, &h))
+		return 1;
+	int port = pvio_evtchn_alloc_unbound(h, 0);
+	if (port < 0 || pvio_evtchn_unbind(h, (evtchn_port_t)port))
+		return 2;
+	pvio_evtchn_close(h);
+	return child_send(l, port) ? 3 : 0;
+}
+
+/*
+ * When the table is full, ports of dead processes are taken back, but not a
+ * port another process has just claimed and not yet signed: a freed port
+ * must not keep naming its dead former owner.
+ */
+static void test_full_table_reclaim(void)
+{
+	struct fixture_link l;
+	int freed;
+
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
+	pid_t pid = fixture_fork_domain(11, child_alloc_unbind, &l, NULL);
+	CU_ASSERT_EQUAL_FATAL(parent_recv(&l, &freed), 0);
+	CU_ASSERT_EQUAL_FATAL(fixture_reap(pid), 0);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/dom11/evtchn", fixture_rundir);
+	int fd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(fd >= 0);
+	struct port_entry *t = mmap(NULL, NR_PORTS * sizeof(*t),
+				    PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	CU_ASSERT_FATAL(t != MAP_FAILED);
+	/* Every port in use by a live process (us), except the one the dead
+	 * child freed, which a live process has just claimed. */
+	CU_ASSERT_FATAL(freed > 0 && freed < NR_PORTS);
+	for (int i = 1; i < NR_PORTS; i++) {
+		if (i == freed)
+			continue;
+		t[i].owner_pid = (uint32_t)getpid();
+		t[i].state = 2;
+	}
+	/* Its owner stays what unbind left there: the claimer has not
+	 * written its pid yet. */
+	__atomic_store_n(&t[freed].state, 1, __ATOMIC_SEQ_CST);
+	struct pvio_evtchn *h = open_as(11);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL(pvio_evtchn_alloc_unbound(h, 0), -ENOSPC);
+	CU_ASSERT_EQUAL(t[freed].state, 1);
+	/* A port of the dead child is taken back. */
+	int dead = freed == 1 ? 2 : 1;
+	t[dead].owner_pid = (uint32_t)pid;
+	CU_ASSERT_EQUAL(pvio_evtchn_alloc_unbound(h, 0), dead);
+	CU_ASSERT_EQUAL(t[freed].state, 1);
+	CU_ASSERT_EQUAL(pvio_evtchn_unbind(h, (evtchn_port_t)dead), 0);
+	pvio_evtchn_close(h);
+	memset(t, 0, NR_PORTS * sizeof(*t));
+	munmap(t, NR_PORTS * sizeof(*t));
+	fixture_link_close(&l);
+}
+
 /* Whatever a broken or hostile local process sends to a handle's socket is
  * refused without harm. */
+/* The socket of the only handle open in domid; how many there are. */
+static int handle_socket(unsigned domid, struct sockaddr_un *sa)
+{
+	char path[512];
+	int found = 0;
+
+	*sa = (struct sockaddr_un){.sun_family = AF_UNIX};
+	snprintf(path, sizeof(path), "%s/dom%u", fixture_rundir, domid);
+	DIR *dir = opendir(path);
+	struct dirent *de;
+	while (dir && (de = readdir(dir)))
+		if (strstr(de->d_name, ".sock")) {
+			char full[1024];
+			snprintf(full, sizeof(full), "%s/%s", path, de->d_name);
+			if (strlen(full) < sizeof(sa->sun_path))
+				memcpy(sa->sun_path, full, strlen(full) + 1);
+			found++;
+		}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
 static void test_garbage_on_handle_socket(void)
 {
 	struct pvio_evtchn *h = open_as(6);
-	char path[512];
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
 	int port = pvio_evtchn_alloc_unbound(h, 1);
 	CU_ASSERT(port > 0);
-	/* The handle's socket: the newest evtchn-<pid>-*.sock of domain 6. */
-	snprintf(path, sizeof(path), "%s/dom6", fixture_rundir);
-	DIR *dir = opendir(path);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
-	struct dirent *de;
-	int found = 0;
-	while ((de = readdir(dir)))
-		if (strstr(de->d_name, ".sock")) {
-			char full[1024];
-			snprintf(full, sizeof(full), "%s/%s", path, de->d_name);
-			if (strlen(full) < sizeof(sa.sun_path))
-				memcpy(sa.sun_path, full, strlen(full) + 1);
-			found++;
-		}
-	closedir(dir);
-	CU_ASSERT_EQUAL_FATAL(found, 1);
+	CU_ASSERT_EQUAL_FATAL(handle_socket(6, &sa), 1);
 	const char *junk[] = {"x", "0123456789abcdef0123", ""};
 	for (unsigned i = 0; i < 3; i++) {
 		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -521,6 +604,67 @@ static void test_garbage_on_handle_socket(void)
 	pvio_evtchn_close(h);
 }
 
+/* The first message on a channel connection (evtchn_sim.c). */
+struct bind_msg {
+	uint32_t magic, allocator_port, binder_port;
+	uint16_t binder_domid, reserved;
+};
+
+/*
+ * A binder that connects and is slow to name its port neither stalls the
+ * handle nor loses its channel; a handle closed meanwhile hangs up on it.
+ */
+static void test_slow_binder(void)
+{
+	struct pvio_evtchn *h = open_as(12);
+	struct sockaddr_un sa;
+	char c;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	int port = pvio_evtchn_alloc_unbound(h, 5);
+	CU_ASSERT_FATAL(port > 0);
+	CU_ASSERT_EQUAL_FATAL(handle_socket(12, &sa), 1);
+	/* What the binder's claim does to the allocator's table entry. */
+	char path[512];
+	snprintf(path, sizeof(path), "%s/dom12/evtchn", fixture_rundir);
+	int tfd = open(path, O_RDWR);
+	CU_ASSERT_FATAL(tfd >= 0);
+	struct port_entry *t = mmap(NULL, NR_PORTS * sizeof(*t),
+				    PROT_READ | PROT_WRITE, MAP_SHARED, tfd, 0);
+	close(tfd);
+	CU_ASSERT_FATAL(t != MAP_FAILED);
+	__atomic_store_n(&t[port].state, 3, __ATOMIC_SEQ_CST);
+
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	/* Accepted, and nothing to report yet: no waiting for the binder. */
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN);
+	struct bind_msg m = {0x70766542u, (uint32_t)port, 9, 5, 0};
+	CU_ASSERT_EQUAL(send(fd, &m, sizeof(m), MSG_NOSIGNAL),
+			(ssize_t)sizeof(m));
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN); /* now attached */
+	CU_ASSERT_EQUAL(pvio_evtchn_peer_closed(h, (evtchn_port_t)port), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_notify(h, (evtchn_port_t)port), 0);
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	CU_ASSERT_EQUAL(poll(&pfd, 1, WAIT_MS), 1);
+	CU_ASSERT_EQUAL(recv(fd, &c, 1, MSG_DONTWAIT), 1); /* the notify */
+	close(fd);
+	CU_ASSERT_EQUAL(pvio_evtchn_unbind(h, (evtchn_port_t)port), 0);
+	munmap(t, NR_PORTS * sizeof(*t));
+
+	/* Still silent when the handle closes: it hangs up, leaks nothing. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN);
+	pvio_evtchn_close(h);
+	pfd.fd = fd;
+	CU_ASSERT_EQUAL(poll(&pfd, 1, WAIT_MS), 1);
+	CU_ASSERT_EQUAL(recv(fd, &c, 1, MSG_DONTWAIT), 0); /* EOF */
+	close(fd);
+}
+
 static void test_xen_platform_without_xen(void)
 {
 	struct pvio_evtchn *h;
@@ -540,6 +684,10 @@ static CU_TestInfo evtchn_tests[] = {
 	{"notify after the peer died", test_notify_after_peer_died},
 	{"the allocating process died", test_allocator_died},
 	{"unbind closes the port for the peer", test_unbind_closes_for_peer},
+	{"a full port table takes back only dead processes' ports",
+	 test_full_table_reclaim},
+	{"a slow binder neither stalls the handle nor loses its port",
+	 test_slow_binder},
 	{"garbage on a handle socket is refused",
 	 test_garbage_on_handle_socket},
 	{"xen platform without Xen fails cleanly",

@@ -235,6 +235,10 @@ static int child_readonly(struct fixture_link *l, void *arg)
 		} else {
 			sh->results[3] = -1; /* faulted */
 		}
+		/* Nor can the mapping be made writable afterwards. */
+		sh->results[5] = mprotect(addr, PAGE, PROT_READ | PROT_WRITE)
+					 ? -errno
+					 : 0;
 		sh->results[4] = pvio_gnttab_unmap(t, addr, 1);
 	}
 	pvio_gnttab_close(t);
@@ -268,6 +272,7 @@ static void test_readonly_grant(void)
 	CU_ASSERT_EQUAL(sh->snapshot[31], 0x33);
 	CU_ASSERT_EQUAL(sh->results[3], -1);
 	CU_ASSERT_EQUAL(sh->results[4], 0);
+	CU_ASSERT_EQUAL(sh->results[5], -EACCES); /* no mprotect to writable */
 	/* Nothing reached the page. */
 	CU_ASSERT_EQUAL(page[0], 0x33);
 	CU_ASSERT_EQUAL(page[8], 0x33);

@@ -7,6 +7,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* The directory made here, removed at exit by the process that made it
+ * (a benchmark that fails exits on the spot). */
+static struct {
+	pid_t owner;
+	char dir[4096];
+} made;
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw);
+
+static void remove_made(void)
+{
+	if (!made.dir[0] || getpid() != made.owner)
+		return;
+	nftw(made.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	made.dir[0] = 0;
+}
 
 char *bench_sim_rundir_create(const char *who)
 {
@@ -29,6 +48,10 @@ char *bench_sim_rundir_create(const char *who)
 		exit(1);
 	}
 	setenv("PVIO_RUNDIR", dir, 1);
+	if (!made.owner)
+		atexit(remove_made);
+	made.owner = getpid();
+	snprintf(made.dir, sizeof(made.dir), "%s", dir);
 	return dir;
 }
 
@@ -45,7 +68,7 @@ void bench_sim_rundir_remove(char *dir)
 {
 	if (!dir)
 		return;
-	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_made();
 	unsetenv("PVIO_RUNDIR");
 	free(dir);
 }

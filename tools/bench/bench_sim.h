@@ -5,7 +5,8 @@
 /*
  * Point PVIO_RUNDIR at a fresh temporary directory unless the caller set
  * one, and select the sim platform. Returns the directory to remove with
- * bench_sim_rundir_remove(), or NULL when PVIO_RUNDIR was given.
+ * bench_sim_rundir_remove(), or NULL when PVIO_RUNDIR was given; a process
+ * that exits without removing it (a failed benchmark) removes it at exit.
  */
 char *bench_sim_rundir_create(const char *who);
 void bench_sim_rundir_remove(char *dir);

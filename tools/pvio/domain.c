@@ -191,16 +191,6 @@ static int remove_domain_nodes(struct pvio_xenbus *xb, xs_transaction_t t,
 	return 0;
 }
 
-/* The guest-side driver: PVIO_NETFRONT names it ("none": none), else
- * pvio-netfront is looked for next to pvio and where it installs. */
-static char *netfront_program(void)
-{
-	const char *env = getenv("PVIO_NETFRONT");
-	if (env && *env)
-		return strcmp(env, "none") ? strdup(env) : NULL;
-	return find_program("pvio-netfront", "frontend");
-}
-
 /* The identity of a process that runs as domid inside its domain. */
 static void guest_env(const struct host *host, unsigned domid, char **env)
 {
@@ -242,18 +232,121 @@ int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
 			xs_release_domain(h, domid);
 	}
 	netns_kill_all(netns);
-	char out[512];
-	char *del[] = {"ip", "netns", "delete", netns, NULL};
-	char *path = pvio_strfmt("/run/netns/%s", netns);
-	if (access(path, F_OK) == 0 && run_cmd(del, out, sizeof(out)))
-		pvio_warn("cannot delete network namespace %s: %s", netns, out);
-	free(path);
+	/* Its grants and ports die with it, as on Xen: nothing a later
+	 * domain could inherit. */
+	sim_state_remove(host, domid);
+	netns_delete(netns);
 	if (xb && pvio_xenbus_transaction(xb, remove_domain_nodes, &domid, 0))
 		pvio_warn("cannot remove /local/domain/%u", domid);
 	char *rec = record_path(host, domid);
 	unlink(rec);
 	free(rec);
 	return 0;
+}
+
+static bool domid_in_use(const struct host *host, const unsigned *ids, int n,
+			 unsigned domid)
+{
+	for (int i = 0; i < n; i++)
+		if (ids[i] == domid)
+			return true;
+	/* A leftover record: its namespace may still exist. */
+	char *rec = record_path(host, domid);
+	bool used = access(rec, F_OK) == 0;
+	free(rec);
+	return used;
+}
+
+/*
+ * Xen's domid rover: the next id after the last one created, wrapping to
+ * 1, skipping ids in use. A destroyed domain's id is not handed out again
+ * until the rover wraps, so that whatever still refers to it (a backend's
+ * handles, a watch) cannot meet a new domain under the old id. 0 when all
+ * are in use.
+ */
+static unsigned next_domid(const struct host *host, const unsigned *ids, int n)
+{
+	unsigned domid = host->last_domid;
+	for (unsigned tries = 1; tries < PVIO_DOMID_LIMIT; tries++) {
+		if (++domid >= PVIO_DOMID_LIMIT)
+			domid = 1;
+		if (!domid_in_use(host, ids, n, domid))
+			return domid;
+	}
+	return 0;
+}
+
+/* A random (version 4) UUID in its text form; -1 after a message. */
+static int new_uuid(char uuid[37])
+{
+	uint8_t u[16];
+	if (getrandom(u, sizeof(u), 0) != sizeof(u)) {
+		pvio_err("getrandom: %s", strerror(errno));
+		return -1;
+	}
+	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40); /* version 4 */
+	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+	snprintf(uuid, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		 u[10], u[11], u[12], u[13], u[14], u[15]);
+	return 0;
+}
+
+/* Whether a domain of ids is called name (with a message if so). */
+static bool name_in_use(struct xs_handle *h, const unsigned *ids, int n,
+			const char *name)
+{
+	for (int i = 0; i < n; i++) {
+		char *other =
+			xs_readf(h, XBT_NULL, "/local/domain/%u/name", ids[i]);
+		bool taken = other && !strcmp(other, name);
+		free(other);
+		if (taken) {
+			pvio_err("domain name '%s' is in use by domain %u",
+				 name, ids[i]);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* xenstored opens an introduced domain's socket; bounded wait for it. */
+static int wait_domain_socket(const struct host *host, unsigned domid)
+{
+	char *sock = domain_socket(host, domid);
+	bool ready = false;
+	for (int i = 0; i < 250 && !(ready = access(sock, F_OK) == 0); i++)
+		sleep_ms(20);
+	if (!ready)
+		pvio_err("xenstored created no socket %s for domain %u", sock,
+			 domid);
+	free(sock);
+	return ready ? 0 : -1;
+}
+
+/* The guest driver nf (NULL: none), detached, inside the guest with its
+ * identity. -1 after a message. */
+static int start_netfront(const struct host *host, unsigned domid,
+			  const char *netns, const char *nf)
+{
+	if (!nf)
+		return 0;
+	char *env[4];
+	guest_env(host, domid, env);
+	char *argv_nf[] = {(char *)nf, NULL};
+	char **full = netns_argv(netns, argv_nf);
+	char *log =
+		pvio_strfmt("%s/domain-%u-netfront.log", host->rundir, domid);
+	pid_t pid = spawn_detached(full, env, log);
+	if (pid < 0)
+		pvio_err("cannot start %s: %s", nf, strerror(errno));
+	free(full);
+	free(log);
+	for (int i = 0; env[i]; i++)
+		free(env[i]);
+	return pid < 0 ? -1 : 0;
 }
 
 int cmd_create(int argc, char **argv)
@@ -279,55 +372,41 @@ int cmd_create(int argc, char **argv)
 			 name);
 		return 2;
 	}
+	/* The guest driver: PVIO_NETFRONT names it, else pvio-netfront
+	 * next to pvio or where it installs. Checked before anything is
+	 * made. */
+	char *nf;
+	if (driver_program("PVIO_NETFRONT", "pvio-netfront", "frontend", &nf))
+		return 1;
 	struct host host;
 	struct pvio_xenbus *xb = host_connect(&host, true);
-	if (!xb)
+	if (!xb) {
+		free(nf);
 		return 1;
+	}
 	struct xs_handle *h = pvio_xenbus_handle(xb);
 	unsigned ids[1024];
 	int n = domain_ids(h, ids, 1024);
-	for (int i = 0; i < n; i++) {
-		char *other =
-			xs_readf(h, XBT_NULL, "/local/domain/%u/name", ids[i]);
-		bool taken = other && !strcmp(other, name);
-		free(other);
-		if (taken) {
-			pvio_err("domain name '%s' is in use by domain %u",
-				 name, ids[i]);
-			pvio_xenbus_close(xb);
-			return 1;
-		}
-	}
-	/* Next free above the highest in use, counting leftover records
-	 * whose namespace may still exist. */
-	unsigned domid = n ? ids[n - 1] + 1 : 1;
-	for (;; domid++) {
-		char *rec = record_path(&host, domid);
-		bool used = access(rec, F_OK) == 0;
-		free(rec);
-		if (!used)
-			break;
-	}
-	if (domid == 0 || domid >= PVIO_DOMID_LIMIT) {
-		pvio_err("no free domain id");
+	if (name_in_use(h, ids, n, name)) {
 		pvio_xenbus_close(xb);
+		free(nf);
+		return 1;
+	}
+	unsigned domid = next_domid(&host, ids, n);
+	if (!domid) {
+		pvio_err("no free domain id (%u domains exist; destroy some)",
+			 (unsigned)n);
+		pvio_xenbus_close(xb);
+		free(nf);
 		return 1;
 	}
 
-	uint8_t u[16];
-	if (getrandom(u, sizeof(u), 0) != sizeof(u)) {
-		pvio_err("getrandom: %s", strerror(errno));
+	char uuid[37];
+	if (new_uuid(uuid)) {
 		pvio_xenbus_close(xb);
+		free(nf);
 		return 1;
 	}
-	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40); /* version 4 */
-	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
-	char uuid[37];
-	snprintf(uuid, sizeof(uuid),
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-		 u[10], u[11], u[12], u[13], u[14], u[15]);
 	char netns[64];
 	snprintf(netns, sizeof(netns), "pvio-%s-%u", host.id, domid);
 
@@ -340,17 +419,14 @@ int cmd_create(int argc, char **argv)
 		pvio_err("cannot write %s: %s", rec, strerror(errno));
 		goto out;
 	}
-	char out[512];
-	char *add[] = {"ip", "netns", "add", netns, NULL};
-	char *lo[] = {"ip", "-n", netns, "link", "set", "lo", "up", NULL};
-	if (run_cmd(add, out, sizeof(out))) {
-		pvio_err("cannot create network namespace %s: %s", netns, out);
+	host.last_domid = domid;
+	if (host_save(&host))
 		goto fail;
-	}
-	if (run_cmd(lo, out, sizeof(out))) {
-		pvio_err("cannot bring lo up in %s: %s", netns, out);
+	/* A fresh domain starts with fresh grant and port tables, whatever
+	 * a crashed run left under this id. */
+	sim_state_remove(&host, domid);
+	if (netns_create(netns))
 		goto fail;
-	}
 	struct new_domain nd = {domid, name, uuid};
 	int err = pvio_xenbus_transaction(xb, write_domain_nodes, &nd, 0);
 	if (err) {
@@ -365,37 +441,11 @@ int cmd_create(int argc, char **argv)
 			 strerror(errno));
 		goto fail;
 	}
-	char *sock = domain_socket(&host, domid);
-	bool ready = false;
-	for (int i = 0; i < 250 && !(ready = access(sock, F_OK) == 0); i++)
-		sleep_ms(20);
-	if (!ready)
-		pvio_err("xenstored created no socket %s for domain %u", sock,
-			 domid);
-	free(sock);
-	if (!ready)
+	if (wait_domain_socket(&host, domid))
 		goto fail;
 
-	char *nf = netfront_program();
-	if (nf) {
-		char *env[4];
-		guest_env(&host, domid, env);
-		char *argv_nf[] = {nf, NULL};
-		char **full = netns_argv(netns, argv_nf);
-		char *log = pvio_strfmt("%s/domain-%u-netfront.log",
-					host.rundir, domid);
-		pid_t pid = spawn_detached(full, env, log);
-		free(full);
-		free(log);
-		for (int i = 0; env[i]; i++)
-			free(env[i]);
-		if (pid < 0) {
-			pvio_err("cannot start %s: %s", nf, strerror(errno));
-			free(nf);
-			goto fail;
-		}
-		free(nf);
-	}
+	if (start_netfront(&host, domid, netns, nf))
+		goto fail;
 	printf("created domain %s (domid %u)\n", name, domid);
 	rc = 0;
 	goto out;
@@ -405,6 +455,7 @@ out:
 	free(domdir);
 	free(rec);
 	free(text);
+	free(nf);
 	pvio_xenbus_close(xb);
 	return rc;
 }

@@ -8,13 +8,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static char *rundir_file(const struct host *host, const char *name)
@@ -65,6 +68,11 @@ int host_load(struct host *host, bool quiet)
 		host->dom0_netns_created = !strcmp(flag, "1");
 	if (!kv_get(text, "bridge_created", flag, sizeof(flag)))
 		host->bridge_created = !strcmp(flag, "1");
+	char num[16];
+	unsigned long last;
+	if (!kv_get(text, "last_domid", num, sizeof(num)) &&
+	    !pvio_parse_uint(num, PVIO_DOMID_LIMIT - 1, &last))
+		host->last_domid = (unsigned)last;
 	free(text);
 	if (rc) {
 		pvio_err("%s/host is damaged: stop what it lists by hand, then "
@@ -81,9 +89,10 @@ int host_save(const struct host *host)
 	char *text = pvio_strfmt(
 		"id=%s\nxenstored_socket=%s\ndomain_socket_dir=%s\n"
 		"dom0_netns=%s\ndom0_netns_created=%d\nbridge=%s\n"
-		"bridge_created=%d\n",
+		"bridge_created=%d\nlast_domid=%u\n",
 		host->id, host->xs_socket, host->dom_sock_dir, host->dom0_netns,
-		host->dom0_netns_created, host->bridge, host->bridge_created);
+		host->dom0_netns_created, host->bridge, host->bridge_created,
+		host->last_domid);
 	char *path = rundir_file(host, "host");
 	int rc = write_text_file(path, text);
 	if (rc)
@@ -120,30 +129,117 @@ int host_lock(const struct host *host)
 
 struct pvio_xenbus *host_connect(struct host *host, bool exclusive)
 {
-	if (host_load(host, false) || (exclusive && host_lock(host) < 0))
+	if (host_load(host, false))
+		return NULL;
+	/* Read again under the lock: a stop or start may have changed the
+	 * record while this command waited for it. */
+	if (exclusive && (host_lock(host) < 0 || host_load(host, false)))
 		return NULL;
 	return xb_connect();
 }
 
-static pid_t xenstored_pid(const struct host *host)
+/* pid runs with this host's PVIO_RUNDIR, which pvio gives everything it
+ * starts. */
+static bool runs_for_host(const struct host *host, pid_t pid)
 {
-	char *path = rundir_file(host, "xenstored.pid");
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	char *want = pvio_strfmt("PVIO_RUNDIR=%s", host->rundir);
+	bool found = false;
+	FILE *f = fopen(path, "r");
+	char *entry = NULL;
+	size_t cap = 0;
+	while (f && !found && getdelim(&entry, &cap, 0, f) > 0)
+		found = !strcmp(entry, want);
+	if (f)
+		fclose(f);
+	free(entry);
+	free(want);
+	return found;
+}
+
+/*
+ * The live process a pidfile of this host names, or 0. A pidfile that
+ * outlived a crash may name a pid the system has given to something else
+ * since: that one is neither reported running nor stopped.
+ */
+static pid_t host_pidfile(const struct host *host, const char *name)
+{
+	char *path = rundir_file(host, name);
 	pid_t pid = read_pidfile(path);
 	free(path);
-	return pid;
+	return pid_alive(pid) && runs_for_host(host, pid) ? pid : 0;
+}
+
+/*
+ * Kill what is left of the process group a daemon led (spawn_detached makes
+ * it a session leader): the children of a backend that crashed, which the
+ * root namespace of the default host does not take down with it. Only
+ * processes carrying this host's PVIO_RUNDIR: Linux does not hand out a
+ * group's id as a pid while the group lives, but checking costs nothing.
+ */
+static void kill_group_leftovers(const struct host *host, pid_t pgid)
+{
+	DIR *proc = pgid > 0 ? opendir("/proc") : NULL;
+	struct dirent *de;
+	while (proc && (de = readdir(proc))) {
+		char path[300], buf[512];
+		int pid = atoi(de->d_name);
+		if (pid <= 0 || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		char *rp =
+			fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		fclose(f);
+		int ppid, pgrp;
+		char state;
+		if (rp &&
+		    sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 &&
+		    pgrp == pgid && runs_for_host(host, pid))
+			stop_pid(pid, 500);
+	}
+	if (proc)
+		closedir(proc);
+}
+
+static pid_t xenstored_pid(const struct host *host)
+{
+	return host_pidfile(host, "xenstored.pid");
 }
 
 static pid_t netback_pid(const struct host *host)
 {
-	char *path = rundir_file(host, "netback.pid");
-	pid_t pid = read_pidfile(path);
-	free(path);
-	return pid;
+	return host_pidfile(host, "netback.pid");
 }
 
 bool host_running(const struct host *host)
 {
-	return pid_alive(xenstored_pid(host));
+	return xenstored_pid(host) != 0;
+}
+
+void sim_state_remove(const struct host *host, unsigned domid)
+{
+	char *dir = pvio_strfmt("%s/dom%u", host->rundir, domid);
+	rm_tree(dir);
+	free(dir);
+}
+
+/* Every domain's sim state, including what a crashed run left. */
+static void sim_state_remove_all(const struct host *host)
+{
+	DIR *dir = opendir(host->rundir);
+	struct dirent *de;
+	while (dir && (de = readdir(dir))) {
+		unsigned id;
+		if (!strncmp(de->d_name, "dom", 3) &&
+		    !pvio_parse_domid(de->d_name + 3, &id))
+			sim_state_remove(host, id);
+	}
+	if (dir)
+		closedir(dir);
 }
 
 char *domain_socket(const struct host *host, unsigned domid)
@@ -187,16 +283,32 @@ int netns_pids(const char *netns, pid_t *pids, int max)
 	return n;
 }
 
+/* Up to timeout_ms for every one of pids to be gone. */
+static void wait_pids_gone(const pid_t *pids, int n, int timeout_ms)
+{
+	for (int waited = 0;; waited += 20) {
+		int alive = 0;
+		for (int i = 0; i < n && !alive; i++)
+			alive = pid_alive(pids[i]);
+		if (!alive || waited >= timeout_ms)
+			return;
+		sleep_ms(20);
+	}
+}
+
 void netns_kill_all(const char *netns)
 {
-	/* Processes may fork while we kill: a few rounds, bounded. */
+	/* SIGTERM to all at once, 2 s for all of them together (not each),
+	 * then SIGKILL. Processes may fork while we kill: a few rounds,
+	 * bounded. */
 	for (int round = 0; round < 5; round++) {
 		pid_t pids[512];
 		int n = netns_pids(netns, pids, 512);
 		if (!n)
 			return;
 		for (int i = 0; i < n; i++)
-			stop_pid(pids[i], round ? 200 : 2000);
+			kill(pids[i], round ? SIGKILL : SIGTERM);
+		wait_pids_gone(pids, n, round ? 1000 : 2000);
 	}
 }
 
@@ -208,7 +320,7 @@ static bool netns_exists(const char *name)
 	return ok;
 }
 
-static int netns_create(const char *name)
+int netns_create(const char *name)
 {
 	char out[512];
 	char *add[] = {"ip", "netns", "add", (char *)name, NULL};
@@ -225,7 +337,7 @@ static int netns_create(const char *name)
 	return 0;
 }
 
-static void netns_delete(const char *name)
+void netns_delete(const char *name)
 {
 	char out[512];
 	char *del[] = {"ip", "netns", "delete", (char *)name, NULL};
@@ -253,11 +365,29 @@ static int ip_in(const struct host *host, char *out, size_t outlen, ...)
 	return run_cmd(argv, out, outlen);
 }
 
-static bool link_exists(const struct host *host, const char *dev)
+bool link_exists(const struct host *host, const char *dev)
 {
 	char out[512];
 	return ip_in(host, out, sizeof(out), "link", "show", "dev", dev,
 		     NULL) == 0;
+}
+
+/* Removes the UNIX socket at path if nothing listens on it any more. */
+static void unlink_if_stale(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	if (lstat(path, &st) || !S_ISSOCK(st.st_mode) ||
+	    strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    errno == ECONNREFUSED)
+		unlink(path);
+	close(fd);
 }
 
 /* Stops what the record says the host runs; tolerant of any part
@@ -287,11 +417,16 @@ static void host_teardown(struct host *host)
 		closedir(dir);
 	stop_pid(netback_pid(host), 3000);
 	char *nbpid = rundir_file(host, "netback.pid");
+	kill_group_leftovers(host, read_pidfile(nbpid));
 	unlink(nbpid);
 	free(nbpid);
 	stop_pid(xenstored_pid(host), 3000);
-	if (host->dom0_netns_created) {
+	/* With dom0's processes stopped (the guests' went with their
+	 * namespaces), the host's sim state goes. */
+	if (host->dom0_netns_created)
 		netns_kill_all(host->dom0_netns);
+	sim_state_remove_all(host);
+	if (host->dom0_netns_created) {
 		netns_delete(host->dom0_netns);
 	} else if (host->bridge_created && link_exists(host, host->bridge)) {
 		char out[512];
@@ -305,6 +440,19 @@ static void host_teardown(struct host *host)
 	char *xsd = rundir_file(host, "xenstored.pid");
 	unlink(xsd);
 	free(xsd);
+	/* A xenstored that crashed left its sockets behind. */
+	unlink_if_stale(host->xs_socket);
+	DIR *socks = opendir(host->dom_sock_dir);
+	while (socks && (de = readdir(socks))) {
+		if (strncmp(de->d_name, "domain-", 7))
+			continue;
+		char *sock =
+			pvio_strfmt("%s/%s", host->dom_sock_dir, de->d_name);
+		unlink_if_stale(sock);
+		free(sock);
+	}
+	if (socks)
+		closedir(socks);
 	rmdir(host->dom_sock_dir);
 	/* The dom0 socket's directory, if start made it and it is empty. */
 	char *sockdir = strdup(host->xs_socket);
@@ -317,16 +465,6 @@ static void host_teardown(struct host *host)
 	char *rec = rundir_file(host, "host");
 	unlink(rec);
 	free(rec);
-}
-
-/* The backend daemon: PVIO_NETBACK names it ("none": do not start one),
- * else pvio-netback is looked for next to pvio and where it installs. */
-static char *netback_program(void)
-{
-	const char *env = getenv("PVIO_NETBACK");
-	if (env && *env)
-		return strcmp(env, "none") ? strdup(env) : NULL;
-	return find_program("pvio-netback", "backend");
 }
 
 static int start_xenstored(struct host *host)
@@ -493,11 +631,16 @@ static int host_start(void)
 			 "pvio-%s-dom0", host.id);
 	}
 	export_xenstored_path(&host);
-	/* Record before creating anything: stop can undo a partial start. */
-	if (host_save(&host))
+	/* The backend daemon: PVIO_NETBACK names it, else pvio-netback next
+	 * to pvio or where it installs. Checked before anything is made. */
+	char *nb;
+	if (driver_program("PVIO_NETBACK", "pvio-netback", "backend", &nb))
 		return 1;
-
-	char *nb = netback_program();
+	/* Record before creating anything: stop can undo a partial start. */
+	if (host_save(&host)) {
+		free(nb);
+		return 1;
+	}
 	if (host.dom0_netns[0]) {
 		if (netns_create(host.dom0_netns))
 			goto fail;
@@ -544,14 +687,17 @@ static int host_stop(void)
 {
 	struct host host;
 	int rc = host_load(&host, true);
+	if (rc == 0) {
+		if (host_lock(&host) < 0)
+			return 1;
+		rc = host_load(&host, true); /* again under the lock */
+	}
 	if (rc == -2)
 		return 1;
 	if (rc) {
 		printf("no host under %s\n", g_opts.rundir);
 		return 0;
 	}
-	if (host_lock(&host) < 0)
-		return 1;
 	host_teardown(&host);
 	printf("host under %s stopped\n", host.rundir);
 	return 0;
@@ -566,7 +712,7 @@ static int host_status(void)
 		return 1;
 	}
 	pid_t xsd = xenstored_pid(&host), nb = netback_pid(&host);
-	bool up = pid_alive(xsd);
+	bool up = xsd != 0;
 	printf("run directory:  %s\n", host.rundir);
 	printf("host id:        %s\n", host.id);
 	printf("xenstored:      %s", up ? "running" : "stopped");
@@ -577,10 +723,10 @@ static int host_status(void)
 	       host.dom0_netns[0] ? host.dom0_netns : "(root namespace)");
 	printf("bridge:         %s (%s)\n", host.bridge,
 	       link_exists(&host, host.bridge) ? "present" : "missing");
-	if (pid_alive(nb))
+	if (nb)
 		printf("pvio-netback:   running (pid %d)\n", (int)nb);
 	else
-		printf("pvio-netback:   %s\n", nb ? "stopped" : "not started");
+		printf("pvio-netback:   not running\n");
 	if (up) {
 		struct pvio_xenbus *xb = pvio_xenbus_open();
 		unsigned ids[1024];

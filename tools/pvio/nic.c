@@ -230,16 +230,6 @@ static bool is_bridge(const struct host *host, const char *name)
 	return ok;
 }
 
-static bool link_in_dom0(const struct host *host, const char *name)
-{
-	char *argv[] = {"ip", "link", "show", "dev", (char *)name, NULL};
-	char **full = netns_argv(host->dom0_netns, argv);
-	char out[512];
-	bool ok = run_cmd(full, out, sizeof(out)) == 0;
-	free(full);
-	return ok;
-}
-
 /* libxl__xs_writev_perms: each key written and given perms. */
 static bool write_keys(struct xs_handle *h, xs_transaction_t t, const char *dir,
 		       char *const kv[], struct xs_permissions *perms,
@@ -359,6 +349,130 @@ static int write_device(struct pvio_xenbus *xb, unsigned domid, int devid,
 	return err;
 }
 
+/*
+ * Everything network-attach checks before its first write: the script,
+ * the bridge, the devid (the next free one unless given), the names. -1
+ * after a message.
+ */
+static int nic_check(const struct host *host, struct xs_handle *h,
+		     unsigned domid, const char *dom, struct pvio_nic *nic,
+		     const char *script)
+{
+	struct stat st;
+	/* A directory fails with no errno: none stale in the message. */
+	errno = 0;
+	if (stat(script, &st) || !S_ISREG(st.st_mode) || access(script, X_OK)) {
+		pvio_err("hotplug script %s: %s", script,
+			 errno ? strerror(errno) : "not an executable file");
+		return -1;
+	}
+	if (!is_bridge(host, nic->bridge)) {
+		pvio_err("bridge '%s' does not exist in dom0 (network "
+			 "namespace %s)",
+			 nic->bridge,
+			 host->dom0_netns[0] ? host->dom0_netns : "root");
+		return -1;
+	}
+	if (nic->devid < 0)
+		nic->devid = next_devid(h, domid);
+	char *fe = fe_path(domid, nic->devid), *be = be_path(domid, nic->devid);
+	bool in_use = node_exists(h, fe) || node_exists(h, be);
+	free(fe);
+	free(be);
+	if (in_use) {
+		pvio_err("devid %d is in use on domain %s", nic->devid, dom);
+		return -1;
+	}
+	char vif[32];
+	snprintf(vif, sizeof(vif), "vif%u.%d", domid, nic->devid);
+	if (strlen(vif) > PVIO_IFNAME_MAX) {
+		pvio_err("interface name %s is too long for Linux", vif);
+		return -1;
+	}
+	if (nic->vifname && link_exists(host, nic->vifname)) {
+		pvio_err("vifname %s: an interface of that name exists in "
+			 "dom0",
+			 nic->vifname);
+		return -1;
+	}
+	return 0;
+}
+
+/* The MAC as written to the store; xl's default when none was given:
+ * Xen's OUI 00:16:3e, then random. -1 after a message. */
+static int nic_mac(struct pvio_nic *nic, char mac[18])
+{
+	if (!nic->has_mac) {
+		uint8_t r[3];
+		if (getrandom(r, sizeof(r), 0) != sizeof(r)) {
+			pvio_err("getrandom: %s", strerror(errno));
+			return -1;
+		}
+		uint8_t def[6] = {0x00, 0x16, 0x3e, (uint8_t)(r[0] & 0x7f),
+				  r[1], r[2]};
+		memcpy(nic->mac, def, sizeof(def));
+	}
+	snprintf(mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x", nic->mac[0],
+		 nic->mac[1], nic->mac[2], nic->mac[3], nic->mac[4],
+		 nic->mac[5]);
+	return 0;
+}
+
+/*
+ * The written device, as libxl goes on: wait for the backend's InitWait,
+ * run the script online, check hotplug-status. On failure the device is
+ * taken down again and -1 returned after a message.
+ */
+static int nic_connect(const struct host *host, struct pvio_xenbus *xb,
+		       unsigned domid, int devid, const char *script)
+{
+	struct xs_handle *h = pvio_xenbus_handle(xb);
+	char vif[32];
+	snprintf(vif, sizeof(vif), "vif%u.%d", domid, devid);
+	char *be_dir = be_path(domid, devid);
+	int err = pvio_xenbus_wait_state(
+		xb, be_dir,
+		PVIO_XENBUS_STATE_BIT(XenbusStateInitWait) |
+			PVIO_XENBUS_STATE_BIT(XenbusStateInitialised) |
+			PVIO_XENBUS_STATE_BIT(XenbusStateConnected),
+		timeout_ms(), NULL);
+	free(be_dir);
+	if (err == -ETIMEDOUT) {
+		pvio_err("no backend answered for %s within %d s (is "
+			 "pvio-netback running? see `pvio host status`)",
+			 vif, g_opts.timeout_s);
+		remove_nodes(xb, domid, devid);
+		return -1;
+	}
+	if (err) {
+		pvio_err("waiting for the backend of %s: %s", vif,
+			 strerror(-err));
+		remove_nodes(xb, domid, devid);
+		return -1;
+	}
+	char out[1024];
+	int hs = run_hotplug(host, h, domid, devid, "online", out, sizeof(out));
+	char *status = xs_readf(h, XBT_NULL,
+				"/local/domain/0/backend/vif/%u/%d/"
+				"hotplug-status",
+				domid, devid);
+	bool connected = status && !strcmp(status, "connected");
+	free(status);
+	if (hs == 0 && connected)
+		return 0;
+	char *why = xs_readf(h, XBT_NULL,
+			     "/local/domain/0/backend/vif/%u/%d/hotplug-error",
+			     domid, devid);
+	pvio_err("hotplug script %s online failed for %s: %s", script, vif,
+		 why	? why
+		 : *out ? last_line(out)
+			: (hs ? "non-zero exit status"
+			      : "hotplug-status is not connected"));
+	free(why);
+	nic_detach(host, xb, domid, devid, true);
+	return -1;
+}
+
 int cmd_network_attach(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -381,6 +495,7 @@ int cmd_network_attach(int argc, char **argv)
 	int rc = 1;
 	unsigned domid, backend;
 	char *script = NULL;
+	char mac[18];
 	if (resolve_domain(h, argv[1], &domid))
 		goto out;
 	if (domid == 0) {
@@ -395,110 +510,18 @@ int cmd_network_attach(int argc, char **argv)
 			 nic.backend);
 		goto out;
 	}
-	/* Validate everything before the first write. */
 	script = script_path(nic.script);
-	struct stat st;
-	if (stat(script, &st) || !S_ISREG(st.st_mode) || access(script, X_OK)) {
-		pvio_err("hotplug script %s: %s", script,
-			 errno ? strerror(errno) : "not an executable file");
+	if (nic_check(&host, h, domid, argv[1], &nic, script) ||
+	    nic_mac(&nic, mac))
 		goto out;
-	}
-	if (!is_bridge(&host, nic.bridge)) {
-		pvio_err("bridge '%s' does not exist in dom0 (network "
-			 "namespace %s)",
-			 nic.bridge,
-			 host.dom0_netns[0] ? host.dom0_netns : "root");
-		goto out;
-	}
-	if (nic.devid < 0)
-		nic.devid = next_devid(h, domid);
-	char *fe = fe_path(domid, nic.devid), *be = be_path(domid, nic.devid);
-	bool in_use = node_exists(h, fe) || node_exists(h, be);
-	free(fe);
-	free(be);
-	if (in_use) {
-		pvio_err("devid %d is in use on domain %s", nic.devid, argv[1]);
-		goto out;
-	}
-	char vif[32];
-	snprintf(vif, sizeof(vif), "vif%u.%d", domid, nic.devid);
-	if (strlen(vif) > PVIO_IFNAME_MAX) {
-		pvio_err("interface name %s is too long for Linux", vif);
-		goto out;
-	}
-	if (nic.vifname && link_in_dom0(&host, nic.vifname)) {
-		pvio_err("vifname %s: an interface of that name exists in "
-			 "dom0",
-			 nic.vifname);
-		goto out;
-	}
-	if (!nic.has_mac) {
-		/* xl's default: Xen's OUI 00:16:3e, then random. */
-		uint8_t r[3];
-		if (getrandom(r, sizeof(r), 0) != sizeof(r)) {
-			pvio_err("getrandom: %s", strerror(errno));
-			goto out;
-		}
-		uint8_t def[6] = {0x00, 0x16, 0x3e, (uint8_t)(r[0] & 0x7f),
-				  r[1], r[2]};
-		memcpy(nic.mac, def, sizeof(def));
-	}
-	char mac[18];
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", nic.mac[0],
-		 nic.mac[1], nic.mac[2], nic.mac[3], nic.mac[4], nic.mac[5]);
-
 	int err = write_device(xb, domid, nic.devid, &nic, script, mac);
 	if (err) {
 		pvio_err("cannot write the vif's xenstore nodes: %s",
 			 strerror(-err));
 		goto out;
 	}
-	char *be_dir = be_path(domid, nic.devid);
-	err = pvio_xenbus_wait_state(
-		xb, be_dir,
-		PVIO_XENBUS_STATE_BIT(XenbusStateInitWait) |
-			PVIO_XENBUS_STATE_BIT(XenbusStateInitialised) |
-			PVIO_XENBUS_STATE_BIT(XenbusStateConnected),
-		timeout_ms(), NULL);
-	free(be_dir);
-	if (err == -ETIMEDOUT) {
-		pvio_err("no backend answered for %s within %d s (is "
-			 "pvio-netback running? see `pvio host status`)",
-			 vif, g_opts.timeout_s);
-		remove_nodes(xb, domid, nic.devid);
-		goto out;
-	}
-	if (err) {
-		pvio_err("waiting for the backend of %s: %s", vif,
-			 strerror(-err));
-		remove_nodes(xb, domid, nic.devid);
-		goto out;
-	}
-	char out[1024];
-	int hs = run_hotplug(&host, h, domid, nic.devid, "online", out,
-			     sizeof(out));
-	char *status = xs_readf(h, XBT_NULL,
-				"/local/domain/0/backend/vif/%u/%d/"
-				"hotplug-status",
-				domid, nic.devid);
-	bool connected = status && !strcmp(status, "connected");
-	free(status);
-	if (hs != 0 || !connected) {
-		char *why = xs_readf(h, XBT_NULL,
-				     "/local/domain/0/backend/vif/%u/%d/"
-				     "hotplug-error",
-				     domid, nic.devid);
-		pvio_err("hotplug script %s online failed for %s: %s", script,
-			 vif,
-			 why	? why
-			 : *out ? last_line(out)
-				: (hs ? "non-zero exit status"
-				      : "hotplug-status is not connected"));
-		free(why);
-		nic_detach(&host, xb, domid, nic.devid, true);
-		goto out;
-	}
-	rc = 0;
+	if (nic_connect(&host, xb, domid, nic.devid, script) == 0)
+		rc = 0;
 out:
 	free(script);
 	pvio_xenbus_close(xb);

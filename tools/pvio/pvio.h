@@ -32,6 +32,7 @@ struct host {
 	bool dom0_netns_created;
 	char bridge[16];
 	bool bridge_created;
+	unsigned last_domid; /* the domid rover: the last one created */
 };
 
 /* What the command line chose; filled by main(). */
@@ -46,6 +47,8 @@ void pvio_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pvio_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *pvio_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int mkdir_p(const char *path, mode_t mode);
+/* Removes path and everything below it (a warning per failure). */
+void rm_tree(const char *path);
 char *read_text_file(const char *path);
 int write_text_file(const char *path, const char *text);
 /* Value of key in "key=value" lines, copied into out; -1 when absent. */
@@ -71,6 +74,11 @@ void close_extra_fds(void);
 /* Finds a pvio program: next to this binary, in the build tree's room,
  * or in the install directories. NULL when absent. */
 char *find_program(const char *name, const char *room);
+/* A driver pvio starts: the program env_name names ('none': none), else
+ * name as find_program finds it (none when absent). 0 with *prog (NULL:
+ * none), or -1 after a message when env_name names nothing runnable. */
+int driver_program(const char *env_name, const char *name, const char *room,
+		   char **prog);
 
 /* xenstore helpers */
 /* Opens the xenbus helpers on XENSTORED_PATH; NULL after a message. */
@@ -96,6 +104,12 @@ int host_lock(const struct host *host);
  */
 struct pvio_xenbus *host_connect(struct host *host, bool exclusive);
 bool host_running(const struct host *host);
+/* A network interface of that name exists in dom0's namespace. */
+bool link_exists(const struct host *host, const char *dev);
+/* Removes the sim platform's state of domid (<rundir>/dom<domid>: grant
+ * table, pages, event-channel ports, sockets; layout in ring/sim.h), so
+ * that nothing of a dead domain outlives it or reaches a later one. */
+void sim_state_remove(const struct host *host, unsigned domid);
 char *domain_socket(const struct host *host, unsigned domid);
 int cmd_host(int argc, char **argv);
 /* argv to run inside netns ("" = here) through `ip netns exec`, which
@@ -103,6 +117,10 @@ int cmd_host(int argc, char **argv);
 char **netns_argv(const char *netns, char *const argv[]);
 int netns_pids(const char *netns, pid_t *pids, int max);
 void netns_kill_all(const char *netns);
+/* `ip netns add` with lo up; -1 after a message. */
+int netns_create(const char *name);
+/* `ip netns delete` if it exists (a warning when that fails). */
+void netns_delete(const char *name);
 
 /* domain.c */
 /* Resolves a name or domid; -1 (after an error message) when unknown. */

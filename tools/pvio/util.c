@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
@@ -48,6 +49,23 @@ char *pvio_strfmt(const char *fmt, ...)
 	}
 	va_end(ap);
 	return s;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (remove(path))
+		pvio_warn("cannot remove %s: %s", path, strerror(errno));
+	return 0;
+}
+
+void rm_tree(const char *path)
+{
+	if (access(path, F_OK) == 0)
+		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int mkdir_p(const char *path, mode_t mode)
@@ -336,6 +354,45 @@ char *find_program(const char *name, const char *room)
 		free(p);
 	}
 	return NULL;
+}
+
+/* prog runs: an executable file, as a path or found in PATH. */
+static bool program_runnable(const char *prog)
+{
+	if (strchr(prog, '/'))
+		return is_executable(prog);
+	const char *path = getenv("PATH");
+	char *dirs = strdup(path && *path ? path : "/usr/bin:/bin");
+	bool found = false;
+	for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d && !found;
+	     d = strtok_r(NULL, ":", &save)) {
+		char *p = pvio_strfmt("%s/%s", d, prog);
+		found = is_executable(p);
+		free(p);
+	}
+	free(dirs);
+	return found;
+}
+
+int driver_program(const char *env_name, const char *name, const char *room,
+		   char **prog)
+{
+	const char *env = getenv(env_name);
+	*prog = NULL;
+	if (!env || !*env) {
+		*prog = find_program(name, room);
+		return 0;
+	}
+	if (!strcmp(env, "none"))
+		return 0;
+	if (!program_runnable(env)) {
+		pvio_err("%s=%s: not an executable program (a path, a command "
+			 "in PATH, or 'none')",
+			 env_name, env);
+		return -1;
+	}
+	*prog = strdup(env);
+	return 0;
 }
 
 struct pvio_xenbus *xb_connect(void)
