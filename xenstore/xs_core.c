@@ -212,17 +212,21 @@ static struct domain *domain_find(struct xsd *d, uint32_t domid)
 	return NULL;
 }
 
+/* Beyond the stored r/w bits: the caller owns the node (or is dom0, or
+ * acts for the owner after SET_TARGET). Only an owner may SET_PERMS. */
+#define XSD_PERM_OWNER 4u
+
 static unsigned perm_mask(const struct xsd_conn *c, const struct xs_perm *p,
 			  uint32_t np)
 {
 	if (c->privileged)
-		return XSD_PERM_ALL;
+		return XSD_PERM_ALL | XSD_PERM_OWNER;
 	const struct domain *dom = domain_find(c->d, c->domid);
 	bool has_target = dom && dom->has_target;
 	uint32_t target = has_target ? dom->target : 0;
 	/* A domain acts for itself and, after SET_TARGET, for its target. */
 	if (p[0].domid == c->domid || (has_target && p[0].domid == target))
-		return XSD_PERM_ALL;
+		return XSD_PERM_ALL | XSD_PERM_OWNER;
 	unsigned mask = 0;
 	bool listed = false;
 	for (uint32_t i = 1; i < np; i++) {
@@ -1132,7 +1136,9 @@ static int do_set_perms(struct req *r)
 			send_ok(op->c, r->h);
 		goto out;
 	}
-	const struct xs_node *cur = get_checked(op, path, XSD_PERM_WRITE, &err);
+	/* Write access is not enough: only the owner sets permissions. */
+	const struct xs_node *cur =
+		get_checked(op, path, XSD_PERM_WRITE | XSD_PERM_OWNER, &err);
 	if (!cur)
 		goto out;
 	/* Only dom0 hands a node to another owner. */

@@ -358,6 +358,9 @@ static void test_perms_entries(void)
 	CU_ASSERT_STRING_EQUAL(read_value(g5, 0, "/shared/k"), "v");
 	ASSERT_V(g5, XS_WRITE, 0, "/shared/k\0x", "EACCES");
 	ASSERT_V(g6, XS_WRITE, 0, "/shared/k\0y", "OK");
+	/* Write access does not let a non-owner change the permissions. */
+	ASSERT_V(g6, XS_SET_PERMS, 0, "/shared/k\0r0\0b6\0b5\0", "EACCES");
+	ASSERT_V(g5, XS_SET_PERMS, 0, "/shared/k\0r0\0b5\0", "EACCES");
 	/* A listed domain gets exactly its entry, not the default. */
 	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0r0\0n5\0", "OK");
 	CU_ASSERT_STRING_EQUAL(read_value(g5, 0, "/shared/k"), "EACCES");
