@@ -1335,8 +1335,6 @@ static int do_is_domain_introduced(struct req *r)
 static int do_introduce(struct req *r)
 {
 	struct xsd *d = r->op->d;
-	if (!r->op->c->privileged)
-		return EACCES;
 	const char *argv[3] = {0};
 	uint32_t domid;
 	uint64_t mfn, evtchn;
@@ -1449,8 +1447,6 @@ static void forget_domain_perms(struct xsd *d, uint32_t domid)
 static int do_release(struct req *r)
 {
 	struct xsd *d = r->op->d;
-	if (!r->op->c->privileged)
-		return EACCES;
 	const char *argv[1] = {0};
 	uint32_t domid;
 	if (!get_args(r->payload, r->h->len, argv, 1) ||
@@ -1488,8 +1484,6 @@ static int do_release(struct req *r)
 
 static int do_resume(struct req *r)
 {
-	if (!r->op->c->privileged)
-		return EACCES;
 	const char *argv[1] = {0};
 	uint32_t domid;
 	if (!get_args(r->payload, r->h->len, argv, 1) ||
@@ -1503,8 +1497,6 @@ static int do_resume(struct req *r)
 
 static int do_set_target(struct req *r)
 {
-	if (!r->op->c->privileged)
-		return EACCES;
 	const char *argv[2] = {0};
 	uint32_t domid, target;
 	if (!get_args(r->payload, r->h->len, argv, 2) ||
@@ -1566,8 +1558,6 @@ static bool tree_consistent(struct xsd *d)
 static int do_control(struct req *r)
 {
 	struct xsd *d = r->op->d;
-	if (!r->op->c->privileged)
-		return EACCES;
 	const char *argv[3] = {0};
 	unsigned argc = 0;
 	uint32_t start = 0;
@@ -1628,27 +1618,28 @@ typedef int (*handler_fn)(struct req *r);
 static const struct {
 	handler_fn fn;
 	bool in_txn; /* runs inside the header's transaction */
+	bool priv;   /* dom0 only: EACCES for a guest */
 } handlers[XS_TYPE_COUNT] = {
-	[XS_CONTROL] = {do_control, false},
-	[XS_DIRECTORY] = {do_directory, true},
-	[XS_READ] = {do_read, true},
-	[XS_GET_PERMS] = {do_get_perms, true},
-	[XS_WATCH] = {do_watch, false},
-	[XS_UNWATCH] = {do_unwatch, false},
-	[XS_TRANSACTION_START] = {do_txn_start, false},
-	[XS_TRANSACTION_END] = {do_txn_end, true},
-	[XS_INTRODUCE] = {do_introduce, false},
-	[XS_RELEASE] = {do_release, false},
-	[XS_GET_DOMAIN_PATH] = {do_get_domain_path, false},
-	[XS_WRITE] = {do_write, true},
-	[XS_MKDIR] = {do_mkdir, true},
-	[XS_RM] = {do_rm, true},
-	[XS_SET_PERMS] = {do_set_perms, true},
-	[XS_IS_DOMAIN_INTRODUCED] = {do_is_domain_introduced, false},
-	[XS_RESUME] = {do_resume, false},
-	[XS_SET_TARGET] = {do_set_target, false},
-	[XS_RESET_WATCHES] = {do_reset_watches, false},
-	[XS_DIRECTORY_PART] = {do_directory_part, true},
+	[XS_CONTROL] = {do_control, false, true},
+	[XS_DIRECTORY] = {do_directory, true, false},
+	[XS_READ] = {do_read, true, false},
+	[XS_GET_PERMS] = {do_get_perms, true, false},
+	[XS_WATCH] = {do_watch, false, false},
+	[XS_UNWATCH] = {do_unwatch, false, false},
+	[XS_TRANSACTION_START] = {do_txn_start, false, false},
+	[XS_TRANSACTION_END] = {do_txn_end, true, false},
+	[XS_INTRODUCE] = {do_introduce, false, true},
+	[XS_RELEASE] = {do_release, false, true},
+	[XS_GET_DOMAIN_PATH] = {do_get_domain_path, false, false},
+	[XS_WRITE] = {do_write, true, false},
+	[XS_MKDIR] = {do_mkdir, true, false},
+	[XS_RM] = {do_rm, true, false},
+	[XS_SET_PERMS] = {do_set_perms, true, false},
+	[XS_IS_DOMAIN_INTRODUCED] = {do_is_domain_introduced, false, true},
+	[XS_RESUME] = {do_resume, false, true},
+	[XS_SET_TARGET] = {do_set_target, false, true},
+	[XS_RESET_WATCHES] = {do_reset_watches, false, false},
+	[XS_DIRECTORY_PART] = {do_directory_part, true, false},
 };
 
 static const char *type_name(uint32_t type)
@@ -1690,6 +1681,8 @@ static int handle(struct xsd_conn *c, const struct xsd_sockmsg *h,
 
 	if (h->type >= XS_TYPE_COUNT || !handlers[h->type].fn)
 		return ENOSYS;
+	if (handlers[h->type].priv && !c->privileged)
+		return EACCES;
 	if (handlers[h->type].in_txn && h->tx_id) {
 		op.t = txn_find(c, h->tx_id);
 		if (!op.t)

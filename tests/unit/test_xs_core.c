@@ -657,6 +657,13 @@ static void test_domains(void)
 		 "EACCES");
 	ASSERT_V(g, XS_RELEASE, 0, "9\0", "EACCES");
 	ASSERT_V(g, XS_CONTROL, 0, "check\0", "EACCES");
+	/* Like C xenstored, the domain-management requests are dom0's. */
+	ASSERT_V(g, XS_IS_DOMAIN_INTRODUCED, 0, "9\0", "EACCES");
+	ASSERT_V(g, XS_RESUME, 0, "9\0", "EACCES");
+	ASSERT_V(g, XS_SET_TARGET, 0,
+		 "9\0"
+		 "4\0",
+		 "EACCES");
 	ASSERT_V(dom0, XS_RESUME, 0, "9\0", "OK");
 	ASSERT_V(dom0, XS_RESUME, 0, "11\0", "ENOENT");
 	ASSERT_V(dom0, XS_SET_TARGET, 0,
