@@ -719,11 +719,38 @@ static bool over_size(const struct op *op, const struct xs_node *n)
 	       xs_node_record_size(n) > op->d->quota.node_size;
 }
 
+/* Would creating path below its nearest existing ancestor a (alen bytes
+ * of path, 0 for the root) put any node over the size quota: a with its
+ * new child name, each new parent with its one child name, the new node
+ * with a value of vlen bytes? Every new node inherits a's number of
+ * permissions. Checked before anything is created, so that a refusal
+ * leaves no half-made chain behind. */
+static bool creation_over_size(const struct op *op, const struct xs_node *a,
+			       size_t alen, const char *path, uint32_t vlen)
+{
+	if (op->c->privileged)
+		return false;
+	size_t limit = op->d->quota.node_size;
+	size_t perms = a->nperms * 8u, have = xs_node_record_size(a);
+	const char *name = path + alen + 1;
+	while (true) {
+		const char *end = strchr(name, '/');
+		size_t nl = end ? (size_t)(end - name) : strlen(name);
+		if (have + nl + 1 > limit)
+			return true;
+		if (!end)
+			return perms + vlen > limit;
+		have = perms;
+		name = end + 1;
+	}
+}
+
 /* Returns the node at path, creating it and any missing parents (each
  * inherits its parent's permissions; an unprivileged creator becomes the
- * owner). *created tells whether the node itself is new. */
+ * owner). A new node must have room for a value of vlen bytes. *created
+ * tells whether the node itself is new. */
 static struct xs_node *get_or_create(struct op *op, const char *path,
-				     bool *created, int *err)
+				     uint32_t vlen, bool *created, int *err)
 {
 	*created = false;
 	const struct xs_node *n = op_get(op, path, err);
@@ -764,8 +791,13 @@ static struct xs_node *get_or_create(struct op *op, const char *path,
 		}
 	}
 
-	/* Create downwards from the ancestor. */
 	size_t alen = strcmp(anc, "/") ? strlen(anc) : 0;
+	if (creation_over_size(op, a, alen, path, vlen)) {
+		*err = ENOSPC;
+		return NULL;
+	}
+
+	/* Create downwards from the ancestor. */
 	struct xs_node *parent = op_modify(op, anc, err);
 	if (!parent)
 		return NULL;
@@ -788,10 +820,6 @@ static struct xs_node *get_or_create(struct op *op, const char *path,
 		if (!op->c->privileged)
 			nn->perms[0].domid = op->c->domid;
 		*err = xs_node_add_child(parent, cname);
-		if (!*err && over_size(op, parent)) {
-			xs_node_remove_child(parent, cname);
-			*err = ENOSPC;
-		}
 		if (*err) {
 			xs_node_free(nn);
 			return NULL;
@@ -913,7 +941,7 @@ static int do_write(struct req *r)
 	if (!r->op->c->privileged && vlen > r->op->d->quota.node_size)
 		return ENOSPC;
 	bool created;
-	struct xs_node *n = get_or_create(r->op, path, &created, &err);
+	struct xs_node *n = get_or_create(r->op, path, vlen, &created, &err);
 	if (!n)
 		return err;
 	char *old = n->value;
@@ -948,7 +976,8 @@ static int do_mkdir(struct req *r)
 		return err;
 	if (!n) {
 		bool created;
-		struct xs_node *nn = get_or_create(r->op, path, &created, &err);
+		struct xs_node *nn =
+			get_or_create(r->op, path, 0, &created, &err);
 		if (!nn)
 			return err;
 		op_event(r->op, path, false, nn->perms, nn->nperms);

@@ -769,6 +769,43 @@ static void test_quota_nodes_and_size(void)
 	xsd_conn_free(g);
 }
 
+/* A WRITE refused for size leaves nothing behind: neither the node nor
+ * the parents it would have created. */
+static void test_quota_size_no_partial_write(void)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.node_size = 64;
+	fresh_with_quota(&q);
+	struct xsd_conn *g = introduce(5);
+	make_home(5);
+	char req[256];
+	/* 60 bytes of value fit the value check, not with the permission. */
+	memset(req, 'v', sizeof(req));
+	memcpy(req, "k", 2);
+	CU_ASSERT_STRING_EQUAL(xs_tc_verdict(g, XS_WRITE, 0, req, 2 + 60),
+			       "ENOSPC");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "k"), "ENOENT");
+	/* A missing parent whose child name would not fit. */
+	int l = snprintf(req, sizeof(req), "p/%060d/leaf", 0);
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(g, XS_WRITE, 0, req, (size_t)l + 1), "ENOSPC");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "p"), "ENOENT");
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(g, XS_MKDIR, 0, req, (size_t)l + 1), "ENOSPC");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "p"), "ENOENT");
+	/* The same in a transaction: the commit brings nothing. */
+	uint32_t t = txn_start(g);
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(g, XS_WRITE, t, req, (size_t)l + 1), "ENOSPC");
+	ASSERT_V(g, XS_TRANSACTION_END, t, "T\0", "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "p"), "ENOENT");
+	/* What fits is written. */
+	write_value(g, 0, "p/q", "small");
+	ASSERT_V(dom0, XS_CONTROL, 0, "check\0", "OK");
+	xsd_conn_free(g);
+}
+
 static void test_quota_nodes_in_transaction(void)
 {
 	struct xsd_quota q;
@@ -973,6 +1010,7 @@ int main(void)
 	static CU_TestInfo quotas[] = {
 		{"nodes and size", test_quota_nodes_and_size},
 		{"nodes in a transaction", test_quota_nodes_in_transaction},
+		{"size: no partial write", test_quota_size_no_partial_write},
 		{"watches, transactions, perms", test_quota_watch_txn_perms},
 		{"connections", test_quota_connections},
 		{"output bounds", test_quota_output_bounds},
