@@ -1046,7 +1046,8 @@ static int do_directory(struct req *r)
 }
 
 /* DIRECTORY_PART: "generation\0" then whole child names from the byte
- * offset on; an extra nul marks the end of the list. */
+ * offset on; an extra nul marks the end of the list. An offset at or past
+ * the end gets the empty list, as from C xenstored. */
 static int do_directory_part(struct req *r)
 {
 	const char *argv[2] = {0};
@@ -1062,8 +1063,6 @@ static int do_directory_part(struct req *r)
 	const struct xs_node *n = get_checked(r->op, path, XSD_PERM_READ, &err);
 	if (!n)
 		return err;
-	if (offset > n->children_bytes)
-		return EINVAL;
 	char buf[XENSTORE_PAYLOAD_MAX];
 	size_t len =
 		(size_t)snprintf(buf, sizeof(buf), "%" PRIu64, n->generation) +

@@ -186,9 +186,16 @@ static void test_directory_part(void)
 	CU_ASSERT_EQUAL(have, 300 * 21 + 1);
 	snprintf(path, sizeof(path), "child-%014d", 299);
 	CU_ASSERT_STRING_EQUAL(all + 299 * 21, path);
+	/* Past the end: the generation and an empty list. */
+	struct xs_reply *end = R(dom0, XS_DIRECTORY_PART, 0,
+				 XS_LIT("/big\0"
+					"99999\0"));
+	CU_ASSERT_EQUAL(end->type, XS_DIRECTORY_PART);
+	CU_ASSERT_EQUAL(end->len, strlen(end->data) + 2);
+	CU_ASSERT_EQUAL(end->data[end->len - 1], '\0');
 	ASSERT_V(dom0, XS_DIRECTORY_PART, 0,
 		 "/big\0"
-		 "99999\0",
+		 "x1\0",
 		 "EINVAL");
 }
 
