@@ -1562,27 +1562,6 @@ static unsigned *quota_field(struct xsd_quota *q, const char *name)
 	return NULL;
 }
 
-static bool tree_consistent(struct xsd *d)
-{
-	struct xs_hmap_iter it;
-	struct xs_hentry *h;
-	size_t linked = 0;
-	xs_hmap_iter_init(&it, &d->store.nodes);
-	while ((h = xs_hmap_iter_next(&it))) {
-		struct xs_node *n = xs_container_of(h, struct xs_node, h);
-		for (uint32_t i = 0; i < n->nchildren; i++) {
-			char child[PATH_BUF];
-			snprintf(child, sizeof(child), "%s/%s",
-				 strcmp(n->path, "/") ? n->path : "",
-				 n->children[i]);
-			if (!xs_store_get(&d->store, child))
-				return false;
-			linked++;
-		}
-	}
-	return linked + 1 == d->store.nodes.count;
-}
-
 static int do_control(struct req *r)
 {
 	struct xsd *d = r->op->d;
@@ -1605,7 +1584,7 @@ static int do_control(struct req *r)
 		len = snprintf(buf, sizeof(buf),
 			       "check\nhelp\nmemreport\nquota [NAME VALUE]\n");
 	} else if (!strcmp(argv[0], "check")) {
-		if (!tree_consistent(d))
+		if (!xs_store_consistent(&d->store))
 			return EIO;
 		len = snprintf(buf, sizeof(buf), "OK");
 	} else if (!strcmp(argv[0], "memreport")) {

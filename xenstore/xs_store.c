@@ -4,6 +4,7 @@
 #include "xs_store.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,4 +226,52 @@ bool xs_path_under(const char *path, const char *base)
 	if (strncmp(path, base, bl))
 		return false;
 	return path[bl] == '\0' || path[bl] == '/' || !strcmp(base, "/");
+}
+
+/* Nodes whose owner is domid. */
+static long count_owned(const struct xs_store *s, uint32_t domid)
+{
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	long n = 0;
+	xs_hmap_iter_init(&it, &s->nodes);
+	while ((h = xs_hmap_iter_next(&it)))
+		n += xs_container_of(h, struct xs_node, h)->perms[0].domid ==
+		     domid;
+	return n;
+}
+
+bool xs_store_consistent(const struct xs_store *s)
+{
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	size_t linked = 0;
+	xs_hmap_iter_init(&it, &s->nodes);
+	while ((h = xs_hmap_iter_next(&it))) {
+		const struct xs_node *n = xs_container_of(h, struct xs_node, h);
+		const char *base = strcmp(n->path, "/") ? n->path : "";
+		for (uint32_t i = 0; i < n->nchildren; i++) {
+			size_t len = strlen(base) + strlen(n->children[i]) + 2;
+			char *child = malloc(len);
+			if (!child)
+				return false;
+			snprintf(child, len, "%s/%s", base, n->children[i]);
+			bool found = xs_store_get(s, child) != NULL;
+			free(child);
+			if (!found)
+				return false;
+			linked++;
+		}
+	}
+	if (linked + 1 != s->nodes.count)
+		return false;
+	/* The quota's counts agree with the owners in the tree. */
+	size_t owned = 0;
+	for (size_t i = 0; i < s->nowners; i++) {
+		long n = count_owned(s, s->owners[i].domid);
+		if (n != s->owners[i].nodes)
+			return false;
+		owned += (size_t)n;
+	}
+	return owned == s->nodes.count;
 }
