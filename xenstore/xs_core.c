@@ -671,9 +671,10 @@ static int parse_perm(const char *s, struct xs_perm *p)
 
 /* ---- the tree operations ---- */
 
-/* The errno for a node that does not exist: EACCES when the caller may not
- * read its nearest existing ancestor, so that denial leaks nothing. */
-static int missing_errno(struct op *op, const char *path)
+/* The errno for a node that does not exist: EACCES when the caller has
+ * none of the rights it needed on the nearest existing ancestor (as C
+ * xenstored), so that denial leaks nothing. */
+static int missing_errno(struct op *op, const char *path, unsigned need)
 {
 	if (op->c->privileged)
 		return ENOENT;
@@ -688,8 +689,7 @@ static int missing_errno(struct op *op, const char *path)
 		if (err)
 			return err;
 		if (n)
-			return perm_mask(op->c, n->perms, n->nperms) &
-					       XSD_PERM_READ
+			return perm_mask(op->c, n->perms, n->nperms) & need
 				       ? ENOENT
 				       : EACCES;
 	}
@@ -703,7 +703,7 @@ static const struct xs_node *get_checked(struct op *op, const char *path,
 	if (*err)
 		return NULL;
 	if (!n) {
-		*err = missing_errno(op, path);
+		*err = missing_errno(op, path, need);
 		return NULL;
 	}
 	if ((perm_mask(op->c, n->perms, n->nperms) & need) != need) {
@@ -1001,15 +1001,17 @@ static int do_rm(struct req *r)
 	if (err)
 		return err;
 	if (!n) {
-		/* A missing leaf under an existing parent is already gone. */
+		/* A missing leaf under an existing parent is already gone,
+		 * for a caller who could have removed it. */
 		char parent_path[PATH_BUF];
 		xs_path_parent(path, parent_path);
 		const struct xs_node *p = op_get(r->op, parent_path, &err);
 		if (err)
 			return err;
 		if (!p)
-			return missing_errno(r->op, path);
-		if (!(perm_mask(r->op->c, p->perms, p->nperms) & XSD_PERM_READ))
+			return missing_errno(r->op, path, XSD_PERM_WRITE);
+		if (!(perm_mask(r->op->c, p->perms, p->nperms) &
+		      XSD_PERM_WRITE))
 			return EACCES;
 		send_ok(r->op->c, r->h);
 		return 0;

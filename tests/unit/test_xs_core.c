@@ -368,6 +368,14 @@ static void test_perms_entries(void)
 	/* Write access does not let a non-owner change the permissions. */
 	ASSERT_V(g6, XS_SET_PERMS, 0, "/shared/k\0r0\0b6\0b5\0", "EACCES");
 	ASSERT_V(g5, XS_SET_PERMS, 0, "/shared/k\0r0\0b5\0", "EACCES");
+	/* A missing child: ENOENT only to who holds the right it needed on
+	 * the parent. */
+	CU_ASSERT_STRING_EQUAL(read_value(g5, 0, "/shared/k/none"), "ENOENT");
+	CU_ASSERT_STRING_EQUAL(path_op(g5, XS_RM, 0, "/shared/k/none"),
+			       "EACCES");
+	CU_ASSERT_STRING_EQUAL(path_op(g6, XS_RM, 0, "/shared/k/none"), "OK");
+	ASSERT_V(g5, XS_SET_PERMS, 0, "/shared/k/none\0n5\0", "EACCES");
+	ASSERT_V(g6, XS_SET_PERMS, 0, "/shared/k/none\0n6\0", "ENOENT");
 	/* A listed domain gets exactly its entry, not the default. */
 	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0r0\0n5\0", "OK");
 	CU_ASSERT_STRING_EQUAL(read_value(g5, 0, "/shared/k"), "EACCES");
