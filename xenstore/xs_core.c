@@ -1,13 +1,12 @@
 /*
- * pvio-xenstored core: permissions, transactions, watches, domains, quotas
- * and the message dispatcher (Xen 4.17 wire semantics), over the tree of
- * xs_store.c. No I/O here.
+ * pvio-xenstored core: paths, permissions, replies, the tree requests,
+ * CONTROL, the dispatcher and the connections (Xen 4.17 wire semantics),
+ * over the tree of xs_store.c. Transactions live in xs_txn.c, watches in
+ * xs_watch.c, the domain requests in xs_domain.c. No I/O here.
  */
 #include "config.h"
 
-#include "xs_core.h"
-#include "xs_hmap.h"
-#include "xs_store.h"
+#include "xs_core_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,109 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xen/io/xs_wire.h>
-
-/* Xen's first reserved domain id: introduced domids must lie below it. */
-#define DOMID_LIMIT 0x7ff0u
-
-/* Room for an absolute path, or a relative one joined to a home path. */
-#define PATH_BUF (XENSTORE_ABS_PATH_MAX + 64)
-#define HDR_LEN	 sizeof(struct xsd_sockmsg)
-/* Input buffer: several maximum frames, so pipelined requests need few
- * reads. */
-#define IN_BUF (4 * (HDR_LEN + XENSTORE_PAYLOAD_MAX))
-
-/* A watch event to fire: exact events reach only watches of that very
- * path (descendants of a removed subtree); the others reach watches at or
- * above the path. perms decide who may see it. */
-struct event {
-	struct event *next;
-	bool exact;
-	uint32_t nperms;
-	struct xs_perm *perms;
-	char path[];
-};
-
-struct txn_entry {
-	struct xs_hentry h; /* key: path */
-	char *path;
-	bool base_exists;
-	uint64_t base_gen;
-	bool modified;
-	struct xs_node *node; /* private copy when modified; NULL = removed */
-};
-
-struct txn {
-	struct txn *next;
-	uint32_t id;
-	struct xs_hmap entries;
-	struct event *events, **events_tail;
-	long node_delta; /* nodes the connection's domain gains on commit */
-};
-
-struct watch {
-	struct watch *next;
-	char *path; /* absolute, or a special @ name */
-	char *token;
-	bool relative; /* events strip the connection's home prefix */
-};
-
-struct frame {
-	struct frame *next;
-	bool is_reply;
-	size_t len, off;
-	unsigned char data[];
-};
-
-struct domain {
-	struct domain *next;
-	uint32_t domid;
-	uint64_t mfn;
-	uint32_t evtchn;
-	bool has_target;
-	uint32_t target;
-};
-
-struct xsd_conn {
-	struct xsd *d;
-	struct xsd_conn *prev, *next;
-	uint32_t domid;
-	bool privileged;
-	bool dead;
-	void *user;
-	char home[32]; /* /local/domain/<domid> */
-	unsigned char in[IN_BUF];
-	size_t in_len;
-	struct frame *out_head, *out_tail;
-	unsigned out_frames, out_replies;
-	struct watch *watches;
-	unsigned nwatches;
-	struct txn *txns;
-	unsigned ntxns;
-	uint32_t next_txn_id;
-};
-
-enum special_node { SPECIAL_INTRODUCE, SPECIAL_RELEASE, SPECIAL_COUNT };
 static const char *const special_names[SPECIAL_COUNT] = {"@introduceDomain",
 							 "@releaseDomain"};
-
-struct xsd {
-	struct xs_store store;
-	struct xs_node special[SPECIAL_COUNT];
-	struct xsd_conn *conns;
-	struct domain *domains;
-	struct xsd_quota quota;
-	struct xsd_hooks hooks;
-};
-
-/* One request being handled: the transaction it runs in, if any, and the
- * events it produced outside a transaction (fired after the reply). */
-struct op {
-	struct xsd *d;
-	struct xsd_conn *c;
-	struct txn *t;
-	struct event *events, **events_tail;
-};
 
 void xsd_quota_defaults(struct xsd_quota *q)
 {
@@ -133,10 +31,7 @@ void xsd_quota_defaults(struct xsd_quota *q)
 	q->connections = 32;
 }
 
-static void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt,
-		    ...) __attribute__((format(printf, 3, 4)));
-static void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt,
-		    ...)
+void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt, ...)
 {
 	if (!d->hooks.log || level > d->hooks.log_level)
 		return;
@@ -167,8 +62,8 @@ static int special_index(const char *path)
 
 /* Turns a client's path into the absolute canonical form. Specials (the
  * @ names) are accepted only where allow_special says so. */
-static int canon_path(const struct xsd_conn *c, const char *in, char *out,
-		      bool allow_special, bool *relative)
+int canon_path(const struct xsd_conn *c, const char *in, char *out,
+	       bool allow_special, bool *relative)
 {
 	if (relative)
 		*relative = false;
@@ -204,7 +99,7 @@ static int canon_path(const struct xsd_conn *c, const char *in, char *out,
 
 /* ---- domains and permissions ---- */
 
-static struct domain *domain_find(struct xsd *d, uint32_t domid)
+struct domain *domain_find(struct xsd *d, uint32_t domid)
 {
 	for (struct domain *dom = d->domains; dom; dom = dom->next)
 		if (dom->domid == domid)
@@ -212,12 +107,8 @@ static struct domain *domain_find(struct xsd *d, uint32_t domid)
 	return NULL;
 }
 
-/* Beyond the stored r/w bits: the caller owns the node (or is dom0, or
- * acts for the owner after SET_TARGET). Only an owner may SET_PERMS. */
-#define XSD_PERM_OWNER 4u
-
-static unsigned perm_mask(const struct xsd_conn *c, const struct xs_perm *p,
-			  uint32_t np)
+unsigned perm_mask(const struct xsd_conn *c, const struct xs_perm *p,
+		   uint32_t np)
 {
 	if (c->privileged)
 		return XSD_PERM_ALL | XSD_PERM_OWNER;
@@ -239,174 +130,11 @@ static unsigned perm_mask(const struct xsd_conn *c, const struct xs_perm *p,
 	return listed ? mask : p[0].mask;
 }
 
-/* ---- per-request node access (through the transaction when there is
- * one) ---- */
-
-static struct txn_entry *txn_entry(struct op *op, const char *path, int *err)
-{
-	struct txn *t = op->t;
-	struct xs_hentry *h = xs_hmap_get(&t->entries, path);
-	if (h)
-		return xs_container_of(h, struct txn_entry, h);
-	if (!op->c->privileged && t->entries.count >= op->d->quota.txn_nodes) {
-		*err = ENOSPC;
-		return NULL;
-	}
-	struct txn_entry *e = calloc(1, sizeof(*e));
-	if (!e || !(e->path = strdup(path))) {
-		free(e);
-		*err = ENOMEM;
-		return NULL;
-	}
-	e->h.key = e->path;
-	const struct xs_node *cur = xs_store_get(&op->d->store, path);
-	e->base_exists = cur != NULL;
-	e->base_gen = cur ? cur->generation : 0;
-	if (xs_hmap_put(&t->entries, &e->h) < 0) {
-		free(e->path);
-		free(e);
-		*err = ENOMEM;
-		return NULL;
-	}
-	return e;
-}
-
-/* The node at path as this request sees it; NULL with *err == 0 when it
- * does not exist. */
-static const struct xs_node *op_get(struct op *op, const char *path, int *err)
-{
-	*err = 0;
-	if (!op->t)
-		return xs_store_get(&op->d->store, path);
-	struct txn_entry *e = txn_entry(op, path, err);
-	if (!e)
-		return NULL;
-	return e->modified ? e->node : xs_store_get(&op->d->store, path);
-}
-
-/* A writable version of an existing node. */
-static struct xs_node *op_modify(struct op *op, const char *path, int *err)
-{
-	*err = 0;
-	if (!op->t)
-		return xs_store_get(&op->d->store, path);
-	struct txn_entry *e = txn_entry(op, path, err);
-	if (!e)
-		return NULL;
-	if (!e->modified) {
-		const struct xs_node *cur = xs_store_get(&op->d->store, path);
-		if (!cur)
-			return NULL;
-		e->node = xs_node_dup(cur);
-		if (!e->node) {
-			*err = ENOMEM;
-			return NULL;
-		}
-		e->modified = true;
-	}
-	return e->node;
-}
-
-/* Records that a node changed: outside a transaction it gets a new
- * generation now; inside, at commit. */
-static void op_touch(struct op *op, struct xs_node *n)
-{
-	if (!op->t)
-		n->generation = ++op->d->store.generation;
-}
-
-static int op_insert(struct op *op, struct xs_node *n)
-{
-	if (!op->t)
-		return xs_store_insert(&op->d->store, n);
-	int err;
-	struct txn_entry *e = txn_entry(op, n->path, &err);
-	if (!e)
-		return err;
-	xs_node_free(e->node);
-	e->node = n;
-	e->modified = true;
-	if (n->perms[0].domid == op->c->domid)
-		op->t->node_delta++;
-	return 0;
-}
-
-static int op_remove(struct op *op, const char *path)
-{
-	if (!op->t) {
-		struct xs_node *n = xs_store_get(&op->d->store, path);
-		if (n)
-			xs_store_remove(&op->d->store, n);
-		return 0;
-	}
-	int err;
-	struct txn_entry *e = txn_entry(op, path, &err);
-	if (!e)
-		return err;
-	const struct xs_node *old =
-		e->modified ? e->node : xs_store_get(&op->d->store, path);
-	if (old && old->perms[0].domid == op->c->domid)
-		op->t->node_delta--;
-	xs_node_free(e->node);
-	e->node = NULL;
-	e->modified = true;
-	return 0;
-}
-
-static struct event *event_new(const char *path, bool exact,
-			       const struct xs_perm *perms, uint32_t nperms)
-{
-	size_t len = strlen(path) + 1;
-	struct event *ev = malloc(sizeof(*ev) + len);
-	if (!ev)
-		return NULL;
-	ev->perms = malloc(nperms * sizeof(*perms));
-	if (!ev->perms) {
-		free(ev);
-		return NULL;
-	}
-	memcpy(ev->perms, perms, nperms * sizeof(*perms));
-	ev->nperms = nperms;
-	ev->exact = exact;
-	ev->next = NULL;
-	memcpy(ev->path, path, len);
-	return ev;
-}
-
-static void events_free(struct event *ev)
-{
-	while (ev) {
-		struct event *next = ev->next;
-		free(ev->perms);
-		free(ev);
-		ev = next;
-	}
-}
-
-/* Queues an event; inside a transaction it waits for the commit. */
-static void op_event(struct op *op, const char *path, bool exact,
-		     const struct xs_perm *perms, uint32_t nperms)
-{
-	struct event *ev = event_new(path, exact, perms, nperms);
-	if (!ev) {
-		xsd_log(op->d, XSD_LOG_WARNING,
-			"out of memory: watch event for %s lost", path);
-		return;
-	}
-	if (op->t) {
-		*op->t->events_tail = ev;
-		op->t->events_tail = &ev->next;
-	} else {
-		*op->events_tail = ev;
-		op->events_tail = &ev->next;
-	}
-}
-
 /* ---- output frames ---- */
 
-static int queue_frame(struct xsd_conn *c, uint32_t type, uint32_t req_id,
-		       uint32_t tx_id, const void *p1, size_t l1,
-		       const void *p2, size_t l2, bool is_reply)
+int queue_frame(struct xsd_conn *c, uint32_t type, uint32_t req_id,
+		uint32_t tx_id, const void *p1, size_t l1, const void *p2,
+		size_t l2, bool is_reply)
 {
 	struct frame *f = malloc(sizeof(*f) + HDR_LEN + l1 + l2);
 	if (!f)
@@ -448,8 +176,8 @@ static void send_error(struct xsd_conn *c, const struct xsd_sockmsg *req,
 		    strlen(name) + 1, NULL, 0, true);
 }
 
-static void send_reply(struct xsd_conn *c, const struct xsd_sockmsg *req,
-		       const void *data, size_t len)
+void send_reply(struct xsd_conn *c, const struct xsd_sockmsg *req,
+		const void *data, size_t len)
 {
 	if (queue_frame(c, req->type, req->req_id, req->tx_id, data, len, NULL,
 			0, true))
@@ -457,57 +185,14 @@ static void send_reply(struct xsd_conn *c, const struct xsd_sockmsg *req,
 			"out of memory: reply to domain %u lost", c->domid);
 }
 
-static void send_ok(struct xsd_conn *c, const struct xsd_sockmsg *req)
+void send_ok(struct xsd_conn *c, const struct xsd_sockmsg *req)
 {
 	send_reply(c, req, "OK", 3);
 }
 
-/* ---- watches ---- */
+/* ---- special watches ---- */
 
-static void send_event(struct xsd_conn *c, const struct watch *w,
-		       const char *path)
-{
-	if (c->out_frames >= c->d->quota.queued_frames) {
-		xsd_log(c->d, XSD_LOG_WARNING,
-			"domain %u is not reading: watch event %s dropped",
-			c->domid, path);
-		return;
-	}
-	if (w->relative) {
-		size_t hl = strlen(c->home);
-		if (!strncmp(path, c->home, hl) && path[hl] == '/')
-			path += hl + 1;
-	}
-	if (queue_frame(c, XS_WATCH_EVENT, 0, 0, path, strlen(path) + 1,
-			w->token, strlen(w->token) + 1, false))
-		xsd_log(c->d, XSD_LOG_WARNING,
-			"out of memory: watch event %s dropped", path);
-}
-
-static void fire_event(struct xsd *d, const struct event *ev)
-{
-	for (struct xsd_conn *c = d->conns; c; c = c->next) {
-		if (c->dead)
-			continue;
-		bool readable =
-			perm_mask(c, ev->perms, ev->nperms) & XSD_PERM_READ;
-		for (struct watch *w = c->watches; w; w = w->next) {
-			bool match = ev->exact
-					     ? !strcmp(ev->path, w->path)
-					     : xs_path_under(ev->path, w->path);
-			if (match && readable)
-				send_event(c, w, ev->path);
-		}
-	}
-}
-
-static void fire_events(struct xsd *d, struct event *ev)
-{
-	for (; ev; ev = ev->next)
-		fire_event(d, ev);
-}
-
-static void fire_special(struct xsd *d, enum special_node which)
+void fire_special(struct xsd *d, enum special_node which)
 {
 	struct xs_node *n = &d->special[which];
 	struct event *ev =
@@ -518,93 +203,10 @@ static void fire_special(struct xsd *d, enum special_node which)
 	}
 }
 
-static void watch_free(struct watch *w)
-{
-	free(w->path);
-	free(w->token);
-	free(w);
-}
-
-/* ---- transactions ---- */
-
-static void txn_free(struct txn *t)
-{
-	struct xs_hmap_iter it;
-	struct xs_hentry *h;
-	xs_hmap_iter_init(&it, &t->entries);
-	while ((h = xs_hmap_iter_next(&it))) {
-		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
-		xs_node_free(e->node);
-		free(e->path);
-		free(e);
-	}
-	xs_hmap_destroy(&t->entries);
-	events_free(t->events);
-	free(t);
-}
-
-static struct txn *txn_find(struct xsd_conn *c, uint32_t id)
-{
-	for (struct txn *t = c->txns; t; t = t->next)
-		if (t->id == id)
-			return t;
-	return NULL;
-}
-
-static void txn_unlink(struct xsd_conn *c, struct txn *t)
-{
-	for (struct txn **p = &c->txns; *p; p = &(*p)->next) {
-		if (*p == t) {
-			*p = t->next;
-			c->ntxns--;
-			return;
-		}
-	}
-}
-
-/* Applies a transaction: EAGAIN when any node it read or wrote has changed
- * since it first looked. */
-static int txn_commit(struct xsd *d, struct txn *t)
-{
-	struct xs_store *s = &d->store;
-	struct xs_hmap_iter it;
-	struct xs_hentry *h;
-	size_t inserts = 0;
-
-	xs_hmap_iter_init(&it, &t->entries);
-	while ((h = xs_hmap_iter_next(&it))) {
-		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
-		const struct xs_node *cur = xs_store_get(s, e->path);
-		if ((cur != NULL) != e->base_exists ||
-		    (cur && cur->generation != e->base_gen))
-			return EAGAIN;
-		if (e->modified && e->node)
-			inserts++;
-	}
-	/* Grow the index first so that applying cannot fail half-way. */
-	if (xs_hmap_reserve(&s->nodes, s->nodes.count + inserts) < 0)
-		return ENOMEM;
-	xs_hmap_iter_init(&it, &t->entries);
-	while ((h = xs_hmap_iter_next(&it))) {
-		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
-		if (!e->modified)
-			continue;
-		struct xs_node *cur = xs_store_get(s, e->path);
-		if (cur)
-			xs_store_remove(s, cur);
-		if (e->node) {
-			xs_store_insert(s, e->node);
-			e->node = NULL;
-		}
-	}
-	return 0;
-}
-
 /* ---- argument parsing ---- */
 
 /* Splits a payload of exactly n nul-terminated strings. */
-static bool get_args(const char *payload, uint32_t len, const char **argv,
-		     unsigned n)
+bool get_args(const char *payload, uint32_t len, const char **argv, unsigned n)
 {
 	unsigned found = 0;
 	uint32_t start = 0;
@@ -619,7 +221,7 @@ static bool get_args(const char *payload, uint32_t len, const char **argv,
 	return found == n && start == len;
 }
 
-static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
+bool parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
 	if (!*s)
 		return false;
@@ -635,7 +237,7 @@ static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
 	return true;
 }
 
-static bool parse_domid(const char *s, uint32_t *domid)
+bool parse_domid(const char *s, uint32_t *domid)
 {
 	uint64_t v;
 	if (!parse_uint(s, DOMID_LIMIT - 1, &v))
@@ -875,7 +477,7 @@ static int remove_subtree(struct op *op, const char *path)
 	return op_remove(op, path);
 }
 
-static int rm_node(struct op *op, const char *path)
+int rm_node(struct op *op, const char *path)
 {
 	int err;
 	const struct xs_node *n = op_get(op, path, &err);
@@ -898,12 +500,6 @@ static int rm_node(struct op *op, const char *path)
 }
 
 /* ---- message handlers ---- */
-
-struct req {
-	struct op *op;
-	const struct xsd_sockmsg *h;
-	const char *payload;
-};
 
 /* Reads one path argument and canonicalises it. */
 static int one_path(struct req *r, char *path)
@@ -1195,348 +791,10 @@ out:
 	return err;
 }
 
-static int do_watch(struct req *r)
-{
-	struct xsd_conn *c = r->op->c;
-	const char *argv[2] = {0};
-	if (!get_args(r->payload, r->h->len, argv, 2))
-		return EINVAL;
-	char path[PATH_BUF];
-	bool relative;
-	int err = canon_path(c, argv[0], path, true, &relative);
-	if (err)
-		return err;
-	for (struct watch *w = c->watches; w; w = w->next)
-		if (!strcmp(w->path, path) && !strcmp(w->token, argv[1]))
-			return EEXIST;
-	if (!c->privileged && c->nwatches >= c->d->quota.watches)
-		return E2BIG;
-	struct watch *w = calloc(1, sizeof(*w));
-	if (!w)
-		return ENOMEM;
-	w->path = strdup(path);
-	w->token = strdup(argv[1]);
-	if (!w->path || !w->token) {
-		watch_free(w);
-		return ENOMEM;
-	}
-	w->relative = relative;
-	/* Append: events for one change reach watches in registration
-	 * order. */
-	struct watch **p = &c->watches;
-	while (*p)
-		p = &(*p)->next;
-	*p = w;
-	c->nwatches++;
-	send_ok(c, r->h);
-	/* Every new watch fires once at once, whether the path exists or
-	 * not. */
-	send_event(c, w, path);
-	return 0;
-}
-
-static int do_unwatch(struct req *r)
-{
-	struct xsd_conn *c = r->op->c;
-	const char *argv[2] = {0};
-	if (!get_args(r->payload, r->h->len, argv, 2))
-		return EINVAL;
-	char path[PATH_BUF];
-	int err = canon_path(c, argv[0], path, true, NULL);
-	if (err)
-		return err;
-	for (struct watch **p = &c->watches; *p; p = &(*p)->next) {
-		struct watch *w = *p;
-		if (strcmp(w->path, path) || strcmp(w->token, argv[1]))
-			continue;
-		*p = w->next;
-		watch_free(w);
-		c->nwatches--;
-		send_ok(c, r->h);
-		return 0;
-	}
-	return ENOENT;
-}
-
-static void conn_drop_watches(struct xsd_conn *c)
-{
-	while (c->watches) {
-		struct watch *w = c->watches;
-		c->watches = w->next;
-		watch_free(w);
-	}
-	c->nwatches = 0;
-}
-
-static void conn_drop_txns(struct xsd_conn *c)
-{
-	while (c->txns) {
-		struct txn *t = c->txns;
-		c->txns = t->next;
-		txn_free(t);
-	}
-	c->ntxns = 0;
-}
-
 static int do_reset_watches(struct req *r)
 {
 	conn_drop_watches(r->op->c);
 	conn_drop_txns(r->op->c);
-	send_ok(r->op->c, r->h);
-	return 0;
-}
-
-static int do_txn_start(struct req *r)
-{
-	struct xsd_conn *c = r->op->c;
-	if (r->h->tx_id)
-		return EBUSY; /* no nesting */
-	if (!c->privileged && c->ntxns >= c->d->quota.transactions)
-		return ENOSPC;
-	struct txn *t = calloc(1, sizeof(*t));
-	if (!t)
-		return ENOMEM;
-	xs_hmap_init(&t->entries);
-	t->events_tail = &t->events;
-	do {
-		t->id = c->next_txn_id++;
-	} while (t->id == 0 || txn_find(c, t->id));
-	t->next = c->txns;
-	c->txns = t;
-	c->ntxns++;
-	char buf[16];
-	int l = snprintf(buf, sizeof(buf), "%" PRIu32, t->id);
-	send_reply(c, r->h, buf, (size_t)l + 1);
-	return 0;
-}
-
-static int do_txn_end(struct req *r)
-{
-	struct xsd_conn *c = r->op->c;
-	const char *argv[1] = {0};
-	if (!get_args(r->payload, r->h->len, argv, 1))
-		return EINVAL;
-	bool commit;
-	if (!strcmp(argv[0], "T"))
-		commit = true;
-	else if (!strcmp(argv[0], "F"))
-		commit = false;
-	else
-		return EINVAL;
-	struct txn *t = r->op->t;
-	/* The transaction ends whatever the outcome. */
-	txn_unlink(c, t);
-	r->op->t = NULL;
-	int err = commit ? txn_commit(c->d, t) : 0;
-	if (!err) {
-		send_ok(c, r->h);
-		if (commit)
-			fire_events(c->d, t->events);
-	}
-	txn_free(t);
-	return err;
-}
-
-static int do_get_domain_path(struct req *r)
-{
-	const char *argv[1] = {0};
-	uint32_t domid;
-	if (!get_args(r->payload, r->h->len, argv, 1) ||
-	    !parse_domid(argv[0], &domid))
-		return EINVAL;
-	char buf[32];
-	int l = snprintf(buf, sizeof(buf), "/local/domain/%" PRIu32, domid);
-	send_reply(r->op->c, r->h, buf, (size_t)l + 1);
-	return 0;
-}
-
-static int do_is_domain_introduced(struct req *r)
-{
-	const char *argv[1] = {0};
-	uint32_t domid;
-	if (!get_args(r->payload, r->h->len, argv, 1) ||
-	    !parse_domid(argv[0], &domid))
-		return EINVAL;
-	bool yes = domid == 0 || domain_find(r->op->d, domid);
-	send_reply(r->op->c, r->h, yes ? "T" : "F", 2);
-	return 0;
-}
-
-static int do_introduce(struct req *r)
-{
-	struct xsd *d = r->op->d;
-	const char *argv[3] = {0};
-	uint32_t domid;
-	uint64_t mfn, evtchn;
-	if (!get_args(r->payload, r->h->len, argv, 3) ||
-	    !parse_domid(argv[0], &domid) ||
-	    !parse_uint(argv[1], UINT64_MAX / 10, &mfn) ||
-	    !parse_uint(argv[2], UINT32_MAX, &evtchn) || domid == 0)
-		return EINVAL;
-	struct domain *dom = domain_find(d, domid);
-	if (dom) {
-		/* Re-introducing with the same page is harmless. */
-		if (dom->mfn != mfn)
-			return EINVAL;
-		send_ok(r->op->c, r->h);
-		return 0;
-	}
-	dom = calloc(1, sizeof(*dom));
-	if (!dom)
-		return ENOMEM;
-	dom->domid = domid;
-	dom->mfn = mfn;
-	dom->evtchn = (uint32_t)evtchn;
-	if (d->hooks.domain_introduced) {
-		int err = d->hooks.domain_introduced(d->hooks.arg, domid);
-		if (err) {
-			free(dom);
-			return err;
-		}
-	}
-	dom->next = d->domains;
-	d->domains = dom;
-	xsd_log(d, XSD_LOG_INFO, "domain %" PRIu32 " introduced", domid);
-	send_ok(r->op->c, r->h);
-	fire_special(d, SPECIAL_INTRODUCE);
-	return 0;
-}
-
-static int cmp_path_len(const void *a, const void *b)
-{
-	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
-	return la < lb ? -1 : la > lb;
-}
-
-/* Removes every node a released domain owns (with its subtree). */
-static void remove_owned_nodes(struct op *op, uint32_t domid)
-{
-	struct xs_store *s = &op->d->store;
-	size_t n = 0, cap = 0;
-	char **paths = NULL;
-	struct xs_hmap_iter it;
-	struct xs_hentry *h;
-	xs_hmap_iter_init(&it, &s->nodes);
-	while ((h = xs_hmap_iter_next(&it))) {
-		struct xs_node *nd = xs_container_of(h, struct xs_node, h);
-		if (nd->perms[0].domid != domid)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			char **p = realloc(paths, cap * sizeof(*p));
-			if (!p)
-				break;
-			paths = p;
-		}
-		if (!(paths[n] = strdup(nd->path)))
-			break;
-		n++;
-	}
-	/* Parents first, so that descendants go with them. */
-	if (n)
-		qsort(paths, n, sizeof(*paths), cmp_path_len);
-	for (size_t i = 0; i < n; i++) {
-		if (xs_store_get(s, paths[i]) && rm_node(op, paths[i]))
-			xsd_log(op->d, XSD_LOG_WARNING,
-				"could not remove %s of a released domain",
-				paths[i]);
-		free(paths[i]);
-	}
-	free(paths);
-}
-
-/* Drops a released domain from every remaining permission list, so that
- * a later domain with the same id inherits none of its rights (the lesson
- * of XSA-322). */
-static void forget_domain_perms(struct xsd *d, uint32_t domid)
-{
-	struct xs_hmap_iter it;
-	struct xs_hentry *h;
-	xs_hmap_iter_init(&it, &d->store.nodes);
-	while ((h = xs_hmap_iter_next(&it))) {
-		struct xs_node *n = xs_container_of(h, struct xs_node, h);
-		uint32_t kept = 1;
-		for (uint32_t i = 1; i < n->nperms; i++)
-			if (n->perms[i].domid != domid)
-				n->perms[kept++] = n->perms[i];
-		if (kept != n->nperms) {
-			n->nperms = kept;
-			n->generation = ++d->store.generation;
-		}
-	}
-	for (int i = 0; i < SPECIAL_COUNT; i++) {
-		struct xs_node *n = &d->special[i];
-		uint32_t kept = 1;
-		for (uint32_t j = 1; j < n->nperms; j++)
-			if (n->perms[j].domid != domid)
-				n->perms[kept++] = n->perms[j];
-		n->nperms = kept;
-	}
-}
-
-static int do_release(struct req *r)
-{
-	struct xsd *d = r->op->d;
-	const char *argv[1] = {0};
-	uint32_t domid;
-	if (!get_args(r->payload, r->h->len, argv, 1) ||
-	    !parse_domid(argv[0], &domid) || domid == 0)
-		return EINVAL;
-	struct domain *dom = domain_find(d, domid);
-	if (!dom)
-		return ENOENT;
-	for (struct xsd_conn *c = d->conns; c; c = c->next) {
-		if (!c->privileged && c->domid == domid) {
-			c->dead = true;
-			conn_drop_watches(c);
-			conn_drop_txns(c);
-		}
-	}
-	remove_owned_nodes(r->op, domid);
-	forget_domain_perms(d, domid);
-	for (struct domain **p = &d->domains; *p; p = &(*p)->next) {
-		if (*p == dom) {
-			*p = dom->next;
-			break;
-		}
-	}
-	for (struct domain *o = d->domains; o; o = o->next)
-		if (o->has_target && o->target == domid)
-			o->has_target = false;
-	free(dom);
-	if (d->hooks.domain_released)
-		d->hooks.domain_released(d->hooks.arg, domid);
-	xsd_log(d, XSD_LOG_INFO, "domain %" PRIu32 " released", domid);
-	send_ok(r->op->c, r->h);
-	fire_special(d, SPECIAL_RELEASE);
-	return 0;
-}
-
-static int do_resume(struct req *r)
-{
-	const char *argv[1] = {0};
-	uint32_t domid;
-	if (!get_args(r->payload, r->h->len, argv, 1) ||
-	    !parse_domid(argv[0], &domid))
-		return EINVAL;
-	if (domid != 0 && !domain_find(r->op->d, domid))
-		return ENOENT;
-	send_ok(r->op->c, r->h);
-	return 0;
-}
-
-static int do_set_target(struct req *r)
-{
-	const char *argv[2] = {0};
-	uint32_t domid, target;
-	if (!get_args(r->payload, r->h->len, argv, 2) ||
-	    !parse_domid(argv[0], &domid) || !parse_domid(argv[1], &target))
-		return EINVAL;
-	struct domain *dom = domain_find(r->op->d, domid);
-	if (!dom)
-		return ENOENT;
-	dom->has_target = true;
-	dom->target = target;
 	send_ok(r->op->c, r->h);
 	return 0;
 }
