@@ -614,6 +614,11 @@ static int do_rm(struct req *r)
 	}
 	if (!(perm_mask(r->op->c, n->perms, n->nperms) & XSD_PERM_WRITE))
 		return EACCES;
+	char parent_path[PATH_BUF];
+	xs_path_parent(path, parent_path);
+	err = op_rm_room(r->op, path, parent_path);
+	if (err)
+		return err;
 	err = rm_node(r->op, path);
 	if (err)
 		return err;

@@ -157,6 +157,10 @@ struct xs_node *op_modify(struct op *op, const char *path, int *err);
 void op_touch(struct op *op, struct xs_node *n);
 int op_insert(struct op *op, struct xs_node *n);
 int op_remove(struct op *op, const char *path);
+/* ENOSPC when removing the subtree at path (and updating its parent)
+ * would take the request's transaction past the nodes it may touch:
+ * checked before RM starts, so that it is refused whole, never half-done. */
+int op_rm_room(struct op *op, const char *path, const char *parent);
 struct txn *txn_find(struct xsd_conn *c, uint32_t id);
 void conn_drop_txns(struct xsd_conn *c);
 int do_txn_start(struct req *r);

@@ -55,6 +55,45 @@ const struct xs_node *op_get(struct op *op, const char *path, int *err)
 	return e->modified ? e->node : xs_store_get(&op->d->store, path);
 }
 
+/* How many nodes removing the subtree at path would add to the
+ * transaction's entries: every node of the subtree, as the transaction
+ * sees it, that it has not touched yet. Looks without touching. */
+static size_t subtree_untouched(struct op *op, const char *path)
+{
+	struct xs_hentry *h = xs_hmap_get(&op->t->entries, path);
+	const struct txn_entry *e =
+		h ? xs_container_of(h, struct txn_entry, h) : NULL;
+	const struct xs_node *n =
+		e && e->modified ? e->node : xs_store_get(&op->d->store, path);
+	size_t count = e == NULL;
+	for (uint32_t i = 0; n && i < n->nchildren; i++) {
+		/* On the heap: see remove_subtree. */
+		char *child = malloc(strlen(path) + strlen(n->children[i]) + 2);
+		if (!child)
+			return SIZE_MAX;
+		sprintf(child, "%s/%s", strcmp(path, "/") ? path : "",
+			n->children[i]);
+		size_t c = subtree_untouched(op, child);
+		free(child);
+		if (c == SIZE_MAX)
+			return SIZE_MAX;
+		count += c;
+	}
+	return count;
+}
+
+int op_rm_room(struct op *op, const char *path, const char *parent)
+{
+	if (!op->t || op->c->privileged)
+		return 0;
+	size_t need = subtree_untouched(op, path);
+	if (need == SIZE_MAX)
+		return ENOMEM;
+	need += xs_hmap_get(&op->t->entries, parent) == NULL;
+	return op->t->entries.count + need > op->d->quota.txn_nodes ? ENOSPC
+								    : 0;
+}
+
 /* A writable version of an existing node. */
 struct xs_node *op_modify(struct op *op, const char *path, int *err)
 {

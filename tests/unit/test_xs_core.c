@@ -864,6 +864,30 @@ static void test_quota_nodes_in_transaction(void)
 	xsd_conn_free(g);
 }
 
+/* A request refused half-way inside a transaction (here: RM of a subtree
+ * larger than the transaction may touch) must not leave the transaction
+ * with half its work: committing it keeps the tree whole. */
+static void test_quota_txn_nodes_rm(void)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.txn_nodes = 6;
+	fresh_with_quota(&q);
+	struct xsd_conn *g = introduce(5);
+	make_home(5);
+	write_value(g, 0, "a/b/c/d/e", "1");
+	write_value(g, 0, "a/x/y/z", "2");
+	uint32_t t = txn_start(g);
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_RM, t, "a"), "ENOSPC");
+	const char *v = V(g, XS_TRANSACTION_END, t, "T\0");
+	CU_ASSERT_TRUE(!strcmp(v, "OK") || !strcmp(v, "EAGAIN"));
+	ASSERT_V(dom0, XS_CONTROL, 0, "check\0", "OK");
+	/* Nothing was removed. */
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "a/b/c/d/e"), "1");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "a/x/y/z"), "2");
+	xsd_conn_free(g);
+}
+
 static void test_quota_watch_txn_perms(void)
 {
 	struct xsd_quota q;
@@ -1027,6 +1051,7 @@ int main(void)
 		{"nodes in a transaction", test_quota_nodes_in_transaction},
 		{"size: no partial write", test_quota_size_no_partial_write},
 		{"watches, transactions, perms", test_quota_watch_txn_perms},
+		{"transaction nodes: RM", test_quota_txn_nodes_rm},
 		{"connections", test_quota_connections},
 		{"output bounds", test_quota_output_bounds},
 		CU_TEST_INFO_NULL,
