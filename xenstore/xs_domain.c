@@ -208,7 +208,8 @@ int do_set_target(struct req *r)
 	    !parse_domid(argv[0], &domid) || !parse_domid(argv[1], &target))
 		return EINVAL;
 	struct domain *dom = domain_find(r->op->d, domid);
-	if (!dom)
+	/* Both must be introduced, as in C xenstored (dom0 always is). */
+	if (!dom || (target != 0 && !domain_find(r->op->d, target)))
 		return ENOENT;
 	dom->has_target = true;
 	dom->target = target;

@@ -681,6 +681,16 @@ static void test_domains(void)
 		 "EACCES");
 	ASSERT_V(dom0, XS_RESUME, 0, "9\0", "OK");
 	ASSERT_V(dom0, XS_RESUME, 0, "11\0", "ENOENT");
+	/* The target must be an introduced domain too. */
+	ASSERT_V(dom0, XS_SET_TARGET, 0,
+		 "9\0"
+		 "4\0",
+		 "ENOENT");
+	ASSERT_V(dom0, XS_INTRODUCE, 0,
+		 "4\0"
+		 "1\0"
+		 "1\0",
+		 "OK");
 	ASSERT_V(dom0, XS_SET_TARGET, 0,
 		 "9\0"
 		 "4\0",
