@@ -205,20 +205,28 @@ void fire_special(struct xsd *d, enum special_node which)
 
 /* ---- argument parsing ---- */
 
-/* Splits a payload of exactly n nul-terminated strings. */
-bool get_args(const char *payload, uint32_t len, const char **argv, unsigned n)
+/* Splits a payload of nul-terminated strings into argv; returns how many,
+ * or -1 when there are more than max or the last is not terminated. */
+static int split_args(const char *payload, uint32_t len, const char **argv,
+		      unsigned max)
 {
 	unsigned found = 0;
 	uint32_t start = 0;
 	for (uint32_t i = 0; i < len; i++) {
 		if (payload[i])
 			continue;
-		if (found == n)
-			return false;
+		if (found == max)
+			return -1;
 		argv[found++] = payload + start;
 		start = i + 1;
 	}
-	return found == n && start == len;
+	return start == len ? (int)found : -1;
+}
+
+/* Splits a payload of exactly n nul-terminated strings. */
+bool get_args(const char *payload, uint32_t len, const char **argv, unsigned n)
+{
+	return split_args(payload, len, argv, n) == (int)n;
 }
 
 bool parse_uint(const char *s, uint64_t max, uint64_t *out)
@@ -731,17 +739,11 @@ static int do_set_perms(struct req *r)
 {
 	struct op *op = r->op;
 	const char *argv[XENSTORE_PAYLOAD_MAX + 1];
-	unsigned argc = 0;
-	uint32_t start = 0;
-	for (uint32_t i = 0; i < r->h->len; i++) {
-		if (r->payload[i])
-			continue;
-		argv[argc++] = r->payload + start;
-		start = i + 1;
-	}
-	if (start != r->h->len || argc < 2)
+	int argc = split_args(r->payload, r->h->len, argv,
+			      XENSTORE_PAYLOAD_MAX + 1);
+	if (argc < 2)
 		return EINVAL;
-	uint32_t np = argc - 1;
+	uint32_t np = (uint32_t)argc - 1;
 	if (!op->c->privileged && np > op->d->quota.perms)
 		return ENOSPC;
 	struct xs_perm *perms = calloc(np, sizeof(*perms));
@@ -831,17 +833,8 @@ static int do_control(struct req *r)
 {
 	struct xsd *d = r->op->d;
 	const char *argv[3] = {0};
-	unsigned argc = 0;
-	uint32_t start = 0;
-	for (uint32_t i = 0; i < r->h->len; i++) {
-		if (r->payload[i])
-			continue;
-		if (argc == 3)
-			return EINVAL;
-		argv[argc++] = r->payload + start;
-		start = i + 1;
-	}
-	if (argc == 0 || start != r->h->len)
+	int argc = split_args(r->payload, r->h->len, argv, 3);
+	if (argc < 1)
 		return EINVAL;
 	char buf[1024];
 	int len;
