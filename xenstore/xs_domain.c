@@ -123,6 +123,17 @@ static void remove_owned_nodes(struct op *op, uint32_t domid)
 /* Drops a released domain from every remaining permission list, so that
  * a later domain with the same id inherits none of its rights (the lesson
  * of XSA-322). */
+static bool drop_perm_entries(struct xs_node *n, uint32_t domid)
+{
+	uint32_t kept = 1;
+	for (uint32_t i = 1; i < n->nperms; i++)
+		if (n->perms[i].domid != domid)
+			n->perms[kept++] = n->perms[i];
+	bool changed = kept != n->nperms;
+	n->nperms = kept;
+	return changed;
+}
+
 static void forget_domain_perms(struct xsd *d, uint32_t domid)
 {
 	struct xs_hmap_iter it;
@@ -130,23 +141,11 @@ static void forget_domain_perms(struct xsd *d, uint32_t domid)
 	xs_hmap_iter_init(&it, &d->store.nodes);
 	while ((h = xs_hmap_iter_next(&it))) {
 		struct xs_node *n = xs_container_of(h, struct xs_node, h);
-		uint32_t kept = 1;
-		for (uint32_t i = 1; i < n->nperms; i++)
-			if (n->perms[i].domid != domid)
-				n->perms[kept++] = n->perms[i];
-		if (kept != n->nperms) {
-			n->nperms = kept;
+		if (drop_perm_entries(n, domid))
 			n->generation = ++d->store.generation;
-		}
 	}
-	for (int i = 0; i < SPECIAL_COUNT; i++) {
-		struct xs_node *n = &d->special[i];
-		uint32_t kept = 1;
-		for (uint32_t j = 1; j < n->nperms; j++)
-			if (n->perms[j].domid != domid)
-				n->perms[kept++] = n->perms[j];
-		n->nperms = kept;
-	}
+	for (int i = 0; i < SPECIAL_COUNT; i++)
+		drop_perm_entries(&d->special[i], domid);
 }
 
 int do_release(struct req *r)
