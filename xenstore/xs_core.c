@@ -465,14 +465,10 @@ static int remove_subtree(struct op *op, const char *path)
 		n = op_get(op, path, &err);
 		if (!n)
 			return err ? err : EIO;
-		/* On the heap: paths nest up to ~1500 levels deep, and this
-		 * recursion must not put a path buffer on the stack at each
-		 * one. */
-		char *child = malloc(strlen(path) + strlen(n->children[i]) + 2);
+		/* On the heap: paths nest up to ~1500 levels deep. */
+		char *child = xs_path_child(path, n->children[i]);
 		if (!child)
 			return ENOMEM;
-		sprintf(child, "%s/%s", strcmp(path, "/") ? path : "",
-			n->children[i]);
 		const struct xs_node *cn = op_get(op, child, &err);
 		if (cn) {
 			op_event(op, child, true, cn->perms, cn->nperms);

@@ -220,6 +220,16 @@ const char *xs_path_parent(const char *path, char *parent)
 	return slash + 1;
 }
 
+char *xs_path_child(const char *parent, const char *name)
+{
+	const char *base = strcmp(parent, "/") ? parent : "";
+	size_t len = strlen(base) + strlen(name) + 2;
+	char *p = malloc(len);
+	if (p)
+		snprintf(p, len, "%s/%s", base, name);
+	return p;
+}
+
 bool xs_path_under(const char *path, const char *base)
 {
 	size_t bl = strlen(base);
@@ -249,13 +259,10 @@ bool xs_store_consistent(const struct xs_store *s)
 	xs_hmap_iter_init(&it, &s->nodes);
 	while ((h = xs_hmap_iter_next(&it))) {
 		const struct xs_node *n = xs_container_of(h, struct xs_node, h);
-		const char *base = strcmp(n->path, "/") ? n->path : "";
 		for (uint32_t i = 0; i < n->nchildren; i++) {
-			size_t len = strlen(base) + strlen(n->children[i]) + 2;
-			char *child = malloc(len);
+			char *child = xs_path_child(n->path, n->children[i]);
 			if (!child)
 				return false;
-			snprintf(child, len, "%s/%s", base, n->children[i]);
 			bool found = xs_store_get(s, child) != NULL;
 			free(child);
 			if (!found)

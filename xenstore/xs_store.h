@@ -80,6 +80,10 @@ bool xs_store_consistent(const struct xs_store *s);
 /* Splits "/a/b" into parent "/a" (written to parent, which must hold the
  * path) and returns the name "b". */
 const char *xs_path_parent(const char *path, char *parent);
+/* "parent/name" (no double slash under the root), on the heap: paths
+ * nest deep, and recursive walks must not hold path buffers on the stack.
+ * NULL when out of memory. */
+char *xs_path_child(const char *parent, const char *name);
 /* Is path at or below base? */
 bool xs_path_under(const char *path, const char *base);
 

@@ -67,12 +67,9 @@ static size_t subtree_untouched(struct op *op, const char *path)
 		e && e->modified ? e->node : xs_store_get(&op->d->store, path);
 	size_t count = e == NULL;
 	for (uint32_t i = 0; n && i < n->nchildren; i++) {
-		/* On the heap: see remove_subtree. */
-		char *child = malloc(strlen(path) + strlen(n->children[i]) + 2);
+		char *child = xs_path_child(path, n->children[i]);
 		if (!child)
 			return SIZE_MAX;
-		sprintf(child, "%s/%s", strcmp(path, "/") ? path : "",
-			n->children[i]);
 		size_t c = subtree_untouched(op, child);
 		free(child);
 		if (c == SIZE_MAX)
