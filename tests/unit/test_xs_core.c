@@ -39,6 +39,12 @@ static void fresh(void)
 #define V(c, type, tx, lit) xs_tc_verdict((c), (type), (tx), XS_LIT(lit))
 #define ASSERT_V(c, type, tx, lit, want)                                       \
 	CU_ASSERT_STRING_EQUAL(V(c, type, tx, lit), want)
+/* A reply's payload is exactly these bytes (a literal with its nuls). */
+#define ASSERT_BYTES(r, lit)                                                   \
+	do {                                                                   \
+		CU_ASSERT_EQUAL((r)->len, sizeof(lit) - 1);                    \
+		CU_ASSERT_EQUAL(memcmp((r)->data, lit, sizeof(lit) - 1), 0);   \
+	} while (0)
 
 /* Sends a request and returns its full reply. */
 static struct xs_reply reply;
@@ -139,14 +145,13 @@ static void test_directory_order(void)
 	write_value(dom0, 0, "/d/alpha", "2");
 	write_value(dom0, 0, "/d/mid", "3");
 	struct xs_reply *r = R(dom0, XS_DIRECTORY, 0, XS_LIT("/d\0"));
-	CU_ASSERT_EQUAL(r->len, sizeof("zeta\0alpha\0mid"));
-	CU_ASSERT_EQUAL(memcmp(r->data, "zeta\0alpha\0mid\0", r->len), 0);
+	ASSERT_BYTES(r, "zeta\0alpha\0mid\0");
 	/* Rewriting keeps the position; remove and re-add goes last. */
 	write_value(dom0, 0, "/d/zeta", "again");
 	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, 0, "/d/alpha"), "OK");
 	write_value(dom0, 0, "/d/alpha", "back");
 	r = R(dom0, XS_DIRECTORY, 0, XS_LIT("/d\0"));
-	CU_ASSERT_EQUAL(memcmp(r->data, "zeta\0mid\0alpha\0", r->len), 0);
+	ASSERT_BYTES(r, "zeta\0mid\0alpha\0");
 	r = R(dom0, XS_DIRECTORY, 0, XS_LIT("/d/mid\0"));
 	CU_ASSERT_EQUAL(r->type, XS_DIRECTORY);
 	CU_ASSERT_EQUAL(r->len, 0);
@@ -216,7 +221,7 @@ static void test_mkdir_rm(void)
 	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, 0, "/no/such"), "ENOENT");
 	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, 0, "/"), "EINVAL");
 	struct xs_reply *r = R(dom0, XS_DIRECTORY, 0, XS_LIT("/\0"));
-	CU_ASSERT_EQUAL(memcmp(r->data, "local\0tool\0", r->len), 0);
+	ASSERT_BYTES(r, "local\0tool\0");
 	CU_ASSERT_STRING_EQUAL(
 		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
 }
@@ -382,8 +387,7 @@ static void test_perms_entries(void)
 	CU_ASSERT_STRING_EQUAL(read_value(g6, 0, "/shared/k"), "y");
 	/* GET_PERMS format. */
 	struct xs_reply *r = R(dom0, XS_GET_PERMS, 0, XS_LIT("/shared/k\0"));
-	CU_ASSERT_EQUAL(r->len, sizeof("r0\0n5"));
-	CU_ASSERT_EQUAL(memcmp(r->data, "r0\0n5\0", r->len), 0);
+	ASSERT_BYTES(r, "r0\0n5\0");
 	/* Bad permission strings. */
 	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0x0\0", "EINVAL");
 	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0r\0", "EINVAL");
@@ -641,11 +645,11 @@ static void test_txn_tree_ops(void)
 	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, t, "/tt/old"), "OK");
 	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_MKDIR, t, "/tt/dir"), "OK");
 	struct xs_reply *r = R(dom0, XS_DIRECTORY, t, XS_LIT("/tt\0"));
-	CU_ASSERT_EQUAL(memcmp(r->data, "new\0dir\0", r->len), 0);
+	ASSERT_BYTES(r, "new\0dir\0");
 	ASSERT_V(dom0, XS_SET_PERMS, t, "/tt/dir\0r0\0", "OK");
 	ASSERT_V(dom0, XS_TRANSACTION_END, t, "T\0", "OK");
 	r = R(dom0, XS_DIRECTORY, 0, XS_LIT("/tt\0"));
-	CU_ASSERT_EQUAL(memcmp(r->data, "new\0dir\0", r->len), 0);
+	ASSERT_BYTES(r, "new\0dir\0");
 	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/tt/old/x"), "ENOENT");
 	ASSERT_V(dom0, XS_GET_PERMS, 0, "/tt/dir\0", "r0");
 	CU_ASSERT_STRING_EQUAL(
