@@ -775,6 +775,13 @@ static int do_set_perms(struct req *r)
 		err = EPERM;
 		goto out;
 	}
+	/* Permissions count towards the node's size. */
+	if (!op->c->privileged &&
+	    xs_node_record_size(cur) - cur->nperms * 8u + np * 8u >
+		    op->d->quota.node_size) {
+		err = ENOSPC;
+		goto out;
+	}
 	struct xs_node *n = op_modify(op, path, &err);
 	if (!n)
 		goto out;

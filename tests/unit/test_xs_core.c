@@ -843,6 +843,14 @@ static void test_quota_size_no_partial_write(void)
 	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "p"), "ENOENT");
 	/* What fits is written. */
 	write_value(g, 0, "p/q", "small");
+	/* Permissions count too: 50 bytes of value fit with one entry (58),
+	 * not with two (66). */
+	memset(req, 'v', sizeof(req));
+	memcpy(req, "s", 2);
+	CU_ASSERT_STRING_EQUAL(xs_tc_verdict(g, XS_WRITE, 0, req, 2 + 50),
+			       "OK");
+	ASSERT_V(g, XS_SET_PERMS, 0, "s\0n5\0r1\0", "ENOSPC");
+	ASSERT_V(g, XS_GET_PERMS, 0, "s\0", "n5");
 	ASSERT_V(dom0, XS_CONTROL, 0, "check\0", "OK");
 	xsd_conn_free(g);
 }
