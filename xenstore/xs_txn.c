@@ -196,9 +196,11 @@ static void txn_unlink(struct xsd_conn *c, struct txn *t)
 }
 
 /* Applies a transaction: EAGAIN when any node it read or wrote has changed
- * since it first looked. */
-static int txn_commit(struct xsd *d, struct txn *t)
+ * since it first looked, ENOSPC when the nodes it adds no longer fit the
+ * domain's quota. */
+static int txn_commit(struct xsd_conn *c, struct txn *t)
 {
+	struct xsd *d = c->d;
 	struct xs_store *s = &d->store;
 	struct xs_hmap_iter it;
 	struct xs_hentry *h;
@@ -214,6 +216,11 @@ static int txn_commit(struct xsd *d, struct txn *t)
 		if (e->modified && e->node)
 			inserts++;
 	}
+	/* Each of a domain's concurrent transactions fits its node quota
+	 * alone; together they may not. */
+	if (!c->privileged && t->node_delta > 0 &&
+	    xs_store_owned(s, c->domid) + t->node_delta > (long)d->quota.nodes)
+		return ENOSPC;
 	/* Grow the index first so that applying cannot fail half-way. */
 	if (xs_hmap_reserve(&s->nodes, s->nodes.count + inserts) < 0)
 		return ENOMEM;
@@ -284,7 +291,7 @@ int do_txn_end(struct req *r)
 	/* The transaction ends whatever the outcome. */
 	txn_unlink(c, t);
 	r->op->t = NULL;
-	int err = commit ? txn_commit(c->d, t) : 0;
+	int err = commit ? txn_commit(c, t) : 0;
 	if (!err) {
 		send_ok(c, r->h);
 		if (commit)

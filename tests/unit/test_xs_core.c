@@ -922,6 +922,28 @@ static void test_quota_txn_nodes_rm(void)
 	xsd_conn_free(g);
 }
 
+/* Transactions that fit the node quota each alone may not fit together:
+ * the commit checks again. */
+static void test_quota_nodes_concurrent_txn(void)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.nodes = 5;
+	fresh_with_quota(&q);
+	struct xsd_conn *g = introduce(5);
+	make_home(5);
+	write_value(g, 0, "x", "");
+	write_value(g, 0, "y", ""); /* 3 owned */
+	uint32_t t = txn_start(g);
+	write_value(g, t, "x/a", "1"); /* 4 with the transaction */
+	write_value(g, 0, "y/b", "2"); /* 4 */
+	write_value(g, 0, "y/c", "3"); /* 5 */
+	ASSERT_V(g, XS_TRANSACTION_END, t, "T\0", "ENOSPC");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "x/a"), "ENOENT");
+	ASSERT_V(dom0, XS_CONTROL, 0, "check\0", "OK");
+	xsd_conn_free(g);
+}
+
 static void test_quota_watch_txn_perms(void)
 {
 	struct xsd_quota q;
@@ -1083,6 +1105,8 @@ int main(void)
 	static CU_TestInfo quotas[] = {
 		{"nodes and size", test_quota_nodes_and_size},
 		{"nodes in a transaction", test_quota_nodes_in_transaction},
+		{"nodes, concurrent transactions",
+		 test_quota_nodes_concurrent_txn},
 		{"size: no partial write", test_quota_size_no_partial_write},
 		{"watches, transactions, perms", test_quota_watch_txn_perms},
 		{"transaction nodes: RM", test_quota_txn_nodes_rm},
