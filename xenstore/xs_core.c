@@ -195,8 +195,8 @@ void send_ok(struct xsd_conn *c, const struct xsd_sockmsg *req)
 void fire_special(struct xsd *d, enum special_node which)
 {
 	struct xs_node *n = &d->special[which];
-	struct event *ev =
-		event_new(special_names[which], false, n->perms, n->nperms);
+	struct event *ev = event_new(special_names[which], false, n->perms,
+				     n->nperms, NULL, 0);
 	if (ev) {
 		fire_event(d, ev);
 		events_free(ev);
@@ -785,16 +785,20 @@ static int do_set_perms(struct req *r)
 	struct xs_node *n = op_modify(op, path, &err);
 	if (!n)
 		goto out;
-	uint32_t old_owner = n->perms[0].domid;
-	err = xs_node_set_perms(n, perms, np);
-	if (err)
-		goto out;
-	if (!op->t && old_owner != perms[0].domid) {
-		xs_store_account(&op->d->store, old_owner, -1);
-		xs_store_account(&op->d->store, perms[0].domid, 1);
+	/* The node takes the new list; the old one serves the event (a
+	 * watcher losing access hears of it, as from C xenstored) and is
+	 * freed below. */
+	struct xs_perm *old = n->perms;
+	uint32_t nold = n->nperms;
+	n->perms = perms;
+	n->nperms = np;
+	perms = old;
+	if (!op->t && old[0].domid != n->perms[0].domid) {
+		xs_store_account(&op->d->store, old[0].domid, -1);
+		xs_store_account(&op->d->store, n->perms[0].domid, 1);
 	}
 	op_touch(op, n);
-	op_event(op, path, false, n->perms, n->nperms);
+	op_event_perms(op, path, n->perms, n->nperms, old, nold);
 	send_ok(op->c, r->h);
 out:
 	free(perms);

@@ -35,7 +35,9 @@
 struct event {
 	struct event *next;
 	bool exact;
-	uint32_t nperms;
+	/* The node's permissions, then (nold of them) those it had before a
+	 * SET_PERMS: a watcher that just lost access hears of it too. */
+	uint32_t nperms, nold;
 	struct xs_perm *perms;
 	char path[];
 };
@@ -168,10 +170,15 @@ int do_txn_end(struct req *r);
 
 /* xs_watch.c: events and watches */
 struct event *event_new(const char *path, bool exact,
-			const struct xs_perm *perms, uint32_t nperms);
+			const struct xs_perm *perms, uint32_t nperms,
+			const struct xs_perm *old, uint32_t nold);
 void events_free(struct event *ev);
 void op_event(struct op *op, const char *path, bool exact,
 	      const struct xs_perm *perms, uint32_t nperms);
+/* The event of a SET_PERMS: readers under the old or the new list hear it. */
+void op_event_perms(struct op *op, const char *path,
+		    const struct xs_perm *perms, uint32_t nperms,
+		    const struct xs_perm *old, uint32_t nold);
 void fire_event(struct xsd *d, const struct event *ev);
 void fire_events(struct xsd *d, struct event *ev);
 void conn_drop_watches(struct xsd_conn *c);

@@ -14,19 +14,23 @@
 #include <string.h>
 
 struct event *event_new(const char *path, bool exact,
-			const struct xs_perm *perms, uint32_t nperms)
+			const struct xs_perm *perms, uint32_t nperms,
+			const struct xs_perm *old, uint32_t nold)
 {
 	size_t len = strlen(path) + 1;
 	struct event *ev = malloc(sizeof(*ev) + len);
 	if (!ev)
 		return NULL;
-	ev->perms = malloc(nperms * sizeof(*perms));
+	ev->perms = malloc((nperms + nold) * sizeof(*perms));
 	if (!ev->perms) {
 		free(ev);
 		return NULL;
 	}
 	memcpy(ev->perms, perms, nperms * sizeof(*perms));
+	if (nold)
+		memcpy(ev->perms + nperms, old, nold * sizeof(*old));
 	ev->nperms = nperms;
+	ev->nold = nold;
 	ev->exact = exact;
 	ev->next = NULL;
 	memcpy(ev->path, path, len);
@@ -44,10 +48,8 @@ void events_free(struct event *ev)
 }
 
 /* Queues an event; inside a transaction it waits for the commit. */
-void op_event(struct op *op, const char *path, bool exact,
-	      const struct xs_perm *perms, uint32_t nperms)
+static void queue_event(struct op *op, struct event *ev, const char *path)
 {
-	struct event *ev = event_new(path, exact, perms, nperms);
 	if (!ev) {
 		xsd_log(op->d, XSD_LOG_WARNING,
 			"out of memory: watch event for %s lost", path);
@@ -60,6 +62,19 @@ void op_event(struct op *op, const char *path, bool exact,
 		*op->events_tail = ev;
 		op->events_tail = &ev->next;
 	}
+}
+
+void op_event(struct op *op, const char *path, bool exact,
+	      const struct xs_perm *perms, uint32_t nperms)
+{
+	queue_event(op, event_new(path, exact, perms, nperms, NULL, 0), path);
+}
+
+void op_event_perms(struct op *op, const char *path,
+		    const struct xs_perm *perms, uint32_t nperms,
+		    const struct xs_perm *old, uint32_t nold)
+{
+	queue_event(op, event_new(path, false, perms, nperms, old, nold), path);
 }
 
 static void send_event(struct xsd_conn *c, const struct watch *w,
@@ -88,7 +103,11 @@ void fire_event(struct xsd *d, const struct event *ev)
 		if (c->dead)
 			continue;
 		bool readable =
-			perm_mask(c, ev->perms, ev->nperms) & XSD_PERM_READ;
+			(perm_mask(c, ev->perms, ev->nperms) |
+			 (ev->nold ? perm_mask(c, ev->perms + ev->nperms,
+					       ev->nold)
+				   : 0)) &
+			XSD_PERM_READ;
 		for (struct watch *w = c->watches; w; w = w->next) {
 			bool match = ev->exact
 					     ? !strcmp(ev->path, w->path)

@@ -522,6 +522,15 @@ static void test_watch_permission_filter(void)
 	CU_ASSERT_EQUAL(
 		xs_tc_take_events(g, "/local/domain/5/device/vif/0", "all"), 1);
 	CU_ASSERT_EQUAL(xs_tc_take_events(g, "device/vif/0", "rel"), 1);
+	/* Losing access is a change the guest hears of (the old list let it
+	 * read); after that, nothing more. */
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/local/domain/5/device/vif/0\0n0\0",
+		 "OK");
+	CU_ASSERT_EQUAL(
+		xs_tc_take_events(g, "/local/domain/5/device/vif/0", "all"), 1);
+	CU_ASSERT_EQUAL(xs_tc_take_events(g, "device/vif/0", "rel"), 1);
+	write_value(dom0, 0, "/local/domain/5/device/vif/0", "z");
+	CU_ASSERT_EQUAL(xs_tc_pending_events(g), 0);
 	xsd_conn_free(g);
 }
 
