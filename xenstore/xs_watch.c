@@ -97,22 +97,37 @@ static void send_event(struct xsd_conn *c, const struct watch *w,
 			"out of memory: watch event %s dropped", path);
 }
 
+/* May c hear of ev? If it may read the node, as it is now or was before
+ * a SET_PERMS, or its parent (whose child list names the node anyway), as
+ * C xenstored decides. */
+static bool event_visible(const struct xsd_conn *c, const struct event *ev,
+			  const struct xs_node *parent)
+{
+	unsigned mask = perm_mask(c, ev->perms, ev->nperms);
+	if (ev->nold)
+		mask |= perm_mask(c, ev->perms + ev->nperms, ev->nold);
+	if (parent)
+		mask |= perm_mask(c, parent->perms, parent->nperms);
+	return mask & XSD_PERM_READ;
+}
+
 void fire_event(struct xsd *d, const struct event *ev)
 {
+	const struct xs_node *parent = NULL;
+	if (ev->path[0] == '/') {
+		char parent_path[PATH_BUF];
+		xs_path_parent(ev->path, parent_path);
+		parent = xs_store_get(&d->store, parent_path);
+	}
 	for (struct xsd_conn *c = d->conns; c; c = c->next) {
 		if (c->dead)
 			continue;
-		bool readable =
-			(perm_mask(c, ev->perms, ev->nperms) |
-			 (ev->nold ? perm_mask(c, ev->perms + ev->nperms,
-					       ev->nold)
-				   : 0)) &
-			XSD_PERM_READ;
+		bool visible = event_visible(c, ev, parent);
 		for (struct watch *w = c->watches; w; w = w->next) {
 			bool match = ev->exact
 					     ? !strcmp(ev->path, w->path)
 					     : xs_path_under(ev->path, w->path);
-			if (match && readable)
+			if (match && visible)
 				send_event(c, w, ev->path);
 		}
 	}

@@ -529,7 +529,14 @@ static void test_watch_permission_filter(void)
 	CU_ASSERT_EQUAL(
 		xs_tc_take_events(g, "/local/domain/5/device/vif/0", "all"), 1);
 	CU_ASSERT_EQUAL(xs_tc_take_events(g, "device/vif/0", "rel"), 1);
+	/* Its parent is still readable, and lists it: like C xenstored, a
+	 * change of the node reaches the guest. A node whose parent it may
+	 * not read either does not. */
 	write_value(dom0, 0, "/local/domain/5/device/vif/0", "z");
+	CU_ASSERT_EQUAL(
+		xs_tc_take_events(g, "/local/domain/5/device/vif/0", "all"), 1);
+	CU_ASSERT_EQUAL(xs_tc_take_events(g, "device/vif/0", "rel"), 1);
+	write_value(dom0, 0, "/local/domain/0/private/deeper", "x");
 	CU_ASSERT_EQUAL(xs_tc_pending_events(g), 0);
 	xsd_conn_free(g);
 }
