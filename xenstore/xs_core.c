@@ -118,16 +118,13 @@ unsigned perm_mask(const struct xsd_conn *c, const struct xs_perm *p,
 	/* A domain acts for itself and, after SET_TARGET, for its target. */
 	if (p[0].domid == c->domid || (has_target && p[0].domid == target))
 		return XSD_PERM_ALL | XSD_PERM_OWNER;
-	unsigned mask = 0;
-	bool listed = false;
-	for (uint32_t i = 1; i < np; i++) {
+	/* The first entry naming it (or its target) decides, as in C
+	 * xenstored; later ones do not add rights. */
+	for (uint32_t i = 1; i < np; i++)
 		if (p[i].domid == c->domid ||
-		    (has_target && p[i].domid == target)) {
-			mask |= p[i].mask;
-			listed = true;
-		}
-	}
-	return listed ? mask : p[0].mask;
+		    (has_target && p[i].domid == target))
+			return p[i].mask;
+	return p[0].mask;
 }
 
 /* ---- output frames ---- */

@@ -385,6 +385,12 @@ static void test_perms_entries(void)
 	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0r0\0n5\0", "OK");
 	CU_ASSERT_STRING_EQUAL(read_value(g5, 0, "/shared/k"), "EACCES");
 	CU_ASSERT_STRING_EQUAL(read_value(g6, 0, "/shared/k"), "y");
+	/* The first entry naming a domain decides; a later one adds
+	 * nothing. */
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0n0\0r5\0w5\0", "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(g5, 0, "/shared/k"), "y");
+	ASSERT_V(g5, XS_WRITE, 0, "/shared/k\0x", "EACCES");
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0r0\0n5\0", "OK");
 	/* GET_PERMS format. */
 	struct xs_reply *r = R(dom0, XS_GET_PERMS, 0, XS_LIT("/shared/k\0"));
 	ASSERT_BYTES(r, "r0\0n5\0");
