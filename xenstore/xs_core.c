@@ -952,10 +952,15 @@ static int handle(struct xsd_conn *c, const struct xsd_sockmsg *h,
 		return ENOSYS;
 	if (handlers[h->type].priv && !c->privileged)
 		return EACCES;
-	if (handlers[h->type].in_txn && h->tx_id) {
-		op.t = txn_find(c, h->tx_id);
-		if (!op.t)
+	/* As in C xenstored, a transaction id must name an open transaction
+	 * whatever the request (WATCH and UNWATCH ignore it); only some
+	 * requests run inside it. */
+	if (h->tx_id && h->type != XS_WATCH && h->type != XS_UNWATCH) {
+		struct txn *t = txn_find(c, h->tx_id);
+		if (!t)
 			return ENOENT;
+		if (handlers[h->type].in_txn)
+			op.t = t;
 	} else if (h->type == XS_TRANSACTION_END) {
 		return ENOENT;
 	}

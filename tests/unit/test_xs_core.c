@@ -599,6 +599,11 @@ static void test_txn_isolation_commit(void)
 	CU_ASSERT_EQUAL(xs_tc_take_events(other, "/tx/a", "w"), 1);
 	/* The transaction is gone. */
 	ASSERT_V(dom0, XS_READ, t, "/tx/a\0", "ENOENT");
+	/* An unknown transaction id is refused by any request but WATCH and
+	 * UNWATCH, which ignore it. */
+	ASSERT_V(dom0, XS_GET_DOMAIN_PATH, t, "3\0", "ENOENT");
+	ASSERT_V(dom0, XS_TRANSACTION_START, t, "\0", "ENOENT");
+	ASSERT_V(dom0, XS_WATCH, t, "/tx\0w2\0", "OK");
 	xsd_conn_free(other);
 }
 
