@@ -1,13 +1,12 @@
 /*
- * pvio-xenstored core: permissions, transactions, watches, domains, quotas
- * and the message dispatcher (Xen 4.17 wire semantics), over the tree of
- * xs_store.c. No I/O here.
+ * pvio-xenstored core: paths, permissions, replies, the tree requests,
+ * CONTROL, the dispatcher and the connections (Xen 4.17 wire semantics),
+ * over the tree of xs_store.c. Transactions live in xs_txn.c, watches in
+ * xs_watch.c, the domain requests in xs_domain.c. No I/O here.
  */
 #include "config.h"
 
-#include "xs_core.h"
-#include "xs_hmap.h"
-#include "xs_store.h"
+#include "xs_core_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,109 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xen/io/xs_wire.h>
-
-/* Xen's first reserved domain id: introduced domids must lie below it. */
-#define DOMID_LIMIT 0x7ff0u
-
-/* Room for an absolute path, or a relative one joined to a home path. */
-#define PATH_BUF (XENSTORE_ABS_PATH_MAX + 64)
-#define HDR_LEN	 sizeof(struct xsd_sockmsg)
-/* Input buffer: several maximum frames, so pipelined requests need few
- * reads. */
-#define IN_BUF (4 * (HDR_LEN + XENSTORE_PAYLOAD_MAX))
-
-/* A watch event to fire: exact events reach only watches of that very
- * path (descendants of a removed subtree); the others reach watches at or
- * above the path. perms decide who may see it. */
-struct event {
-	struct event *next;
-	bool exact;
-	uint32_t nperms;
-	struct xs_perm *perms;
-	char path[];
-};
-
-struct txn_entry {
-	struct xs_hentry h; /* key: path */
-	char *path;
-	bool base_exists;
-	uint64_t base_gen;
-	bool modified;
-	struct xs_node *node; /* private copy when modified; NULL = removed */
-};
-
-struct txn {
-	struct txn *next;
-	uint32_t id;
-	struct xs_hmap entries;
-	struct event *events, **events_tail;
-	long node_delta; /* nodes the connection's domain gains on commit */
-};
-
-struct watch {
-	struct watch *next;
-	char *path; /* absolute, or a special @ name */
-	char *token;
-	bool relative; /* events strip the connection's home prefix */
-};
-
-struct frame {
-	struct frame *next;
-	bool is_reply;
-	size_t len, off;
-	unsigned char data[];
-};
-
-struct domain {
-	struct domain *next;
-	uint32_t domid;
-	uint64_t mfn;
-	uint32_t evtchn;
-	bool has_target;
-	uint32_t target;
-};
-
-struct xsd_conn {
-	struct xsd *d;
-	struct xsd_conn *prev, *next;
-	uint32_t domid;
-	bool privileged;
-	bool dead;
-	void *user;
-	char home[32]; /* /local/domain/<domid> */
-	unsigned char in[IN_BUF];
-	size_t in_len;
-	struct frame *out_head, *out_tail;
-	unsigned out_frames, out_replies;
-	struct watch *watches;
-	unsigned nwatches;
-	struct txn *txns;
-	unsigned ntxns;
-	uint32_t next_txn_id;
-};
-
-enum special_node { SPECIAL_INTRODUCE, SPECIAL_RELEASE, SPECIAL_COUNT };
 static const char *const special_names[SPECIAL_COUNT] = {"@introduceDomain",
 							 "@releaseDomain"};
-
-struct xsd {
-	struct xs_store store;
-	struct xs_node special[SPECIAL_COUNT];
-	struct xsd_conn *conns;
-	struct domain *domains;
-	struct xsd_quota quota;
-	struct xsd_hooks hooks;
-};
-
-/* One request being handled: the transaction it runs in, if any, and the
- * events it produced outside a transaction (fired after the reply). */
-struct op {
-	struct xsd *d;
-	struct xsd_conn *c;
-	struct txn *t;
-	struct event *events, **events_tail;
-};
 
 void xsd_quota_defaults(struct xsd_quota *q)
 {
@@ -133,10 +31,7 @@ void xsd_quota_defaults(struct xsd_quota *q)
 	q->connections = 32;
 }
 
-static void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt,
-		    ...) __attribute__((format(printf, 3, 4)));
-static void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt,
-		    ...)
+void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt, ...)
 {
 	if (!d->hooks.log || level > d->hooks.log_level)
 		return;
@@ -167,8 +62,8 @@ static int special_index(const char *path)
 
 /* Turns a client's path into the absolute canonical form. Specials (the
  * @ names) are accepted only where allow_special says so. */
-static int canon_path(const struct xsd_conn *c, const char *in, char *out,
-		      bool allow_special, bool *relative)
+int canon_path(const struct xsd_conn *c, const char *in, char *out,
+	       bool allow_special, bool *relative)
 {
 	if (relative)
 		*relative = false;
@@ -204,7 +99,7 @@ static int canon_path(const struct xsd_conn *c, const char *in, char *out,
 
 /* ---- domains and permissions ---- */
 
-static struct domain *domain_find(struct xsd *d, uint32_t domid)
+struct domain *domain_find(struct xsd *d, uint32_t domid)
 {
 	for (struct domain *dom = d->domains; dom; dom = dom->next)
 		if (dom->domid == domid)
@@ -212,197 +107,31 @@ static struct domain *domain_find(struct xsd *d, uint32_t domid)
 	return NULL;
 }
 
-static unsigned perm_mask(const struct xsd_conn *c, const struct xs_perm *p,
-			  uint32_t np)
+unsigned perm_mask(const struct xsd_conn *c, const struct xs_perm *p,
+		   uint32_t np)
 {
 	if (c->privileged)
-		return XSD_PERM_ALL;
+		return XSD_PERM_ALL | XSD_PERM_OWNER;
 	const struct domain *dom = domain_find(c->d, c->domid);
 	bool has_target = dom && dom->has_target;
 	uint32_t target = has_target ? dom->target : 0;
 	/* A domain acts for itself and, after SET_TARGET, for its target. */
 	if (p[0].domid == c->domid || (has_target && p[0].domid == target))
-		return XSD_PERM_ALL;
-	unsigned mask = 0;
-	bool listed = false;
-	for (uint32_t i = 1; i < np; i++) {
+		return XSD_PERM_ALL | XSD_PERM_OWNER;
+	/* The first entry naming it (or its target) decides, as in C
+	 * xenstored; later ones do not add rights. */
+	for (uint32_t i = 1; i < np; i++)
 		if (p[i].domid == c->domid ||
-		    (has_target && p[i].domid == target)) {
-			mask |= p[i].mask;
-			listed = true;
-		}
-	}
-	return listed ? mask : p[0].mask;
-}
-
-/* ---- per-request node access (through the transaction when there is
- * one) ---- */
-
-static struct txn_entry *txn_entry(struct op *op, const char *path, int *err)
-{
-	struct txn *t = op->t;
-	struct xs_hentry *h = xs_hmap_get(&t->entries, path);
-	if (h)
-		return xs_container_of(h, struct txn_entry, h);
-	if (!op->c->privileged && t->entries.count >= op->d->quota.txn_nodes) {
-		*err = ENOSPC;
-		return NULL;
-	}
-	struct txn_entry *e = calloc(1, sizeof(*e));
-	if (!e || !(e->path = strdup(path))) {
-		free(e);
-		*err = ENOMEM;
-		return NULL;
-	}
-	e->h.key = e->path;
-	const struct xs_node *cur = xs_store_get(&op->d->store, path);
-	e->base_exists = cur != NULL;
-	e->base_gen = cur ? cur->generation : 0;
-	if (xs_hmap_put(&t->entries, &e->h) < 0) {
-		free(e->path);
-		free(e);
-		*err = ENOMEM;
-		return NULL;
-	}
-	return e;
-}
-
-/* The node at path as this request sees it; NULL with *err == 0 when it
- * does not exist. */
-static const struct xs_node *op_get(struct op *op, const char *path, int *err)
-{
-	*err = 0;
-	if (!op->t)
-		return xs_store_get(&op->d->store, path);
-	struct txn_entry *e = txn_entry(op, path, err);
-	if (!e)
-		return NULL;
-	return e->modified ? e->node : xs_store_get(&op->d->store, path);
-}
-
-/* A writable version of an existing node. */
-static struct xs_node *op_modify(struct op *op, const char *path, int *err)
-{
-	*err = 0;
-	if (!op->t)
-		return xs_store_get(&op->d->store, path);
-	struct txn_entry *e = txn_entry(op, path, err);
-	if (!e)
-		return NULL;
-	if (!e->modified) {
-		const struct xs_node *cur = xs_store_get(&op->d->store, path);
-		if (!cur)
-			return NULL;
-		e->node = xs_node_dup(cur);
-		if (!e->node) {
-			*err = ENOMEM;
-			return NULL;
-		}
-		e->modified = true;
-	}
-	return e->node;
-}
-
-/* Records that a node changed: outside a transaction it gets a new
- * generation now; inside, at commit. */
-static void op_touch(struct op *op, struct xs_node *n)
-{
-	if (!op->t)
-		n->generation = ++op->d->store.generation;
-}
-
-static int op_insert(struct op *op, struct xs_node *n)
-{
-	if (!op->t)
-		return xs_store_insert(&op->d->store, n);
-	int err;
-	struct txn_entry *e = txn_entry(op, n->path, &err);
-	if (!e)
-		return err;
-	xs_node_free(e->node);
-	e->node = n;
-	e->modified = true;
-	if (n->perms[0].domid == op->c->domid)
-		op->t->node_delta++;
-	return 0;
-}
-
-static int op_remove(struct op *op, const char *path)
-{
-	if (!op->t) {
-		struct xs_node *n = xs_store_get(&op->d->store, path);
-		if (n)
-			xs_store_remove(&op->d->store, n);
-		return 0;
-	}
-	int err;
-	struct txn_entry *e = txn_entry(op, path, &err);
-	if (!e)
-		return err;
-	const struct xs_node *old =
-		e->modified ? e->node : xs_store_get(&op->d->store, path);
-	if (old && old->perms[0].domid == op->c->domid)
-		op->t->node_delta--;
-	xs_node_free(e->node);
-	e->node = NULL;
-	e->modified = true;
-	return 0;
-}
-
-static struct event *event_new(const char *path, bool exact,
-			       const struct xs_perm *perms, uint32_t nperms)
-{
-	size_t len = strlen(path) + 1;
-	struct event *ev = malloc(sizeof(*ev) + len);
-	if (!ev)
-		return NULL;
-	ev->perms = malloc(nperms * sizeof(*perms));
-	if (!ev->perms) {
-		free(ev);
-		return NULL;
-	}
-	memcpy(ev->perms, perms, nperms * sizeof(*perms));
-	ev->nperms = nperms;
-	ev->exact = exact;
-	ev->next = NULL;
-	memcpy(ev->path, path, len);
-	return ev;
-}
-
-static void events_free(struct event *ev)
-{
-	while (ev) {
-		struct event *next = ev->next;
-		free(ev->perms);
-		free(ev);
-		ev = next;
-	}
-}
-
-/* Queues an event; inside a transaction it waits for the commit. */
-static void op_event(struct op *op, const char *path, bool exact,
-		     const struct xs_perm *perms, uint32_t nperms)
-{
-	struct event *ev = event_new(path, exact, perms, nperms);
-	if (!ev) {
-		xsd_log(op->d, XSD_LOG_WARNING,
-			"out of memory: watch event for %s lost", path);
-		return;
-	}
-	if (op->t) {
-		*op->t->events_tail = ev;
-		op->t->events_tail = &ev->next;
-	} else {
-		*op->events_tail = ev;
-		op->events_tail = &ev->next;
-	}
+		    (has_target && p[i].domid == target))
+			return p[i].mask;
+	return p[0].mask;
 }
 
 /* ---- output frames ---- */
 
-static int queue_frame(struct xsd_conn *c, uint32_t type, uint32_t req_id,
-		       uint32_t tx_id, const void *p1, size_t l1,
-		       const void *p2, size_t l2, bool is_reply)
+int queue_frame(struct xsd_conn *c, uint32_t type, uint32_t req_id,
+		uint32_t tx_id, const void *p1, size_t l1, const void *p2,
+		size_t l2, bool is_reply)
 {
 	struct frame *f = malloc(sizeof(*f) + HDR_LEN + l1 + l2);
 	if (!f)
@@ -444,8 +173,8 @@ static void send_error(struct xsd_conn *c, const struct xsd_sockmsg *req,
 		    strlen(name) + 1, NULL, 0, true);
 }
 
-static void send_reply(struct xsd_conn *c, const struct xsd_sockmsg *req,
-		       const void *data, size_t len)
+void send_reply(struct xsd_conn *c, const struct xsd_sockmsg *req,
+		const void *data, size_t len)
 {
 	if (queue_frame(c, req->type, req->req_id, req->tx_id, data, len, NULL,
 			0, true))
@@ -453,169 +182,51 @@ static void send_reply(struct xsd_conn *c, const struct xsd_sockmsg *req,
 			"out of memory: reply to domain %u lost", c->domid);
 }
 
-static void send_ok(struct xsd_conn *c, const struct xsd_sockmsg *req)
+void send_ok(struct xsd_conn *c, const struct xsd_sockmsg *req)
 {
 	send_reply(c, req, "OK", 3);
 }
 
-/* ---- watches ---- */
+/* ---- special watches ---- */
 
-static void send_event(struct xsd_conn *c, const struct watch *w,
-		       const char *path)
-{
-	if (c->out_frames >= c->d->quota.queued_frames) {
-		xsd_log(c->d, XSD_LOG_WARNING,
-			"domain %u is not reading: watch event %s dropped",
-			c->domid, path);
-		return;
-	}
-	if (w->relative) {
-		size_t hl = strlen(c->home);
-		if (!strncmp(path, c->home, hl) && path[hl] == '/')
-			path += hl + 1;
-	}
-	if (queue_frame(c, XS_WATCH_EVENT, 0, 0, path, strlen(path) + 1,
-			w->token, strlen(w->token) + 1, false))
-		xsd_log(c->d, XSD_LOG_WARNING,
-			"out of memory: watch event %s dropped", path);
-}
-
-static void fire_event(struct xsd *d, const struct event *ev)
-{
-	for (struct xsd_conn *c = d->conns; c; c = c->next) {
-		if (c->dead)
-			continue;
-		bool readable =
-			perm_mask(c, ev->perms, ev->nperms) & XSD_PERM_READ;
-		for (struct watch *w = c->watches; w; w = w->next) {
-			bool match = ev->exact
-					     ? !strcmp(ev->path, w->path)
-					     : xs_path_under(ev->path, w->path);
-			if (match && readable)
-				send_event(c, w, ev->path);
-		}
-	}
-}
-
-static void fire_events(struct xsd *d, struct event *ev)
-{
-	for (; ev; ev = ev->next)
-		fire_event(d, ev);
-}
-
-static void fire_special(struct xsd *d, enum special_node which)
+void fire_special(struct xsd *d, enum special_node which)
 {
 	struct xs_node *n = &d->special[which];
-	struct event *ev =
-		event_new(special_names[which], false, n->perms, n->nperms);
+	struct event *ev = event_new(special_names[which], false, n->perms,
+				     n->nperms, NULL, 0);
 	if (ev) {
 		fire_event(d, ev);
 		events_free(ev);
 	}
 }
 
-static void watch_free(struct watch *w)
-{
-	free(w->path);
-	free(w->token);
-	free(w);
-}
-
-/* ---- transactions ---- */
-
-static void txn_free(struct txn *t)
-{
-	struct xs_hmap_iter it;
-	struct xs_hentry *h;
-	xs_hmap_iter_init(&it, &t->entries);
-	while ((h = xs_hmap_iter_next(&it))) {
-		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
-		xs_node_free(e->node);
-		free(e->path);
-		free(e);
-	}
-	xs_hmap_destroy(&t->entries);
-	events_free(t->events);
-	free(t);
-}
-
-static struct txn *txn_find(struct xsd_conn *c, uint32_t id)
-{
-	for (struct txn *t = c->txns; t; t = t->next)
-		if (t->id == id)
-			return t;
-	return NULL;
-}
-
-static void txn_unlink(struct xsd_conn *c, struct txn *t)
-{
-	for (struct txn **p = &c->txns; *p; p = &(*p)->next) {
-		if (*p == t) {
-			*p = t->next;
-			c->ntxns--;
-			return;
-		}
-	}
-}
-
-/* Applies a transaction: EAGAIN when any node it read or wrote has changed
- * since it first looked. */
-static int txn_commit(struct xsd *d, struct txn *t)
-{
-	struct xs_store *s = &d->store;
-	struct xs_hmap_iter it;
-	struct xs_hentry *h;
-	size_t inserts = 0;
-
-	xs_hmap_iter_init(&it, &t->entries);
-	while ((h = xs_hmap_iter_next(&it))) {
-		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
-		const struct xs_node *cur = xs_store_get(s, e->path);
-		if ((cur != NULL) != e->base_exists ||
-		    (cur && cur->generation != e->base_gen))
-			return EAGAIN;
-		if (e->modified && e->node)
-			inserts++;
-	}
-	/* Grow the index first so that applying cannot fail half-way. */
-	if (xs_hmap_reserve(&s->nodes, s->nodes.count + inserts) < 0)
-		return ENOMEM;
-	xs_hmap_iter_init(&it, &t->entries);
-	while ((h = xs_hmap_iter_next(&it))) {
-		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
-		if (!e->modified)
-			continue;
-		struct xs_node *cur = xs_store_get(s, e->path);
-		if (cur)
-			xs_store_remove(s, cur);
-		if (e->node) {
-			xs_store_insert(s, e->node);
-			e->node = NULL;
-		}
-	}
-	return 0;
-}
-
 /* ---- argument parsing ---- */
 
-/* Splits a payload of exactly n nul-terminated strings. */
-static bool get_args(const char *payload, uint32_t len, const char **argv,
-		     unsigned n)
+/* Splits a payload of nul-terminated strings into argv; returns how many,
+ * or -1 when there are more than max or the last is not terminated. */
+static int split_args(const char *payload, uint32_t len, const char **argv,
+		      unsigned max)
 {
 	unsigned found = 0;
 	uint32_t start = 0;
 	for (uint32_t i = 0; i < len; i++) {
 		if (payload[i])
 			continue;
-		if (found == n)
-			return false;
+		if (found == max)
+			return -1;
 		argv[found++] = payload + start;
 		start = i + 1;
 	}
-	return found == n && start == len;
+	return start == len ? (int)found : -1;
 }
 
-static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
+/* Splits a payload of exactly n nul-terminated strings. */
+bool get_args(const char *payload, uint32_t len, const char **argv, unsigned n)
+{
+	return split_args(payload, len, argv, n) == (int)n;
+}
+
+bool parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
 	if (!*s)
 		return false;
@@ -631,7 +242,7 @@ static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
 	return true;
 }
 
-static bool parse_domid(const char *s, uint32_t *domid)
+bool parse_domid(const char *s, uint32_t *domid)
 {
 	uint64_t v;
 	if (!parse_uint(s, DOMID_LIMIT - 1, &v))
@@ -667,9 +278,10 @@ static int parse_perm(const char *s, struct xs_perm *p)
 
 /* ---- the tree operations ---- */
 
-/* The errno for a node that does not exist: EACCES when the caller may not
- * read its nearest existing ancestor, so that denial leaks nothing. */
-static int missing_errno(struct op *op, const char *path)
+/* The errno for a node that does not exist: EACCES when the caller has
+ * none of the rights it needed on the nearest existing ancestor (as C
+ * xenstored), so that denial leaks nothing. */
+static int missing_errno(struct op *op, const char *path, unsigned need)
 {
 	if (op->c->privileged)
 		return ENOENT;
@@ -684,8 +296,7 @@ static int missing_errno(struct op *op, const char *path)
 		if (err)
 			return err;
 		if (n)
-			return perm_mask(op->c, n->perms, n->nperms) &
-					       XSD_PERM_READ
+			return perm_mask(op->c, n->perms, n->nperms) & need
 				       ? ENOENT
 				       : EACCES;
 	}
@@ -699,7 +310,7 @@ static const struct xs_node *get_checked(struct op *op, const char *path,
 	if (*err)
 		return NULL;
 	if (!n) {
-		*err = missing_errno(op, path);
+		*err = missing_errno(op, path, need);
 		return NULL;
 	}
 	if ((perm_mask(op->c, n->perms, n->nperms) & need) != need) {
@@ -715,11 +326,38 @@ static bool over_size(const struct op *op, const struct xs_node *n)
 	       xs_node_record_size(n) > op->d->quota.node_size;
 }
 
+/* Would creating path below its nearest existing ancestor a (alen bytes
+ * of path, 0 for the root) put any node over the size quota: a with its
+ * new child name, each new parent with its one child name, the new node
+ * with a value of vlen bytes? Every new node inherits a's number of
+ * permissions. Checked before anything is created, so that a refusal
+ * leaves no half-made chain behind. */
+static bool creation_over_size(const struct op *op, const struct xs_node *a,
+			       size_t alen, const char *path, uint32_t vlen)
+{
+	if (op->c->privileged)
+		return false;
+	size_t limit = op->d->quota.node_size;
+	size_t perms = a->nperms * 8u, have = xs_node_record_size(a);
+	const char *name = path + alen + 1;
+	while (true) {
+		const char *end = strchr(name, '/');
+		size_t nl = end ? (size_t)(end - name) : strlen(name);
+		if (have + nl + 1 > limit)
+			return true;
+		if (!end)
+			return perms + vlen > limit;
+		have = perms;
+		name = end + 1;
+	}
+}
+
 /* Returns the node at path, creating it and any missing parents (each
  * inherits its parent's permissions; an unprivileged creator becomes the
- * owner). *created tells whether the node itself is new. */
+ * owner). A new node must have room for a value of vlen bytes. *created
+ * tells whether the node itself is new. */
 static struct xs_node *get_or_create(struct op *op, const char *path,
-				     bool *created, int *err)
+				     uint32_t vlen, bool *created, int *err)
 {
 	*created = false;
 	const struct xs_node *n = op_get(op, path, err);
@@ -760,8 +398,13 @@ static struct xs_node *get_or_create(struct op *op, const char *path,
 		}
 	}
 
-	/* Create downwards from the ancestor. */
 	size_t alen = strcmp(anc, "/") ? strlen(anc) : 0;
+	if (creation_over_size(op, a, alen, path, vlen)) {
+		*err = ENOSPC;
+		return NULL;
+	}
+
+	/* Create downwards from the ancestor. */
 	struct xs_node *parent = op_modify(op, anc, err);
 	if (!parent)
 		return NULL;
@@ -784,10 +427,6 @@ static struct xs_node *get_or_create(struct op *op, const char *path,
 		if (!op->c->privileged)
 			nn->perms[0].domid = op->c->domid;
 		*err = xs_node_add_child(parent, cname);
-		if (!*err && over_size(op, parent)) {
-			xs_node_remove_child(parent, cname);
-			*err = ENOSPC;
-		}
 		if (*err) {
 			xs_node_free(nn);
 			return NULL;
@@ -823,14 +462,10 @@ static int remove_subtree(struct op *op, const char *path)
 		n = op_get(op, path, &err);
 		if (!n)
 			return err ? err : EIO;
-		/* On the heap: paths nest up to ~1500 levels deep, and this
-		 * recursion must not put a path buffer on the stack at each
-		 * one. */
-		char *child = malloc(strlen(path) + strlen(n->children[i]) + 2);
+		/* On the heap: paths nest up to ~1500 levels deep. */
+		char *child = xs_path_child(path, n->children[i]);
 		if (!child)
 			return ENOMEM;
-		sprintf(child, "%s/%s", strcmp(path, "/") ? path : "",
-			n->children[i]);
 		const struct xs_node *cn = op_get(op, child, &err);
 		if (cn) {
 			op_event(op, child, true, cn->perms, cn->nperms);
@@ -843,7 +478,7 @@ static int remove_subtree(struct op *op, const char *path)
 	return op_remove(op, path);
 }
 
-static int rm_node(struct op *op, const char *path)
+int rm_node(struct op *op, const char *path)
 {
 	int err;
 	const struct xs_node *n = op_get(op, path, &err);
@@ -866,12 +501,6 @@ static int rm_node(struct op *op, const char *path)
 }
 
 /* ---- message handlers ---- */
-
-struct req {
-	struct op *op;
-	const struct xsd_sockmsg *h;
-	const char *payload;
-};
 
 /* Reads one path argument and canonicalises it. */
 static int one_path(struct req *r, char *path)
@@ -909,7 +538,7 @@ static int do_write(struct req *r)
 	if (!r->op->c->privileged && vlen > r->op->d->quota.node_size)
 		return ENOSPC;
 	bool created;
-	struct xs_node *n = get_or_create(r->op, path, &created, &err);
+	struct xs_node *n = get_or_create(r->op, path, vlen, &created, &err);
 	if (!n)
 		return err;
 	char *old = n->value;
@@ -944,7 +573,8 @@ static int do_mkdir(struct req *r)
 		return err;
 	if (!n) {
 		bool created;
-		struct xs_node *nn = get_or_create(r->op, path, &created, &err);
+		struct xs_node *nn =
+			get_or_create(r->op, path, 0, &created, &err);
 		if (!nn)
 			return err;
 		op_event(r->op, path, false, nn->perms, nn->nperms);
@@ -968,21 +598,28 @@ static int do_rm(struct req *r)
 	if (err)
 		return err;
 	if (!n) {
-		/* A missing leaf under an existing parent is already gone. */
+		/* A missing leaf under an existing parent is already gone,
+		 * for a caller who could have removed it. */
 		char parent_path[PATH_BUF];
 		xs_path_parent(path, parent_path);
 		const struct xs_node *p = op_get(r->op, parent_path, &err);
 		if (err)
 			return err;
 		if (!p)
-			return missing_errno(r->op, path);
-		if (!(perm_mask(r->op->c, p->perms, p->nperms) & XSD_PERM_READ))
+			return missing_errno(r->op, path, XSD_PERM_WRITE);
+		if (!(perm_mask(r->op->c, p->perms, p->nperms) &
+		      XSD_PERM_WRITE))
 			return EACCES;
 		send_ok(r->op->c, r->h);
 		return 0;
 	}
 	if (!(perm_mask(r->op->c, n->perms, n->nperms) & XSD_PERM_WRITE))
 		return EACCES;
+	char parent_path[PATH_BUF];
+	xs_path_parent(path, parent_path);
+	err = op_rm_room(r->op, path, parent_path);
+	if (err)
+		return err;
 	err = rm_node(r->op, path);
 	if (err)
 		return err;
@@ -1013,7 +650,8 @@ static int do_directory(struct req *r)
 }
 
 /* DIRECTORY_PART: "generation\0" then whole child names from the byte
- * offset on; an extra nul marks the end of the list. */
+ * offset on; an extra nul marks the end of the list. An offset at or past
+ * the end gets the empty list, as from C xenstored. */
 static int do_directory_part(struct req *r)
 {
 	const char *argv[2] = {0};
@@ -1029,8 +667,6 @@ static int do_directory_part(struct req *r)
 	const struct xs_node *n = get_checked(r->op, path, XSD_PERM_READ, &err);
 	if (!n)
 		return err;
-	if (offset > n->children_bytes)
-		return EINVAL;
 	char buf[XENSTORE_PAYLOAD_MAX];
 	size_t len =
 		(size_t)snprintf(buf, sizeof(buf), "%" PRIu64, n->generation) +
@@ -1096,17 +732,11 @@ static int do_set_perms(struct req *r)
 {
 	struct op *op = r->op;
 	const char *argv[XENSTORE_PAYLOAD_MAX + 1];
-	unsigned argc = 0;
-	uint32_t start = 0;
-	for (uint32_t i = 0; i < r->h->len; i++) {
-		if (r->payload[i])
-			continue;
-		argv[argc++] = r->payload + start;
-		start = i + 1;
-	}
-	if (start != r->h->len || argc < 2)
+	int argc = split_args(r->payload, r->h->len, argv,
+			      XENSTORE_PAYLOAD_MAX + 1);
+	if (argc < 2)
 		return EINVAL;
-	uint32_t np = argc - 1;
+	uint32_t np = (uint32_t)argc - 1;
 	if (!op->c->privileged && np > op->d->quota.perms)
 		return ENOSPC;
 	struct xs_perm *perms = calloc(np, sizeof(*perms));
@@ -1132,7 +762,9 @@ static int do_set_perms(struct req *r)
 			send_ok(op->c, r->h);
 		goto out;
 	}
-	const struct xs_node *cur = get_checked(op, path, XSD_PERM_WRITE, &err);
+	/* Write access is not enough: only the owner sets permissions. */
+	const struct xs_node *cur =
+		get_checked(op, path, XSD_PERM_WRITE | XSD_PERM_OWNER, &err);
 	if (!cur)
 		goto out;
 	/* Only dom0 hands a node to another owner. */
@@ -1140,375 +772,40 @@ static int do_set_perms(struct req *r)
 		err = EPERM;
 		goto out;
 	}
+	/* Permissions count towards the node's size. */
+	if (!op->c->privileged &&
+	    xs_node_record_size(cur) - cur->nperms * 8u + np * 8u >
+		    op->d->quota.node_size) {
+		err = ENOSPC;
+		goto out;
+	}
 	struct xs_node *n = op_modify(op, path, &err);
 	if (!n)
 		goto out;
-	uint32_t old_owner = n->perms[0].domid;
-	err = xs_node_set_perms(n, perms, np);
-	if (err)
-		goto out;
-	if (!op->t && old_owner != perms[0].domid) {
-		xs_store_account(&op->d->store, old_owner, -1);
-		xs_store_account(&op->d->store, perms[0].domid, 1);
+	/* The node takes the new list; the old one serves the event (a
+	 * watcher losing access hears of it, as from C xenstored) and is
+	 * freed below. */
+	struct xs_perm *old = n->perms;
+	uint32_t nold = n->nperms;
+	n->perms = perms;
+	n->nperms = np;
+	perms = old;
+	if (!op->t && old[0].domid != n->perms[0].domid) {
+		xs_store_account(&op->d->store, old[0].domid, -1);
+		xs_store_account(&op->d->store, n->perms[0].domid, 1);
 	}
 	op_touch(op, n);
-	op_event(op, path, false, n->perms, n->nperms);
+	op_event_perms(op, path, n->perms, n->nperms, old, nold);
 	send_ok(op->c, r->h);
 out:
 	free(perms);
 	return err;
 }
 
-static int do_watch(struct req *r)
-{
-	struct xsd_conn *c = r->op->c;
-	const char *argv[2] = {0};
-	if (!get_args(r->payload, r->h->len, argv, 2))
-		return EINVAL;
-	char path[PATH_BUF];
-	bool relative;
-	int err = canon_path(c, argv[0], path, true, &relative);
-	if (err)
-		return err;
-	for (struct watch *w = c->watches; w; w = w->next)
-		if (!strcmp(w->path, path) && !strcmp(w->token, argv[1]))
-			return EEXIST;
-	if (!c->privileged && c->nwatches >= c->d->quota.watches)
-		return E2BIG;
-	struct watch *w = calloc(1, sizeof(*w));
-	if (!w)
-		return ENOMEM;
-	w->path = strdup(path);
-	w->token = strdup(argv[1]);
-	if (!w->path || !w->token) {
-		watch_free(w);
-		return ENOMEM;
-	}
-	w->relative = relative;
-	/* Append: events for one change reach watches in registration
-	 * order. */
-	struct watch **p = &c->watches;
-	while (*p)
-		p = &(*p)->next;
-	*p = w;
-	c->nwatches++;
-	send_ok(c, r->h);
-	/* Every new watch fires once at once, whether the path exists or
-	 * not. */
-	send_event(c, w, path);
-	return 0;
-}
-
-static int do_unwatch(struct req *r)
-{
-	struct xsd_conn *c = r->op->c;
-	const char *argv[2] = {0};
-	if (!get_args(r->payload, r->h->len, argv, 2))
-		return EINVAL;
-	char path[PATH_BUF];
-	int err = canon_path(c, argv[0], path, true, NULL);
-	if (err)
-		return err;
-	for (struct watch **p = &c->watches; *p; p = &(*p)->next) {
-		struct watch *w = *p;
-		if (strcmp(w->path, path) || strcmp(w->token, argv[1]))
-			continue;
-		*p = w->next;
-		watch_free(w);
-		c->nwatches--;
-		send_ok(c, r->h);
-		return 0;
-	}
-	return ENOENT;
-}
-
-static void conn_drop_watches(struct xsd_conn *c)
-{
-	while (c->watches) {
-		struct watch *w = c->watches;
-		c->watches = w->next;
-		watch_free(w);
-	}
-	c->nwatches = 0;
-}
-
-static void conn_drop_txns(struct xsd_conn *c)
-{
-	while (c->txns) {
-		struct txn *t = c->txns;
-		c->txns = t->next;
-		txn_free(t);
-	}
-	c->ntxns = 0;
-}
-
 static int do_reset_watches(struct req *r)
 {
 	conn_drop_watches(r->op->c);
 	conn_drop_txns(r->op->c);
-	send_ok(r->op->c, r->h);
-	return 0;
-}
-
-static int do_txn_start(struct req *r)
-{
-	struct xsd_conn *c = r->op->c;
-	if (r->h->tx_id)
-		return EBUSY; /* no nesting */
-	if (!c->privileged && c->ntxns >= c->d->quota.transactions)
-		return ENOSPC;
-	struct txn *t = calloc(1, sizeof(*t));
-	if (!t)
-		return ENOMEM;
-	xs_hmap_init(&t->entries);
-	t->events_tail = &t->events;
-	do {
-		t->id = c->next_txn_id++;
-	} while (t->id == 0 || txn_find(c, t->id));
-	t->next = c->txns;
-	c->txns = t;
-	c->ntxns++;
-	char buf[16];
-	int l = snprintf(buf, sizeof(buf), "%" PRIu32, t->id);
-	send_reply(c, r->h, buf, (size_t)l + 1);
-	return 0;
-}
-
-static int do_txn_end(struct req *r)
-{
-	struct xsd_conn *c = r->op->c;
-	const char *argv[1] = {0};
-	if (!get_args(r->payload, r->h->len, argv, 1))
-		return EINVAL;
-	bool commit;
-	if (!strcmp(argv[0], "T"))
-		commit = true;
-	else if (!strcmp(argv[0], "F"))
-		commit = false;
-	else
-		return EINVAL;
-	struct txn *t = r->op->t;
-	/* The transaction ends whatever the outcome. */
-	txn_unlink(c, t);
-	r->op->t = NULL;
-	int err = commit ? txn_commit(c->d, t) : 0;
-	if (!err) {
-		send_ok(c, r->h);
-		if (commit)
-			fire_events(c->d, t->events);
-	}
-	txn_free(t);
-	return err;
-}
-
-static int do_get_domain_path(struct req *r)
-{
-	const char *argv[1] = {0};
-	uint32_t domid;
-	if (!get_args(r->payload, r->h->len, argv, 1) ||
-	    !parse_domid(argv[0], &domid))
-		return EINVAL;
-	char buf[32];
-	int l = snprintf(buf, sizeof(buf), "/local/domain/%" PRIu32, domid);
-	send_reply(r->op->c, r->h, buf, (size_t)l + 1);
-	return 0;
-}
-
-static int do_is_domain_introduced(struct req *r)
-{
-	const char *argv[1] = {0};
-	uint32_t domid;
-	if (!get_args(r->payload, r->h->len, argv, 1) ||
-	    !parse_domid(argv[0], &domid))
-		return EINVAL;
-	bool yes = domid == 0 || domain_find(r->op->d, domid);
-	send_reply(r->op->c, r->h, yes ? "T" : "F", 2);
-	return 0;
-}
-
-static int do_introduce(struct req *r)
-{
-	struct xsd *d = r->op->d;
-	if (!r->op->c->privileged)
-		return EACCES;
-	const char *argv[3] = {0};
-	uint32_t domid;
-	uint64_t mfn, evtchn;
-	if (!get_args(r->payload, r->h->len, argv, 3) ||
-	    !parse_domid(argv[0], &domid) ||
-	    !parse_uint(argv[1], UINT64_MAX / 10, &mfn) ||
-	    !parse_uint(argv[2], UINT32_MAX, &evtchn) || domid == 0)
-		return EINVAL;
-	struct domain *dom = domain_find(d, domid);
-	if (dom) {
-		/* Re-introducing with the same page is harmless. */
-		if (dom->mfn != mfn)
-			return EINVAL;
-		send_ok(r->op->c, r->h);
-		return 0;
-	}
-	dom = calloc(1, sizeof(*dom));
-	if (!dom)
-		return ENOMEM;
-	dom->domid = domid;
-	dom->mfn = mfn;
-	dom->evtchn = (uint32_t)evtchn;
-	if (d->hooks.domain_introduced) {
-		int err = d->hooks.domain_introduced(d->hooks.arg, domid);
-		if (err) {
-			free(dom);
-			return err;
-		}
-	}
-	dom->next = d->domains;
-	d->domains = dom;
-	xsd_log(d, XSD_LOG_INFO, "domain %" PRIu32 " introduced", domid);
-	send_ok(r->op->c, r->h);
-	fire_special(d, SPECIAL_INTRODUCE);
-	return 0;
-}
-
-static int cmp_path_len(const void *a, const void *b)
-{
-	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
-	return la < lb ? -1 : la > lb;
-}
-
-/* Removes every node a released domain owns (with its subtree). */
-static void remove_owned_nodes(struct op *op, uint32_t domid)
-{
-	struct xs_store *s = &op->d->store;
-	size_t n = 0, cap = 0;
-	char **paths = NULL;
-	struct xs_hmap_iter it;
-	struct xs_hentry *h;
-	xs_hmap_iter_init(&it, &s->nodes);
-	while ((h = xs_hmap_iter_next(&it))) {
-		struct xs_node *nd = xs_container_of(h, struct xs_node, h);
-		if (nd->perms[0].domid != domid)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			char **p = realloc(paths, cap * sizeof(*p));
-			if (!p)
-				break;
-			paths = p;
-		}
-		if (!(paths[n] = strdup(nd->path)))
-			break;
-		n++;
-	}
-	/* Parents first, so that descendants go with them. */
-	if (n)
-		qsort(paths, n, sizeof(*paths), cmp_path_len);
-	for (size_t i = 0; i < n; i++) {
-		if (xs_store_get(s, paths[i]) && rm_node(op, paths[i]))
-			xsd_log(op->d, XSD_LOG_WARNING,
-				"could not remove %s of a released domain",
-				paths[i]);
-		free(paths[i]);
-	}
-	free(paths);
-}
-
-/* Drops a released domain from every remaining permission list, so that
- * a later domain with the same id inherits none of its rights (the lesson
- * of XSA-322). */
-static void forget_domain_perms(struct xsd *d, uint32_t domid)
-{
-	struct xs_hmap_iter it;
-	struct xs_hentry *h;
-	xs_hmap_iter_init(&it, &d->store.nodes);
-	while ((h = xs_hmap_iter_next(&it))) {
-		struct xs_node *n = xs_container_of(h, struct xs_node, h);
-		uint32_t kept = 1;
-		for (uint32_t i = 1; i < n->nperms; i++)
-			if (n->perms[i].domid != domid)
-				n->perms[kept++] = n->perms[i];
-		if (kept != n->nperms) {
-			n->nperms = kept;
-			n->generation = ++d->store.generation;
-		}
-	}
-	for (int i = 0; i < SPECIAL_COUNT; i++) {
-		struct xs_node *n = &d->special[i];
-		uint32_t kept = 1;
-		for (uint32_t j = 1; j < n->nperms; j++)
-			if (n->perms[j].domid != domid)
-				n->perms[kept++] = n->perms[j];
-		n->nperms = kept;
-	}
-}
-
-static int do_release(struct req *r)
-{
-	struct xsd *d = r->op->d;
-	if (!r->op->c->privileged)
-		return EACCES;
-	const char *argv[1] = {0};
-	uint32_t domid;
-	if (!get_args(r->payload, r->h->len, argv, 1) ||
-	    !parse_domid(argv[0], &domid) || domid == 0)
-		return EINVAL;
-	struct domain *dom = domain_find(d, domid);
-	if (!dom)
-		return ENOENT;
-	for (struct xsd_conn *c = d->conns; c; c = c->next) {
-		if (!c->privileged && c->domid == domid) {
-			c->dead = true;
-			conn_drop_watches(c);
-			conn_drop_txns(c);
-		}
-	}
-	remove_owned_nodes(r->op, domid);
-	forget_domain_perms(d, domid);
-	for (struct domain **p = &d->domains; *p; p = &(*p)->next) {
-		if (*p == dom) {
-			*p = dom->next;
-			break;
-		}
-	}
-	for (struct domain *o = d->domains; o; o = o->next)
-		if (o->has_target && o->target == domid)
-			o->has_target = false;
-	free(dom);
-	if (d->hooks.domain_released)
-		d->hooks.domain_released(d->hooks.arg, domid);
-	xsd_log(d, XSD_LOG_INFO, "domain %" PRIu32 " released", domid);
-	send_ok(r->op->c, r->h);
-	fire_special(d, SPECIAL_RELEASE);
-	return 0;
-}
-
-static int do_resume(struct req *r)
-{
-	if (!r->op->c->privileged)
-		return EACCES;
-	const char *argv[1] = {0};
-	uint32_t domid;
-	if (!get_args(r->payload, r->h->len, argv, 1) ||
-	    !parse_domid(argv[0], &domid))
-		return EINVAL;
-	if (domid != 0 && !domain_find(r->op->d, domid))
-		return ENOENT;
-	send_ok(r->op->c, r->h);
-	return 0;
-}
-
-static int do_set_target(struct req *r)
-{
-	if (!r->op->c->privileged)
-		return EACCES;
-	const char *argv[2] = {0};
-	uint32_t domid, target;
-	if (!get_args(r->payload, r->h->len, argv, 2) ||
-	    !parse_domid(argv[0], &domid) || !parse_domid(argv[1], &target))
-		return EINVAL;
-	struct domain *dom = domain_find(r->op->d, domid);
-	if (!dom)
-		return ENOENT;
-	dom->has_target = true;
-	dom->target = target;
 	send_ok(r->op->c, r->h);
 	return 0;
 }
@@ -1536,44 +833,12 @@ static unsigned *quota_field(struct xsd_quota *q, const char *name)
 	return NULL;
 }
 
-static bool tree_consistent(struct xsd *d)
-{
-	struct xs_hmap_iter it;
-	struct xs_hentry *h;
-	size_t linked = 0;
-	xs_hmap_iter_init(&it, &d->store.nodes);
-	while ((h = xs_hmap_iter_next(&it))) {
-		struct xs_node *n = xs_container_of(h, struct xs_node, h);
-		for (uint32_t i = 0; i < n->nchildren; i++) {
-			char child[PATH_BUF];
-			snprintf(child, sizeof(child), "%s/%s",
-				 strcmp(n->path, "/") ? n->path : "",
-				 n->children[i]);
-			if (!xs_store_get(&d->store, child))
-				return false;
-			linked++;
-		}
-	}
-	return linked + 1 == d->store.nodes.count;
-}
-
 static int do_control(struct req *r)
 {
 	struct xsd *d = r->op->d;
-	if (!r->op->c->privileged)
-		return EACCES;
 	const char *argv[3] = {0};
-	unsigned argc = 0;
-	uint32_t start = 0;
-	for (uint32_t i = 0; i < r->h->len; i++) {
-		if (r->payload[i])
-			continue;
-		if (argc == 3)
-			return EINVAL;
-		argv[argc++] = r->payload + start;
-		start = i + 1;
-	}
-	if (argc == 0 || start != r->h->len)
+	int argc = split_args(r->payload, r->h->len, argv, 3);
+	if (argc < 1)
 		return EINVAL;
 	char buf[1024];
 	int len;
@@ -1581,7 +846,7 @@ static int do_control(struct req *r)
 		len = snprintf(buf, sizeof(buf),
 			       "check\nhelp\nmemreport\nquota [NAME VALUE]\n");
 	} else if (!strcmp(argv[0], "check")) {
-		if (!tree_consistent(d))
+		if (!xs_store_consistent(&d->store))
 			return EIO;
 		len = snprintf(buf, sizeof(buf), "OK");
 	} else if (!strcmp(argv[0], "memreport")) {
@@ -1622,27 +887,28 @@ typedef int (*handler_fn)(struct req *r);
 static const struct {
 	handler_fn fn;
 	bool in_txn; /* runs inside the header's transaction */
+	bool priv;   /* dom0 only: EACCES for a guest */
 } handlers[XS_TYPE_COUNT] = {
-	[XS_CONTROL] = {do_control, false},
-	[XS_DIRECTORY] = {do_directory, true},
-	[XS_READ] = {do_read, true},
-	[XS_GET_PERMS] = {do_get_perms, true},
-	[XS_WATCH] = {do_watch, false},
-	[XS_UNWATCH] = {do_unwatch, false},
-	[XS_TRANSACTION_START] = {do_txn_start, false},
-	[XS_TRANSACTION_END] = {do_txn_end, true},
-	[XS_INTRODUCE] = {do_introduce, false},
-	[XS_RELEASE] = {do_release, false},
-	[XS_GET_DOMAIN_PATH] = {do_get_domain_path, false},
-	[XS_WRITE] = {do_write, true},
-	[XS_MKDIR] = {do_mkdir, true},
-	[XS_RM] = {do_rm, true},
-	[XS_SET_PERMS] = {do_set_perms, true},
-	[XS_IS_DOMAIN_INTRODUCED] = {do_is_domain_introduced, false},
-	[XS_RESUME] = {do_resume, false},
-	[XS_SET_TARGET] = {do_set_target, false},
-	[XS_RESET_WATCHES] = {do_reset_watches, false},
-	[XS_DIRECTORY_PART] = {do_directory_part, true},
+	[XS_CONTROL] = {do_control, false, true},
+	[XS_DIRECTORY] = {do_directory, true, false},
+	[XS_READ] = {do_read, true, false},
+	[XS_GET_PERMS] = {do_get_perms, true, false},
+	[XS_WATCH] = {do_watch, false, false},
+	[XS_UNWATCH] = {do_unwatch, false, false},
+	[XS_TRANSACTION_START] = {do_txn_start, false, false},
+	[XS_TRANSACTION_END] = {do_txn_end, true, false},
+	[XS_INTRODUCE] = {do_introduce, false, true},
+	[XS_RELEASE] = {do_release, false, true},
+	[XS_GET_DOMAIN_PATH] = {do_get_domain_path, false, false},
+	[XS_WRITE] = {do_write, true, false},
+	[XS_MKDIR] = {do_mkdir, true, false},
+	[XS_RM] = {do_rm, true, false},
+	[XS_SET_PERMS] = {do_set_perms, true, false},
+	[XS_IS_DOMAIN_INTRODUCED] = {do_is_domain_introduced, false, true},
+	[XS_RESUME] = {do_resume, false, true},
+	[XS_SET_TARGET] = {do_set_target, false, true},
+	[XS_RESET_WATCHES] = {do_reset_watches, false, false},
+	[XS_DIRECTORY_PART] = {do_directory_part, true, false},
 };
 
 static const char *type_name(uint32_t type)
@@ -1684,10 +950,17 @@ static int handle(struct xsd_conn *c, const struct xsd_sockmsg *h,
 
 	if (h->type >= XS_TYPE_COUNT || !handlers[h->type].fn)
 		return ENOSYS;
-	if (handlers[h->type].in_txn && h->tx_id) {
-		op.t = txn_find(c, h->tx_id);
-		if (!op.t)
+	if (handlers[h->type].priv && !c->privileged)
+		return EACCES;
+	/* As in C xenstored, a transaction id must name an open transaction
+	 * whatever the request (WATCH and UNWATCH ignore it); only some
+	 * requests run inside it. */
+	if (h->tx_id && h->type != XS_WATCH && h->type != XS_UNWATCH) {
+		struct txn *t = txn_find(c, h->tx_id);
+		if (!t)
 			return ENOENT;
+		if (handlers[h->type].in_txn)
+			op.t = t;
 	} else if (h->type == XS_TRANSACTION_END) {
 		return ENOENT;
 	}

@@ -4,6 +4,7 @@
 #include "xs_store.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,10 +220,65 @@ const char *xs_path_parent(const char *path, char *parent)
 	return slash + 1;
 }
 
+char *xs_path_child(const char *parent, const char *name)
+{
+	const char *base = strcmp(parent, "/") ? parent : "";
+	size_t len = strlen(base) + strlen(name) + 2;
+	char *p = malloc(len);
+	if (p)
+		snprintf(p, len, "%s/%s", base, name);
+	return p;
+}
+
 bool xs_path_under(const char *path, const char *base)
 {
 	size_t bl = strlen(base);
 	if (strncmp(path, base, bl))
 		return false;
 	return path[bl] == '\0' || path[bl] == '/' || !strcmp(base, "/");
+}
+
+/* Nodes whose owner is domid. */
+static long count_owned(const struct xs_store *s, uint32_t domid)
+{
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	long n = 0;
+	xs_hmap_iter_init(&it, &s->nodes);
+	while ((h = xs_hmap_iter_next(&it)))
+		n += xs_container_of(h, struct xs_node, h)->perms[0].domid ==
+		     domid;
+	return n;
+}
+
+bool xs_store_consistent(const struct xs_store *s)
+{
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	size_t linked = 0;
+	xs_hmap_iter_init(&it, &s->nodes);
+	while ((h = xs_hmap_iter_next(&it))) {
+		const struct xs_node *n = xs_container_of(h, struct xs_node, h);
+		for (uint32_t i = 0; i < n->nchildren; i++) {
+			char *child = xs_path_child(n->path, n->children[i]);
+			if (!child)
+				return false;
+			bool found = xs_store_get(s, child) != NULL;
+			free(child);
+			if (!found)
+				return false;
+			linked++;
+		}
+	}
+	if (linked + 1 != s->nodes.count)
+		return false;
+	/* The quota's counts agree with the owners in the tree. */
+	size_t owned = 0;
+	for (size_t i = 0; i < s->nowners; i++) {
+		long n = count_owned(s, s->owners[i].domid);
+		if (n != s->owners[i].nodes)
+			return false;
+		owned += (size_t)n;
+	}
+	return owned == s->nodes.count;
 }

@@ -73,9 +73,17 @@ void xs_store_remove(struct xs_store *s, struct xs_node *n);
 long xs_store_owned(struct xs_store *s, uint32_t domid);
 void xs_store_account(struct xs_store *s, uint32_t domid, long delta);
 
+/* Every listed child exists, every node but the root is listed, and the
+ * per-owner node counts match the tree (CONTROL check). */
+bool xs_store_consistent(const struct xs_store *s);
+
 /* Splits "/a/b" into parent "/a" (written to parent, which must hold the
  * path) and returns the name "b". */
 const char *xs_path_parent(const char *path, char *parent);
+/* "parent/name" (no double slash under the root), on the heap: paths
+ * nest deep, and recursive walks must not hold path buffers on the stack.
+ * NULL when out of memory. */
+char *xs_path_child(const char *parent, const char *name);
 /* Is path at or below base? */
 bool xs_path_under(const char *path, const char *base);
 

@@ -23,6 +23,10 @@ gwatchers=
 cleanup() {
 	if [ -n "$watcher" ]; then kill "$watcher" 2>/dev/null || true; fi
 	for w in $gwatchers; do kill "$w" 2>/dev/null || true; done
+	# The detached daemon, even when the test failed before noting its pid.
+	if [ -z "$dpid" ] && [ -s "$tmp/detached.pid" ]; then
+		dpid=$(cat "$tmp/detached.pid")
+	fi
 	if [ -n "$dpid" ]; then kill "$dpid" 2>/dev/null || true; fi
 	if [ -n "$pid" ]; then
 		kill "$pid" 2>/dev/null || true

@@ -39,6 +39,12 @@ static void fresh(void)
 #define V(c, type, tx, lit) xs_tc_verdict((c), (type), (tx), XS_LIT(lit))
 #define ASSERT_V(c, type, tx, lit, want)                                       \
 	CU_ASSERT_STRING_EQUAL(V(c, type, tx, lit), want)
+/* A reply's payload is exactly these bytes (a literal with its nuls). */
+#define ASSERT_BYTES(r, lit)                                                   \
+	do {                                                                   \
+		CU_ASSERT_EQUAL((r)->len, sizeof(lit) - 1);                    \
+		CU_ASSERT_EQUAL(memcmp((r)->data, lit, sizeof(lit) - 1), 0);   \
+	} while (0)
 
 /* Sends a request and returns its full reply. */
 static struct xs_reply reply;
@@ -139,14 +145,13 @@ static void test_directory_order(void)
 	write_value(dom0, 0, "/d/alpha", "2");
 	write_value(dom0, 0, "/d/mid", "3");
 	struct xs_reply *r = R(dom0, XS_DIRECTORY, 0, XS_LIT("/d\0"));
-	CU_ASSERT_EQUAL(r->len, sizeof("zeta\0alpha\0mid"));
-	CU_ASSERT_EQUAL(memcmp(r->data, "zeta\0alpha\0mid\0", r->len), 0);
+	ASSERT_BYTES(r, "zeta\0alpha\0mid\0");
 	/* Rewriting keeps the position; remove and re-add goes last. */
 	write_value(dom0, 0, "/d/zeta", "again");
 	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, 0, "/d/alpha"), "OK");
 	write_value(dom0, 0, "/d/alpha", "back");
 	r = R(dom0, XS_DIRECTORY, 0, XS_LIT("/d\0"));
-	CU_ASSERT_EQUAL(memcmp(r->data, "zeta\0mid\0alpha\0", r->len), 0);
+	ASSERT_BYTES(r, "zeta\0mid\0alpha\0");
 	r = R(dom0, XS_DIRECTORY, 0, XS_LIT("/d/mid\0"));
 	CU_ASSERT_EQUAL(r->type, XS_DIRECTORY);
 	CU_ASSERT_EQUAL(r->len, 0);
@@ -186,9 +191,16 @@ static void test_directory_part(void)
 	CU_ASSERT_EQUAL(have, 300 * 21 + 1);
 	snprintf(path, sizeof(path), "child-%014d", 299);
 	CU_ASSERT_STRING_EQUAL(all + 299 * 21, path);
+	/* Past the end: the generation and an empty list. */
+	struct xs_reply *end = R(dom0, XS_DIRECTORY_PART, 0,
+				 XS_LIT("/big\0"
+					"99999\0"));
+	CU_ASSERT_EQUAL(end->type, XS_DIRECTORY_PART);
+	CU_ASSERT_EQUAL(end->len, strlen(end->data) + 2);
+	CU_ASSERT_EQUAL(end->data[end->len - 1], '\0');
 	ASSERT_V(dom0, XS_DIRECTORY_PART, 0,
 		 "/big\0"
-		 "99999\0",
+		 "x1\0",
 		 "EINVAL");
 }
 
@@ -209,7 +221,7 @@ static void test_mkdir_rm(void)
 	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, 0, "/no/such"), "ENOENT");
 	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, 0, "/"), "EINVAL");
 	struct xs_reply *r = R(dom0, XS_DIRECTORY, 0, XS_LIT("/\0"));
-	CU_ASSERT_EQUAL(memcmp(r->data, "local\0tool\0", r->len), 0);
+	ASSERT_BYTES(r, "local\0tool\0");
 	CU_ASSERT_STRING_EQUAL(
 		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
 }
@@ -358,14 +370,30 @@ static void test_perms_entries(void)
 	CU_ASSERT_STRING_EQUAL(read_value(g5, 0, "/shared/k"), "v");
 	ASSERT_V(g5, XS_WRITE, 0, "/shared/k\0x", "EACCES");
 	ASSERT_V(g6, XS_WRITE, 0, "/shared/k\0y", "OK");
+	/* Write access does not let a non-owner change the permissions. */
+	ASSERT_V(g6, XS_SET_PERMS, 0, "/shared/k\0r0\0b6\0b5\0", "EACCES");
+	ASSERT_V(g5, XS_SET_PERMS, 0, "/shared/k\0r0\0b5\0", "EACCES");
+	/* A missing child: ENOENT only to who holds the right it needed on
+	 * the parent. */
+	CU_ASSERT_STRING_EQUAL(read_value(g5, 0, "/shared/k/none"), "ENOENT");
+	CU_ASSERT_STRING_EQUAL(path_op(g5, XS_RM, 0, "/shared/k/none"),
+			       "EACCES");
+	CU_ASSERT_STRING_EQUAL(path_op(g6, XS_RM, 0, "/shared/k/none"), "OK");
+	ASSERT_V(g5, XS_SET_PERMS, 0, "/shared/k/none\0n5\0", "EACCES");
+	ASSERT_V(g6, XS_SET_PERMS, 0, "/shared/k/none\0n6\0", "ENOENT");
 	/* A listed domain gets exactly its entry, not the default. */
 	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0r0\0n5\0", "OK");
 	CU_ASSERT_STRING_EQUAL(read_value(g5, 0, "/shared/k"), "EACCES");
 	CU_ASSERT_STRING_EQUAL(read_value(g6, 0, "/shared/k"), "y");
+	/* The first entry naming a domain decides; a later one adds
+	 * nothing. */
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0n0\0r5\0w5\0", "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(g5, 0, "/shared/k"), "y");
+	ASSERT_V(g5, XS_WRITE, 0, "/shared/k\0x", "EACCES");
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0r0\0n5\0", "OK");
 	/* GET_PERMS format. */
 	struct xs_reply *r = R(dom0, XS_GET_PERMS, 0, XS_LIT("/shared/k\0"));
-	CU_ASSERT_EQUAL(r->len, sizeof("r0\0n5"));
-	CU_ASSERT_EQUAL(memcmp(r->data, "r0\0n5\0", r->len), 0);
+	ASSERT_BYTES(r, "r0\0n5\0");
 	/* Bad permission strings. */
 	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0x0\0", "EINVAL");
 	ASSERT_V(dom0, XS_SET_PERMS, 0, "/shared/k\0r\0", "EINVAL");
@@ -500,6 +528,22 @@ static void test_watch_permission_filter(void)
 	CU_ASSERT_EQUAL(
 		xs_tc_take_events(g, "/local/domain/5/device/vif/0", "all"), 1);
 	CU_ASSERT_EQUAL(xs_tc_take_events(g, "device/vif/0", "rel"), 1);
+	/* Losing access is a change the guest hears of (the old list let it
+	 * read); after that, nothing more. */
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/local/domain/5/device/vif/0\0n0\0",
+		 "OK");
+	CU_ASSERT_EQUAL(
+		xs_tc_take_events(g, "/local/domain/5/device/vif/0", "all"), 1);
+	CU_ASSERT_EQUAL(xs_tc_take_events(g, "device/vif/0", "rel"), 1);
+	/* Its parent is still readable, and lists it: like C xenstored, a
+	 * change of the node reaches the guest. A node whose parent it may
+	 * not read either does not. */
+	write_value(dom0, 0, "/local/domain/5/device/vif/0", "z");
+	CU_ASSERT_EQUAL(
+		xs_tc_take_events(g, "/local/domain/5/device/vif/0", "all"), 1);
+	CU_ASSERT_EQUAL(xs_tc_take_events(g, "device/vif/0", "rel"), 1);
+	write_value(dom0, 0, "/local/domain/0/private/deeper", "x");
+	CU_ASSERT_EQUAL(xs_tc_pending_events(g), 0);
 	xsd_conn_free(g);
 }
 
@@ -512,13 +556,25 @@ static void test_watch_special(void)
 	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "@releaseDomain", "out"), 1);
 	struct xsd_conn *g = introduce(3);
 	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "@introduceDomain", "in"), 1);
-	/* A guest cannot watch what dom0 alone may read. */
-	ASSERT_V(g, XS_WATCH, 0, "@releaseDomain\0g\0", "OK");
-	xs_tc_take_events(g, "@releaseDomain", "g");
+	/* A guest that stays (domain 4) hears only what it may read: nothing
+	 * while the special node is dom0's alone. */
+	struct xsd_conn *w = introduce(4);
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "@introduceDomain", "in"), 1);
+	ASSERT_V(w, XS_WATCH, 0, "@releaseDomain\0g\0", "OK");
+	CU_ASSERT_EQUAL(xs_tc_take_events(w, "@releaseDomain", "g"), 1);
 	ASSERT_V(dom0, XS_RELEASE, 0, "3\0", "OK");
 	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "@releaseDomain", "out"), 1);
-	CU_ASSERT_EQUAL(xs_tc_pending_events(g), 0);
+	CU_ASSERT_EQUAL(xs_tc_pending_events(w), 0);
 	xsd_conn_free(g);
+	/* Once dom0 lets it read the special node, it hears. */
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "@releaseDomain\0n0\0r4\0", "OK");
+	g = introduce(3);
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "@introduceDomain", "in"), 1);
+	ASSERT_V(dom0, XS_RELEASE, 0, "3\0", "OK");
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0, "@releaseDomain", "out"), 1);
+	CU_ASSERT_EQUAL(xs_tc_take_events(w, "@releaseDomain", "g"), 1);
+	xsd_conn_free(g);
+	xsd_conn_free(w);
 }
 
 /* ---- transactions ---- */
@@ -543,6 +599,11 @@ static void test_txn_isolation_commit(void)
 	CU_ASSERT_EQUAL(xs_tc_take_events(other, "/tx/a", "w"), 1);
 	/* The transaction is gone. */
 	ASSERT_V(dom0, XS_READ, t, "/tx/a\0", "ENOENT");
+	/* An unknown transaction id is refused by any request but WATCH and
+	 * UNWATCH, which ignore it. */
+	ASSERT_V(dom0, XS_GET_DOMAIN_PATH, t, "3\0", "ENOENT");
+	ASSERT_V(dom0, XS_TRANSACTION_START, t, "\0", "ENOENT");
+	ASSERT_V(dom0, XS_WATCH, t, "/tx\0w2\0", "OK");
 	xsd_conn_free(other);
 }
 
@@ -611,11 +672,11 @@ static void test_txn_tree_ops(void)
 	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_RM, t, "/tt/old"), "OK");
 	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_MKDIR, t, "/tt/dir"), "OK");
 	struct xs_reply *r = R(dom0, XS_DIRECTORY, t, XS_LIT("/tt\0"));
-	CU_ASSERT_EQUAL(memcmp(r->data, "new\0dir\0", r->len), 0);
+	ASSERT_BYTES(r, "new\0dir\0");
 	ASSERT_V(dom0, XS_SET_PERMS, t, "/tt/dir\0r0\0", "OK");
 	ASSERT_V(dom0, XS_TRANSACTION_END, t, "T\0", "OK");
 	r = R(dom0, XS_DIRECTORY, 0, XS_LIT("/tt\0"));
-	CU_ASSERT_EQUAL(memcmp(r->data, "new\0dir\0", r->len), 0);
+	ASSERT_BYTES(r, "new\0dir\0");
 	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/tt/old/x"), "ENOENT");
 	ASSERT_V(dom0, XS_GET_PERMS, 0, "/tt/dir\0", "r0");
 	CU_ASSERT_STRING_EQUAL(
@@ -654,8 +715,25 @@ static void test_domains(void)
 		 "EACCES");
 	ASSERT_V(g, XS_RELEASE, 0, "9\0", "EACCES");
 	ASSERT_V(g, XS_CONTROL, 0, "check\0", "EACCES");
+	/* Like C xenstored, the domain-management requests are dom0's. */
+	ASSERT_V(g, XS_IS_DOMAIN_INTRODUCED, 0, "9\0", "EACCES");
+	ASSERT_V(g, XS_RESUME, 0, "9\0", "EACCES");
+	ASSERT_V(g, XS_SET_TARGET, 0,
+		 "9\0"
+		 "4\0",
+		 "EACCES");
 	ASSERT_V(dom0, XS_RESUME, 0, "9\0", "OK");
 	ASSERT_V(dom0, XS_RESUME, 0, "11\0", "ENOENT");
+	/* The target must be an introduced domain too. */
+	ASSERT_V(dom0, XS_SET_TARGET, 0,
+		 "9\0"
+		 "4\0",
+		 "ENOENT");
+	ASSERT_V(dom0, XS_INTRODUCE, 0,
+		 "4\0"
+		 "1\0"
+		 "1\0",
+		 "OK");
 	ASSERT_V(dom0, XS_SET_TARGET, 0,
 		 "9\0"
 		 "4\0",
@@ -759,6 +837,51 @@ static void test_quota_nodes_and_size(void)
 	xsd_conn_free(g);
 }
 
+/* A WRITE refused for size leaves nothing behind: neither the node nor
+ * the parents it would have created. */
+static void test_quota_size_no_partial_write(void)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.node_size = 64;
+	fresh_with_quota(&q);
+	struct xsd_conn *g = introduce(5);
+	make_home(5);
+	char req[256];
+	/* 60 bytes of value fit the value check, not with the permission. */
+	memset(req, 'v', sizeof(req));
+	memcpy(req, "k", 2);
+	CU_ASSERT_STRING_EQUAL(xs_tc_verdict(g, XS_WRITE, 0, req, 2 + 60),
+			       "ENOSPC");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "k"), "ENOENT");
+	/* A missing parent whose child name would not fit. */
+	int l = snprintf(req, sizeof(req), "p/%060d/leaf", 0);
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(g, XS_WRITE, 0, req, (size_t)l + 1), "ENOSPC");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "p"), "ENOENT");
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(g, XS_MKDIR, 0, req, (size_t)l + 1), "ENOSPC");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "p"), "ENOENT");
+	/* The same in a transaction: the commit brings nothing. */
+	uint32_t t = txn_start(g);
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(g, XS_WRITE, t, req, (size_t)l + 1), "ENOSPC");
+	ASSERT_V(g, XS_TRANSACTION_END, t, "T\0", "OK");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "p"), "ENOENT");
+	/* What fits is written. */
+	write_value(g, 0, "p/q", "small");
+	/* Permissions count too: 50 bytes of value fit with one entry (58),
+	 * not with two (66). */
+	memset(req, 'v', sizeof(req));
+	memcpy(req, "s", 2);
+	CU_ASSERT_STRING_EQUAL(xs_tc_verdict(g, XS_WRITE, 0, req, 2 + 50),
+			       "OK");
+	ASSERT_V(g, XS_SET_PERMS, 0, "s\0n5\0r1\0", "ENOSPC");
+	ASSERT_V(g, XS_GET_PERMS, 0, "s\0", "n5");
+	ASSERT_V(dom0, XS_CONTROL, 0, "check\0", "OK");
+	xsd_conn_free(g);
+}
+
 static void test_quota_nodes_in_transaction(void)
 {
 	struct xsd_quota q;
@@ -799,6 +922,52 @@ static void test_quota_nodes_in_transaction(void)
 		 "e\0"
 		 "5",
 		 "ENOSPC");
+	xsd_conn_free(g);
+}
+
+/* A request refused half-way inside a transaction (here: RM of a subtree
+ * larger than the transaction may touch) must not leave the transaction
+ * with half its work: committing it keeps the tree whole. */
+static void test_quota_txn_nodes_rm(void)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.txn_nodes = 6;
+	fresh_with_quota(&q);
+	struct xsd_conn *g = introduce(5);
+	make_home(5);
+	write_value(g, 0, "a/b/c/d/e", "1");
+	write_value(g, 0, "a/x/y/z", "2");
+	uint32_t t = txn_start(g);
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_RM, t, "a"), "ENOSPC");
+	const char *v = V(g, XS_TRANSACTION_END, t, "T\0");
+	CU_ASSERT_TRUE(!strcmp(v, "OK") || !strcmp(v, "EAGAIN"));
+	ASSERT_V(dom0, XS_CONTROL, 0, "check\0", "OK");
+	/* Nothing was removed. */
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "a/b/c/d/e"), "1");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "a/x/y/z"), "2");
+	xsd_conn_free(g);
+}
+
+/* Transactions that fit the node quota each alone may not fit together:
+ * the commit checks again. */
+static void test_quota_nodes_concurrent_txn(void)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.nodes = 5;
+	fresh_with_quota(&q);
+	struct xsd_conn *g = introduce(5);
+	make_home(5);
+	write_value(g, 0, "x", "");
+	write_value(g, 0, "y", ""); /* 3 owned */
+	uint32_t t = txn_start(g);
+	write_value(g, t, "x/a", "1"); /* 4 with the transaction */
+	write_value(g, 0, "y/b", "2"); /* 4 */
+	write_value(g, 0, "y/c", "3"); /* 5 */
+	ASSERT_V(g, XS_TRANSACTION_END, t, "T\0", "ENOSPC");
+	CU_ASSERT_STRING_EQUAL(read_value(g, 0, "x/a"), "ENOENT");
+	ASSERT_V(dom0, XS_CONTROL, 0, "check\0", "OK");
 	xsd_conn_free(g);
 }
 
@@ -963,7 +1132,11 @@ int main(void)
 	static CU_TestInfo quotas[] = {
 		{"nodes and size", test_quota_nodes_and_size},
 		{"nodes in a transaction", test_quota_nodes_in_transaction},
+		{"nodes, concurrent transactions",
+		 test_quota_nodes_concurrent_txn},
+		{"size: no partial write", test_quota_size_no_partial_write},
 		{"watches, transactions, perms", test_quota_watch_txn_perms},
+		{"transaction nodes: RM", test_quota_txn_nodes_rm},
 		{"connections", test_quota_connections},
 		{"output bounds", test_quota_output_bounds},
 		CU_TEST_INFO_NULL,

@@ -1,0 +1,196 @@
+/*
+ * Internal to pvio-xenstored's core (xs_core.c, xs_txn.c, xs_watch.c,
+ * xs_domain.c): the state behind the opaque types of xs_core.h and the
+ * functions the parts share. Not for the daemon's host, the tests or the
+ * fuzzer: they use xs_core.h.
+ */
+#ifndef PVIO_XS_CORE_INT_H
+#define PVIO_XS_CORE_INT_H
+
+#include "xs_core.h"
+#include "xs_hmap.h"
+#include "xs_store.h"
+
+/* Before xs_wire.h, which declares xsd_errors only when errno.h is in. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xen/io/xs_wire.h>
+
+/* Xen's first reserved domain id: introduced domids must lie below it. */
+#define DOMID_LIMIT 0x7ff0u
+
+/* Room for an absolute path, or a relative one joined to a home path. */
+#define PATH_BUF (XENSTORE_ABS_PATH_MAX + 64)
+#define HDR_LEN	 sizeof(struct xsd_sockmsg)
+/* Input buffer: several maximum frames, so pipelined requests need few
+ * reads. */
+#define IN_BUF (4 * (HDR_LEN + XENSTORE_PAYLOAD_MAX))
+
+/* A watch event to fire: exact events reach only watches of that very
+ * path (descendants of a removed subtree); the others reach watches at or
+ * above the path. perms decide who may see it. */
+struct event {
+	struct event *next;
+	bool exact;
+	/* The node's permissions, then (nold of them) those it had before a
+	 * SET_PERMS: a watcher that just lost access hears of it too. */
+	uint32_t nperms, nold;
+	struct xs_perm *perms;
+	char path[];
+};
+
+struct txn_entry {
+	struct xs_hentry h; /* key: path */
+	char *path;
+	bool base_exists;
+	uint64_t base_gen;
+	bool modified;
+	struct xs_node *node; /* private copy when modified; NULL = removed */
+};
+
+struct txn {
+	struct txn *next;
+	uint32_t id;
+	struct xs_hmap entries;
+	struct event *events, **events_tail;
+	long node_delta; /* nodes the connection's domain gains on commit */
+};
+
+struct watch {
+	struct watch *next;
+	char *path; /* absolute, or a special @ name */
+	char *token;
+	bool relative; /* events strip the connection's home prefix */
+};
+
+struct frame {
+	struct frame *next;
+	bool is_reply;
+	size_t len, off;
+	unsigned char data[];
+};
+
+struct domain {
+	struct domain *next;
+	uint32_t domid;
+	uint64_t mfn;
+	uint32_t evtchn;
+	bool has_target;
+	uint32_t target;
+};
+
+struct xsd_conn {
+	struct xsd *d;
+	struct xsd_conn *prev, *next;
+	uint32_t domid;
+	bool privileged;
+	bool dead;
+	void *user;
+	char home[32]; /* /local/domain/<domid> */
+	unsigned char in[IN_BUF];
+	size_t in_len;
+	struct frame *out_head, *out_tail;
+	unsigned out_frames, out_replies;
+	struct watch *watches;
+	unsigned nwatches;
+	struct txn *txns;
+	unsigned ntxns;
+	uint32_t next_txn_id;
+};
+
+enum special_node { SPECIAL_INTRODUCE, SPECIAL_RELEASE, SPECIAL_COUNT };
+
+struct xsd {
+	struct xs_store store;
+	struct xs_node special[SPECIAL_COUNT];
+	struct xsd_conn *conns;
+	struct domain *domains;
+	struct xsd_quota quota;
+	struct xsd_hooks hooks;
+};
+
+/* One request being handled: the transaction it runs in, if any, and the
+ * events it produced outside a transaction (fired after the reply). */
+struct op {
+	struct xsd *d;
+	struct xsd_conn *c;
+	struct txn *t;
+	struct event *events, **events_tail;
+};
+
+/* A request being handled: its operation context, header and payload
+ * (nul-terminated). */
+struct req {
+	struct op *op;
+	const struct xsd_sockmsg *h;
+	const char *payload;
+};
+
+/* Beyond the stored r/w bits: the caller owns the node (or is dom0, or
+ * acts for the owner after SET_TARGET). Only an owner may SET_PERMS. */
+#define XSD_PERM_OWNER 4u
+
+/* xs_core.c: logging, paths, permissions, replies, arguments, the tree */
+void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int canon_path(const struct xsd_conn *c, const char *in, char *out,
+	       bool allow_special, bool *relative);
+struct domain *domain_find(struct xsd *d, uint32_t domid);
+unsigned perm_mask(const struct xsd_conn *c, const struct xs_perm *p,
+		   uint32_t np);
+int queue_frame(struct xsd_conn *c, uint32_t type, uint32_t req_id,
+		uint32_t tx_id, const void *p1, size_t l1, const void *p2,
+		size_t l2, bool is_reply);
+void send_reply(struct xsd_conn *c, const struct xsd_sockmsg *req,
+		const void *data, size_t len);
+void send_ok(struct xsd_conn *c, const struct xsd_sockmsg *req);
+void fire_special(struct xsd *d, enum special_node which);
+bool get_args(const char *payload, uint32_t len, const char **argv, unsigned n);
+bool parse_uint(const char *s, uint64_t max, uint64_t *out);
+bool parse_domid(const char *s, uint32_t *domid);
+int rm_node(struct op *op, const char *path);
+
+/* xs_txn.c: node access through the request's transaction */
+const struct xs_node *op_get(struct op *op, const char *path, int *err);
+struct xs_node *op_modify(struct op *op, const char *path, int *err);
+void op_touch(struct op *op, struct xs_node *n);
+int op_insert(struct op *op, struct xs_node *n);
+int op_remove(struct op *op, const char *path);
+/* ENOSPC when removing the subtree at path (and updating its parent)
+ * would take the request's transaction past the nodes it may touch:
+ * checked before RM starts, so that it is refused whole, never half-done. */
+int op_rm_room(struct op *op, const char *path, const char *parent);
+struct txn *txn_find(struct xsd_conn *c, uint32_t id);
+void conn_drop_txns(struct xsd_conn *c);
+int do_txn_start(struct req *r);
+int do_txn_end(struct req *r);
+
+/* xs_watch.c: events and watches */
+struct event *event_new(const char *path, bool exact,
+			const struct xs_perm *perms, uint32_t nperms,
+			const struct xs_perm *old, uint32_t nold);
+void events_free(struct event *ev);
+void op_event(struct op *op, const char *path, bool exact,
+	      const struct xs_perm *perms, uint32_t nperms);
+/* The event of a SET_PERMS: readers under the old or the new list hear it. */
+void op_event_perms(struct op *op, const char *path,
+		    const struct xs_perm *perms, uint32_t nperms,
+		    const struct xs_perm *old, uint32_t nold);
+void fire_event(struct xsd *d, const struct event *ev);
+void fire_events(struct xsd *d, struct event *ev);
+void conn_drop_watches(struct xsd_conn *c);
+int do_watch(struct req *r);
+int do_unwatch(struct req *r);
+
+/* xs_domain.c: domain management requests */
+int do_get_domain_path(struct req *r);
+int do_is_domain_introduced(struct req *r);
+int do_introduce(struct req *r);
+int do_release(struct req *r);
+int do_resume(struct req *r);
+int do_set_target(struct req *r);
+
+#endif

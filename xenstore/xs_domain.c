@@ -1,0 +1,217 @@
+/*
+ * pvio-xenstored domains: INTRODUCE, RELEASE (with the cleanup of what the
+ * domain owned), IS_DOMAIN_INTRODUCED, GET_DOMAIN_PATH, RESUME, SET_TARGET.
+ */
+#include "config.h"
+
+#include "xs_core_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int do_get_domain_path(struct req *r)
+{
+	const char *argv[1] = {0};
+	uint32_t domid;
+	if (!get_args(r->payload, r->h->len, argv, 1) ||
+	    !parse_domid(argv[0], &domid))
+		return EINVAL;
+	char buf[32];
+	int l = snprintf(buf, sizeof(buf), "/local/domain/%" PRIu32, domid);
+	send_reply(r->op->c, r->h, buf, (size_t)l + 1);
+	return 0;
+}
+
+int do_is_domain_introduced(struct req *r)
+{
+	const char *argv[1] = {0};
+	uint32_t domid;
+	if (!get_args(r->payload, r->h->len, argv, 1) ||
+	    !parse_domid(argv[0], &domid))
+		return EINVAL;
+	bool yes = domid == 0 || domain_find(r->op->d, domid);
+	send_reply(r->op->c, r->h, yes ? "T" : "F", 2);
+	return 0;
+}
+
+int do_introduce(struct req *r)
+{
+	struct xsd *d = r->op->d;
+	const char *argv[3] = {0};
+	uint32_t domid;
+	uint64_t mfn, evtchn;
+	if (!get_args(r->payload, r->h->len, argv, 3) ||
+	    !parse_domid(argv[0], &domid) ||
+	    !parse_uint(argv[1], UINT64_MAX / 10, &mfn) ||
+	    !parse_uint(argv[2], UINT32_MAX, &evtchn) || domid == 0)
+		return EINVAL;
+	struct domain *dom = domain_find(d, domid);
+	if (dom) {
+		/* Re-introducing with the same page is harmless. */
+		if (dom->mfn != mfn)
+			return EINVAL;
+		send_ok(r->op->c, r->h);
+		return 0;
+	}
+	dom = calloc(1, sizeof(*dom));
+	if (!dom)
+		return ENOMEM;
+	dom->domid = domid;
+	dom->mfn = mfn;
+	dom->evtchn = (uint32_t)evtchn;
+	if (d->hooks.domain_introduced) {
+		int err = d->hooks.domain_introduced(d->hooks.arg, domid);
+		if (err) {
+			free(dom);
+			return err;
+		}
+	}
+	dom->next = d->domains;
+	d->domains = dom;
+	xsd_log(d, XSD_LOG_INFO, "domain %" PRIu32 " introduced", domid);
+	send_ok(r->op->c, r->h);
+	fire_special(d, SPECIAL_INTRODUCE);
+	return 0;
+}
+
+static int cmp_path_len(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+	return la < lb ? -1 : la > lb;
+}
+
+/* Removes every node a released domain owns (with its subtree). */
+static void remove_owned_nodes(struct op *op, uint32_t domid)
+{
+	struct xs_store *s = &op->d->store;
+	size_t n = 0, cap = 0;
+	char **paths = NULL;
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	xs_hmap_iter_init(&it, &s->nodes);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct xs_node *nd = xs_container_of(h, struct xs_node, h);
+		if (nd->perms[0].domid != domid)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **p = realloc(paths, cap * sizeof(*p));
+			if (!p)
+				break;
+			paths = p;
+		}
+		if (!(paths[n] = strdup(nd->path)))
+			break;
+		n++;
+	}
+	/* Parents first, so that descendants go with them. */
+	if (n)
+		qsort(paths, n, sizeof(*paths), cmp_path_len);
+	for (size_t i = 0; i < n; i++) {
+		if (xs_store_get(s, paths[i]) && rm_node(op, paths[i]))
+			xsd_log(op->d, XSD_LOG_WARNING,
+				"could not remove %s of a released domain",
+				paths[i]);
+		free(paths[i]);
+	}
+	free(paths);
+}
+
+/* Drops a released domain from every remaining permission list, so that
+ * a later domain with the same id inherits none of its rights (the lesson
+ * of XSA-322). */
+static bool drop_perm_entries(struct xs_node *n, uint32_t domid)
+{
+	uint32_t kept = 1;
+	for (uint32_t i = 1; i < n->nperms; i++)
+		if (n->perms[i].domid != domid)
+			n->perms[kept++] = n->perms[i];
+	bool changed = kept != n->nperms;
+	n->nperms = kept;
+	return changed;
+}
+
+static void forget_domain_perms(struct xsd *d, uint32_t domid)
+{
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	xs_hmap_iter_init(&it, &d->store.nodes);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct xs_node *n = xs_container_of(h, struct xs_node, h);
+		if (drop_perm_entries(n, domid))
+			n->generation = ++d->store.generation;
+	}
+	for (int i = 0; i < SPECIAL_COUNT; i++)
+		drop_perm_entries(&d->special[i], domid);
+}
+
+int do_release(struct req *r)
+{
+	struct xsd *d = r->op->d;
+	const char *argv[1] = {0};
+	uint32_t domid;
+	if (!get_args(r->payload, r->h->len, argv, 1) ||
+	    !parse_domid(argv[0], &domid) || domid == 0)
+		return EINVAL;
+	struct domain *dom = domain_find(d, domid);
+	if (!dom)
+		return ENOENT;
+	for (struct xsd_conn *c = d->conns; c; c = c->next) {
+		if (!c->privileged && c->domid == domid) {
+			c->dead = true;
+			conn_drop_watches(c);
+			conn_drop_txns(c);
+		}
+	}
+	remove_owned_nodes(r->op, domid);
+	forget_domain_perms(d, domid);
+	for (struct domain **p = &d->domains; *p; p = &(*p)->next) {
+		if (*p == dom) {
+			*p = dom->next;
+			break;
+		}
+	}
+	for (struct domain *o = d->domains; o; o = o->next)
+		if (o->has_target && o->target == domid)
+			o->has_target = false;
+	free(dom);
+	if (d->hooks.domain_released)
+		d->hooks.domain_released(d->hooks.arg, domid);
+	xsd_log(d, XSD_LOG_INFO, "domain %" PRIu32 " released", domid);
+	send_ok(r->op->c, r->h);
+	fire_special(d, SPECIAL_RELEASE);
+	return 0;
+}
+
+int do_resume(struct req *r)
+{
+	const char *argv[1] = {0};
+	uint32_t domid;
+	if (!get_args(r->payload, r->h->len, argv, 1) ||
+	    !parse_domid(argv[0], &domid))
+		return EINVAL;
+	if (domid != 0 && !domain_find(r->op->d, domid))
+		return ENOENT;
+	send_ok(r->op->c, r->h);
+	return 0;
+}
+
+int do_set_target(struct req *r)
+{
+	const char *argv[2] = {0};
+	uint32_t domid, target;
+	if (!get_args(r->payload, r->h->len, argv, 2) ||
+	    !parse_domid(argv[0], &domid) || !parse_domid(argv[1], &target))
+		return EINVAL;
+	struct domain *dom = domain_find(r->op->d, domid);
+	/* Both must be introduced, as in C xenstored (dom0 always is). */
+	if (!dom || (target != 0 && !domain_find(r->op->d, target)))
+		return ENOENT;
+	dom->has_target = true;
+	dom->target = target;
+	send_ok(r->op->c, r->h);
+	return 0;
+}

@@ -1,0 +1,302 @@
+/*
+ * pvio-xenstored transactions: every node a request reads or writes goes
+ * through here, into the transaction's private copies when it runs in one;
+ * commit checks generations (EAGAIN) and applies. TRANSACTION_START/END.
+ */
+#include "config.h"
+
+#include "xs_core_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct txn_entry *txn_entry(struct op *op, const char *path, int *err)
+{
+	struct txn *t = op->t;
+	struct xs_hentry *h = xs_hmap_get(&t->entries, path);
+	if (h)
+		return xs_container_of(h, struct txn_entry, h);
+	if (!op->c->privileged && t->entries.count >= op->d->quota.txn_nodes) {
+		*err = ENOSPC;
+		return NULL;
+	}
+	struct txn_entry *e = calloc(1, sizeof(*e));
+	if (!e || !(e->path = strdup(path))) {
+		free(e);
+		*err = ENOMEM;
+		return NULL;
+	}
+	e->h.key = e->path;
+	const struct xs_node *cur = xs_store_get(&op->d->store, path);
+	e->base_exists = cur != NULL;
+	e->base_gen = cur ? cur->generation : 0;
+	if (xs_hmap_put(&t->entries, &e->h) < 0) {
+		free(e->path);
+		free(e);
+		*err = ENOMEM;
+		return NULL;
+	}
+	return e;
+}
+
+/* The node at path as this request sees it; NULL with *err == 0 when it
+ * does not exist. */
+const struct xs_node *op_get(struct op *op, const char *path, int *err)
+{
+	*err = 0;
+	if (!op->t)
+		return xs_store_get(&op->d->store, path);
+	struct txn_entry *e = txn_entry(op, path, err);
+	if (!e)
+		return NULL;
+	return e->modified ? e->node : xs_store_get(&op->d->store, path);
+}
+
+/* How many nodes removing the subtree at path would add to the
+ * transaction's entries: every node of the subtree, as the transaction
+ * sees it, that it has not touched yet. Looks without touching. */
+static size_t subtree_untouched(struct op *op, const char *path)
+{
+	struct xs_hentry *h = xs_hmap_get(&op->t->entries, path);
+	const struct txn_entry *e =
+		h ? xs_container_of(h, struct txn_entry, h) : NULL;
+	const struct xs_node *n =
+		e && e->modified ? e->node : xs_store_get(&op->d->store, path);
+	size_t count = e == NULL;
+	for (uint32_t i = 0; n && i < n->nchildren; i++) {
+		char *child = xs_path_child(path, n->children[i]);
+		if (!child)
+			return SIZE_MAX;
+		size_t c = subtree_untouched(op, child);
+		free(child);
+		if (c == SIZE_MAX)
+			return SIZE_MAX;
+		count += c;
+	}
+	return count;
+}
+
+int op_rm_room(struct op *op, const char *path, const char *parent)
+{
+	if (!op->t || op->c->privileged)
+		return 0;
+	size_t need = subtree_untouched(op, path);
+	if (need == SIZE_MAX)
+		return ENOMEM;
+	need += xs_hmap_get(&op->t->entries, parent) == NULL;
+	return op->t->entries.count + need > op->d->quota.txn_nodes ? ENOSPC
+								    : 0;
+}
+
+/* A writable version of an existing node. */
+struct xs_node *op_modify(struct op *op, const char *path, int *err)
+{
+	*err = 0;
+	if (!op->t)
+		return xs_store_get(&op->d->store, path);
+	struct txn_entry *e = txn_entry(op, path, err);
+	if (!e)
+		return NULL;
+	if (!e->modified) {
+		const struct xs_node *cur = xs_store_get(&op->d->store, path);
+		if (!cur)
+			return NULL;
+		e->node = xs_node_dup(cur);
+		if (!e->node) {
+			*err = ENOMEM;
+			return NULL;
+		}
+		e->modified = true;
+	}
+	return e->node;
+}
+
+/* Records that a node changed: outside a transaction it gets a new
+ * generation now; inside, at commit. */
+void op_touch(struct op *op, struct xs_node *n)
+{
+	if (!op->t)
+		n->generation = ++op->d->store.generation;
+}
+
+int op_insert(struct op *op, struct xs_node *n)
+{
+	if (!op->t)
+		return xs_store_insert(&op->d->store, n);
+	int err;
+	struct txn_entry *e = txn_entry(op, n->path, &err);
+	if (!e)
+		return err;
+	xs_node_free(e->node);
+	e->node = n;
+	e->modified = true;
+	if (n->perms[0].domid == op->c->domid)
+		op->t->node_delta++;
+	return 0;
+}
+
+int op_remove(struct op *op, const char *path)
+{
+	if (!op->t) {
+		struct xs_node *n = xs_store_get(&op->d->store, path);
+		if (n)
+			xs_store_remove(&op->d->store, n);
+		return 0;
+	}
+	int err;
+	struct txn_entry *e = txn_entry(op, path, &err);
+	if (!e)
+		return err;
+	const struct xs_node *old =
+		e->modified ? e->node : xs_store_get(&op->d->store, path);
+	if (old && old->perms[0].domid == op->c->domid)
+		op->t->node_delta--;
+	xs_node_free(e->node);
+	e->node = NULL;
+	e->modified = true;
+	return 0;
+}
+
+static void txn_free(struct txn *t)
+{
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	xs_hmap_iter_init(&it, &t->entries);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
+		xs_node_free(e->node);
+		free(e->path);
+		free(e);
+	}
+	xs_hmap_destroy(&t->entries);
+	events_free(t->events);
+	free(t);
+}
+
+struct txn *txn_find(struct xsd_conn *c, uint32_t id)
+{
+	for (struct txn *t = c->txns; t; t = t->next)
+		if (t->id == id)
+			return t;
+	return NULL;
+}
+
+static void txn_unlink(struct xsd_conn *c, struct txn *t)
+{
+	for (struct txn **p = &c->txns; *p; p = &(*p)->next) {
+		if (*p == t) {
+			*p = t->next;
+			c->ntxns--;
+			return;
+		}
+	}
+}
+
+/* Applies a transaction: EAGAIN when any node it read or wrote has changed
+ * since it first looked, ENOSPC when the nodes it adds no longer fit the
+ * domain's quota. */
+static int txn_commit(struct xsd_conn *c, struct txn *t)
+{
+	struct xsd *d = c->d;
+	struct xs_store *s = &d->store;
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	size_t inserts = 0;
+
+	xs_hmap_iter_init(&it, &t->entries);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
+		const struct xs_node *cur = xs_store_get(s, e->path);
+		if ((cur != NULL) != e->base_exists ||
+		    (cur && cur->generation != e->base_gen))
+			return EAGAIN;
+		if (e->modified && e->node)
+			inserts++;
+	}
+	/* Each of a domain's concurrent transactions fits its node quota
+	 * alone; together they may not. */
+	if (!c->privileged && t->node_delta > 0 &&
+	    xs_store_owned(s, c->domid) + t->node_delta > (long)d->quota.nodes)
+		return ENOSPC;
+	/* Grow the index first so that applying cannot fail half-way. */
+	if (xs_hmap_reserve(&s->nodes, s->nodes.count + inserts) < 0)
+		return ENOMEM;
+	xs_hmap_iter_init(&it, &t->entries);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
+		if (!e->modified)
+			continue;
+		struct xs_node *cur = xs_store_get(s, e->path);
+		if (cur)
+			xs_store_remove(s, cur);
+		if (e->node) {
+			xs_store_insert(s, e->node);
+			e->node = NULL;
+		}
+	}
+	return 0;
+}
+
+void conn_drop_txns(struct xsd_conn *c)
+{
+	while (c->txns) {
+		struct txn *t = c->txns;
+		c->txns = t->next;
+		txn_free(t);
+	}
+	c->ntxns = 0;
+}
+
+int do_txn_start(struct req *r)
+{
+	struct xsd_conn *c = r->op->c;
+	if (r->h->tx_id)
+		return EBUSY; /* no nesting */
+	if (!c->privileged && c->ntxns >= c->d->quota.transactions)
+		return ENOSPC;
+	struct txn *t = calloc(1, sizeof(*t));
+	if (!t)
+		return ENOMEM;
+	xs_hmap_init(&t->entries);
+	t->events_tail = &t->events;
+	do {
+		t->id = c->next_txn_id++;
+	} while (t->id == 0 || txn_find(c, t->id));
+	t->next = c->txns;
+	c->txns = t;
+	c->ntxns++;
+	char buf[16];
+	int l = snprintf(buf, sizeof(buf), "%" PRIu32, t->id);
+	send_reply(c, r->h, buf, (size_t)l + 1);
+	return 0;
+}
+
+int do_txn_end(struct req *r)
+{
+	struct xsd_conn *c = r->op->c;
+	const char *argv[1] = {0};
+	if (!get_args(r->payload, r->h->len, argv, 1))
+		return EINVAL;
+	bool commit;
+	if (!strcmp(argv[0], "T"))
+		commit = true;
+	else if (!strcmp(argv[0], "F"))
+		commit = false;
+	else
+		return EINVAL;
+	struct txn *t = r->op->t;
+	/* The transaction ends whatever the outcome. */
+	txn_unlink(c, t);
+	r->op->t = NULL;
+	int err = commit ? txn_commit(c, t) : 0;
+	if (!err) {
+		send_ok(c, r->h);
+		if (commit)
+			fire_events(c->d, t->events);
+	}
+	txn_free(t);
+	return err;
+}

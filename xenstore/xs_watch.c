@@ -1,0 +1,220 @@
+/*
+ * pvio-xenstored watches: watch events (queued by a request, fired after
+ * its reply or at commit, filtered by the node's permissions), WATCH and
+ * UNWATCH.
+ */
+#include "config.h"
+
+#include "xs_core_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct event *event_new(const char *path, bool exact,
+			const struct xs_perm *perms, uint32_t nperms,
+			const struct xs_perm *old, uint32_t nold)
+{
+	size_t len = strlen(path) + 1;
+	struct event *ev = malloc(sizeof(*ev) + len);
+	if (!ev)
+		return NULL;
+	ev->perms = malloc((nperms + nold) * sizeof(*perms));
+	if (!ev->perms) {
+		free(ev);
+		return NULL;
+	}
+	memcpy(ev->perms, perms, nperms * sizeof(*perms));
+	if (nold)
+		memcpy(ev->perms + nperms, old, nold * sizeof(*old));
+	ev->nperms = nperms;
+	ev->nold = nold;
+	ev->exact = exact;
+	ev->next = NULL;
+	memcpy(ev->path, path, len);
+	return ev;
+}
+
+void events_free(struct event *ev)
+{
+	while (ev) {
+		struct event *next = ev->next;
+		free(ev->perms);
+		free(ev);
+		ev = next;
+	}
+}
+
+/* Queues an event; inside a transaction it waits for the commit. */
+static void queue_event(struct op *op, struct event *ev, const char *path)
+{
+	if (!ev) {
+		xsd_log(op->d, XSD_LOG_WARNING,
+			"out of memory: watch event for %s lost", path);
+		return;
+	}
+	if (op->t) {
+		*op->t->events_tail = ev;
+		op->t->events_tail = &ev->next;
+	} else {
+		*op->events_tail = ev;
+		op->events_tail = &ev->next;
+	}
+}
+
+void op_event(struct op *op, const char *path, bool exact,
+	      const struct xs_perm *perms, uint32_t nperms)
+{
+	queue_event(op, event_new(path, exact, perms, nperms, NULL, 0), path);
+}
+
+void op_event_perms(struct op *op, const char *path,
+		    const struct xs_perm *perms, uint32_t nperms,
+		    const struct xs_perm *old, uint32_t nold)
+{
+	queue_event(op, event_new(path, false, perms, nperms, old, nold), path);
+}
+
+static void send_event(struct xsd_conn *c, const struct watch *w,
+		       const char *path)
+{
+	if (c->out_frames >= c->d->quota.queued_frames) {
+		xsd_log(c->d, XSD_LOG_WARNING,
+			"domain %u is not reading: watch event %s dropped",
+			c->domid, path);
+		return;
+	}
+	if (w->relative) {
+		size_t hl = strlen(c->home);
+		if (!strncmp(path, c->home, hl) && path[hl] == '/')
+			path += hl + 1;
+	}
+	if (queue_frame(c, XS_WATCH_EVENT, 0, 0, path, strlen(path) + 1,
+			w->token, strlen(w->token) + 1, false))
+		xsd_log(c->d, XSD_LOG_WARNING,
+			"out of memory: watch event %s dropped", path);
+}
+
+/* May c hear of ev? If it may read the node, as it is now or was before
+ * a SET_PERMS, or its parent (whose child list names the node anyway), as
+ * C xenstored decides. */
+static bool event_visible(const struct xsd_conn *c, const struct event *ev,
+			  const struct xs_node *parent)
+{
+	unsigned mask = perm_mask(c, ev->perms, ev->nperms);
+	if (ev->nold)
+		mask |= perm_mask(c, ev->perms + ev->nperms, ev->nold);
+	if (parent)
+		mask |= perm_mask(c, parent->perms, parent->nperms);
+	return mask & XSD_PERM_READ;
+}
+
+void fire_event(struct xsd *d, const struct event *ev)
+{
+	const struct xs_node *parent = NULL;
+	if (ev->path[0] == '/') {
+		char parent_path[PATH_BUF];
+		xs_path_parent(ev->path, parent_path);
+		parent = xs_store_get(&d->store, parent_path);
+	}
+	for (struct xsd_conn *c = d->conns; c; c = c->next) {
+		if (c->dead)
+			continue;
+		bool visible = event_visible(c, ev, parent);
+		for (struct watch *w = c->watches; w; w = w->next) {
+			bool match = ev->exact
+					     ? !strcmp(ev->path, w->path)
+					     : xs_path_under(ev->path, w->path);
+			if (match && visible)
+				send_event(c, w, ev->path);
+		}
+	}
+}
+
+void fire_events(struct xsd *d, struct event *ev)
+{
+	for (; ev; ev = ev->next)
+		fire_event(d, ev);
+}
+
+static void watch_free(struct watch *w)
+{
+	free(w->path);
+	free(w->token);
+	free(w);
+}
+
+void conn_drop_watches(struct xsd_conn *c)
+{
+	while (c->watches) {
+		struct watch *w = c->watches;
+		c->watches = w->next;
+		watch_free(w);
+	}
+	c->nwatches = 0;
+}
+
+int do_watch(struct req *r)
+{
+	struct xsd_conn *c = r->op->c;
+	const char *argv[2] = {0};
+	if (!get_args(r->payload, r->h->len, argv, 2))
+		return EINVAL;
+	char path[PATH_BUF];
+	bool relative;
+	int err = canon_path(c, argv[0], path, true, &relative);
+	if (err)
+		return err;
+	for (struct watch *w = c->watches; w; w = w->next)
+		if (!strcmp(w->path, path) && !strcmp(w->token, argv[1]))
+			return EEXIST;
+	if (!c->privileged && c->nwatches >= c->d->quota.watches)
+		return E2BIG;
+	struct watch *w = calloc(1, sizeof(*w));
+	if (!w)
+		return ENOMEM;
+	w->path = strdup(path);
+	w->token = strdup(argv[1]);
+	if (!w->path || !w->token) {
+		watch_free(w);
+		return ENOMEM;
+	}
+	w->relative = relative;
+	/* Append: events for one change reach watches in registration
+	 * order. */
+	struct watch **p = &c->watches;
+	while (*p)
+		p = &(*p)->next;
+	*p = w;
+	c->nwatches++;
+	send_ok(c, r->h);
+	/* Every new watch fires once at once, whether the path exists or
+	 * not. */
+	send_event(c, w, path);
+	return 0;
+}
+
+int do_unwatch(struct req *r)
+{
+	struct xsd_conn *c = r->op->c;
+	const char *argv[2] = {0};
+	if (!get_args(r->payload, r->h->len, argv, 2))
+		return EINVAL;
+	char path[PATH_BUF];
+	int err = canon_path(c, argv[0], path, true, NULL);
+	if (err)
+		return err;
+	for (struct watch **p = &c->watches; *p; p = &(*p)->next) {
+		struct watch *w = *p;
+		if (strcmp(w->path, path) || strcmp(w->token, argv[1]))
+			continue;
+		*p = w->next;
+		watch_free(w);
+		c->nwatches--;
+		send_ok(c, r->h);
+		return 0;
+	}
+	return ENOENT;
+}
