@@ -25,8 +25,13 @@ uint64_t bench_now_ns(void);
 /* Pin the calling process to one CPU; returns 0 or -errno. */
 int bench_pin_cpu(int cpu);
 
-/* The two CPUs the benchmarks pin their two processes to. */
-void bench_pick_cpus(int *first, int *second);
+/*
+ * The two CPUs a benchmark's two processes run on (a warning naming cmd
+ * when there is only one). bench_pin_pair also pins the caller to the
+ * first, with a warning when it cannot.
+ */
+void bench_pick_cpus(const char *cmd, int *first, int *second);
+void bench_pin_pair(const char *cmd, int *first, int *second);
 
 /* Anonymous memory shared with children forked after the call. */
 void *bench_shared_alloc(size_t bytes);
@@ -56,6 +61,15 @@ struct bench_option {
  * on; 1 after printing the help for --help (footer, if any, follows the
  * option list); 2 after a one-line error naming the bad option or argument.
  */
+/* The --rounds option every subcommand has. */
+#define BENCH_ROUNDS_OPTION(var)                                               \
+	{                                                                      \
+		"rounds",                                                      \
+			"runs of each measurement; medians are reported with " \
+			"their range",                                         \
+			&(var), 1, 1000, NULL                                  \
+	}
+
 int bench_parse_options(const char *cmd, int argc, char **argv,
 			const struct bench_option *opts, const char *footer);
 

@@ -237,25 +237,17 @@ int bench_evtchn(int argc, char **argv)
 	const struct bench_option options[] = {
 		{"round-trips", "round trips per run", &round_trips, 1, 0,
 		 NULL},
-		{"rounds",
-		 "runs of each measurement; medians are reported with their "
-		 "range",
-		 &rounds, 1, 1000, NULL},
+		BENCH_ROUNDS_OPTION(rounds),
 		{NULL, NULL, NULL, 0, 0, NULL},
 	};
-	int parsed = bench_parse_options(
-		"evtchn", argc, argv, options,
-		"Runs the sim platform in a temporary PVIO_RUNDIR unless "
-		"PVIO_RUNDIR is set.");
+	int parsed = bench_parse_options("evtchn", argc, argv, options,
+					 BENCH_SIM_HELP);
 	if (parsed)
 		return parsed == 1 ? 0 : 2;
 	struct evtchn_options opt = {.round_trips = round_trips,
 				     .rounds = (unsigned)rounds};
 
-	bench_pick_cpus(&opt.first_cpu, &opt.second_cpu);
-	if (bench_pin_cpu(opt.first_cpu))
-		fprintf(stderr, "pvio-bench evtchn: cannot pin to CPU %d\n",
-			opt.first_cpu);
+	bench_pin_pair("evtchn", &opt.first_cpu, &opt.second_cpu);
 	char *rundir = bench_sim_rundir_create("evtchn");
 	struct evtchn_shared *sh = bench_shared_alloc(sizeof(*sh));
 	double *efd = calloc(opt.rounds, sizeof(double));

@@ -151,25 +151,17 @@ int bench_gntcopy(int argc, char **argv)
 	uint64_t bytes = 256u << 20, rounds = 11;
 	const struct bench_option options[] = {
 		{"bytes", "bytes copied per measurement", &bytes, 1, 0, NULL},
-		{"rounds",
-		 "runs of each measurement; medians are reported with their "
-		 "range",
-		 &rounds, 1, 1000, NULL},
+		BENCH_ROUNDS_OPTION(rounds),
 		{NULL, NULL, NULL, 0, 0, NULL},
 	};
-	int parsed = bench_parse_options(
-		"gntcopy", argc, argv, options,
-		"Runs the sim platform in a temporary PVIO_RUNDIR unless "
-		"PVIO_RUNDIR is set.");
+	int parsed = bench_parse_options("gntcopy", argc, argv, options,
+					 BENCH_SIM_HELP);
 	if (parsed)
 		return parsed == 1 ? 0 : 2;
 	struct gntcopy_options opt = {.bytes = bytes,
 				      .rounds = (unsigned)rounds};
 
-	bench_pick_cpus(&opt.first_cpu, &opt.second_cpu);
-	if (bench_pin_cpu(opt.first_cpu))
-		fprintf(stderr, "pvio-bench gntcopy: cannot pin to CPU %d\n",
-			opt.first_cpu);
+	bench_pin_pair("gntcopy", &opt.first_cpu, &opt.second_cpu);
 	char *rundir = bench_sim_rundir_create("gntcopy");
 	struct gntcopy_shared *sh = bench_shared_alloc(sizeof(*sh));
 	pid_t child = bench_fork_pinned(opt.second_cpu, granter, sh);

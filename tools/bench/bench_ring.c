@@ -384,8 +384,7 @@ int bench_ring(int argc, char **argv)
 		{"round-trips", "round trips per latency run", &round_trips, 1,
 		 0, NULL},
 		{"batch", "requests per push", &batch, 1, MAX_BATCH, NULL},
-		{"rounds", "runs of each measurement; medians are reported",
-		 &rounds, 1, 1000, NULL},
+		BENCH_ROUNDS_OPTION(rounds),
 		{NULL, NULL, NULL, 0, 0, NULL},
 	};
 	int parsed = bench_parse_options("ring", argc, argv, options, NULL);
@@ -398,8 +397,7 @@ int bench_ring(int argc, char **argv)
 		.rounds = (unsigned)rounds,
 	};
 
-	bench_pick_cpus(&opt.front_cpu, &opt.back_cpu);
-	bench_pin_cpu(opt.front_cpu);
+	bench_pin_pair("ring", &opt.front_cpu, &opt.back_cpu);
 	struct ring_shared *sh = bench_shared_alloc(sizeof(*sh));
 
 	double *tput_pvio = calloc(opt.rounds, sizeof(double));

@@ -11,6 +11,11 @@
 char *bench_sim_rundir_create(const char *who);
 void bench_sim_rundir_remove(char *dir);
 
+/* Help text shared by the subcommands that run the sim platform. */
+#define BENCH_SIM_HELP                                                         \
+	"Runs the sim platform in a temporary PVIO_RUNDIR unless PVIO_RUNDIR " \
+	"is set."
+
 /* Make the calling process domain domid on the sim platform. */
 void bench_sim_set_domid(unsigned domid);
 

@@ -31,7 +31,7 @@ int bench_pin_cpu(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
-void bench_pick_cpus(int *first, int *second)
+void bench_pick_cpus(const char *cmd, int *first, int *second)
 {
 	cpu_set_t set;
 	int found = 0;
@@ -50,8 +50,16 @@ void bench_pick_cpus(int *first, int *second)
 	}
 	if (found < 2)
 		fprintf(stderr,
-			"pvio-bench: only one CPU available; both "
+			"pvio-bench %s: only one CPU available; both "
 			"processes share CPU %d\n",
+			cmd, *first);
+}
+
+void bench_pin_pair(const char *cmd, int *first, int *second)
+{
+	bench_pick_cpus(cmd, first, second);
+	if (bench_pin_cpu(*first))
+		fprintf(stderr, "pvio-bench %s: cannot pin to CPU %d\n", cmd,
 			*first);
 }
 

@@ -479,8 +479,7 @@ int bench_xenstore(int argc, char **argv)
 	const struct bench_option options[] = {
 		{"ops", "operations per measurement, shared by the clients",
 		 &ops, 1, 0, NULL},
-		{"rounds", "runs of each measurement; medians are reported",
-		 &rounds, 1, 1000, NULL},
+		BENCH_ROUNDS_OPTION(rounds),
 		{"clients", "clients of the concurrent case", &clients, 2,
 		 MAX_CLIENTS, NULL},
 		{"nodes", "nodes for the memory figure", &nodes, 1, 0, NULL},
@@ -511,7 +510,7 @@ int bench_xenstore(int argc, char **argv)
 		return 1;
 	}
 	memset(value_buf, 'v', sizeof(value_buf));
-	bench_pick_cpus(&opt.server_cpu, &opt.client_cpu);
+	bench_pick_cpus("xenstore", &opt.server_cpu, &opt.client_cpu);
 
 	run.owner = getpid();
 	atexit(cleanup_run);
