@@ -54,6 +54,23 @@ static struct pvio_evtchn *open_as(unsigned domid)
 	return err ? NULL : h;
 }
 
+/*
+ * The start of most tests: dom0's handle, a fresh link for the child, and a
+ * port of dom0's allocated for domain peer, published in sh->port.
+ */
+static int open_dom0_port_for(unsigned peer, struct pvio_evtchn **h,
+			      struct fixture_link *l)
+{
+	*h = open_as(0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(*h);
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(l), 0);
+	reset_shared();
+	int port = pvio_evtchn_alloc_unbound(*h, peer);
+	CU_ASSERT_FATAL(port > 0);
+	sh->port = port;
+	return port;
+}
+
 /* ---- ping-pong ---- */
 
 #define ROUNDS 200
@@ -82,15 +99,9 @@ static int child_pong(struct fixture_link *l, void *arg)
 static void test_ping_pong(void)
 {
 	struct fixture_link l;
-	struct pvio_evtchn *h = open_as(0);
+	struct pvio_evtchn *h;
 	int v;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
-	reset_shared();
-	int port = pvio_evtchn_alloc_unbound(h, 1);
-	CU_ASSERT(port > 0);
-	sh->port = port;
+	int port = open_dom0_port_for(1, &h, &l);
 	/* Nothing pending yet. */
 	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN);
 	pid_t pid = fixture_fork_domain(1, child_pong, &l, NULL);
@@ -164,14 +175,9 @@ static int child_bind(struct fixture_link *l, void *arg)
 static void test_bind_rules(void)
 {
 	struct fixture_link l;
-	struct pvio_evtchn *h = open_as(0);
+	struct pvio_evtchn *h;
 	int v;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
-	reset_shared();
-	sh->port = pvio_evtchn_alloc_unbound(h, 1);
-	CU_ASSERT(sh->port > 0);
+	open_dom0_port_for(1, &h, &l);
 	/* Domain 2 tries to bind a port allocated for domain 1. */
 	pid_t pid = fixture_fork_domain(2, child_bind_attempts, &l, NULL);
 	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
@@ -300,14 +306,9 @@ static int child_notify_on_request(struct fixture_link *l, void *arg)
 static void test_mask_and_unmask(void)
 {
 	struct fixture_link l;
-	struct pvio_evtchn *h = open_as(0);
+	struct pvio_evtchn *h;
 	int v;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
-	reset_shared();
-	int port = pvio_evtchn_alloc_unbound(h, 3);
-	sh->port = port;
+	int port = open_dom0_port_for(3, &h, &l);
 	pid_t pid = fixture_fork_domain(3, child_notify_on_request, &l, NULL);
 	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
 	/* Three notifications coalesce into one pending event. */
@@ -355,14 +356,9 @@ static int child_bind_and_hang(struct fixture_link *l, void *arg)
 static void test_notify_after_peer_died(void)
 {
 	struct fixture_link l;
-	struct pvio_evtchn *h = open_as(0);
+	struct pvio_evtchn *h;
 	int v;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
-	reset_shared();
-	int port = pvio_evtchn_alloc_unbound(h, 1);
-	sh->port = port;
+	int port = open_dom0_port_for(1, &h, &l);
 	pid_t pid = fixture_fork_domain(1, child_bind_and_hang, &l, NULL);
 	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
 	CU_ASSERT_EQUAL(pvio_evtchn_notify(h, (evtchn_port_t)port), 0);
@@ -441,14 +437,9 @@ static int child_bind_then_unbind(struct fixture_link *l, void *arg)
 static void test_unbind_closes_for_peer(void)
 {
 	struct fixture_link l;
-	struct pvio_evtchn *h = open_as(0);
+	struct pvio_evtchn *h;
 	int v;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
-	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
-	reset_shared();
-	int port = pvio_evtchn_alloc_unbound(h, 1);
-	sh->port = port;
+	int port = open_dom0_port_for(1, &h, &l);
 	pid_t pid = fixture_fork_domain(1, child_bind_then_unbind, &l, NULL);
 	CU_ASSERT_EQUAL(parent_recv(&l, &v), 0);
 	CU_ASSERT_EQUAL(pvio_evtchn_peer_closed(h, (evtchn_port_t)port), 0);
