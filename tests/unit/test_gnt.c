@@ -72,6 +72,19 @@ static void reset_shared(void)
 		sh->results[i] = 12345;
 }
 
+/*
+ * The start of most tests: domain 1's sharing handle and a fresh link for
+ * the child that maps or copies as another domain.
+ */
+static struct pvio_gntshr *start_as_domain1(struct fixture_link *l)
+{
+	struct pvio_gntshr *s = open_sharer_as(1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL_FATAL(fixture_link_open(l), 0);
+	reset_shared();
+	return s;
+}
+
 /* ---- map and share, zero copy ---- */
 
 static int child_map_write(struct fixture_link *l, void *arg)
@@ -100,13 +113,10 @@ static int child_map_write(struct fixture_link *l, void *arg)
 static void test_share_map_zero_copy(void)
 {
 	struct fixture_link l;
-	struct pvio_gntshr *s = open_sharer_as(1);
 	uint8_t *page;
 	int v;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
-	reset_shared();
+	struct pvio_gntshr *s = start_as_domain1(&l);
 	sh->nr_refs = 2;
 	CU_ASSERT_EQUAL_FATAL(
 		pvio_gntshr_share(s, 0, 2, true, sh->refs, (void **)&page), 0);
@@ -162,13 +172,10 @@ static int child_foreign_attempts(struct fixture_link *l, void *arg)
 static void test_map_grant_of_other_domain(void)
 {
 	struct fixture_link l;
-	struct pvio_gntshr *s = open_sharer_as(1);
 	void *page;
 	int v;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
-	reset_shared();
+	struct pvio_gntshr *s = start_as_domain1(&l);
 	CU_ASSERT_EQUAL_FATAL(pvio_gntshr_share(s, 0, 1, true, sh->refs, &page),
 			      0);
 	/* Domain 2 tries to use a grant meant for domain 0. */
@@ -248,13 +255,10 @@ static int child_readonly(struct fixture_link *l, void *arg)
 static void test_readonly_grant(void)
 {
 	struct fixture_link l;
-	struct pvio_gntshr *s = open_sharer_as(1);
 	uint8_t *page;
 	int v;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
-	reset_shared();
+	struct pvio_gntshr *s = start_as_domain1(&l);
 	CU_ASSERT_EQUAL_FATAL(
 		pvio_gntshr_share(s, 0, 1, false, sh->refs, (void **)&page), 0);
 	CU_ASSERT_EQUAL(entry_flags(1, sh->refs[0]),
@@ -341,13 +345,10 @@ static int child_copy_batch(struct fixture_link *l, void *arg)
 static void test_copy_statuses(void)
 {
 	struct fixture_link l;
-	struct pvio_gntshr *s = open_sharer_as(1);
 	uint8_t *page;
 	int v;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
-	reset_shared();
+	struct pvio_gntshr *s = start_as_domain1(&l);
 	CU_ASSERT_EQUAL_FATAL(
 		pvio_gntshr_share(s, 0, 1, true, sh->refs, (void **)&page), 0);
 	for (unsigned i = 0; i < PAGE; i++)
@@ -497,13 +498,10 @@ static int child_hold_mapping(struct fixture_link *l, void *arg)
 static void test_end_access_while_mapped(void)
 {
 	struct fixture_link l;
-	struct pvio_gntshr *s = open_sharer_as(1);
 	uint8_t *page;
 	int v;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
-	reset_shared();
+	struct pvio_gntshr *s = start_as_domain1(&l);
 	CU_ASSERT_EQUAL_FATAL(
 		pvio_gntshr_share(s, 0, 1, true, sh->refs, (void **)&page), 0);
 	memset(page, 0x42, 64);
@@ -551,13 +549,10 @@ static int child_map_and_hang(struct fixture_link *l, void *arg)
 static void test_mapper_died(void)
 {
 	struct fixture_link l;
-	struct pvio_gntshr *s = open_sharer_as(1);
 	void *page;
 	int v;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	CU_ASSERT_EQUAL_FATAL(fixture_link_open(&l), 0);
-	reset_shared();
+	struct pvio_gntshr *s = start_as_domain1(&l);
 	CU_ASSERT_EQUAL_FATAL(pvio_gntshr_share(s, 0, 2, true, sh->refs, &page),
 			      0);
 	pid_t pid = fixture_fork_domain(0, child_map_and_hang, &l, NULL);
