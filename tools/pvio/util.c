@@ -18,13 +18,19 @@
 #include <time.h>
 #include <unistd.h>
 
+/* One line on stderr: prefix, message, newline. */
+static void report(const char *prefix, const char *fmt, va_list ap)
+{
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void pvio_err(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("pvio: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	report("pvio: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -32,9 +38,7 @@ void pvio_warn(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("pvio: warning: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	report("pvio: warning: ", fmt, ap);
 	va_end(ap);
 }
 
