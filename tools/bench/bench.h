@@ -56,11 +56,6 @@ struct bench_option {
 	const char **text;
 };
 
-/*
- * Parse `pvio-bench CMD [--NAME VALUE]...` against opts. Returns 0 to go
- * on; 1 after printing the help for --help (footer, if any, follows the
- * option list); 2 after a one-line error naming the bad option or argument.
- */
 /* The --rounds option every subcommand has. */
 #define BENCH_ROUNDS_OPTION(var)                                               \
 	{                                                                      \
@@ -70,11 +65,13 @@ struct bench_option {
 			&(var), 1, 1000, NULL                                  \
 	}
 
+/*
+ * Parse `pvio-bench CMD [--NAME VALUE]...` against opts. Returns 0 to go
+ * on; 1 after printing the help for --help (footer, if any, follows the
+ * option list); 2 after a one-line error naming the bad option or argument.
+ */
 int bench_parse_options(const char *cmd, int argc, char **argv,
 			const struct bench_option *opts, const char *footer);
-
-/* Median of n samples (sorts them in place). */
-double bench_median(double *samples, size_t n);
 
 /*
  * Print the median of n samples with their range, and return the median

@@ -38,7 +38,6 @@ struct ring_shared {
 
 struct back_args {
 	struct ring_shared *sh;
-	const struct ring_options *opt;
 	uint64_t count; /* requests to answer */
 	unsigned batch;
 };
@@ -333,7 +332,6 @@ static uint64_t measure(struct ring_shared *sh, const struct ring_options *opt,
 {
 	struct back_args args = {
 		.sh = sh,
-		.opt = opt,
 		.count = w == STREAM ? opt->requests : opt->round_trips,
 		.batch = w == STREAM ? opt->batch : 1,
 	};

@@ -195,7 +195,8 @@ static int compare_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-double bench_median(double *samples, size_t n)
+/* Median of n samples (sorts them in place). */
+static double bench_median(double *samples, size_t n)
 {
 	if (n == 0)
 		return 0;
