@@ -126,7 +126,7 @@ if p1 exec alpha -- xenstore-read /local/domain/2/name 2>/dev/null; then
 	fail "alpha read beta's name"
 fi
 p1 exec beta -- xenstore-write data/hello world || fail "guest write data/"
-# What a driver in beta leaves in the sim platform's state (ring/sim.h).
+# What a driver in beta leaves in the sim platform's state (platform/sim.h).
 # shellcheck disable=SC2016 # expanded inside the guest
 p1 exec beta -- sh -c 'mkdir "$PVIO_RUNDIR/dom$PVIO_DOMID" &&
 	: >"$PVIO_RUNDIR/dom$PVIO_DOMID/grant-table"' || fail "beta's sim state"

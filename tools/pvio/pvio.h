@@ -107,7 +107,7 @@ bool host_running(const struct host *host);
 /* A network interface of that name exists in dom0's namespace. */
 bool link_exists(const struct host *host, const char *dev);
 /* Removes the sim platform's state of domid (<rundir>/dom<domid>: grant
- * table, pages, event-channel ports, sockets; layout in ring/sim.h), so
+ * table, pages, event-channel ports, sockets; layout in platform/sim.h), so
  * that nothing of a dead domain outlives it or reaches a later one. */
 void sim_state_remove(const struct host *host, unsigned domid);
 char *domain_socket(const struct host *host, unsigned domid);
