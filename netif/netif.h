@@ -24,7 +24,7 @@
 #include <xen/io/netif.h>
 
 #define NETIF_PAGE_BYTES 4096u
-#define NETIF_ETH_HLEN 14u
+#define NETIF_ETH_HLEN	 14u
 /*
  * Linux netback's fatal_skb_slots default: a packet that claims more data
  * slots than this marks the frontend as malicious and disables the vif.
@@ -45,23 +45,24 @@
  * (netif.h: its absence means a frontend accepts csum_blank packets).
  */
 struct netif_features {
-	bool rx_copy;	   /* feature-rx-copy / request-rx-copy */
-	bool rx_notify;	   /* feature-rx-notify */
-	bool sg;	   /* feature-sg */
-	bool ipv4_csum;	   /* !feature-no-csum-offload */
-	bool ipv6_csum;	   /* feature-ipv6-csum-offload */
-	bool gso_tcpv4;	   /* feature-gso-tcpv4 */
-	bool gso_tcpv6;	   /* feature-gso-tcpv6 */
-	bool split_evtchn; /* feature-split-event-channels */
-	bool mcast_ctrl;   /* feature-multicast-control / request-multicast-control */
-	bool ctrl_ring;	   /* feature-ctrl-ring */
+	bool rx_copy;	     /* feature-rx-copy / request-rx-copy */
+	bool rx_notify;	     /* feature-rx-notify */
+	bool sg;	     /* feature-sg */
+	bool ipv4_csum;	     /* !feature-no-csum-offload */
+	bool ipv6_csum;	     /* feature-ipv6-csum-offload */
+	bool gso_tcpv4;	     /* feature-gso-tcpv4 */
+	bool gso_tcpv6;	     /* feature-gso-tcpv6 */
+	bool split_evtchn;   /* feature-split-event-channels */
+	bool mcast_ctrl;     /* feature-multicast-control /
+				request-multicast-control */
+	bool ctrl_ring;	     /* feature-ctrl-ring */
 	unsigned max_queues; /* multi-queue-max-queues; 0 or 1: one queue */
 };
 
 /* One xenstore key a driver writes in its own directory. */
 struct netif_key_value {
-	const char *key;   /* relative to the device directory */
-	char value[24];	   /* decimal */
+	const char *key; /* relative to the device directory */
+	char value[24];	 /* decimal */
 };
 
 /* Enough for every key either side writes. */
@@ -77,8 +78,8 @@ typedef int (*netif_read_key_fn)(void *ctx, const char *key, char *value,
 
 /* What was wrong with a key the peer wrote: named in logs and errors. */
 struct netif_key_error {
-	char key[48];	/* the key, relative to the peer's directory */
-	char value[48]; /* what it held (truncated), "" when missing */
+	char key[48];	 /* the key, relative to the peer's directory */
+	char value[48];	 /* what it held (truncated), "" when missing */
 	const char *why; /* static text: "missing", "not 0 or 1", ... */
 };
 
@@ -152,14 +153,17 @@ enum netif_action {
 
 enum netif_tx_reason {
 	NETIF_TX_OK = 0,
-	NETIF_TX_INCOMPLETE,	     /* more_data / extra past the given requests */
-	NETIF_TX_TOO_MANY_SLOTS,     /* > XEN_NETIF_NR_SLOTS_MIN data slots: error */
-	NETIF_TX_FATAL_SLOTS,	     /* > NETIF_TX_FATAL_SLOTS data slots: disable */
-	NETIF_TX_CROSSES_PAGE,	     /* offset + size > 4096 in a slot: disable */
-	NETIF_TX_FRAG_EXCEEDS_TOTAL, /* a fragment larger than the size left: error */
-	NETIF_TX_RUNT,		     /* first slot below an Ethernet header: error */
-	NETIF_TX_EXTRA_UNKNOWN,	     /* extra type 0 or not defined: disable */
-	NETIF_TX_EXTRA_MALFORMED,    /* e.g. GSO size 0 or unknown GSO type: disable */
+	NETIF_TX_INCOMPLETE,	 /* more_data / extra past the given requests */
+	NETIF_TX_TOO_MANY_SLOTS, /* > XEN_NETIF_NR_SLOTS_MIN data slots: error
+				  */
+	NETIF_TX_FATAL_SLOTS,  /* > NETIF_TX_FATAL_SLOTS data slots: disable */
+	NETIF_TX_CROSSES_PAGE, /* offset + size > 4096 in a slot: disable */
+	NETIF_TX_FRAG_EXCEEDS_TOTAL, /* a fragment larger than the size left:
+					error */
+	NETIF_TX_RUNT,		/* first slot below an Ethernet header: error */
+	NETIF_TX_EXTRA_UNKNOWN, /* extra type 0 or not defined: disable */
+	NETIF_TX_EXTRA_MALFORMED,    /* e.g. GSO size 0 or unknown GSO type:
+					disable */
 	NETIF_TX_GSO_NOT_NEGOTIATED, /* GSO of a type not negotiated: drop */
 	NETIF_TX_REASON_COUNT
 };
@@ -173,8 +177,9 @@ struct netif_tx_frag {
 
 /* A TX packet parsed from private copies of its requests. */
 struct netif_tx_packet {
-	uint32_t size;	/* the whole packet, as the first slot says */
-	uint16_t flags; /* first slot's NETTXF_csum_blank | NETTXF_data_validated */
+	uint32_t size;	    /* the whole packet, as the first slot says */
+	uint16_t flags;	    /* first slot's NETTXF_csum_blank |
+			       NETTXF_data_validated */
 	unsigned nr_slots;  /* ring slots consumed: data + extra (also on
 			       ERROR and DROP, so all can be answered) */
 	unsigned nr_extras; /* extra-info slots; they follow the first slot */
@@ -183,7 +188,7 @@ struct netif_tx_packet {
 	bool has_gso;
 	uint16_t gso_size; /* MSS */
 	uint8_t gso_type;  /* XEN_NETIF_GSO_TYPE_TCPV4 / _TCPV6 */
-	unsigned nr_mcast;  /* MCAST_ADD / MCAST_DEL extras, in order */
+	unsigned nr_mcast; /* MCAST_ADD / MCAST_DEL extras, in order */
 	struct {
 		uint8_t type;
 		uint8_t addr[6];
@@ -200,8 +205,7 @@ struct netif_tx_packet {
  * DROP pkt->nr_slots slots were consumed; on DISABLE pkt->bad_slot names
  * the slot at fault.
  */
-enum netif_tx_reason netif_tx_parse(const netif_tx_request_t *reqs,
-				    unsigned n,
+enum netif_tx_reason netif_tx_parse(const netif_tx_request_t *reqs, unsigned n,
 				    const struct netif_features *negotiated,
 				    struct netif_tx_packet *pkt);
 
@@ -244,7 +248,7 @@ unsigned netif_rx_slots_needed(uint32_t size, bool gso,
 /* What the backend says about a packet it delivers. */
 struct netif_rx_meta {
 	uint32_t size;
-	bool csum_blank;     /* checksum not filled in (needs negotiated csum) */
+	bool csum_blank; /* checksum not filled in (needs negotiated csum) */
 	bool data_validated; /* checksum known good */
 	bool has_gso;
 	uint16_t gso_size;
@@ -265,21 +269,24 @@ unsigned netif_rx_responses(const netif_rx_request_t *reqs, unsigned nr_slots,
 
 enum netif_rx_reason {
 	NETIF_RX_OK = 0,
-	NETIF_RX_INCOMPLETE,	/* more_data / extra past the given responses */
-	NETIF_RX_STATUS_ERROR,	/* the backend answered NETIF_RSP_ERROR/_DROPPED */
-	NETIF_RX_BAD_OFFSET,	/* offset + status past the page */
+	NETIF_RX_INCOMPLETE,   /* more_data / extra past the given responses */
+	NETIF_RX_STATUS_ERROR, /* the backend answered NETIF_RSP_ERROR/_DROPPED
+				*/
+	NETIF_RX_BAD_OFFSET,   /* offset + status past the page */
 	NETIF_RX_TOO_MANY_SLOTS, /* more than XEN_NETIF_NR_SLOTS_MIN slots */
-	NETIF_RX_EXTRA_UNKNOWN,	/* extra type not defined, or not negotiated */
+	NETIF_RX_EXTRA_UNKNOWN,	 /* extra type not defined, or not negotiated */
 	NETIF_RX_EXTRA_MALFORMED,
-	NETIF_RX_RUNT,		/* shorter than an Ethernet header */
+	NETIF_RX_RUNT, /* shorter than an Ethernet header */
 	NETIF_RX_REASON_COUNT
 };
 
 /* An RX packet parsed by a frontend from private copies of responses. */
 struct netif_rx_packet {
 	uint32_t size;
-	uint16_t flags;	    /* first response's NETRXF_csum_blank | _data_validated */
-	unsigned nr_slots;  /* responses consumed (also on failure, when known) */
+	uint16_t flags; /* first response's NETRXF_csum_blank | _data_validated
+			 */
+	unsigned
+		nr_slots; /* responses consumed (also on failure, when known) */
 	unsigned nr_frags;
 	struct {
 		unsigned slot; /* index in the responses given */
@@ -299,8 +306,7 @@ struct netif_rx_packet {
  * reason but OK and INCOMPLETE the packet is dropped and pkt->nr_slots
  * slots are consumed.
  */
-enum netif_rx_reason netif_rx_parse(const netif_rx_response_t *rsps,
-				    unsigned n,
+enum netif_rx_reason netif_rx_parse(const netif_rx_response_t *rsps, unsigned n,
 				    const struct netif_features *negotiated,
 				    struct netif_rx_packet *pkt);
 const char *netif_rx_reason_str(enum netif_rx_reason reason);

@@ -8,17 +8,18 @@
 #define PVIO_NETIF_STATS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "netif.h"
 
-#define NETIF_STATS_MAGIC 0x70766e73u /* "pvns" */
+#define NETIF_STATS_MAGIC   0x70766e73u /* "pvns" */
 #define NETIF_STATS_VERSION 1u
 
 enum netif_rx_drop {
 	NETIF_RX_DROP_NO_BUFFERS, /* the frontend posted too few RX buffers */
 	NETIF_RX_DROP_TOO_BIG,	  /* more slots than the features allow */
-	NETIF_RX_DROP_CSUM,	  /* blank checksum on a frame nothing can fill */
-	NETIF_RX_DROP_GRANT,	  /* grant copy into a posted buffer failed */
+	NETIF_RX_DROP_CSUM,  /* blank checksum on a frame nothing can fill */
+	NETIF_RX_DROP_GRANT, /* grant copy into a posted buffer failed */
 	NETIF_RX_DROP_COUNT
 };
 
@@ -35,18 +36,32 @@ struct netif_vif_stats {
 	uint64_t tx_packets, tx_bytes; /* written to the vif TAP */
 	uint64_t rx_packets, rx_bytes; /* delivered to the frontend */
 	uint64_t tx_drops[NETIF_TX_REASON_COUNT]; /* by netif_tx_reason */
-	uint64_t tx_grant_errors; /* grant copies from the frontend that failed */
+	uint64_t tx_grant_errors; /* grant copies from the frontend that failed
+				   */
 	uint64_t tx_tap_errors;	  /* frames the vif TAP refused */
 	uint64_t rx_drops[NETIF_RX_DROP_COUNT];
-	uint64_t tx_batches;	  /* TX ring batches processed */
-	uint64_t rx_batches;	  /* RX ring batches published */
-	uint64_t rx_ring_full;	  /* times a frame waited for RX buffers */
-	uint64_t notify_sent;	  /* event-channel notifications to the frontend */
+	uint64_t tx_batches;   /* TX ring batches processed */
+	uint64_t rx_batches;   /* RX ring batches published */
+	uint64_t rx_ring_full; /* times a frame waited for RX buffers */
+	uint64_t notify_sent;  /* event-channel notifications to the frontend */
 	uint64_t notify_received; /* wake-ups from the frontend */
 	uint64_t syscalls;	  /* system calls on the data path */
 	uint64_t disabled;	  /* 1 once the vif was disabled as hostile */
 };
 
 const char *netif_rx_drop_str(enum netif_rx_drop drop);
+
+/*
+ * Where the statistics of vif <domid>.<devid> live: <rundir>/netback/
+ * vif<domid>.<devid>.stats (by devid, whatever vifname says). The one place
+ * that spells the path: pvio-netback creates it, `pvio network-stats` reads
+ * it. Returns snprintf's result.
+ */
+static inline int netif_stats_path(char *buf, size_t size, const char *rundir,
+				   unsigned domid, unsigned devid)
+{
+	return snprintf(buf, size, "%s/netback/vif%u.%u.stats", rundir, domid,
+			devid);
+}
 
 #endif
