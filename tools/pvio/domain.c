@@ -195,11 +195,10 @@ static int remove_domain_nodes(struct pvio_xenbus *xb, xs_transaction_t t,
 static void guest_env(const struct host *host, unsigned domid, char **env)
 {
 	env[0] = pvio_strfmt("PVIO_DOMID=%u", domid);
-	if (domid == 0)
-		env[1] = pvio_strfmt("XENSTORED_PATH=%s", host->xs_socket);
-	else
-		env[1] = pvio_strfmt("XENSTORED_PATH=%s/domain-%u",
-				     host->dom_sock_dir, domid);
+	char *sock = domid ? domain_socket(host, domid) : NULL;
+	env[1] =
+		pvio_strfmt("XENSTORED_PATH=%s", sock ? sock : host->xs_socket);
+	free(sock);
 	env[2] = pvio_strfmt("PVIO_RUNDIR=%s", host->rundir);
 	env[3] = NULL;
 }
@@ -267,8 +266,8 @@ static bool domid_in_use(const struct host *host, const unsigned *ids, int n,
 static unsigned next_domid(const struct host *host, const unsigned *ids, int n)
 {
 	unsigned domid = host->last_domid;
-	for (unsigned tries = 1; tries < PVIO_DOMID_LIMIT; tries++) {
-		if (++domid >= PVIO_DOMID_LIMIT)
+	for (unsigned tries = 1; tries < DOMID_FIRST_RESERVED; tries++) {
+		if (++domid >= DOMID_FIRST_RESERVED)
 			domid = 1;
 		if (!domid_in_use(host, ids, n, domid))
 			return domid;

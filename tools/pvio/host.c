@@ -71,7 +71,7 @@ int host_load(struct host *host, bool quiet)
 	char num[16];
 	unsigned long last;
 	if (!kv_get(text, "last_domid", num, sizeof(num)) &&
-	    !pvio_parse_uint(num, PVIO_DOMID_LIMIT - 1, &last))
+	    !pvio_parse_uint(num, DOMID_FIRST_RESERVED - 1, &last))
 		host->last_domid = (unsigned)last;
 	free(text);
 	if (rc) {
@@ -222,7 +222,7 @@ bool host_running(const struct host *host)
 
 void sim_state_remove(const struct host *host, unsigned domid)
 {
-	char *dir = pvio_strfmt("%s/dom%u", host->rundir, domid);
+	char *dir = pvio_strfmt(PVIO_SIM_DOMAIN_DIR_FMT, host->rundir, domid);
 	rm_tree(dir);
 	free(dir);
 }
@@ -233,9 +233,10 @@ static void sim_state_remove_all(const struct host *host)
 	DIR *dir = opendir(host->rundir);
 	struct dirent *de;
 	while (dir && (de = readdir(dir))) {
+		const size_t plen = strlen(PVIO_SIM_DOMAIN_DIR_PREFIX);
 		unsigned id;
-		if (!strncmp(de->d_name, "dom", 3) &&
-		    !pvio_parse_domid(de->d_name + 3, &id))
+		if (!strncmp(de->d_name, PVIO_SIM_DOMAIN_DIR_PREFIX, plen) &&
+		    !pvio_parse_domid(de->d_name + plen, &id))
 			sim_state_remove(host, id);
 	}
 	if (dir)
@@ -244,7 +245,8 @@ static void sim_state_remove_all(const struct host *host)
 
 char *domain_socket(const struct host *host, unsigned domid)
 {
-	return pvio_strfmt("%s/domain-%u", host->dom_sock_dir, domid);
+	return pvio_strfmt(PVIO_XS_DOMAIN_SOCKET_FMT, host->dom_sock_dir,
+			   domid);
 }
 
 char **netns_argv(const char *netns, char *const argv[])
@@ -444,7 +446,8 @@ static void host_teardown(struct host *host)
 	unlink_if_stale(host->xs_socket);
 	DIR *socks = opendir(host->dom_sock_dir);
 	while (socks && (de = readdir(socks))) {
-		if (strncmp(de->d_name, "domain-", 7))
+		if (strncmp(de->d_name, PVIO_XS_DOMAIN_SOCKET_PREFIX,
+			    strlen(PVIO_XS_DOMAIN_SOCKET_PREFIX)))
 			continue;
 		char *sock =
 			pvio_strfmt("%s/%s", host->dom_sock_dir, de->d_name);
@@ -620,13 +623,13 @@ static int host_start(void)
 		return 1;
 	}
 	snprintf(host.dom_sock_dir, sizeof(host.dom_sock_dir),
-		 "%.80s/xenstored", host.rundir);
+		 "%.80s/" PVIO_XS_RUNDIR_SUBDIR, host.rundir);
 	if (is_default_rundir(host.rundir)) {
 		snprintf(host.xs_socket, sizeof(host.xs_socket), "%s",
-			 PVIO_DEFAULT_XS_SOCKET);
+			 PVIO_XS_DEFAULT_SOCKET);
 	} else {
 		snprintf(host.xs_socket, sizeof(host.xs_socket),
-			 "%.80s/xenstored/socket", host.rundir);
+			 "%.80s/" PVIO_XS_RUNDIR_SUBDIR "/socket", host.rundir);
 		snprintf(host.dom0_netns, sizeof(host.dom0_netns),
 			 "pvio-%s-dom0", host.id);
 	}

@@ -10,12 +10,10 @@
 #include <xenstore.h>
 
 #include "args.h"
+#include "pvio_sim_layout.h" /* PVIO_DEFAULT_RUNDIR, a domain's sim state */
 #include "xenstore/xenbus.h"
+#include "xenstore/xs_sockets.h"
 
-#define PVIO_DEFAULT_RUNDIR "/run/pvio"
-/* libxenstore's default socket, so that plain xenstore-ls works against
- * the default host (/var/run -> /run on Debian). */
-#define PVIO_DEFAULT_XS_SOCKET "/run/xenstored/socket"
 #define PVIO_DEFAULT_BRIDGE    "xenbr0"
 #define PVIO_DEFAULT_TIMEOUT_S 10
 
