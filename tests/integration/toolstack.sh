@@ -321,6 +321,41 @@ xs2 xenstore-ls -p / >"$tmp/after2"
 diff "$tmp/before2" "$tmp/after2" >"$tmp/diff" || fail "timeout left nodes: $(cat "$tmp/diff")"
 p2 host stop >/dev/null || fail "host 2 stop"
 
+echo "== destroy reports a release xenstored did not make"
+p2 host start >/dev/null || fail "host 2 start"
+id2=$(host_id "$run2")
+p2 create name=doomed >/dev/null || fail "create doomed"
+# Its vif's script kills xenstored when destroy takes the vif down, just
+# before destroy asks xenstored to release the domain.
+cat >"$tmp/kill-xenstored" <<EOS
+#!/bin/sh
+if [ "\$1" = offline ]; then
+	kill -9 "\$(cat "$run2/xenstored.pid")"
+	i=0
+	while xenstore-read /local/domain/0/name >/dev/null 2>&1 && [ \$i -lt 200 ]; do
+		i=\$((i + 1))
+		sleep 0.05
+	done
+	exit 0
+fi
+exec "$PVIO_SCRIPTDIR/vif-bridge" "\$@"
+EOS
+chmod +x "$tmp/kill-xenstored"
+p2 network-attach doomed script="$tmp/kill-xenstored" || fail "attach doomed"
+if p2 destroy doomed 2>"$tmp/err"; then
+	fail "destroy succeeded though xenstored never released the domain"
+fi
+grep -q "^pvio: cannot release domain 1 in xenstored: " "$tmp/err" ||
+	fail "unclear error: $(cat "$tmp/err")"
+[ "$(grep -c '^pvio: [^w]' "$tmp/err")" = 1 ] || fail "not one error: $(cat "$tmp/err")"
+# The guest is gone; its record stays, so that the id is not handed out
+# while xenstored may still know it, and host stop finds it.
+if ip netns list | grep -q "^pvio-$id2-1\b"; then fail "doomed's namespace left"; fi
+[ -e "$run2/domains/1" ] || fail "doomed's record went with a failed release"
+p2 host stop >/dev/null || fail "host 2 stop after a failed release"
+! ip netns list | grep -q "^pvio-$id2-" || fail "host 2 left namespaces"
+[ ! -e "$run2/domains/1" ] || fail "host stop left doomed's record"
+
 echo "== network-detach by devid and by MAC"
 p1 network-detach alpha 1 2>"$tmp/err" || fail "detach alpha 1"
 p1 network-detach alpha "$(xs1 xenstore-read $fe/mac)" 2>>"$tmp/err" ||

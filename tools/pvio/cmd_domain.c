@@ -209,9 +209,7 @@ static int start_netfront(const struct host *host, unsigned domid,
 	char **full = netns_argv(netns, argv_nf);
 	char *log =
 		pvio_strfmt("%s/domain-%u-netfront.log", host->rundir, domid);
-	pid_t pid = spawn_detached(full, env, log);
-	if (pid < 0)
-		pvio_err("cannot start %s: %s", nf, strerror(errno));
+	pid_t pid = spawn_detached(nf, full, env, log);
 	free(full);
 	free(log);
 	for (int i = 0; env[i]; i++)

@@ -199,7 +199,7 @@ static int start_xenstored(struct host *host)
 			"--log-level",
 			"info",
 			NULL};
-	pid_t pid = spawn_detached(argv, NULL, log);
+	pid_t pid = spawn_detached("pvio-xenstored", argv, NULL, log);
 	int rc = -1;
 	/* Ready once its pidfile names it and the socket answers. */
 	for (int i = 0; i < 250 && pid > 0; i++) {
@@ -263,17 +263,15 @@ static int start_netback(struct host *host, const char *prog)
 	char *env[] = {"PVIO_DOMID=0", NULL};
 	char *argv[] = {(char *)prog, NULL};
 	char **full = netns_argv(host->dom0_netns, argv);
-	pid_t pid = spawn_detached(full, env, log);
+	pid_t pid = spawn_detached(prog, full, env, log);
 	free(full);
-	int rc = -1;
+	int rc = pid < 0 ? -1 : 0; /* spawn_detached said why */
 	char num[32];
 	snprintf(num, sizeof(num), "%d\n", (int)pid);
-	if (pid < 0)
-		pvio_err("cannot start %s: %s", prog, strerror(errno));
-	else if (write_text_file(pidfile, num))
+	if (!rc && write_text_file(pidfile, num)) {
 		pvio_err("cannot write %s: %s", pidfile, strerror(errno));
-	else
-		rc = 0;
+		rc = -1;
+	}
 	free(log);
 	free(pidfile);
 	return rc;

@@ -13,6 +13,7 @@
 #include "vif.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,7 @@ int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
 		   unsigned domid)
 {
 	struct xs_handle *h = xb ? pvio_xenbus_handle(xb) : NULL;
+	bool released = true;
 	char netns[64];
 	guest_netns(host, domid, netns, sizeof(netns));
 	if (h) {
@@ -139,14 +141,26 @@ int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
 		}
 		free(fe);
 		free(be);
-		if (xs_is_domain_introduced(h, domid))
-			xs_release_domain(h, domid);
+		/* ENOENT: never introduced (a create that failed early). */
+		errno = 0;
+		if (!xs_release_domain(h, domid) && errno != ENOENT) {
+			pvio_err("cannot release domain %u in xenstored: %s "
+				 "(its nodes and record stay; `pvio destroy "
+				 "%u` again, or `pvio host stop`)",
+				 domid, strerror(errno ? errno : EIO), domid);
+			released = false;
+		}
 	}
 	netns_kill_all(netns);
 	/* Its grants and ports die with it, as on Xen: nothing a later
 	 * domain could inherit. */
 	sim_state_remove(host, domid);
 	netns_delete(netns);
+	/* What xenstored still knows of stays findable: the nodes, for a
+	 * second destroy, and the record, so that the id is not handed out
+	 * again and host stop clears it. */
+	if (!released)
+		return -1;
 	if (xb && pvio_xenbus_transaction(xb, remove_domain_nodes, &domid, 0))
 		pvio_warn("cannot remove /local/domain/%u", domid);
 	char *rec = domain_record_path(host, domid);

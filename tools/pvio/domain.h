@@ -22,7 +22,9 @@ void guest_netns(const struct host *host, unsigned domid, char *out,
  * that runs as domid: PVIO_DOMID, XENSTORED_PATH, PVIO_RUNDIR. */
 void guest_env(const struct host *host, unsigned domid, char **env);
 /* Detaches its vifs, releases it, kills its processes, removes its
- * namespace, sim state, nodes and record. xb may be NULL (no xenstored). */
+ * namespace, sim state, nodes and record. xb may be NULL (no xenstored).
+ * -1 after a message when xenstored did not release it: the nodes and
+ * the record then stay. */
 int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
 		   unsigned domid);
 

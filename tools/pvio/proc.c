@@ -42,12 +42,19 @@ int run_cmd_env(char *const argv[], char *const env[], int timeout_ms,
 		char *out, size_t outlen)
 {
 	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC))
-		return -1;
-	pid_t pid = fork();
-	if (pid < 0) {
+	pid_t pid = -1;
+	if (pipe2(pfd, O_CLOEXEC) == 0 && (pid = fork()) < 0) {
+		int err = errno;
 		close(pfd[0]);
 		close(pfd[1]);
+		errno = err;
+	}
+	if (pid < 0) {
+		/* Callers put the output in their messages: say why there is
+		 * none. */
+		if (out && outlen)
+			snprintf(out, outlen, "cannot run %s: %s", argv[0],
+				 strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
@@ -111,9 +118,12 @@ int run_cmd_env(char *const argv[], char *const env[], int timeout_ms,
 	return 128 + WTERMSIG(status);
 }
 
-pid_t spawn_detached(char *const argv[], char *const env[], const char *logfile)
+pid_t spawn_detached(const char *name, char *const argv[], char *const env[],
+		     const char *logfile)
 {
 	pid_t pid = fork();
+	if (pid < 0)
+		pvio_err("cannot start %s: %s", name, strerror(errno));
 	if (pid != 0)
 		return pid;
 	setsid();
