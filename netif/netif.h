@@ -31,11 +31,11 @@
  * Between XEN_NETIF_NR_SLOTS_MIN + 1 and this many the packet is dropped
  * with error responses and the vif stays.
  */
-#define NETIF_TX_FATAL_SLOTS 20u
+#define NETIF_TX_FATAL_SLOT_COUNT 20u
 /* Extra-info slots a packet may chain: one of each defined type at most. */
 #define NETIF_MAX_EXTRAS (XEN_NETIF_EXTRA_TYPE_MAX - 1)
 /* Ring slots one TX packet can take before the parser gives up (fatal). */
-#define NETIF_TX_MAX_PACKET_SLOTS (NETIF_TX_FATAL_SLOTS + NETIF_MAX_EXTRAS)
+#define NETIF_TX_MAX_PACKET_SLOTS (NETIF_TX_FATAL_SLOT_COUNT + NETIF_MAX_EXTRAS)
 
 /* ---- features and xenstore keys ---- */
 
@@ -156,7 +156,8 @@ enum netif_tx_reason {
 	NETIF_TX_INCOMPLETE,	 /* more_data / extra past the given requests */
 	NETIF_TX_TOO_MANY_SLOTS, /* > XEN_NETIF_NR_SLOTS_MIN data slots: error
 				  */
-	NETIF_TX_FATAL_SLOTS,  /* > NETIF_TX_FATAL_SLOTS data slots: disable */
+	NETIF_TX_FATAL_SLOTS, /* > NETIF_TX_FATAL_SLOT_COUNT data slots: disable
+			       */
 	NETIF_TX_CROSSES_PAGE, /* offset + size > 4096 in a slot: disable */
 	NETIF_TX_FRAG_EXCEEDS_TOTAL, /* a fragment larger than the size left:
 					error */
