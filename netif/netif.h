@@ -327,10 +327,12 @@ int netif_vnet_to_tx_flags(const struct virtio_net_hdr *vnet, uint16_t *flags);
  * validated checksum: csum_blank gives VIRTIO_NET_HDR_F_NEEDS_CSUM with
  * csum_start/csum_offset found from the frame's IPv4 or IPv6 and TCP or
  * UDP headers (as Linux's skb_checksum_setup); data_validated gives
- * VIRTIO_NET_HDR_F_DATA_VALID. frame holds at least the headers (len bytes
- * of it). Returns -EPROTONOSUPPORT when a csum_blank frame is not TCP or
- * UDP over IPv4 or IPv6, -EINVAL when its headers are cut short or lie
- * about their lengths: nothing can fill its checksum, so it is dropped.
+ * VIRTIO_NET_HDR_F_DATA_VALID. frame is the whole frame, contiguous, len
+ * bytes (an IP length past len is a lie); it is read only for csum_blank.
+ * Returns -EPROTONOSUPPORT when a csum_blank frame is not TCP or UDP over
+ * IPv4 or IPv6 (or is an IP fragment), -EINVAL when its headers are cut
+ * short or lie about their lengths: nothing can fill its checksum, so it
+ * is dropped.
  */
 int netif_vnet_for_frame(bool csum_blank, bool data_validated,
 			 const uint8_t *frame, size_t len,
