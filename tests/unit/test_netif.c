@@ -461,6 +461,40 @@ static void test_tx_mcast(void)
 	CU_ASSERT_EQUAL(memcmp(pkt.mcast[1].addr, d, 6), 0);
 }
 
+/* The longest packet short of fatal fits NETIF_TX_MAX_PACKET_SLOTS. */
+static void test_tx_longest_packet(void)
+{
+	struct netif_features f = gso4_features();
+	netif_tx_request_t reqs[NETIF_TX_MAX_PACKET_SLOTS];
+	netif_tx_request_t data[NETIF_TX_FATAL_SLOT_COUNT];
+	struct netif_tx_packet pkt;
+
+	tx_chain(data, NETIF_TX_FATAL_SLOT_COUNT);
+	reqs[0] = data[0];
+	reqs[0].flags |= NETTXF_extra_info;
+	reqs[1] = tx_extra(extra_gso(1448, XEN_NETIF_GSO_TYPE_TCPV4, true), 1);
+	reqs[2] = tx_extra(extra_of_type(XEN_NETIF_EXTRA_TYPE_HASH, true), 2);
+	reqs[3] = tx_extra(extra_of_type(XEN_NETIF_EXTRA_TYPE_HASH, true), 3);
+	reqs[4] = tx_extra(extra_of_type(XEN_NETIF_EXTRA_TYPE_HASH, false), 4);
+	for (unsigned i = 1; i < NETIF_TX_FATAL_SLOT_COUNT; i++)
+		reqs[NETIF_MAX_EXTRAS + i] = data[i];
+	CU_ASSERT_EQUAL(
+		netif_tx_parse(reqs, NETIF_TX_MAX_PACKET_SLOTS, &f, &pkt),
+		NETIF_TX_TOO_MANY_SLOTS);
+	CU_ASSERT_EQUAL(pkt.nr_slots, NETIF_TX_MAX_PACKET_SLOTS);
+	CU_ASSERT_EQUAL(pkt.nr_extras, NETIF_MAX_EXTRAS);
+	/* One slot fewer given: it waits for the rest. */
+	CU_ASSERT_EQUAL(
+		netif_tx_parse(reqs, NETIF_TX_MAX_PACKET_SLOTS - 1, &f, &pkt),
+		NETIF_TX_INCOMPLETE);
+	/* The last data slot asking for more: fatal without reading on. */
+	reqs[NETIF_TX_MAX_PACKET_SLOTS - 1].flags |= NETTXF_more_data;
+	CU_ASSERT_EQUAL(
+		netif_tx_parse(reqs, NETIF_TX_MAX_PACKET_SLOTS, &f, &pkt),
+		NETIF_TX_FATAL_SLOTS);
+	CU_ASSERT_EQUAL(pkt.bad_slot, NETIF_TX_MAX_PACKET_SLOTS - 1);
+}
+
 static void test_tx_responses(void)
 {
 	struct netif_features f = gso4_features();
@@ -1939,6 +1973,7 @@ static CU_TestInfo tx_tests[] = {
 	{"unknown extras: disable", test_tx_extra_unknown},
 	{"GSO and hash extras kept", test_tx_extras_kept},
 	{"multicast control request", test_tx_mcast},
+	{"the longest packet", test_tx_longest_packet},
 	{"responses in ring order", test_tx_responses},
 	{"reason strings", test_tx_reason_strings},
 	{"frontend builds requests", test_tx_build},
