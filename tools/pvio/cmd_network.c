@@ -1,8 +1,8 @@
 /* Network devices the xl way: `pvio network-attach`, `network-detach` and
- * `network-list`. Keys, permissions, the transaction and the hotplug
- * calling convention follow libxl. The toolstack stays backend-agnostic:
- * it writes xenstore, waits for the backend through watches and runs the
- * script. */
+ * `network-list`, and `network-stats` from what pvio-netback counts. Keys,
+ * permissions, the transaction and the hotplug calling convention follow libxl.
+ * The toolstack stays backend-agnostic: it writes xenstore, waits for the
+ * backend through watches and runs the script. */
 #include "config.h"
 
 #include "args.h"
@@ -15,8 +15,11 @@
 #include "proc.h"
 #include "store.h"
 #include "vif.h"
+#include "vif_stats.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -508,4 +511,85 @@ int cmd_network_list(int argc, char **argv)
 	}
 	pvio_xenbus_close(xb);
 	return 0;
+}
+
+/* One vif's statistics on stdout; -1 after a message. */
+static int print_vif_stats(const struct host *host, unsigned domid, int devid,
+			   const char *name)
+{
+	char path[PATH_MAX], err[PATH_MAX + 256];
+	if (netif_stats_path(path, sizeof(path), host->rundir, domid,
+			     (unsigned)devid) >= (int)sizeof(path)) {
+		pvio_err("statistics path of vif%u.%d: too long", domid, devid);
+		return -1;
+	}
+	struct netif_vif_stats stats;
+	if (vif_stats_read(path, domid, (unsigned)devid, &stats, err,
+			   sizeof(err))) {
+		pvio_err("%s", err);
+		return -1;
+	}
+	vif_stats_print(stdout, &stats, name);
+	return 0;
+}
+
+int cmd_network_stats(int argc, char **argv)
+{
+	if (argc != 2 && argc != 3) {
+		pvio_err("usage: pvio network-stats DOM [DEVID]");
+		return 2;
+	}
+	int devid = -1;
+	if (argc == 3 && pvio_parse_devid(argv[2], &devid)) {
+		pvio_err("invalid devid '%s' (a number from 0)", argv[2]);
+		return 2;
+	}
+	struct host host;
+	struct pvio_xenbus *xb = host_connect(&host, false);
+	if (!xb)
+		return 1;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
+	unsigned domid;
+	int rc = 1;
+	char *name = NULL;
+	char **ents = NULL;
+	if (resolve_domain(h, argv[1], &domid))
+		goto out;
+	name = pvio_store_readf(h, XBT_NULL, "/local/domain/%u/name", domid);
+	if (devid >= 0) {
+		char *be = vif_be_path(domid, devid);
+		bool exists = pvio_xenbus_exists(xb, XBT_NULL, be);
+		free(be);
+		if (!exists) {
+			pvio_err("domain %s has no vif %d (see `pvio "
+				 "network-list %s`)",
+				 argv[1], devid, argv[1]);
+			goto out;
+		}
+		rc = print_vif_stats(&host, domid, devid, name) ? 1 : 0;
+		goto out;
+	}
+	/* Every vif the backend serves, as network-list orders them. */
+	char *dir = pvio_strfmt("/local/domain/0/backend/vif/%u", domid);
+	unsigned num = 0;
+	ents = xs_directory(h, XBT_NULL, dir, &num);
+	free(dir);
+	if (!ents || !num) {
+		printf("domain %s has no vifs\n", argv[1]);
+		rc = 0;
+		goto out;
+	}
+	qsort(ents, num, sizeof(*ents), cmp_ent);
+	rc = 0;
+	for (unsigned i = 0; i < num; i++) {
+		if (pvio_parse_devid(ents[i], &devid))
+			continue;
+		if (print_vif_stats(&host, domid, devid, name))
+			rc = 1;
+	}
+out:
+	free(ents);
+	free(name);
+	pvio_xenbus_close(xb);
+	return rc;
 }

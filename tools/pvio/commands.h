@@ -15,5 +15,6 @@ int cmd_exec(int argc, char **argv);
 int cmd_network_attach(int argc, char **argv);
 int cmd_network_detach(int argc, char **argv);
 int cmd_network_list(int argc, char **argv);
+int cmd_network_stats(int argc, char **argv);
 
 #endif
