@@ -33,7 +33,7 @@ export PVIO_NETBACK="$top/backend/pvio-netback"
 export PVIO_NETFRONT=none
 export PVIO_SCRIPTDIR="$abs_src/tools/hotplug"
 export PVIO_TIMEOUT=5
-export PVIO_RUNDIR=$run
+export PVIO_RUNDIR="$run"
 unset XENSTORED_PATH
 
 host_id() { sed -n 's/^id=//p' "$1/host" 2>/dev/null || true; }
