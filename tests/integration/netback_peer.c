@@ -544,5 +544,10 @@ int main(int argc, char **argv)
 		do_hostile(&p, arg);
 	else
 		die("unknown mode %s", mode);
+	/* Closing unbinds the channel and ends the grants, as a frontend
+	 * that exits does. */
+	pvio_evtchn_close(p.ev);
+	pvio_gntshr_close(p.gs);
+	pvio_xenbus_close(p.xb);
 	return 0;
 }
