@@ -122,6 +122,14 @@ static void tx_write_frame(struct vif *vif, struct tx_slot_state *ps)
 		/* The guest's packet was fine: it is answered OKAY, as a
 		 * frame the bridge drops would be. */
 		stat_add(&vif->stats->tx_tap_errors, 1);
+		/* EIO: the TAP is down, as it is until the hotplug script
+		 * brings it up; the guest's early frames (neighbour
+		 * discovery) meet it. Nothing is wrong. */
+		if (errno == EIO) {
+			nb_debug("%s: TAP down, %u-byte frame dropped",
+				 vif->name, pkt->size);
+			return;
+		}
 		if (!q->tx.logged_tap) {
 			q->tx.logged_tap = true;
 			nb_log("%s: TAP refused a %u-byte frame: %s; further "
