@@ -93,18 +93,24 @@ static int state_write_txn(struct pvio_xenbus *xb, xs_transaction_t t,
 	return pvio_xenbus_switch_state(xb, t, w->dir, w->state);
 }
 
+static void set_state_at(struct netback *nb, const char *name,
+			 const char *be_dir, enum xenbus_state state,
+			 const struct netif_key_value *kv, unsigned nkv)
+{
+	struct state_write w = {be_dir, state, kv, nkv};
+	int rc = pvio_xenbus_transaction(nb->xb, state_write_txn, &w, 0);
+	if (rc)
+		nb_log("%s: cannot write state %s: %s", name,
+		       pvio_xenbus_state_name(state), strerror(-rc));
+	else
+		nb_debug("%s: state %s", name, pvio_xenbus_state_name(state));
+}
+
 static void set_state(struct netback *nb, struct vif *vif,
 		      enum xenbus_state state, const struct netif_key_value *kv,
 		      unsigned nkv)
 {
-	struct state_write w = {vif->be_dir, state, kv, nkv};
-	int rc = pvio_xenbus_transaction(nb->xb, state_write_txn, &w, 0);
-	if (rc)
-		nb_log("%s: cannot write state %s: %s", vif->name,
-		       pvio_xenbus_state_name(state), strerror(-rc));
-	else
-		nb_debug("%s: state %s", vif->name,
-			 pvio_xenbus_state_name(state));
+	set_state_at(nb, vif->name, vif->be_dir, state, kv, nkv);
 }
 
 /* Reads a frontend key for netif_read_frontend_conn. */
@@ -213,13 +219,15 @@ static void destroy_vif(struct netback *nb, struct vif *vif, bool write_closed)
 	if (vif->fe_watch)
 		pvio_xenbus_unwatch(nb->xb, vif->fe_watch);
 	unlink_vif(nb, vif);
-	if (write_closed) {
-		/* The data path first: Closed says the backend is done. */
-		vif_disconnect(vif);
-		set_state(nb, vif, XenbusStateClosed, NULL, 0);
-	}
-	nb_log("%s: removed", vif->name);
+	/* Everything goes before Closed is written: the toolstack takes
+	 * Closed to mean the TAP and the statistics are gone. */
+	char name[sizeof(vif->name)], be_dir[sizeof(vif->be_dir)];
+	memcpy(name, vif->name, sizeof(name));
+	memcpy(be_dir, vif->be_dir, sizeof(be_dir));
 	vif_destroy(vif);
+	if (write_closed)
+		set_state_at(nb, name, be_dir, XenbusStateClosed, NULL, 0);
+	nb_log("%s: removed", name);
 }
 
 static void on_frontend_event(struct pvio_xenbus *xb, const char *path,
