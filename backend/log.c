@@ -4,6 +4,7 @@
 #include "netback.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 bool netback_verbose;
@@ -40,4 +41,31 @@ void nb_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(fmt, ap);
 	va_end(ap);
+}
+
+void vif_log(struct vif *vif, const char *fmt, ...)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pthread_mutex_lock(&vif->log_lock);
+	if (ts.tv_sec - vif->log_window_start >= VIF_LOG_WINDOW_S) {
+		vif->log_window_start = ts.tv_sec;
+		vif->log_lines = 0;
+	}
+	unsigned line = ++vif->log_lines;
+	pthread_mutex_unlock(&vif->log_lock);
+	if (line > VIF_LOG_BURST + 1)
+		return;
+	if (line == VIF_LOG_BURST + 1) {
+		nb_log("%s: more messages than %d in %d s; the rest of this "
+		       "minute's are suppressed",
+		       vif->name, VIF_LOG_BURST, VIF_LOG_WINDOW_S);
+		return;
+	}
+	char text[900];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	nb_log("%s: %s", vif->name, text);
 }

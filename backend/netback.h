@@ -48,6 +48,18 @@ extern bool netback_verbose;
 void nb_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void nb_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+struct vif;
+/*
+ * A line about vif that its guest can cause, "vifD.N: <text>": at most
+ * VIF_LOG_BURST per VIF_LOG_WINDOW_S seconds per vif (callers add their
+ * own once-per-reason limits), then one line saying the rest is
+ * suppressed. Any thread.
+ */
+#define VIF_LOG_BURST	 20
+#define VIF_LOG_WINDOW_S 60
+void vif_log(struct vif *vif, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* ---- statistics (stats.c) ---- */
 
 /* Maps <rundir>/netback/vif<D>.<N>.stats, fresh; NULL on failure (logged). */
@@ -170,6 +182,10 @@ struct vif {
 	/* Connect handshake: the worker reports its result. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	/* vif_log's budget. */
+	pthread_mutex_t log_lock;
+	int64_t log_window_start;
+	unsigned log_lines;
 	bool connect_done;
 	int connect_err;
 	char connect_msg[256];

@@ -66,9 +66,10 @@ static void rx_drop(struct vif *vif, enum netif_rx_drop why, bool *logged,
 	if (*logged)
 		return;
 	*logged = true;
-	nb_log("%s: RX frame of %u bytes dropped: %s (%s); further ones are "
-	       "only counted",
-	       vif->name, len, netif_rx_drop_str(why), detail);
+	vif_log(vif,
+		"RX frame of %u bytes dropped: %s (%s); further ones are "
+		"only counted",
+		len, netif_rx_drop_str(why), detail);
 }
 
 /*
@@ -147,8 +148,7 @@ static int rx_read_frame(struct vif *vif, struct rx_frame *f,
 	ssize_t r = readv(vif->tap_fd, iov, 2);
 	if (r < 0) {
 		if (errno != EAGAIN && errno != EINTR)
-			nb_log("%s: reading the TAP: %s", vif->name,
-			       strerror(errno));
+			vif_log(vif, "reading the TAP: %s", strerror(errno));
 		q->tap_readable = false;
 		return -1;
 	}

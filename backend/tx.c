@@ -42,10 +42,10 @@ static void tx_refuse(struct vif *vif, const struct netif_tx_packet *pkt,
 	if (q->tx.logged_reasons & (1u << reason))
 		return;
 	q->tx.logged_reasons |= 1u << reason;
-	nb_log("%s: TX packet at ring index %u refused: %s (size %u, %u data "
-	       "slots); further ones are only counted",
-	       vif->name, idx, netif_tx_reason_str(reason), pkt->size,
-	       pkt->nr_frags);
+	vif_log(vif,
+		"TX packet at ring index %u refused: %s (size %u, %u data "
+		"slots); further ones are only counted",
+		idx, netif_tx_reason_str(reason), pkt->size, pkt->nr_frags);
 }
 
 static void tx_disable(struct vif *vif, const netif_tx_request_t *first,
@@ -106,13 +106,14 @@ static void tx_write_frame(struct vif *vif, struct tx_slot_state *ps)
 		stat_add(&vif->stats->tx_tap_errors, 1);
 		if (!q->tx.logged_csum) {
 			q->tx.logged_csum = true;
-			nb_log("%s: TX frame of %u bytes with a blank checksum "
-			       "that cannot be filled (%s); dropped, further "
-			       "ones are only counted",
-			       vif->name, pkt->size,
-			       rc == -EPROTONOSUPPORT
-				       ? "not TCP or UDP over IPv4 or IPv6"
-				       : "headers cut short");
+			vif_log(vif,
+				"TX frame of %u bytes with a blank checksum "
+				"that cannot be filled (%s); dropped, further "
+				"ones are only counted",
+				pkt->size,
+				rc == -EPROTONOSUPPORT
+					? "not TCP or UDP over IPv4 or IPv6"
+					: "headers cut short");
 		}
 		return;
 	}
@@ -132,9 +133,10 @@ static void tx_write_frame(struct vif *vif, struct tx_slot_state *ps)
 		}
 		if (!q->tx.logged_tap) {
 			q->tx.logged_tap = true;
-			nb_log("%s: TAP refused a %u-byte frame: %s; further "
-			       "ones are only counted",
-			       vif->name, pkt->size, strerror(errno));
+			vif_log(vif,
+				"TAP refused a %u-byte frame: %s; further "
+				"ones are only counted",
+				pkt->size, strerror(errno));
 		}
 		return;
 	}
@@ -223,12 +225,13 @@ int tx_process(struct vif *vif)
 			stat_add(&vif->stats->tx_grant_errors, 1);
 			if (!q->tx.logged_grant) {
 				q->tx.logged_grant = true;
-				nb_log("%s: TX grant copy from gref %u offset "
-				       "%u length %u failed: %s; further "
-				       "failures are only counted",
-				       vif->name, s->source.foreign.ref,
-				       s->source.foreign.offset, s->len,
-				       pvio_gnt_status_str(s->status));
+				vif_log(vif,
+					"TX grant copy from gref %u offset "
+					"%u length %u failed: %s; further "
+					"failures are only counted",
+					s->source.foreign.ref,
+					s->source.foreign.offset, s->len,
+					pvio_gnt_status_str(s->status));
 			}
 			break;
 		}

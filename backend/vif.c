@@ -51,6 +51,8 @@ struct vif *vif_create(unsigned domid, unsigned devid, const char *be_dir,
 	vif->stop_fd = -1;
 	pthread_mutex_init(&vif->lock, NULL);
 	pthread_cond_init(&vif->cond, NULL);
+	pthread_mutex_init(&vif->log_lock, NULL);
+	vif->log_window_start = -VIF_LOG_WINDOW_S;
 
 	char err[256];
 	vif->tap_fd = tap_open(vif->name, TUN_F_CSUM, err, sizeof(err));
@@ -101,8 +103,7 @@ void vif_disable(struct vif *vif, const char *fmt, ...)
 	va_end(ap);
 	/* Once per disable: the worker stops right after, and the frontend
 	 * is ignored until it reconnects. */
-	nb_log("%s: frontend disabled: %s; ignored until it reconnects",
-	       vif->name, why);
+	vif_log(vif, "frontend disabled: %s; ignored until it reconnects", why);
 	__atomic_store_n(&vif->stats->disabled, 1, __ATOMIC_RELAXED);
 	vif_set_exit(vif, VIF_WORKER_DISABLED);
 }
@@ -226,7 +227,7 @@ static void drain_tap(struct vif *vif)
 static void queue_teardown(struct vif *vif)
 {
 	struct vif_queue *q = vif->q;
-	if (q->epoll_fd > 0)
+	if (q->epoll_fd >= 0)
 		close(q->epoll_fd);
 	tx_fini(q);
 	rx_fini(q);
@@ -499,6 +500,7 @@ void vif_destroy(struct vif *vif)
 		close(vif->stop_fd);
 	stats_destroy(vif->stats, vif->stats_path);
 	pthread_mutex_destroy(&vif->lock);
+	pthread_mutex_destroy(&vif->log_lock);
 	pthread_cond_destroy(&vif->cond);
 	free(vif);
 }

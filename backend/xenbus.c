@@ -165,7 +165,7 @@ static void connect_refused(struct vif *vif, const char *fmt, ...)
 		return;
 	}
 	snprintf(vif->last_refusal, sizeof(vif->last_refusal), "%s", msg);
-	nb_log("%s: %s; staying in InitWait", vif->name, msg);
+	vif_log(vif, "%s; staying in InitWait", msg);
 }
 
 static void try_connect(struct netback *nb, struct vif *vif)
@@ -206,12 +206,13 @@ static void try_connect(struct netback *nb, struct vif *vif)
 	}
 	vif->wait_fe_change = false;
 	vif->last_refusal[0] = 0;
-	nb_log("%s: connected: tx-ring-ref %u rx-ring-ref %u event-channel %u"
-	       "%s%s%s",
-	       vif->name, conn.tx_ring_ref, conn.rx_ring_ref, conn.evtchn_tx,
-	       conn.features.sg ? " sg" : "",
-	       conn.features.ipv4_csum ? " ipv4-csum" : " no-csum-offload",
-	       conn.features.ipv6_csum ? " ipv6-csum" : "");
+	vif_log(vif,
+		"connected: tx-ring-ref %u rx-ring-ref %u event-channel %u"
+		"%s%s%s",
+		conn.tx_ring_ref, conn.rx_ring_ref, conn.evtchn_tx,
+		conn.features.sg ? " sg" : "",
+		conn.features.ipv4_csum ? " ipv4-csum" : " no-csum-offload",
+		conn.features.ipv6_csum ? " ipv6-csum" : "");
 }
 
 static void destroy_vif(struct netback *nb, struct vif *vif, bool write_closed)
@@ -300,9 +301,8 @@ static void reap_worker(struct netback *nb, struct vif *vif)
 		vif->broken = true; /* logged by the worker */
 		break;
 	case VIF_WORKER_PEER_GONE:
-		nb_log("%s: the frontend closed its event channel or died; "
-		       "waiting for it to reconnect",
-		       vif->name);
+		vif_log(vif, "the frontend closed its event channel or died; "
+			     "waiting for it to reconnect");
 		vif->wait_fe_change = true;
 		set_state(nb, vif, XenbusStateInitWait, NULL, 0);
 		break;

@@ -219,6 +219,21 @@ state_is 2 0 2 || fail "vif2.0 state $(be_state 2 0) after restart"
 "$pvio" network-attach a || fail "attach a after restart"
 traffic a b 100
 
+echo "== a guest cannot flood the log"
+"$pvio" network-attach b || fail "attach b's second vif"
+fe=/local/domain/2/device/vif/1
+xs xenstore-write $fe/rx-ring-ref 9 $fe/event-channel 5 $fe/request-rx-copy 1 \
+	$fe/feature-rx-notify 1
+i=0
+while [ $i -lt 30 ]; do
+	xs xenstore-write $fe/tx-ring-ref "x$i" $fe/state 4
+	i=$((i + 1))
+done
+wait_for log_has "vif2.1: more messages than 20 in 60 s" ||
+	fail "no suppression after 30 bad connects"
+[ "$(log_count 'vif2.1: frontend refused')" -le 20 ] ||
+	fail "$(log_count 'vif2.1: frontend refused') refusals logged in a minute"
+
 echo "== SIGTERM: every vif closed, exit 0"
 kill -TERM "$nb2"
 wait "$nb2" || fail "backend exit status $? on SIGTERM"
