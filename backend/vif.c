@@ -132,6 +132,16 @@ static RING_IDX ring_start(const void *area)
 	return __atomic_load_n(&s->rsp_prod, __ATOMIC_ACQUIRE);
 }
 
+/* Frames the kernel queued while no frontend was connected (or for one
+ * that is gone): stale for whoever connects next. */
+static void drain_tap(struct vif *vif)
+{
+	uint8_t buf[2048];
+	for (int i = 0; i < DRAIN_MAX; i++)
+		if (read(vif->tap_fd, buf, sizeof(buf)) < 0)
+			break;
+}
+
 static int queue_setup(struct vif *vif, char *msg, size_t msg_size)
 {
 	struct vif_queue *q = vif->q;
@@ -211,17 +221,9 @@ static int queue_setup(struct vif *vif, char *msg, size_t msg_size)
 		rc = -errno;
 	if (rc)
 		snprintf(msg, msg_size, "epoll: %s", strerror(-rc));
-	q->tap_readable = true; /* frames may have queued meanwhile */
+	drain_tap(vif);
+	q->tap_readable = true;
 	return rc;
-}
-
-/* Frames the kernel queued for a connection that is gone. */
-static void drain_tap(struct vif *vif)
-{
-	uint8_t buf[2048];
-	for (int i = 0; i < DRAIN_MAX; i++)
-		if (read(vif->tap_fd, buf, sizeof(buf)) < 0)
-			break;
 }
 
 static void queue_teardown(struct vif *vif)

@@ -101,11 +101,15 @@ traffic() {
 	rpid=$!
 	bg_pids="$bg_pids $rpid"
 	# The receiver is connected once its backend is.
-	wait_for state_is "$(dom_id "$to")" 0 4 || fail "receiver $to never connected"
-	peer_in "$from" send "$count" >"$tmp/send.out" 2>&1 ||
+	wait_for state_is "$(dom_id "$to")" "$tdev" 4 ||
+		fail "receiver $to never connected"
+	# shellcheck disable=SC2086 # options, split on purpose
+	peer_in "$from" $send_args send "$count" >"$tmp/send.out" 2>&1 ||
 		fail "send $from -> $to"
 	wait "$rpid" || fail "recv $from -> $to"
 }
+tdev=0
+send_args=
 dom_id() { case $1 in a) echo 1 ;; b) echo 2 ;; c) echo 3 ;; esac; }
 
 echo "== start, attach: TAP, features, InitWait"
@@ -143,6 +147,18 @@ echo "== frames c -> b, b without checksum offload: filled in software"
 traffic c b 300 --no-csum
 grep -q "^received 300 (udp: 0 csum_blank, 60 filled)" "$tmp/recv.out" ||
 	fail "recv --no-csum: $(cat "$tmp/recv.out")"
+
+echo "== jumbo frames a -> b: three slots each way"
+"$pvio" network-attach a mtu=9000 || fail "attach a mtu=9000"
+"$pvio" network-attach b mtu=9000 || fail "attach b mtu=9000"
+tdev=1
+send_args="-n 1 --max-frame 9014"
+traffic a b 200 -n 1 --max-frame 9014
+grep -q "^received 200 " "$tmp/recv.out" || fail "jumbo: $(cat "$tmp/recv.out")"
+tdev=0
+send_args=
+"$pvio" network-detach a 1 || fail "detach a 1"
+"$pvio" network-detach b 1 || fail "detach b 1"
 
 echo "== bad keys and refused grants: logged once, InitWait kept"
 fe=/local/domain/1/device/vif/0

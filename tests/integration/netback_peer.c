@@ -5,13 +5,14 @@
  * as the XenBus handshake says, and then drives the rings directly, well
  * or badly, so that the test sees what the backend does with each.
  *
- *   netback_peer [-n DEVID] [--no-csum] send COUNT   TX COUNT frames
- *   netback_peer [-n DEVID] [--no-csum] recv COUNT   RX COUNT frames
+ *   netback_peer [-n DEVID] [--max-frame N] send COUNT   TX COUNT frames
+ *   netback_peer [-n DEVID] [--no-csum] [--max-frame N] recv COUNT
  *   netback_peer [-n DEVID] hostile WHAT             break the protocol
  *
  * send: broadcast frames of ethertype 0x88b5 carrying a sequence number
- * and a byte pattern, sizes 60..1514, every third one split over two
- * slots (feature-sg); every fifth is a UDP/IPv4 datagram with a blank
+ * and a byte pattern, sizes 60..1514 (or --max-frame: above a page, one
+ * slot per page), small ones every third time split over two slots of a
+ * page (feature-sg); every fifth is a UDP/IPv4 datagram with a blank
  * checksum (csum_blank). Every response must be OKAY.
  * recv: posts every RX buffer, takes frames, checks the pattern of the
  * 0x88b5 ones and the UDP checksum of the datagrams (with --no-csum the
@@ -42,7 +43,7 @@
 #define RX_SLOTS     256u
 #define TX_BUF_PAGES 64u
 #define ETHERTYPE    0x88b5
-#define FRAME_MAX    1514u
+#define JUMBO_PAGES  3u /* a 9014-byte frame */
 
 struct peer {
 	struct pvio_xenbus *xb;
@@ -313,62 +314,94 @@ static void build_frame(uint8_t *f, unsigned len, const uint8_t *mac,
 		f[i] = (uint8_t)(seq * 7 + i);
 }
 
+/* The largest frame sent and expected (--max-frame, default 1514). */
+static unsigned frame_max = 1514;
+
 static unsigned frame_len(unsigned seq)
 {
-	return 60 + (seq * 97) % (FRAME_MAX - 60 + 1);
+	return 60 + (seq * 97) % (frame_max - 60 + 1);
+}
+
+/* The first of n consecutive free pages of the TX pool, from *next on;
+ * TX_BUF_PAGES when they are not free yet. */
+static unsigned tx_pages(struct peer *p, unsigned n, unsigned *next)
+{
+	if (*next + n > TX_BUF_PAGES)
+		*next = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (p->tx_pending[*next + i])
+			return TX_BUF_PAGES;
+	unsigned first = *next;
+	*next += n;
+	return first;
 }
 
 static void do_send(struct peer *p, unsigned count)
 {
-	unsigned seq = 0;
+	static uint8_t frame[JUMBO_PAGES * 4096];
+	unsigned seq = 0, next = 0;
 	int64_t deadline = now_ms() + 10000;
 	while (seq < count || p->tx_outstanding) {
 		if (now_ms() > deadline)
 			die("TX: %u of %u sent, %u unanswered after 10 s", seq,
 			    count, p->tx_outstanding);
 		tx_reap(p);
-		unsigned page = TX_BUF_PAGES;
-		for (unsigned i = 0; i < TX_BUF_PAGES && seq < count; i++)
-			if (!p->tx_pending[(seq + i) % TX_BUF_PAGES]) {
-				page = (seq + i) % TX_BUF_PAGES;
-				break;
-			}
-		if (seq >= count || page == TX_BUF_PAGES ||
-		    pvio_front_free_requests(&p->tx) < 2) {
+		bool udp = seq % 5 == 4;
+		unsigned len = udp ? 60 + seq % 1000 : frame_len(seq);
+		unsigned npages = (len + 4095) / 4096;
+		unsigned page = seq < count && pvio_front_free_requests(
+						       &p->tx) >= JUMBO_PAGES
+					? tx_pages(p, npages, &next)
+					: TX_BUF_PAGES;
+		if (page == TX_BUF_PAGES) {
 			if (pvio_front_final_check_responses(&p->tx) == 0)
 				wait_event(p, 100);
 			continue;
 		}
-		uint8_t *buf = p->tx_bufs + (size_t)page * 4096;
-		bool udp = seq % 5 == 4;
-		unsigned len = udp ? 60 + seq % 1000 : frame_len(seq);
 		if (udp)
-			build_udp(buf, len, p->mac, seq);
+			build_udp(frame, len, p->mac, seq);
 		else
-			build_frame(buf, len, p->mac, seq);
-		struct netif_tx_frag frags[2];
-		uint16_t ids[2] = {(uint16_t)(page * 2),
-				   (uint16_t)(page * 2 + 1)};
-		unsigned nfr = 1;
-		frags[0] = (struct netif_tx_frag){p->tx_refs[page], 0,
-						  (uint16_t)len};
-		if (seq % 3 == 1 && len > 100) {
-			/* The second half from the page's upper half. */
+			build_frame(frame, len, p->mac, seq);
+		/* One slot per page; a small frame every third time in two
+		 * slots of one page (the second at offset 2048). */
+		struct netif_tx_frag frags[JUMBO_PAGES + 1];
+		uint16_t ids[JUMBO_PAGES + 1];
+		unsigned nfr = 0;
+		if (npages == 1 && seq % 3 == 1 && len > 100) {
 			unsigned first = len / 2;
-			memcpy(buf + 2048, buf + first, len - first);
-			frags[0].size = (uint16_t)first;
+			uint8_t *buf = p->tx_bufs + (size_t)page * 4096;
+			memcpy(buf, frame, first);
+			memcpy(buf + 2048, frame + first, len - first);
+			frags[0] = (struct netif_tx_frag){p->tx_refs[page], 0,
+							  (uint16_t)first};
 			frags[1] =
 				(struct netif_tx_frag){p->tx_refs[page], 2048,
 						       (uint16_t)(len - first)};
+			ids[0] = (uint16_t)(page * 2);
+			ids[1] = (uint16_t)(page * 2 + 1);
 			nfr = 2;
+		} else {
+			for (unsigned i = 0; i < npages; i++) {
+				unsigned chunk = len - i * 4096 < 4096
+							 ? len - i * 4096
+							 : 4096;
+				memcpy(p->tx_bufs + (size_t)(page + i) * 4096,
+				       frame + i * 4096, chunk);
+				frags[i] = (struct netif_tx_frag){
+					p->tx_refs[page + i], 0,
+					(uint16_t)chunk};
+				ids[i] = (uint16_t)((page + i) * 2);
+			}
+			nfr = npages;
 		}
-		netif_tx_request_t reqs[2];
+		netif_tx_request_t reqs[JUMBO_PAGES + 1];
 		uint16_t flags =
 			udp ? NETTXF_csum_blank | NETTXF_data_validated : 0;
 		if (netif_tx_build(len, frags, nfr, ids, flags, reqs) != nfr)
 			die("netif_tx_build");
 		pvio_front_put_requests(&p->tx, reqs, nfr);
-		p->tx_pending[page] = (uint8_t)nfr;
+		for (unsigned i = 0; i < nfr; i++)
+			p->tx_pending[ids[i] / 2]++;
 		p->tx_outstanding += nfr;
 		if (pvio_front_push_requests(&p->tx))
 			kick(p);
@@ -520,6 +553,7 @@ int main(int argc, char **argv)
 	bool no_csum = false;
 	static const struct option opts[] = {
 		{"no-csum", no_argument, NULL, 'c'},
+		{"max-frame", required_argument, NULL, 'm'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -528,11 +562,15 @@ int main(int argc, char **argv)
 			p.devid = (unsigned)atoi(optarg);
 		else if (c == 'c')
 			no_csum = true;
+		else if (c == 'm')
+			frame_max = (unsigned)atoi(optarg);
 		else
 			return 2;
 	}
+	if (frame_max < 60 || frame_max > JUMBO_PAGES * 4096)
+		die("--max-frame: 60 to %u", JUMBO_PAGES * 4096);
 	if (argc - optind != 2)
-		die("usage: netback_peer [-n DEVID] [--no-csum] "
+		die("usage: netback_peer [-n DEVID] [--no-csum] [--max-frame N] "
 		    "send|recv COUNT | hostile index|slots|crossing");
 	const char *mode = argv[optind], *arg = argv[optind + 1];
 	peer_connect(&p, no_csum);
