@@ -181,11 +181,22 @@ int tx_process(struct vif *vif)
 				   base + off);
 			return -1;
 		}
+		if (ps->pkt.nr_slots == 0) {
+			/* Never from netif_tx_parse; a guard against
+			 * looping on the same request forever. */
+			vif_disable(vif,
+				    "TX packet at ring index %u: parsed "
+				    "into no slots",
+				    base + off);
+			return -1;
+		}
 		ps->first_req = off;
-		ps->forward = action == NETIF_ACCEPT;
+		/* A multicast filter change (only with the extras, not
+		 * offered) carries no frame: answered, not forwarded. */
+		ps->forward = action == NETIF_ACCEPT && ps->pkt.size > 0;
 		ps->first_seg = nsegs;
 		ps->nr_segs = 0;
-		if (action == NETIF_ACCEPT) {
+		if (ps->forward) {
 			ps->status = NETIF_RSP_OKAY;
 			ps->data_off = staged;
 			ps->nr_segs = tx_add_segments(q, dom, &ps->pkt,
@@ -193,6 +204,8 @@ int tx_process(struct vif *vif)
 						      q->tx.segs + nsegs);
 			nsegs += ps->nr_segs;
 			staged += ps->pkt.size;
+		} else if (action == NETIF_ACCEPT) {
+			ps->status = NETIF_RSP_OKAY;
 		} else {
 			ps->status = action == NETIF_DROP ? NETIF_RSP_DROPPED
 							  : NETIF_RSP_ERROR;
