@@ -172,6 +172,8 @@ struct vif {
 	bool run_hotplug;	/* taken up after a restart: run the script */
 	bool failed;		/* could not be created: never retried */
 	char last_refusal[320]; /* the last connect failure logged */
+	bool quiet_refusal;	/* the frontend went: its stale keys may fail
+				   to connect, unlogged */
 
 	/* Connection and worker. */
 	struct netif_frontend_conn conn;

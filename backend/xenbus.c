@@ -160,7 +160,7 @@ static void connect_refused(struct vif *vif, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (!strcmp(msg, vif->last_refusal)) {
+	if (vif->quiet_refusal || !strcmp(msg, vif->last_refusal)) {
 		nb_debug("%s: %s (again)", vif->name, msg);
 		return;
 	}
@@ -205,6 +205,7 @@ static void try_connect(struct netback *nb, struct vif *vif)
 		return;
 	}
 	vif->wait_fe_change = false;
+	vif->quiet_refusal = false;
 	vif->last_refusal[0] = 0;
 	vif_log(vif,
 		"connected: tx-ring-ref %u rx-ring-ref %u event-channel %u"
@@ -303,7 +304,12 @@ static void reap_worker(struct netback *nb, struct vif *vif)
 	case VIF_WORKER_PEER_GONE:
 		vif_log(vif, "the frontend closed its event channel or died; "
 			     "waiting for it to reconnect");
-		vif->wait_fe_change = true;
+		/* Connect again at once if it is Connected: a frontend that
+		 * reconnected quickly may have written its new keys before
+		 * this was noticed, and will not write them again. Keys of
+		 * a dead one fail to bind: no need to say so. */
+		vif->wait_fe_change = false;
+		vif->quiet_refusal = true;
 		set_state(nb, vif, XenbusStateInitWait, NULL, 0);
 		break;
 	case VIF_WORKER_FAILED:
@@ -362,8 +368,11 @@ static void device_update(struct netback *nb, unsigned domid, unsigned devid,
 	}
 	if (vif->failed || !online)
 		return;
-	if (vif->connected && vif_worker_state(vif) != VIF_WORKER_RUNNING)
+	if (vif->connected && vif_worker_state(vif) != VIF_WORKER_RUNNING) {
 		reap_worker(nb, vif);
+		if (pvio_xenbus_read_state(nb->xb, XBT_NULL, be_dir, &be_state))
+			return;
+	}
 
 	/* Every write of the frontend's state is a change, even of the same
 	 * value: two quick writes (Initialising, Connected) may both be
@@ -374,6 +383,7 @@ static void device_update(struct netback *nb, unsigned domid, unsigned devid,
 				 pvio_xenbus_state_name(vif->fe_state_seen),
 				 pvio_xenbus_state_name(fe_state));
 			vif->wait_fe_change = false;
+			vif->quiet_refusal = false;
 		}
 		vif->fe_watch_primed = true;
 	}
