@@ -24,6 +24,10 @@
 #include "pvio_ring.h"
 #include "xenstore/xenbus.h"
 
+#ifdef HAVE_LIBURING
+#include <liburing.h>
+#endif
+
 #define NETBACK_PATH_MAX 256
 
 /* Ring slots on one 4 KiB page (xen/io/netif.h, PROTOCOL.md). */
@@ -127,6 +131,13 @@ struct vif_queue {
 		struct tx_slot_state pkts[NETBACK_TX_RING_SLOTS];
 		pvio_gnt_copy_seg_t segs[NETBACK_TX_RING_SLOTS];
 		netif_tx_response_t rsps[NETBACK_TX_RING_SLOTS];
+		struct virtio_net_hdr vnet[NETBACK_TX_RING_SLOTS];
+		struct iovec iov[NETBACK_TX_RING_SLOTS][2];
+		unsigned ready[NETBACK_TX_RING_SLOTS]; /* packets to write */
+#ifdef HAVE_LIBURING
+		struct io_uring uring; /* batches the TAP writes */
+		bool uring_ok;
+#endif
 		uint8_t *staging; /* grant-copy target, one ring's data */
 		size_t staging_size;
 		unsigned logged_reasons; /* bit per netif_tx_reason */

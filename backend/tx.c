@@ -16,6 +16,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#ifdef HAVE_LIBURING
+#include <liburing.h>
+#endif
+
 /* One ring's worth of data (each slot carries at most a page). */
 #define TX_STAGING_BYTES ((size_t)NETBACK_TX_RING_SLOTS * NETIF_PAGE_BYTES)
 
@@ -23,11 +27,25 @@ int tx_init(struct vif_queue *q)
 {
 	q->tx.staging_size = TX_STAGING_BYTES;
 	q->tx.staging = malloc(q->tx.staging_size);
-	return q->tx.staging ? 0 : -ENOMEM;
+	if (!q->tx.staging)
+		return -ENOMEM;
+#ifdef HAVE_LIBURING
+	/* Where io_uring is refused (old kernel, seccomp, sysctl), writev. */
+	q->tx.uring_ok = io_uring_queue_init(NETBACK_TX_RING_SLOTS,
+					     &q->tx.uring, 0) == 0;
+	if (!q->tx.uring_ok)
+		nb_debug("io_uring unavailable: TAP writes one by one");
+#endif
+	return 0;
 }
 
 void tx_fini(struct vif_queue *q)
 {
+#ifdef HAVE_LIBURING
+	if (q->tx.uring_ok)
+		io_uring_queue_exit(&q->tx.uring);
+	q->tx.uring_ok = false;
+#endif
 	free(q->tx.staging);
 	q->tx.staging = NULL;
 }
@@ -89,16 +107,17 @@ static unsigned tx_add_segments(struct vif_queue *q, domid_t dom,
 	return n;
 }
 
-/* Writes one fetched frame to the TAP. */
-static void tx_write_frame(struct vif *vif, struct tx_slot_state *ps)
+/* The virtio-net header and iovec of a fetched frame. Returns false when
+ * it cannot go (its status says why). */
+static bool tx_prepare_frame(struct vif *vif, struct tx_slot_state *ps,
+			     struct virtio_net_hdr *vnet, struct iovec *iov)
 {
 	struct vif_queue *q = vif->q;
 	const struct netif_tx_packet *pkt = &ps->pkt;
 	uint8_t *data = q->tx.staging + ps->data_off;
-	struct virtio_net_hdr vnet;
 	int rc = netif_vnet_for_frame(pkt->flags & NETTXF_csum_blank,
 				      pkt->flags & NETTXF_data_validated, data,
-				      pkt->size, &vnet);
+				      pkt->size, vnet);
 	if (rc < 0) {
 		/* A blank checksum nothing can fill: the frame would leave
 		 * with a wrong one. */
@@ -115,33 +134,105 @@ static void tx_write_frame(struct vif *vif, struct tx_slot_state *ps)
 					? "not TCP or UDP over IPv4 or IPv6"
 					: "headers cut short");
 		}
+		return false;
+	}
+	iov[0] = (struct iovec){vnet, sizeof(*vnet)};
+	iov[1] = (struct iovec){data, pkt->size};
+	return true;
+}
+
+/* The outcome of one TAP write (res: bytes or -errno). */
+static void tx_written(struct vif *vif, const struct tx_slot_state *ps,
+		       long res)
+{
+	struct vif_queue *q = vif->q;
+	if (res >= 0) {
+		stat_add(&vif->stats->tx_packets, 1);
+		stat_add(&vif->stats->tx_bytes, ps->pkt.size);
 		return;
 	}
-	struct iovec iov[2] = {{&vnet, sizeof(vnet)}, {data, pkt->size}};
+	/* The guest's packet was fine: it is answered OKAY, as a frame the
+	 * bridge drops would be. */
+	stat_add(&vif->stats->tx_tap_errors, 1);
+	/* EIO: the TAP is down, as it is until the hotplug script brings
+	 * it up; the guest's early frames (neighbour discovery) meet it.
+	 * Nothing is wrong. */
+	if (res == -EIO) {
+		nb_debug("%s: TAP down, %u-byte frame dropped", vif->name,
+			 ps->pkt.size);
+		return;
+	}
+	if (!q->tx.logged_tap) {
+		q->tx.logged_tap = true;
+		vif_log(vif,
+			"TAP refused a %u-byte frame: %s; further ones are "
+			"only counted",
+			ps->pkt.size, strerror((int)-res));
+	}
+}
+
+#ifdef HAVE_LIBURING
+/* Every prepared frame in one io_uring submission: one system call for
+ * the batch instead of one writev each (a TAP write never blocks, so the
+ * submission completes them all). False when the submission failed:
+ * nothing was written. */
+static bool tx_write_batch(struct vif *vif, const unsigned *which, unsigned n)
+{
+	struct vif_queue *q = vif->q;
+	for (unsigned i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&q->tx.uring);
+		/* The ring holds a whole TX ring's frames: never NULL. */
+		io_uring_prep_writev(sqe, vif->tap_fd, q->tx.iov[which[i]], 2,
+				     0);
+		io_uring_sqe_set_data64(sqe, which[i]);
+	}
 	stat_add(&vif->stats->syscalls, 1);
-	if (writev(vif->tap_fd, iov, 2) < 0) {
-		/* The guest's packet was fine: it is answered OKAY, as a
-		 * frame the bridge drops would be. */
-		stat_add(&vif->stats->tx_tap_errors, 1);
-		/* EIO: the TAP is down, as it is until the hotplug script
-		 * brings it up; the guest's early frames (neighbour
-		 * discovery) meet it. Nothing is wrong. */
-		if (errno == EIO) {
-			nb_debug("%s: TAP down, %u-byte frame dropped",
-				 vif->name, pkt->size);
-			return;
-		}
-		if (!q->tx.logged_tap) {
-			q->tx.logged_tap = true;
-			vif_log(vif,
-				"TAP refused a %u-byte frame: %s; further "
-				"ones are only counted",
-				pkt->size, strerror(errno));
-		}
-		return;
+	int rc = io_uring_submit_and_wait(&q->tx.uring, n);
+	if (rc < 0) {
+		vif_log(vif, "io_uring submit: %s; writing frames one by one",
+			strerror(-rc));
+		return false;
 	}
-	stat_add(&vif->stats->tx_packets, 1);
-	stat_add(&vif->stats->tx_bytes, pkt->size);
+	unsigned seen = 0;
+	while (seen < n) {
+		struct io_uring_cqe *cqe;
+		rc = io_uring_wait_cqe(&q->tx.uring, &cqe);
+		if (rc < 0) {
+			/* Completions lost: those frames count as refused. */
+			vif_log(vif, "io_uring wait: %s; %u frames unaccounted",
+				strerror(-rc), n - seen);
+			stat_add(&vif->stats->tx_tap_errors, n - seen);
+			return true;
+		}
+		tx_written(vif, &q->tx.pkts[io_uring_cqe_get_data64(cqe)],
+			   cqe->res);
+		io_uring_cqe_seen(&q->tx.uring, cqe);
+		seen++;
+	}
+	return true;
+}
+#endif
+
+/* Writes the prepared frames to the TAP. */
+static void tx_write_frames(struct vif *vif, const unsigned *which, unsigned n)
+{
+	struct vif_queue *q = vif->q;
+	if (!n)
+		return;
+#ifdef HAVE_LIBURING
+	if (q->tx.uring_ok) {
+		if (tx_write_batch(vif, which, n))
+			return;
+		/* A ring that failed is not used again. */
+		io_uring_queue_exit(&q->tx.uring);
+		q->tx.uring_ok = false;
+	}
+#endif
+	for (unsigned i = 0; i < n; i++) {
+		stat_add(&vif->stats->syscalls, 1);
+		ssize_t w = writev(vif->tap_fd, q->tx.iov[which[i]], 2);
+		tx_written(vif, &q->tx.pkts[which[i]], w < 0 ? -errno : w);
+	}
 }
 
 int tx_process(struct vif *vif)
@@ -217,6 +308,7 @@ int tx_process(struct vif *vif)
 	if (npkts == 0)
 		return 0;
 
+	unsigned nready = 0;
 	/* One grant copy for the whole batch. */
 	if (nsegs) {
 		stat_add(&vif->stats->syscalls, 1);
@@ -248,9 +340,11 @@ int tx_process(struct vif *vif)
 			}
 			break;
 		}
-		if (ps->forward)
-			tx_write_frame(vif, ps);
+		if (ps->forward &&
+		    tx_prepare_frame(vif, ps, &q->tx.vnet[p], q->tx.iov[p]))
+			q->tx.ready[nready++] = p;
 	}
+	tx_write_frames(vif, q->tx.ready, nready);
 
 	/* Responses for every packet of the batch, in ring order. */
 	unsigned nrsp = 0;
