@@ -152,11 +152,17 @@ struct vif_queue {
 		pvio_gnt_copy_seg_t segs[NETBACK_RX_RING_SLOTS];
 		netif_rx_response_t rsps[NETBACK_RX_RING_SLOTS];
 		struct virtio_net_hdr vnet[NETBACK_RX_BATCH];
-		uint8_t *arena; /* frames read from the TAP */
+		struct iovec iov[NETBACK_RX_BATCH][2];
+#ifdef HAVE_LIBURING
+		struct io_uring uring; /* batches the TAP reads */
+		bool uring_ok;
+#endif
+		uint8_t *arena; /* frames read from the TAP, packed */
 		size_t arena_size, arena_used;
-		/* A frame read but not yet given buffers (the ring was
-		 * short): kept, and the TAP is not read until it goes. */
-		bool held;
+		/* Frames read and not delivered yet, frames[0..]: those the
+		 * ring had too few buffers for wait, and the TAP is not
+		 * read until they go. */
+		unsigned nr_pending;
 		bool logged_grant, logged_csum, logged_big;
 	} rx;
 };

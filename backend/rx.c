@@ -1,11 +1,12 @@
 /*
  * RX: bridge to guest. One pass takes the buffers the frontend posted
- * (private copies), reads frames from the TAP while there are buffers for
- * them (up to NETBACK_RX_BATCH), copies them all into the posted pages
- * with one grant copy (rx-copy), and answers each buffer in its request's
- * slot with one push for the batch. A frame that finds too few buffers is
- * held, and the TAP is not read until the frontend posts more: the kernel
- * queues meanwhile.
+ * (private copies), reads frames from the TAP (up to NETBACK_RX_BATCH, one
+ * io_uring submission for all of them where liburing is there, else one
+ * readv each), copies them into the posted pages with one grant copy
+ * (rx-copy), and answers each buffer in its request's slot with one push
+ * for the batch. Frames that find too few buffers wait, in order, at the
+ * start of the arena, and the TAP is not read until the frontend posts
+ * more: the kernel queues meanwhile.
  */
 #include "config.h"
 
@@ -19,6 +20,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#ifdef HAVE_LIBURING
+#include <liburing.h>
+#endif
+
 /* A batch's frames, each at a 64-byte boundary, with room to read one
  * more of the largest size. */
 #define RX_ARENA_BYTES ((size_t)1 << 20)
@@ -29,11 +34,22 @@ int rx_init(struct vif_queue *q)
 {
 	q->rx.arena_size = RX_ARENA_BYTES + RX_READ_ROOM;
 	q->rx.arena = malloc(q->rx.arena_size);
-	return q->rx.arena ? 0 : -ENOMEM;
+	if (!q->rx.arena)
+		return -ENOMEM;
+#ifdef HAVE_LIBURING
+	q->rx.uring_ok =
+		io_uring_queue_init(NETBACK_RX_BATCH, &q->rx.uring, 0) == 0;
+#endif
+	return 0;
 }
 
 void rx_fini(struct vif_queue *q)
 {
+#ifdef HAVE_LIBURING
+	if (q->rx.uring_ok)
+		io_uring_queue_exit(&q->rx.uring);
+	q->rx.uring_ok = false;
+#endif
 	free(q->rx.arena);
 	q->rx.arena = NULL;
 }
@@ -41,7 +57,7 @@ void rx_fini(struct vif_queue *q)
 bool rx_wants_tap(struct vif *vif)
 {
 	struct vif_queue *q = vif->q;
-	if (q->rx.held)
+	if (q->rx.nr_pending)
 		return false;
 	return q->rx.nr_reqs > q->rx.used_reqs ||
 	       __atomic_load_n(&q->rx_ring.sring->req_prod, __ATOMIC_ACQUIRE) !=
@@ -135,27 +151,29 @@ static void rx_assign(struct vif *vif, struct rx_frame *f, unsigned *nsegs)
 	q->rx.used_reqs += f->nr_slots;
 }
 
-/* Reads one frame into the arena. Returns 1 with *f filled, 0 when the
- * frame was dropped, -1 when the TAP has nothing more. */
-static int rx_read_frame(struct vif *vif, struct rx_frame *f,
-			 struct virtio_net_hdr *vnet)
+/* A frame read into the arena at data (r bytes with its header, or
+ * -errno): 1 with *f filled and the arena advanced, 0 when it was dropped,
+ * -1 when the TAP had nothing. */
+static int rx_take_frame(struct vif *vif, struct rx_frame *f,
+			 const struct virtio_net_hdr *vnet, uint8_t *data,
+			 long r)
 {
 	struct vif_queue *q = vif->q;
-	uint8_t *data = q->rx.arena + q->rx.arena_used;
-	struct iovec iov[2] = {{vnet, sizeof(*vnet)},
-			       {data, NETBACK_MAX_FRAME}};
-	stat_add(&vif->stats->syscalls, 1);
-	ssize_t r = readv(vif->tap_fd, iov, 2);
 	if (r < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			vif_log(vif, "reading the TAP: %s", strerror(errno));
+		if (r != -EAGAIN && r != -EINTR)
+			vif_log(vif, "reading the TAP: %s", strerror((int)-r));
 		q->tap_readable = false;
 		return -1;
 	}
 	if ((size_t)r <= sizeof(*vnet))
 		return 0;
 	uint32_t len = (uint32_t)((size_t)r - sizeof(*vnet));
-	if (!rx_prepare(vif, vnet, data, len, &f->meta))
+	/* The frame goes where the arena's free space starts (data was
+	 * given room there, or further on for a batched read). */
+	uint8_t *dst = q->rx.arena + q->rx.arena_used;
+	if (dst != data)
+		memmove(dst, data, len);
+	if (!rx_prepare(vif, vnet, dst, len, &f->meta))
 		return 0;
 	f->nr_slots = netif_rx_slots_needed(len, false, &vif->conn.features);
 	if (!f->nr_slots) {
@@ -164,10 +182,128 @@ static int rx_read_frame(struct vif *vif, struct rx_frame *f,
 					      : "frontend has no feature-sg");
 		return 0;
 	}
-	f->data = data;
+	f->data = dst;
 	f->len = len;
 	q->rx.arena_used += RX_ALIGN(len);
 	return 1;
+}
+
+#ifdef HAVE_LIBURING
+/* How long a batch of reads may take to complete before io_uring is given
+ * up on (they complete at once when the kernel honours RWF_NOWAIT). */
+#define RX_URING_TIMEOUT_NS 100000000
+
+/*
+ * Up to max reads in one io_uring submission (one system call for the
+ * batch), each into its own room of the arena. RWF_NOWAIT: a read of an
+ * empty TAP completes at once with -EAGAIN instead of waiting (io_uring
+ * would otherwise arm a poll for it, O_NONBLOCK or not), so the reads
+ * complete in submission order, frames first. Returns the frames kept, or
+ * -1 when io_uring cannot serve the TAP (the frames of a batch that did
+ * not complete are lost: a kernel that ignores RWF_NOWAIT costs them once).
+ */
+static int rx_read_frames_uring(struct vif *vif, unsigned max)
+{
+	struct vif_queue *q = vif->q;
+	unsigned first = q->rx.nr_pending, got = 0;
+	size_t base = q->rx.arena_used;
+	for (unsigned i = 0; i < max; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&q->rx.uring);
+		q->rx.iov[i][0] = (struct iovec){&q->rx.vnet[first + i],
+						 sizeof(q->rx.vnet[0])};
+		q->rx.iov[i][1] =
+			(struct iovec){q->rx.arena + base + i * RX_READ_ROOM,
+				       NETBACK_MAX_FRAME};
+		io_uring_prep_readv2(sqe, vif->tap_fd, q->rx.iov[i], 2, 0,
+				     RWF_NOWAIT);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	stat_add(&vif->stats->syscalls, 1);
+	int rc = io_uring_submit(&q->rx.uring);
+	if (rc < 0) {
+		vif_log(vif, "io_uring submit: %s; reading frames one by one",
+			strerror(-rc));
+		return -1;
+	}
+	long res[NETBACK_RX_BATCH];
+	for (unsigned seen = 0; seen < max; seen++) {
+		struct io_uring_cqe *cqe;
+		struct __kernel_timespec ts = {0, RX_URING_TIMEOUT_NS};
+		if (io_uring_peek_cqe(&q->rx.uring, &cqe) != 0 &&
+		    io_uring_wait_cqe_timeout(&q->rx.uring, &cqe, &ts) != 0) {
+			/* A read left waiting would take a frame later,
+			 * behind our back: exiting the ring cancels it. */
+			vif_log(vif, "io_uring reads of the TAP do not "
+				     "complete at once; reading frames one by "
+				     "one");
+			return -1;
+		}
+		res[io_uring_cqe_get_data64(cqe)] = cqe->res;
+		io_uring_cqe_seen(&q->rx.uring, cqe);
+	}
+	bool empty = false;
+	for (unsigned i = 0; i < max; i++) {
+		if (res[i] == -EOPNOTSUPP || res[i] == -EINVAL) {
+			/* No RWF_NOWAIT for this file: every read fails
+			 * so, none takes a frame. */
+			if (got == 0 && i == 0) {
+				nb_debug("%s: io_uring reads refused (%s)",
+					 vif->name, strerror((int)-res[i]));
+				return -1;
+			}
+			continue;
+		}
+		if (res[i] == -EAGAIN) {
+			empty = true;
+			continue;
+		}
+		/* Its header is used here, once: the frame's meta keeps
+		 * what it said. */
+		got += rx_take_frame(vif, &q->rx.frames[first + got],
+				     &q->rx.vnet[first + i],
+				     q->rx.iov[i][1].iov_base, res[i]) == 1;
+	}
+	if (empty)
+		q->tap_readable = false;
+	return (int)got;
+}
+#endif
+
+/*
+ * Reads up to max frames after the pending ones into frames[nr_pending..]
+ * (each its own room of RX_READ_ROOM bytes, then packed). Returns how many
+ * were kept.
+ */
+static unsigned rx_read_frames(struct vif *vif, unsigned max)
+{
+	struct vif_queue *q = vif->q;
+	unsigned got = 0, first = q->rx.nr_pending;
+#ifdef HAVE_LIBURING
+	if (q->rx.uring_ok && max > 1) {
+		int kept = rx_read_frames_uring(vif, max);
+		if (kept >= 0)
+			return (unsigned)kept;
+		/* Not usable here: one readv at a time from now on. */
+		io_uring_queue_exit(&q->rx.uring);
+		q->rx.uring_ok = false;
+	}
+#endif
+	/* Reads, dropped frames included, are bounded. */
+	for (unsigned reads = 0; reads < 2 * max && got < max; reads++) {
+		uint8_t *data = q->rx.arena + q->rx.arena_used;
+		struct iovec iov[2] = {
+			{&q->rx.vnet[first + got], sizeof(q->rx.vnet[0])},
+			{data, NETBACK_MAX_FRAME}};
+		stat_add(&vif->stats->syscalls, 1);
+		ssize_t r = readv(vif->tap_fd, iov, 2);
+		int kept = rx_take_frame(vif, &q->rx.frames[first + got],
+					 &q->rx.vnet[first + got], data,
+					 r < 0 ? -errno : r);
+		if (kept < 0)
+			break;
+		got += (unsigned)kept;
+	}
+	return got;
 }
 
 /* Error responses for the buffers of a frame whose copy failed. */
@@ -199,43 +335,34 @@ int rx_process(struct vif *vif)
 	}
 	q->rx.nr_reqs += (unsigned)n;
 
-	unsigned nframes = 0, nsegs = 0;
-	q->rx.arena_used = 0;
-	if (q->rx.held) {
-		struct rx_frame *f = &q->rx.frames[0];
-		if (q->rx.nr_reqs - q->rx.used_reqs < f->nr_slots)
-			return 0; /* still too few buffers */
-		q->rx.held = false;
-		q->rx.arena_used = RX_ALIGN(f->len);
-		rx_assign(vif, f, &nsegs);
-		nframes = 1;
+	/* Frames already read come first; new ones only once they all
+	 * went, and no more than there are buffers for (one each at
+	 * least) and room in the arena. */
+	unsigned avail = q->rx.nr_reqs - q->rx.used_reqs;
+	if (!q->rx.nr_pending && q->tap_readable && avail) {
+		unsigned room =
+			(unsigned)((q->rx.arena_size - q->rx.arena_used) /
+				   RX_READ_ROOM);
+		unsigned max = NETBACK_RX_BATCH;
+		if (max > room)
+			max = room;
+		if (max > avail)
+			max = avail;
+		if (max)
+			q->rx.nr_pending = rx_read_frames(vif, max);
 	}
-	/* Reads, dropped frames included, are bounded too. */
-	for (unsigned reads = 0;
-	     reads < 2 * NETBACK_RX_BATCH && q->tap_readable &&
-	     nframes < NETBACK_RX_BATCH &&
-	     q->rx.arena_size - q->rx.arena_used >= RX_READ_ROOM &&
-	     q->rx.nr_reqs > q->rx.used_reqs;
-	     reads++) {
-		struct rx_frame *f = &q->rx.frames[nframes];
-		int got = rx_read_frame(vif, f, &q->rx.vnet[nframes]);
-		if (got < 0)
-			break;
-		if (got == 0)
-			continue;
-		if (q->rx.nr_reqs - q->rx.used_reqs < f->nr_slots) {
-			q->rx.held = true; /* frames[nframes], not in batch */
-			stat_add(&vif->stats->rx_ring_full, 1);
-			break;
-		}
-		rx_assign(vif, f, &nsegs);
-		nframes++;
-	}
-	if (nframes == 0) {
-		if (q->rx.held)
-			goto keep_held;
+	if (!q->rx.nr_pending)
 		return 0;
-	}
+
+	unsigned nframes = 0, nsegs = 0;
+	while (nframes < q->rx.nr_pending &&
+	       q->rx.nr_reqs - q->rx.used_reqs >=
+		       q->rx.frames[nframes].nr_slots)
+		rx_assign(vif, &q->rx.frames[nframes++], &nsegs);
+	if (nframes < q->rx.nr_pending)
+		stat_add(&vif->stats->rx_ring_full, 1);
+	if (nframes == 0)
+		return 0;
 
 	if (nsegs) {
 		stat_add(&vif->stats->syscalls, 1);
@@ -282,19 +409,17 @@ int rx_process(struct vif *vif)
 	memmove(q->rx.reqs, q->rx.reqs + q->rx.used_reqs,
 		q->rx.nr_reqs * sizeof(q->rx.reqs[0]));
 	q->rx.used_reqs = 0;
-keep_held:
-	if (q->rx.held && nframes) {
-		/* The held frame waits at the arena's start, as frames[0]. */
-		struct rx_frame *h = &q->rx.frames[nframes];
-		memmove(q->rx.arena, h->data, h->len);
-		q->rx.frames[0] = *h;
-		q->rx.frames[0].data = q->rx.arena;
-	} else if (q->rx.held) {
-		struct rx_frame *h = &q->rx.frames[0];
-		if (h->data != q->rx.arena) {
-			memmove(q->rx.arena, h->data, h->len);
-			h->data = q->rx.arena;
-		}
+
+	/* Frames still waiting move to the arena's start, in order. */
+	q->rx.nr_pending -= nframes;
+	q->rx.arena_used = 0;
+	for (unsigned i = 0; i < q->rx.nr_pending; i++) {
+		struct rx_frame *f = &q->rx.frames[nframes + i];
+		uint8_t *dst = q->rx.arena + q->rx.arena_used;
+		memmove(dst, f->data, f->len);
+		f->data = dst;
+		q->rx.frames[i] = *f;
+		q->rx.arena_used += RX_ALIGN(f->len);
 	}
 	return (int)nframes;
 }

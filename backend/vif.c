@@ -269,8 +269,9 @@ static bool ring_has_work(const struct vif_queue *q)
 	if (__atomic_load_n(&tx->req_prod, __ATOMIC_ACQUIRE) !=
 	    q->tx_ring.req_cons)
 		return true;
-	return q->rx.held && __atomic_load_n(&rx->req_prod, __ATOMIC_ACQUIRE) !=
-				     q->rx_ring.req_cons;
+	return q->rx.nr_pending &&
+	       __atomic_load_n(&rx->req_prod, __ATOMIC_ACQUIRE) !=
+		       q->rx_ring.req_cons;
 }
 
 /* Poll the TAP for reading only while frames can go somewhere. */
@@ -330,7 +331,7 @@ static bool final_check(struct vif *vif)
 	}
 	if (n > 0)
 		return true;
-	if (!rx_wants_tap(vif) || q->rx.held) {
+	if (!rx_wants_tap(vif) || q->rx.nr_pending) {
 		n = pvio_back_final_check_requests(&q->rx_ring);
 		if (n < 0) {
 			vif_disable(vif,

@@ -97,12 +97,15 @@ peer_in() { # DOM ARGS...: netback_peer inside the guest
 traffic() {
 	from=$1 to=$2 count=$3
 	shift 3
+	rm -f "$tmp/recv.out" "$tmp/send.out"
 	peer_in "$to" "$@" recv "$count" >"$tmp/recv.out" 2>&1 &
 	rpid=$!
 	bg_pids="$bg_pids $rpid"
-	# The receiver is connected once its backend is.
-	wait_for state_is "$(dom_id "$to")" "$tdev" 4 ||
+	# The receiver says when it is connected, its buffers posted (the
+	# backend may still read Connected from its previous frontend).
+	wait_for grep -qs "^ready" "$tmp/recv.out" ||
 		fail "receiver $to never connected"
+	state_is "$(dom_id "$to")" "$tdev" 4 || fail "receiver's backend not Connected"
 	# shellcheck disable=SC2086 # options, split on purpose
 	peer_in "$from" $send_args send "$count" >"$tmp/send.out" 2>&1 ||
 		fail "send $from -> $to"

@@ -430,6 +430,9 @@ static void do_recv(struct peer *p, unsigned count)
 	bool seen[65536] = {false};
 	int64_t deadline = now_ms() + 10000;
 	rx_post(p);
+	/* Connected, buffers posted: a sender may start. */
+	printf("ready\n");
+	fflush(stdout);
 	netif_rx_response_t rsps[RX_SLOTS];
 	unsigned pending = 0;
 	while (got < count) {
