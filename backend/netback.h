@@ -157,7 +157,8 @@ struct vif_queue {
 		struct io_uring uring; /* batches the TAP reads */
 		bool uring_ok;
 #endif
-		uint8_t *arena; /* frames read from the TAP, packed */
+		uint32_t read_len; /* frame bytes one batched read takes */
+		uint8_t *arena;	   /* frames read from the TAP, packed */
 		size_t arena_size, arena_used;
 		/* Frames read and not delivered yet, frames[0..]: those the
 		 * ring had too few buffers for wait, and the TAP is not
@@ -245,6 +246,9 @@ int rx_process(struct vif *vif);
 /* True when the RX path wants the TAP polled (buffers are posted). */
 bool rx_wants_tap(struct vif *vif);
 int rx_init(struct vif_queue *q);
+/* Sizes the batched reads for the TAP's MTU (at connect, and when a frame
+ * filled its read). */
+void rx_size_reads(struct vif *vif);
 void rx_fini(struct vif_queue *q);
 
 /* The disable path (vif.c): log once with the values, stats, exit. */

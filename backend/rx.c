@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include "netback.h"
+#include "tap.h"
 
 #include <endian.h>
 #include <linux/if_ether.h>
@@ -88,6 +89,21 @@ static void rx_drop(struct vif *vif, enum netif_rx_drop why, bool *logged,
 		len, netif_rx_drop_str(why), detail);
 }
 
+void rx_size_reads(struct vif *vif)
+{
+	struct vif_queue *q = vif->q;
+	/* A frame of the TAP's MTU (no GSO is set, so none is longer), a
+	 * VLAN tag, and one byte more, so that a read that fills its buffer
+	 * is known to be cut short. */
+	int mtu = tap_mtu(vif->tap_fd);
+	stat_add(&vif->stats->syscalls, 3);
+	uint32_t len = mtu > 0 ? (uint32_t)mtu + NETIF_ETH_HLEN + 4 + 1
+			       : NETBACK_MAX_FRAME;
+	if (q->rx.read_len && len < q->rx.read_len * 2)
+		len = q->rx.read_len * 2; /* grown: at least twice as big */
+	q->rx.read_len = len < NETBACK_MAX_FRAME ? len : NETBACK_MAX_FRAME;
+}
+
 /*
  * What the frontend is told about a frame the TAP gave with vnet: a blank
  * checksum goes to a frontend that takes checksum offload for the
@@ -156,7 +172,7 @@ static void rx_assign(struct vif *vif, struct rx_frame *f, unsigned *nsegs)
  * -1 when the TAP had nothing. */
 static int rx_take_frame(struct vif *vif, struct rx_frame *f,
 			 const struct virtio_net_hdr *vnet, uint8_t *data,
-			 long r)
+			 long r, uint32_t read_len)
 {
 	struct vif_queue *q = vif->q;
 	if (r < 0) {
@@ -168,6 +184,14 @@ static int rx_take_frame(struct vif *vif, struct rx_frame *f,
 	if ((size_t)r <= sizeof(*vnet))
 		return 0;
 	uint32_t len = (uint32_t)((size_t)r - sizeof(*vnet));
+	if (len >= read_len && read_len < NETBACK_MAX_FRAME) {
+		/* It filled its read: it may have been longer (the MTU went
+		 * up). Dropped; the reads grow to the new MTU. */
+		rx_drop(vif, NETIF_RX_DROP_TOO_BIG, &q->rx.logged_big, len,
+			"longer than the TAP's MTU when connected");
+		rx_size_reads(vif);
+		return 0;
+	}
 	/* The frame goes where the arena's free space starts (data was
 	 * given room there, or further on for a batched read). */
 	uint8_t *dst = q->rx.arena + q->rx.arena_used;
@@ -207,13 +231,17 @@ static int rx_read_frames_uring(struct vif *vif, unsigned max)
 	struct vif_queue *q = vif->q;
 	unsigned first = q->rx.nr_pending, got = 0;
 	size_t base = q->rx.arena_used;
+	unsigned room = (unsigned)((q->rx.arena_size - base) /
+				   RX_ALIGN(q->rx.read_len));
+	if (max > room)
+		max = room;
 	for (unsigned i = 0; i < max; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&q->rx.uring);
 		q->rx.iov[i][0] = (struct iovec){&q->rx.vnet[first + i],
 						 sizeof(q->rx.vnet[0])};
-		q->rx.iov[i][1] =
-			(struct iovec){q->rx.arena + base + i * RX_READ_ROOM,
-				       NETBACK_MAX_FRAME};
+		q->rx.iov[i][1] = (struct iovec){
+			q->rx.arena + base + i * RX_ALIGN(q->rx.read_len),
+			q->rx.read_len};
 		io_uring_prep_readv2(sqe, vif->tap_fd, q->rx.iov[i], 2, 0,
 				     RWF_NOWAIT);
 		io_uring_sqe_set_data64(sqe, i);
@@ -261,7 +289,8 @@ static int rx_read_frames_uring(struct vif *vif, unsigned max)
 		 * what it said. */
 		got += rx_take_frame(vif, &q->rx.frames[first + got],
 				     &q->rx.vnet[first + i],
-				     q->rx.iov[i][1].iov_base, res[i]) == 1;
+				     q->rx.iov[i][1].iov_base, res[i],
+				     (uint32_t)q->rx.iov[i][1].iov_len) == 1;
 	}
 	if (empty)
 		q->tap_readable = false;
@@ -271,7 +300,7 @@ static int rx_read_frames_uring(struct vif *vif, unsigned max)
 
 /*
  * Reads up to max frames after the pending ones into frames[nr_pending..]
- * (each its own room of RX_READ_ROOM bytes, then packed). Returns how many
+ * (packed, each read given room for the largest frame). Returns how many
  * were kept.
  */
 static unsigned rx_read_frames(struct vif *vif, unsigned max)
@@ -289,7 +318,10 @@ static unsigned rx_read_frames(struct vif *vif, unsigned max)
 	}
 #endif
 	/* Reads, dropped frames included, are bounded. */
-	for (unsigned reads = 0; reads < 2 * max && got < max; reads++) {
+	for (unsigned reads = 0;
+	     reads < 2 * max && got < max &&
+	     q->rx.arena_size - q->rx.arena_used >= RX_READ_ROOM;
+	     reads++) {
 		uint8_t *data = q->rx.arena + q->rx.arena_used;
 		struct iovec iov[2] = {
 			{&q->rx.vnet[first + got], sizeof(q->rx.vnet[0])},
@@ -298,7 +330,7 @@ static unsigned rx_read_frames(struct vif *vif, unsigned max)
 		ssize_t r = readv(vif->tap_fd, iov, 2);
 		int kept = rx_take_frame(vif, &q->rx.frames[first + got],
 					 &q->rx.vnet[first + got], data,
-					 r < 0 ? -errno : r);
+					 r < 0 ? -errno : r, NETBACK_MAX_FRAME);
 		if (kept < 0)
 			break;
 		got += (unsigned)kept;
@@ -340,12 +372,7 @@ int rx_process(struct vif *vif)
 	 * least) and room in the arena. */
 	unsigned avail = q->rx.nr_reqs - q->rx.used_reqs;
 	if (!q->rx.nr_pending && q->tap_readable && avail) {
-		unsigned room =
-			(unsigned)((q->rx.arena_size - q->rx.arena_used) /
-				   RX_READ_ROOM);
 		unsigned max = NETBACK_RX_BATCH;
-		if (max > room)
-			max = room;
 		if (max > avail)
 			max = avail;
 		if (max)

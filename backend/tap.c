@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int tap_open(const char *name, unsigned offloads, char *err, size_t err_size)
@@ -46,4 +47,18 @@ fail:;
 	snprintf(err, err_size, "%s on %s: %s", step, name, strerror(e));
 	close(fd);
 	return -e;
+}
+
+int tap_mtu(int fd)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return -errno;
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -errno;
+	int rc = ioctl(sock, SIOCGIFMTU, &ifr) < 0 ? -errno : ifr.ifr_mtu;
+	close(sock);
+	return rc;
 }

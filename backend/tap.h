@@ -16,4 +16,7 @@
  */
 int tap_open(const char *name, unsigned offloads, char *err, size_t err_size);
 
+/* The MTU of the TAP behind fd (whatever it was renamed to), or -errno. */
+int tap_mtu(int fd);
+
 #endif

@@ -222,6 +222,7 @@ static int queue_setup(struct vif *vif, char *msg, size_t msg_size)
 	if (rc)
 		snprintf(msg, msg_size, "epoll: %s", strerror(-rc));
 	drain_tap(vif);
+	rx_size_reads(vif);
 	q->tap_readable = true;
 	return rc;
 }
