@@ -573,7 +573,8 @@ int main(int argc, char **argv)
 	if (frame_max < 60 || frame_max > JUMBO_PAGES * 4096)
 		die("--max-frame: 60 to %u", JUMBO_PAGES * 4096);
 	if (argc - optind != 2)
-		die("usage: netback_peer [-n DEVID] [--no-csum] [--max-frame N] "
+		die("usage: netback_peer [-n DEVID] [--no-csum] [--max-frame "
+		    "N] "
 		    "send|recv COUNT | hostile index|slots|crossing");
 	const char *mode = argv[optind], *arg = argv[optind + 1];
 	peer_connect(&p, no_csum);
