@@ -164,6 +164,7 @@ struct vif_queue {
 		 * ring had too few buffers for wait, and the TAP is not
 		 * read until they go. */
 		unsigned nr_pending;
+		bool waiting; /* frames wait for buffers (rx_ring_full) */
 		bool logged_grant, logged_csum, logged_big;
 	} rx;
 };

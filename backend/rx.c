@@ -386,8 +386,11 @@ int rx_process(struct vif *vif)
 	       q->rx.nr_reqs - q->rx.used_reqs >=
 		       q->rx.frames[nframes].nr_slots)
 		rx_assign(vif, &q->rx.frames[nframes++], &nsegs);
-	if (nframes < q->rx.nr_pending)
+	/* Counted once per wait, however many passes it lasts. */
+	bool short_of_buffers = nframes < q->rx.nr_pending;
+	if (short_of_buffers && !q->rx.waiting)
 		stat_add(&vif->stats->rx_ring_full, 1);
+	q->rx.waiting = short_of_buffers;
 	if (nframes == 0)
 		return 0;
 
