@@ -125,7 +125,6 @@ struct nf_conn {
 	bool tx_outstanding[NF_RING_SLOTS];
 	bool tap_pending; /* the TAP may hold frames not read yet */
 	bool tx_blocked;  /* the ring or pool was full: wait for responses */
-	bool evtchn_woke; /* the channel fired since the last look */
 
 	RING_IDX rx_done; /* responses before this index are processed */
 	netif_rx_response_t rx_pending[NF_RX_PENDING_MAX];
@@ -198,6 +197,15 @@ void nf_xenbus_shutdown(struct nf_daemon *d);
 int nf_conn_start(struct nf_vif *vif, const struct netif_features *features,
 		  unsigned busy_poll_us, int worker_event_fd,
 		  struct nf_conn **out, char *why, size_t why_size);
+/*
+ * pool.c: a connection's rings and pools in their first state, over pages
+ * the caller provided (tx_sring, rx_sring, tx_pages, rx_pages and their
+ * references): fresh rings, every TX page free, tx_frame_pages from the
+ * features. No platform call, so that the data path is tested without
+ * one. Returns 0, or -EINVAL with *why when the rings are not the size
+ * the pools are made for.
+ */
+int nf_conn_rings_init(struct nf_conn *conn, char *why, size_t why_size);
 /* The keys that describe conn (netif_frontend_conn_keys). */
 unsigned nf_conn_keys(const struct nf_conn *conn, struct netif_key_value *kv,
 		      unsigned max);

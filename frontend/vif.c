@@ -161,10 +161,19 @@ static void drain_evtchn(struct nf_conn *c)
 			return;
 		}
 	}
-	if (port != -EAGAIN)
+	if (port != -EAGAIN) {
 		nf_conn_fail(c, "event channel %u: %s", c->port,
 			     strerror(-port));
-	c->evtchn_woke = true;
+		return;
+	}
+	/* The backend's death (sim: its end of the channel closed) wakes
+	 * the channel once, maybe together with its last responses: ask on
+	 * every wake-up, not per packet (xen: -EOPNOTSUPP, no cost). */
+	if (pvio_evtchn_peer_closed(c->evtchn, c->port) == 1)
+		nf_conn_fail(c,
+			     "the backend closed event channel %u (its "
+			     "process exited?)",
+			     c->port);
 }
 
 /* Wait up to timeout_ms for events and take them in. False: stop. */
@@ -202,7 +211,6 @@ static bool poll_events(struct nf_conn *c, int timeout_ms)
 		 * as on Xen: once it is Connected, tell it to look. */
 		nf_conn_notify(c);
 		c->tap_pending = true;
-		c->evtchn_woke = true;
 	}
 	return true;
 }
@@ -219,7 +227,6 @@ static uint64_t now_us(void)
 static bool run_data_path(struct nf_conn *c)
 {
 	uint64_t spin_until = 0;
-	bool any = false;
 	while (!atomic_get(&c->failed)) {
 		int r, progress = 0;
 		if ((r = nf_rx_process(c)) < 0)
@@ -234,7 +241,6 @@ static bool run_data_path(struct nf_conn *c)
 			progress += r;
 		}
 		if (progress) {
-			any = true;
 			if (c->busy_poll_us)
 				spin_until = now_us() + c->busy_poll_us;
 			continue;
@@ -270,15 +276,6 @@ static bool run_data_path(struct nf_conn *c)
 		}
 		break;
 	}
-	/* A wake-up with nothing to do may be the backend going away (sim:
-	 * its end of the channel closed). */
-	if (c->evtchn_woke && !any && !atomic_get(&c->failed) &&
-	    pvio_evtchn_peer_closed(c->evtchn, c->port) == 1)
-		nf_conn_fail(c,
-			     "the backend closed event channel %u (its "
-			     "process exited?)",
-			     c->port);
-	c->evtchn_woke = false;
 	return true;
 }
 
@@ -312,29 +309,6 @@ static void *worker_main(void *arg)
 }
 
 /* ---- the main thread's side ---- */
-
-static int layout_rings(struct nf_conn *c, char *why, size_t why_size)
-{
-	struct pvio_ring_layout tx, rx;
-	if (pvio_ring_layout_init(&tx, NETIF_PAGE_BYTES,
-				  sizeof(netif_tx_request_t),
-				  sizeof(netif_tx_response_t),
-				  sizeof(union netif_tx_sring_entry)) ||
-	    pvio_ring_layout_init(&rx, NETIF_PAGE_BYTES,
-				  sizeof(netif_rx_request_t),
-				  sizeof(netif_rx_response_t),
-				  sizeof(union netif_rx_sring_entry)) ||
-	    tx.nr_slots != NF_RING_SLOTS || rx.nr_slots != NF_RING_SLOTS) {
-		snprintf(why, why_size, "netif rings are not %u slots a page",
-			 NF_RING_SLOTS);
-		return -EINVAL;
-	}
-	pvio_sring_init(c->tx_sring, NETIF_PAGE_BYTES);
-	pvio_sring_init(c->rx_sring, NETIF_PAGE_BYTES);
-	pvio_front_ring_attach(&c->tx, c->tx_sring, &tx, 0);
-	pvio_front_ring_attach(&c->rx, c->rx_sring, &rx, 0);
-	return 0;
-}
 
 static void unshare_all(struct nf_conn *c)
 {
@@ -419,7 +393,6 @@ int nf_conn_start(struct nf_vif *vif, const struct netif_features *features,
 	}
 	c->vif = vif;
 	c->features = *features;
-	c->tx_frame_pages = features->sg ? NF_TX_MAX_FRAME_PAGES : 1;
 	c->busy_poll_us = busy_poll_us;
 	c->worker_event_fd = worker_event_fd;
 	c->epoll_fd = -1;
@@ -433,14 +406,11 @@ int nf_conn_start(struct nf_vif *vif, const struct netif_features *features,
 	}
 	int err = share_all(c, why, why_size);
 	if (!err)
-		err = layout_rings(c, why, why_size);
+		err = nf_conn_rings_init(c, why, why_size);
 	if (err) {
 		conn_free(c);
 		return err;
 	}
-	for (unsigned i = 0; i < NF_RING_SLOTS; i++)
-		c->tx_free[i] = (uint16_t)(NF_RING_SLOTS - 1 - i);
-	c->tx_nfree = NF_RING_SLOTS;
 
 	err = pthread_create(&c->thread, NULL, worker_main, c);
 	if (err) {
