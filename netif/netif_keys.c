@@ -325,10 +325,13 @@ int netif_read_frontend_conn(netif_read_key_fn read, void *ctx,
 			     &present)))
 		return rc;
 	if (present) {
-		if (!offer->split_evtchn)
-			return refuse(&r, "event-channel-tx", "",
+		if (!offer->split_evtchn) {
+			char text[16];
+			snprintf(text, sizeof(text), "%u", (unsigned)value);
+			return refuse(&r, "event-channel-tx", text,
 				      "split event channels not offered",
 				      -EINVAL);
+		}
 		if ((rc = get_port(&r, "event-channel-tx", &conn->evtchn_tx)) ||
 		    (rc = get_port(&r, "event-channel-rx", &conn->evtchn_rx)))
 			return rc;
