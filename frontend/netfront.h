@@ -168,6 +168,9 @@ struct nf_vif {
 	struct netif_key_value keys[NETIF_MAX_KEYS]; /* written at connect */
 	unsigned nkeys;
 	struct nf_stats total; /* of finished connections */
+	/* Lines the backend can cause, per minute (vif_log in xenbus.c). */
+	int64_t log_window;
+	unsigned log_lines;
 };
 
 struct nf_daemon {

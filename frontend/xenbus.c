@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define VIF_DIR		"device/vif"
@@ -33,6 +34,37 @@
 #define NF_MTU_MIN	68u
 #define NF_MTU_MAX	(65535u - NETIF_ETH_HLEN)
 #define TXN_MAX_TRIES	0 /* the helper's default */
+
+/* At most this many lines a minute per vif from what a backend does
+ * (reconnects, offers refused): it must not be able to flood the log. */
+#define VIF_LOG_PER_MINUTE 20u
+
+static void vif_log(struct nf_vif *vif, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void vif_log(struct nf_vif *vif, const char *fmt, ...)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - vif->log_window >= 60) {
+		vif->log_window = now.tv_sec;
+		vif->log_lines = 0;
+	}
+	if (vif->log_lines >= VIF_LOG_PER_MINUTE) {
+		if (vif->log_lines++ == VIF_LOG_PER_MINUTE)
+			nf_log("%s: more than %u lines this minute; the rest "
+			       "of it is not logged",
+			       vif->label, VIF_LOG_PER_MINUTE);
+		return;
+	}
+	vif->log_lines++;
+	char msg[384];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	nf_log("%s: %s", vif->label, msg);
+}
 
 static struct nf_vif *vif_find(struct nf_daemon *d, unsigned devid)
 {
@@ -132,14 +164,13 @@ static void connect_backend(struct nf_vif *vif)
 	int err =
 		netif_read_backend_offer(read_backend_key, vif, &offer, &kerr);
 	if (err) {
-		nf_log("%s: backend offer refused: %s/%s = '%s': %s",
-		       vif->label, vif->be_dir, kerr.key, kerr.value, kerr.why);
+		vif_log(vif, "backend offer refused: %s/%s = '%s': %s",
+			vif->be_dir, kerr.key, kerr.value, kerr.why);
 		return;
 	}
 	if (!offer.rx_copy) {
-		nf_log("%s: the backend does not offer feature-rx-copy (the "
-		       "only receive path there is); not connecting",
-		       vif->label);
+		vif_log(vif, "the backend does not offer feature-rx-copy (the "
+			     "only receive path there is); not connecting");
 		return;
 	}
 	const struct netif_features supported = {
@@ -164,9 +195,10 @@ static void connect_backend(struct nf_vif *vif)
 		else
 			vif->mtu_set = mtu;
 		if (mtu < vif->mtu)
-			nf_log("%s: MTU %u instead of %u: the backend offers "
-			       "no feature-sg",
-			       vif->label, mtu, vif->mtu);
+			vif_log(vif,
+				"MTU %u instead of %u: the backend offers no "
+				"feature-sg",
+				mtu, vif->mtu);
 	}
 	/* Partial checksums only when the backend fills both kinds. */
 	unsigned offload =
@@ -181,7 +213,7 @@ static void connect_backend(struct nf_vif *vif)
 	err = nf_conn_start(vif, &chosen, d->busy_poll_us, d->worker_event_fd,
 			    &conn, why, sizeof(why));
 	if (err) {
-		nf_log("%s: cannot connect: %s", vif->label, why);
+		vif_log(vif, "cannot connect: %s", why);
 		return;
 	}
 	vif->nkeys = nf_conn_keys(conn, vif->keys, NETIF_MAX_KEYS);
@@ -195,12 +227,13 @@ static void connect_backend(struct nf_vif *vif)
 	}
 	vif->conn = conn;
 	vif->backend_connected = false;
-	nf_log("%s: %s up, Connected: tx-ring-ref %u rx-ring-ref %u "
-	       "event-channel %u, sg %d, csum ipv4 %d ipv6 %d, mtu %u, "
-	       "backend %s",
-	       vif->label, vif->ifname, conn->tx_ring_ref, conn->rx_ring_ref,
-	       conn->port, chosen.sg, chosen.ipv4_csum, chosen.ipv6_csum,
-	       vif->mtu_set, vif->trusted ? "trusted" : "untrusted");
+	vif_log(vif,
+		"%s up, Connected: tx-ring-ref %u rx-ring-ref %u "
+		"event-channel %u, sg %d, csum ipv4 %d ipv6 %d, mtu %u, "
+		"backend %s",
+		vif->ifname, conn->tx_ring_ref, conn->rx_ring_ref, conn->port,
+		chosen.sg, chosen.ipv4_csum, chosen.ipv6_csum, vif->mtu_set,
+		vif->trusted ? "trusted" : "untrusted");
 }
 
 static bool backend_online(struct nf_vif *vif)
@@ -214,9 +247,10 @@ static bool backend_online(struct nf_vif *vif)
 
 static void reconnect(struct nf_vif *vif, const char *why)
 {
-	nf_log("%s: %s: disconnected; %s and its addresses stay, waiting for "
-	       "the backend",
-	       vif->label, why, vif->ifname);
+	vif_log(vif,
+		"%s: disconnected; %s and its addresses stay, waiting for "
+		"the backend",
+		why, vif->ifname);
 	teardown(vif, XenbusStateInitialising);
 }
 
@@ -255,7 +289,7 @@ static void vif_update(struct nf_vif *vif)
 			if (!vif->backend_connected) {
 				vif->backend_connected = true;
 				nf_conn_kick(vif->conn);
-				nf_log("%s: backend Connected", vif->label);
+				vif_log(vif, "backend Connected");
 			}
 			return;
 		case XenbusStateInitialising:
