@@ -89,6 +89,27 @@ connections() { # DEVID COUNT: the frontend connected COUNT times
 }
 keys="tx-ring-ref rx-ring-ref event-channel request-rx-copy feature-rx-notify feature-sg"
 
+# The stand-in goes Connected as soon as the hotplug script reported, a
+# real backend only once its frontend is Connected too (and a frontend,
+# as Linux netfront, connects only at the backend's InitWait). This
+# script holds the report until the frontend is Connected (bounded), so
+# that the stand-in keeps that order.
+cat >"$tmp/vif-after-frontend" <<EOS
+#!/bin/sh
+if [ "\$1" = online ]; then
+	fe=\$(xenstore-read "\$XENBUS_PATH/frontend")
+	i=0
+	until [ "\$(xenstore-read "\$fe/state" 2>/dev/null)" = 4 ]; do
+		i=\$((i + 1))
+		[ \$i -lt 300 ] || break # within PVIO_TIMEOUT
+		sleep 0.05
+	done
+fi
+exec "$PVIO_SCRIPTDIR/vif-bridge" "\$@"
+EOS
+chmod +x "$tmp/vif-after-frontend"
+script=script=$tmp/vif-after-frontend
+
 echo "== host, guest, snapshots of the device's keys at every event"
 "$pvio" host start >/dev/null || fail "host start"
 "$pvio" create name=a >/dev/null || fail "create"
@@ -97,7 +118,8 @@ xs "$snapshot" "$fe/0" $keys >"$tmp/snapshots" &
 watcher=$!
 
 echo "== attach: eth0 with the store's MAC and MTU, Connected"
-"$pvio" network-attach a mac=00:16:3e:12:34:56 mtu=9000 >"$tmp/out" 2>&1 ||
+"$pvio" network-attach a mac=00:16:3e:12:34:56 mtu=9000 "$script" \
+	>"$tmp/out" 2>&1 ||
 	fail "network-attach: $(cat "$tmp/out")"
 wait_for fe_state 0 4 || fail "frontend of vif1.0 not Connected"
 wait_for link_of eth0 >/dev/null || fail "no eth0 in the guest"
@@ -124,7 +146,8 @@ grep -q "vif1.0: new device: eth0 mac 00:16:3e:12:34:56 mtu 9000" \
 	"$run/domain-1-netfront.log" || fail "log does not name the device"
 
 echo "== a second device: eth1, default MTU"
-"$pvio" network-attach a mac=00:16:3e:12:34:57 >/dev/null || fail "attach 1"
+"$pvio" network-attach a mac=00:16:3e:12:34:57 "$script" >"$tmp/out" 2>&1 ||
+	fail "attach 1: $(cat "$tmp/out")"
 wait_for fe_state 1 4 || fail "frontend of vif1.1 not Connected"
 link_of eth1 | grep -q " mtu 1500 .*link/ether 00:16:3e:12:34:57 " ||
 	fail "eth1: $(link_of eth1)"
