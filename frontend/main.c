@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,12 +56,28 @@ static void usage(FILE *out)
 		"  -v, --verbose     debug log\n"
 		"  --busy-poll US    after activity, poll this long before "
 		"sleeping\n"
-		"                    (default %u; 0: never)\n"
+		"                    (0: never; default %u on %u CPUs or more, "
+		"else 0)\n"
 		"  -h, --help        this text\n"
 		"Environment: XENSTORED_PATH, PVIO_DOMID, PVIO_RUNDIR, "
 		"PVIO_PLATFORM\n"
 		"(set by `pvio create`).\n",
-		NF_BUSY_POLL_US_DEFAULT);
+		NF_BUSY_POLL_US_DEFAULT, NF_BUSY_POLL_MIN_CPUS);
+}
+
+/*
+ * Spinning pays only with a core to spare: on two, a worker that spins
+ * holds the core the backend or the other guest's next step needs (the
+ * path has more runnable stages than cores), so it spins by default only
+ * where it may run on NF_BUSY_POLL_MIN_CPUS or more.
+ */
+static unsigned default_busy_poll(void)
+{
+	cpu_set_t cpus;
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 &&
+	    (unsigned)CPU_COUNT(&cpus) >= NF_BUSY_POLL_MIN_CPUS)
+		return NF_BUSY_POLL_US_DEFAULT;
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct nf_daemon *d)
@@ -72,7 +89,7 @@ static int parse_args(int argc, char **argv, struct nf_daemon *d)
 		{NULL, 0, NULL, 0},
 	};
 	int c;
-	d->busy_poll_us = NF_BUSY_POLL_US_DEFAULT;
+	d->busy_poll_us = default_busy_poll();
 	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':

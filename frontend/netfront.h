@@ -38,8 +38,10 @@
 /* RX responses held while a packet is incomplete: a ring's worth plus the
  * longest packet. */
 #define NF_RX_PENDING_MAX (NF_RING_SLOTS + XEN_NETIF_NR_SLOTS_MIN + 2u)
-/* Default busy-poll after activity, microseconds (--busy-poll). */
+/* Default busy-poll after activity, microseconds (--busy-poll), where the
+ * process may run on at least NF_BUSY_POLL_MIN_CPUS CPUs (else none). */
 #define NF_BUSY_POLL_US_DEFAULT 25u
+#define NF_BUSY_POLL_MIN_CPUS	4u
 
 /* ---- logging ---- */
 
