@@ -13,7 +13,8 @@
 #   gone) and connect again, with eth0, its address and its route kept;
 # - detach: Closing then Closed, and eth<N> deleted with its directory;
 #   another device stays;
-# - SIGTERM: the daemon exits, its TAPs go, its devices read Closed.
+# - SIGTERM: the daemon exits, its TAPs go, its devices read Closed;
+# - a new pvio-netfront takes a Closed device up again, with trusted=0.
 # Needs root (namespaces, TAPs, bridges).
 set -eu
 
@@ -226,6 +227,20 @@ grep -q "signal 15: closing every vif" "$run/domain-1-netfront.log" ||
 	fail "SIGTERM not logged"
 wait_for no_link eth1 || fail "eth1 outlived pvio-netfront"
 fe_state 1 6 || fail "vif1.1 state $(xs xenstore-read "$fe/1/state") after SIGTERM"
+
+echo "== a new pvio-netfront takes the device up again, trusting it less"
+xs xenstore-write "$fe/1/trusted" 0
+# shellcheck disable=SC2016 # expanded inside the guest
+"$pvio" exec a -- sh -c 'setsid "$1" >>"$2" 2>&1 </dev/null &' sh \
+	"$netfront" "$run/domain-1-netfront.log" || fail "second pvio-netfront"
+be_write 1 hotplug-status ""
+be_write 1 state 2
+wait_for connections 1 2 || fail "vif1.1 not connected by the new pvio-netfront"
+fe_state 1 4 || fail "vif1.1 not Connected after the restart"
+grep -q "vif1.1: new device: eth1 .*, untrusted" "$run/domain-1-netfront.log" ||
+	fail "trusted=0 not read"
+link_of eth1 | grep -q " mtu 1500 .*link/ether 00:16:3e:12:34:57 " ||
+	fail "eth1 after the restart: $(link_of eth1)"
 
 "$pvio" destroy a >/dev/null || fail "destroy"
 "$pvio" host stop >/dev/null || fail "host stop"
