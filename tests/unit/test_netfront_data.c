@@ -135,6 +135,32 @@ static void make_frame(uint8_t *f, size_t len, uint8_t seed)
 	ip[20 + 12] = 5 << 4;
 }
 
+/* A frame of len bytes: Ethernet IPv6 UDP headers, then a pattern. */
+static void make_frame6(uint8_t *f, size_t len, uint8_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		f[i] = (uint8_t)(seed + i * 5);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	uint8_t *ip = f + 14;
+	size_t payload = len - 14 - 40;
+	ip[0] = 0x60;
+	ip[4] = (uint8_t)(payload >> 8);
+	ip[5] = (uint8_t)payload;
+	ip[6] = 17; /* UDP */
+}
+
+/* The kernel hands a frame to the TAP, with a vnet header. */
+static void kernel_send_vnet(const uint8_t *frame, size_t len,
+			     const struct virtio_net_hdr *vnet)
+{
+	struct iovec iov[2] = {{(void *)vnet, sizeof(*vnet)},
+			       {(void *)frame, len}};
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2};
+	CU_ASSERT_EQUAL_FATAL(sendmsg(kernel_fd, &msg, 0),
+			      (ssize_t)(sizeof(*vnet) + len));
+}
+
 /* The kernel hands a frame to the TAP. */
 static void kernel_send(const uint8_t *frame, size_t len, uint8_t vnet_flags)
 {
@@ -287,6 +313,75 @@ static void test_tx_full_ring_waits_and_ids_stay_unique(void)
 	CU_ASSERT_EQUAL(tx_take(req, 2), 1);
 	CU_ASSERT_EQUAL(req[0].id, freed); /* the page just answered */
 	CU_ASSERT_EQUAL(c->tx_nfree, 0);
+	conn_close();
+}
+
+static void test_tx_ipv6_partial_checksum_filled_without_offload(void)
+{
+	uint8_t frame[200], expect[200];
+	netif_tx_request_t req[2];
+	conn_open(false, true);
+	c->features.ipv6_csum = false;
+	make_frame6(frame, sizeof(frame), 21);
+	struct virtio_net_hdr vnet = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				      .csum_start = 14 + 40,
+				      .csum_offset = 6};
+	memcpy(expect, frame, sizeof(frame));
+	CU_ASSERT_EQUAL_FATAL(netif_checksum_fill(expect, sizeof(expect),
+						  vnet.csum_start,
+						  vnet.csum_offset),
+			      0);
+	kernel_send_vnet(frame, sizeof(frame), &vnet);
+	CU_ASSERT_EQUAL(nf_tx_from_tap(c), 1);
+	CU_ASSERT_EQUAL_FATAL(tx_take(req, 2), 1);
+	/* Filled here: no csum_blank for a backend that would not fill it,
+	 * still known good. */
+	CU_ASSERT_EQUAL(req[0].flags, NETTXF_data_validated);
+	CU_ASSERT_EQUAL(memcmp(tx_page_of(req[0].gref), expect, sizeof(expect)),
+			0);
+	conn_close();
+}
+
+static void test_tx_ipv6_partial_checksum_offloaded_when_agreed(void)
+{
+	uint8_t frame[200];
+	netif_tx_request_t req[2];
+	conn_open(false, true);
+	make_frame6(frame, sizeof(frame), 22);
+	struct virtio_net_hdr vnet = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				      .csum_start = 14 + 40,
+				      .csum_offset = 6};
+	kernel_send_vnet(frame, sizeof(frame), &vnet);
+	CU_ASSERT_EQUAL(nf_tx_from_tap(c), 1);
+	CU_ASSERT_EQUAL_FATAL(tx_take(req, 2), 1);
+	CU_ASSERT_EQUAL(req[0].flags,
+			NETTXF_csum_blank | NETTXF_data_validated);
+	CU_ASSERT_EQUAL(memcmp(tx_page_of(req[0].gref), frame, sizeof(frame)),
+			0);
+	conn_close();
+}
+
+static void test_tx_unfillable_checksum_and_gso_are_dropped(void)
+{
+	static uint8_t frame[6000];
+	netif_tx_request_t req[4];
+	conn_open(true, true);
+	c->features.ipv6_csum = false;
+	make_frame6(frame, sizeof(frame), 23);
+	/* Across pages: not filled here, not offloaded: dropped. */
+	struct virtio_net_hdr vnet = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				      .csum_start = 14 + 40,
+				      .csum_offset = 6};
+	kernel_send_vnet(frame, sizeof(frame), &vnet);
+	struct virtio_net_hdr gso = {.gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+				     .gso_size = 1448};
+	kernel_send_vnet(frame, 1500, &gso);
+	CU_ASSERT_EQUAL(nf_tx_from_tap(c), 2);
+	CU_ASSERT_EQUAL(c->stats.tx_dropped, 2);
+	CU_ASSERT_TRUE(c->complained[NF_C_TX_CSUM]);
+	CU_ASSERT_TRUE(c->complained[NF_C_TX_FRAME]);
+	CU_ASSERT_EQUAL(tx_take(req, 4), 0);
+	CU_ASSERT_EQUAL(c->tx_nfree, NF_RING_SLOTS); /* no page kept */
 	conn_close();
 }
 
@@ -490,6 +585,30 @@ static void test_rx_jumbo_frame_across_the_pool_wrap(void)
 	conn_close();
 }
 
+static void test_rx_frame_across_the_wrap_goes_in_pieces(void)
+{
+	static uint8_t frame[6000], got[6100];
+	uint8_t small[60];
+	struct virtio_net_hdr vnet;
+	conn_open(true, true);
+	make_frame(small, sizeof(small), 24);
+	for (unsigned i = 0; i < NF_RING_SLOTS - 1; i++) {
+		rx_deliver_frame(small, sizeof(small), 0);
+		CU_ASSERT_EQUAL_FATAL(nf_rx_process(c), 1);
+		CU_ASSERT_EQUAL(kernel_recv(&vnet, got, sizeof(got)),
+				(ssize_t)sizeof(small));
+	}
+	/* Pool pages 255 and 0: written from each page, no copy. */
+	make_frame(frame, sizeof(frame), 25);
+	CU_ASSERT_EQUAL(rx_deliver_frame(frame, sizeof(frame), 0), 2);
+	CU_ASSERT_EQUAL(nf_rx_process(c), 1);
+	CU_ASSERT_EQUAL(kernel_recv(&vnet, got, sizeof(got)),
+			(ssize_t)sizeof(frame));
+	CU_ASSERT_EQUAL(memcmp(got, frame, sizeof(frame)), 0);
+	CU_ASSERT_EQUAL(vnet.flags, 0);
+	conn_close();
+}
+
 static void test_rx_id_is_ignored_slot_finds_the_buffer(void)
 {
 	uint8_t got[100];
@@ -594,6 +713,12 @@ int main(void)
 		 test_tx_frame_larger_than_a_page_without_sg_is_dropped},
 		{"full ring: waits, unique ids",
 		 test_tx_full_ring_waits_and_ids_stay_unique},
+		{"IPv6 partial checksum filled without offload",
+		 test_tx_ipv6_partial_checksum_filled_without_offload},
+		{"IPv6 partial checksum offloaded",
+		 test_tx_ipv6_partial_checksum_offloaded_when_agreed},
+		{"unfillable checksum, GSO: dropped",
+		 test_tx_unfillable_checksum_and_gso_are_dropped},
 		{"id out of range: broken",
 		 test_tx_response_id_out_of_range_breaks},
 		{"id answered twice: broken",
@@ -613,6 +738,8 @@ int main(void)
 		 test_rx_csum_blank_from_untrusted_backend},
 		{"jumbo across the wrap",
 		 test_rx_jumbo_frame_across_the_pool_wrap},
+		{"across the wrap, in pieces",
+		 test_rx_frame_across_the_wrap_goes_in_pieces},
 		{"id ignored", test_rx_id_is_ignored_slot_finds_the_buffer},
 		{"offset past the page: dropped",
 		 test_rx_offset_past_the_page_is_dropped},
