@@ -77,7 +77,6 @@ struct domain {
 	struct domain *next;
 	uint32_t domid;
 	uint64_t mfn;
-	uint32_t evtchn;
 	bool has_target;
 	uint32_t target;
 };

@@ -46,8 +46,9 @@ int do_introduce(struct req *r)
 	if (!get_args(r->payload, r->h->len, argv, 3) ||
 	    !parse_domid(argv[0], &domid) ||
 	    !parse_uint(argv[1], UINT64_MAX / 10, &mfn) ||
-	    !parse_uint(argv[2], UINT32_MAX, &evtchn) || domid == 0)
-		return EINVAL;
+	    !parse_uint(argv[2], UINT32_MAX, &evtchn) || domid == 0 ||
+	    evtchn == 0)
+		return EINVAL; /* port 0 is never a bound event channel */
 	struct domain *dom = domain_find(d, domid);
 	if (dom) {
 		/* Re-introducing with the same page is harmless. */
@@ -61,7 +62,6 @@ int do_introduce(struct req *r)
 		return ENOMEM;
 	dom->domid = domid;
 	dom->mfn = mfn;
-	dom->evtchn = (uint32_t)evtchn;
 	if (d->hooks.domain_introduced) {
 		int err = d->hooks.domain_introduced(d->hooks.arg, domid);
 		if (err) {

@@ -708,6 +708,13 @@ static void test_domains(void)
 		 "1\0"
 		 "1\0",
 		 "EINVAL");
+	/* Event channel port 0 is never bound: refused. */
+	ASSERT_V(dom0, XS_INTRODUCE, 0,
+		 "10\0"
+		 "1\0"
+		 "0\0",
+		 "EINVAL");
+	ASSERT_V(dom0, XS_IS_DOMAIN_INTRODUCED, 0, "10\0", "F");
 	ASSERT_V(g, XS_INTRODUCE, 0,
 		 "10\0"
 		 "1\0"
