@@ -377,6 +377,13 @@ static struct xs_node *get_or_create(struct op *op, const char *path,
 	unsigned missing = 0;
 	const struct xs_node *a = NULL;
 	while (!a) {
+		/* The root always exists; should it not, fail, never spin. */
+		if (!strcmp(anc, "/")) {
+			xsd_log(op->d, XSD_LOG_ERROR,
+				"the root node is missing");
+			*err = EIO;
+			return NULL;
+		}
 		char parent[PATH_BUF];
 		xs_path_parent(anc, parent);
 		strcpy(anc, parent);
@@ -480,6 +487,9 @@ static int remove_subtree(struct op *op, const char *path)
 
 int rm_node(struct op *op, const char *path)
 {
+	/* The root can never be removed, by any request. */
+	if (!strcmp(path, "/"))
+		return EINVAL;
 	int err;
 	const struct xs_node *n = op_get(op, path, &err);
 	if (err)

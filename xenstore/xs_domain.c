@@ -111,7 +111,14 @@ static void remove_owned_nodes(struct op *op, uint32_t domid)
 	if (n)
 		qsort(paths, n, sizeof(*paths), cmp_path_len);
 	for (size_t i = 0; i < n; i++) {
-		if (xs_store_get(s, paths[i]) && rm_node(op, paths[i]))
+		struct xs_node *nd = xs_store_get(s, paths[i]);
+		if (nd && !strcmp(paths[i], "/")) {
+			/* The root stays, whoever owned it: dom0 takes it. */
+			xs_store_account(s, domid, -1);
+			xs_store_account(s, 0, 1);
+			nd->perms[0].domid = 0;
+			nd->generation = ++s->generation;
+		} else if (nd && rm_node(op, paths[i]))
 			xsd_log(op->d, XSD_LOG_WARNING,
 				"could not remove %s of a released domain",
 				paths[i]);

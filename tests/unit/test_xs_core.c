@@ -777,6 +777,25 @@ static void test_domains(void)
 	xsd_conn_free(g);
 }
 
+/* A released domain that owned / leaves the root behind, given to dom0. */
+static void test_release_root_owner(void)
+{
+	fresh();
+	struct xsd_conn *g = introduce(5);
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/\0n5\0", "OK");
+	ASSERT_V(dom0, XS_RELEASE, 0, "5\0", "OK");
+	CU_ASSERT_STRING_EQUAL_FATAL(read_value(dom0, 0, "/"), "");
+	ASSERT_V(dom0, XS_GET_PERMS, 0, "/\0", "n0");
+	/* dom0's nodes below it stay; writing works (it used to spin). */
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/local/domain"), "");
+	write_value(dom0, 0, "/after/release", "x");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/after/release"), "x");
+	ASSERT_V(dom0, XS_RM, 0, "/\0", "EINVAL");
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
+	xsd_conn_free(g);
+}
+
 static void test_control(void)
 {
 	fresh();
@@ -1133,6 +1152,7 @@ int main(void)
 	};
 	static CU_TestInfo domains[] = {
 		{"introduce and release", test_domains},
+		{"release of the root's owner", test_release_root_owner},
 		{"control", test_control},
 		CU_TEST_INFO_NULL,
 	};
