@@ -60,6 +60,19 @@ static int special_index(const char *path)
 	return -1;
 }
 
+/* The length of the "/local/domain/<N>/" prefix of path, or 0. */
+static size_t domain_home_len(const char *path)
+{
+	static const char prefix[] = "/local/domain/";
+	const size_t pl = sizeof(prefix) - 1;
+	if (strncmp(path, prefix, pl))
+		return 0;
+	size_t i = pl;
+	while (path[i] >= '0' && path[i] <= '9')
+		i++;
+	return i > pl && path[i] == '/' ? i + 1 : 0;
+}
+
 /* Turns a client's path into the absolute canonical form. Specials (the
  * @ names) are accepted only where allow_special says so. */
 int canon_path(const struct xsd_conn *c, const char *in, char *out,
@@ -93,6 +106,12 @@ int canon_path(const struct xsd_conn *c, const char *in, char *out,
 	}
 	len = strlen(out);
 	if (len > 1 && out[len - 1] == '/')
+		return EINVAL;
+	/* A guest's paths are held to XENSTORE_REL_PATH_MAX below any
+	 * domain's home, and whole elsewhere (C xenstored's rule): with a
+	 * watch token, a path must still fit one event frame. */
+	if (!c->privileged &&
+	    len - domain_home_len(out) > XENSTORE_REL_PATH_MAX)
 		return EINVAL;
 	return 0;
 }
@@ -133,6 +152,10 @@ int queue_frame(struct xsd_conn *c, uint32_t type, uint32_t req_id,
 		uint32_t tx_id, const void *p1, size_t l1, const void *p2,
 		size_t l2, bool is_reply)
 {
+	/* No frame on the wire is longer: libxenstore drops a connection
+	 * that sends one. */
+	if (l1 + l2 > XENSTORE_PAYLOAD_MAX)
+		return E2BIG;
 	struct frame *f = malloc(sizeof(*f) + HDR_LEN + l1 + l2);
 	if (!f)
 		return ENOMEM;

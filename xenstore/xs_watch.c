@@ -91,10 +91,15 @@ static void send_event(struct xsd_conn *c, const struct watch *w,
 		if (!strncmp(path, c->home, hl) && path[hl] == '/')
 			path += hl + 1;
 	}
-	if (queue_frame(c, XS_WATCH_EVENT, 0, 0, path, strlen(path) + 1,
-			w->token, strlen(w->token) + 1, false))
+	int err = queue_frame(c, XS_WATCH_EVENT, 0, 0, path, strlen(path) + 1,
+			      w->token, strlen(w->token) + 1, false);
+	/* An event too long for one frame is dropped, as by C xenstored. */
+	if (err)
 		xsd_log(c->d, XSD_LOG_WARNING,
-			"out of memory: watch event %s dropped", path);
+			"domain %u: watch event %.64s... dropped: %s", c->domid,
+			path,
+			err == E2BIG ? "path and token exceed one frame"
+				     : "out of memory");
 }
 
 /* May c hear of ev? If it may read the node, as it is now or was before

@@ -577,6 +577,64 @@ static void test_watch_special(void)
 	xsd_conn_free(w);
 }
 
+/* Every queued frame of c fits the wire limit; returns how many. */
+static unsigned drain_checking_frames(struct xsd_conn *c)
+{
+	unsigned n = 0;
+	size_t len;
+	const unsigned char *p;
+	while ((p = xsd_conn_out_peek(c, &len))) {
+		struct xsd_sockmsg h;
+		CU_ASSERT_FATAL(len >= sizeof(h));
+		memcpy(&h, p, sizeof(h));
+		CU_ASSERT(h.len <= XENSTORE_PAYLOAD_MAX);
+		xsd_conn_out_consume(c, sizeof(h) + h.len);
+		n++;
+	}
+	return n;
+}
+
+/* A guest's path with a long watch token never makes a frame over
+ * XENSTORE_PAYLOAD_MAX (libxenstore would drop the watcher). */
+static void test_watch_event_size(void)
+{
+	fresh();
+	struct xsd_conn *g = introduce(5);
+	make_home(5);
+	/* Guests: XENSTORE_REL_PATH_MAX below a home, whole elsewhere. */
+	char path[XENSTORE_ABS_PATH_MAX + 2], buf[XENSTORE_PAYLOAD_MAX];
+	size_t hl = (size_t)snprintf(path, sizeof(path), "/local/domain/5/");
+	for (size_t i = hl; i < hl + XENSTORE_REL_PATH_MAX + 1; i++)
+		path[i] = (i - hl) % 100 == 99 ? '/' : 'p';
+	path[hl + XENSTORE_REL_PATH_MAX + 1] = '\0';
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_MKDIR, 0, path), "EINVAL");
+	path[hl + XENSTORE_REL_PATH_MAX] = '\0';
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_MKDIR, 0, path), "OK");
+	/* Relative, the same path is within the limit. */
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_READ, 0, path + hl), "");
+	char outside[XENSTORE_REL_PATH_MAX + 8] = "/tool/";
+	memset(outside + 6, 'o', XENSTORE_REL_PATH_MAX - 5);
+	outside[XENSTORE_REL_PATH_MAX + 1] = '\0';
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_READ, 0, outside), "EINVAL");
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_READ, 0, outside), "ENOENT");
+
+	/* dom0 watches the guest's home with a 3000-byte token. */
+	struct xsd_conn *w = xsd_conn_new(d, 0, true);
+	memcpy(buf, "/local/domain/5", 16);
+	memset(buf + 16, 't', 3000);
+	buf[3016] = '\0';
+	CU_ASSERT_STRING_EQUAL(xs_tc_verdict(w, XS_WATCH, 0, buf, 3017), "OK");
+	CU_ASSERT_EQUAL(drain_checking_frames(w), 1);
+	/* A change at a long path: the event would not fit, it is dropped. */
+	write_value(g, 0, path + hl, "x");
+	CU_ASSERT_EQUAL(drain_checking_frames(w), 0);
+	/* A short one still reaches the watcher. */
+	write_value(g, 0, "short", "x");
+	CU_ASSERT_EQUAL(drain_checking_frames(w), 1);
+	xsd_conn_free(w);
+	xsd_conn_free(g);
+}
+
 /* ---- transactions ---- */
 
 static void test_txn_isolation_commit(void)
@@ -1141,6 +1199,7 @@ int main(void)
 		{"rm subtree", test_watch_rm_subtree},
 		{"permission filter", test_watch_permission_filter},
 		{"special", test_watch_special},
+		{"event frame size", test_watch_event_size},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_TestInfo txns[] = {
