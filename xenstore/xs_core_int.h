@@ -47,8 +47,9 @@ struct txn_entry {
 	char *path;
 	bool base_exists;
 	uint64_t base_gen;
-	bool modified;
-	struct xs_node *node; /* private copy when modified; NULL = removed */
+	bool modified; /* node replaces the store's at commit */
+	/* The private copy, taken at the first look; NULL = absent. */
+	struct xs_node *node;
 };
 
 struct txn {

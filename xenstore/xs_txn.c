@@ -1,6 +1,7 @@
 /*
  * pvio-xenstored transactions: every node a request reads or writes goes
- * through here, into the transaction's private copies when it runs in one;
+ * through here, into the transaction's private copies when it runs in one
+ * (taken at its first look at a node, so that reads are isolated too);
  * commit checks generations (EAGAIN) and applies. TRANSACTION_START/END.
  */
 #include "config.h"
@@ -33,7 +34,11 @@ static struct txn_entry *txn_entry(struct op *op, const char *path, int *err)
 	const struct xs_node *cur = xs_store_get(&op->d->store, path);
 	e->base_exists = cur != NULL;
 	e->base_gen = cur ? cur->generation : 0;
-	if (xs_hmap_put(&t->entries, &e->h) < 0) {
+	/* The node as the transaction first saw it: it reads the same until
+	 * the end, whatever happens outside (commit then fails). */
+	if ((cur && !(e->node = xs_node_dup(cur))) ||
+	    xs_hmap_put(&t->entries, &e->h) < 0) {
+		xs_node_free(e->node);
 		free(e->path);
 		free(e);
 		*err = ENOMEM;
@@ -50,9 +55,7 @@ const struct xs_node *op_get(struct op *op, const char *path, int *err)
 	if (!op->t)
 		return xs_store_get(&op->d->store, path);
 	struct txn_entry *e = txn_entry(op, path, err);
-	if (!e)
-		return NULL;
-	return e->modified ? e->node : xs_store_get(&op->d->store, path);
+	return e ? e->node : NULL;
 }
 
 /* How many nodes removing the subtree at path would add to the
@@ -64,7 +67,7 @@ static size_t subtree_untouched(struct op *op, const char *path)
 	const struct txn_entry *e =
 		h ? xs_container_of(h, struct txn_entry, h) : NULL;
 	const struct xs_node *n =
-		e && e->modified ? e->node : xs_store_get(&op->d->store, path);
+		e ? e->node : xs_store_get(&op->d->store, path);
 	size_t count = e == NULL;
 	for (uint32_t i = 0; n && i < n->nchildren; i++) {
 		char *child = xs_path_child(path, n->children[i]);
@@ -98,19 +101,9 @@ struct xs_node *op_modify(struct op *op, const char *path, int *err)
 	if (!op->t)
 		return xs_store_get(&op->d->store, path);
 	struct txn_entry *e = txn_entry(op, path, err);
-	if (!e)
+	if (!e || !e->node)
 		return NULL;
-	if (!e->modified) {
-		const struct xs_node *cur = xs_store_get(&op->d->store, path);
-		if (!cur)
-			return NULL;
-		e->node = xs_node_dup(cur);
-		if (!e->node) {
-			*err = ENOMEM;
-			return NULL;
-		}
-		e->modified = true;
-	}
+	e->modified = true;
 	return e->node;
 }
 
@@ -150,8 +143,7 @@ int op_remove(struct op *op, const char *path)
 	struct txn_entry *e = txn_entry(op, path, &err);
 	if (!e)
 		return err;
-	const struct xs_node *old =
-		e->modified ? e->node : xs_store_get(&op->d->store, path);
+	const struct xs_node *old = e->node;
 	if (old && old->perms[0].domid == op->c->domid)
 		op->t->node_delta--;
 	xs_node_free(e->node);

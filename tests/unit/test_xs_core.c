@@ -665,6 +665,38 @@ static void test_txn_isolation_commit(void)
 	xsd_conn_free(other);
 }
 
+/* What a transaction has seen stays as it saw it: value, children,
+ * permissions and existence, whatever changes outside; commit then fails. */
+static void test_txn_read_isolation(void)
+{
+	fresh();
+	struct xsd_conn *other = xsd_conn_new(d, 0, true);
+	write_value(dom0, 0, "/iso/x", "0");
+	write_value(dom0, 0, "/iso/gone", "g");
+	uint32_t t = txn_start(dom0);
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t, "/iso/x"), "0");
+	ASSERT_BYTES(R(dom0, XS_DIRECTORY, t, XS_LIT("/iso\0")), "x\0gone\0");
+	ASSERT_BYTES(R(dom0, XS_GET_PERMS, t, XS_LIT("/iso/x\0")), "n0\0");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t, "/iso/new"), "ENOENT");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t, "/iso/gone"), "g");
+
+	write_value(other, 0, "/iso/x", "1");
+	write_value(other, 0, "/iso/new", "n");
+	ASSERT_V(other, XS_SET_PERMS, 0, "/iso/x\0n0\0r5\0", "OK");
+	CU_ASSERT_STRING_EQUAL(path_op(other, XS_RM, 0, "/iso/gone"), "OK");
+
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t, "/iso/x"), "0");
+	ASSERT_BYTES(R(dom0, XS_DIRECTORY, t, XS_LIT("/iso\0")), "x\0gone\0");
+	ASSERT_BYTES(R(dom0, XS_GET_PERMS, t, XS_LIT("/iso/x\0")), "n0\0");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t, "/iso/new"), "ENOENT");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t, "/iso/gone"), "g");
+	ASSERT_V(dom0, XS_TRANSACTION_END, t, "T\0", "EAGAIN");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/iso/x"), "1");
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
+	xsd_conn_free(other);
+}
+
 static void test_txn_abort(void)
 {
 	fresh();
@@ -1204,6 +1236,7 @@ int main(void)
 	};
 	static CU_TestInfo txns[] = {
 		{"isolation and commit", test_txn_isolation_commit},
+		{"read isolation", test_txn_read_isolation},
 		{"abort", test_txn_abort},
 		{"conflict", test_txn_conflict},
 		{"tree ops", test_txn_tree_ops},
