@@ -118,14 +118,6 @@ int canon_path(const struct xsd_conn *c, const char *in, char *out,
 
 /* ---- domains and permissions ---- */
 
-struct domain *domain_find(struct xsd *d, uint32_t domid)
-{
-	for (struct domain *dom = d->domains; dom; dom = dom->next)
-		if (dom->domid == domid)
-			return dom;
-	return NULL;
-}
-
 unsigned perm_mask(const struct xsd_conn *c, const struct xs_perm *p,
 		   uint32_t np)
 {
@@ -781,8 +773,14 @@ static int do_set_perms(struct req *r)
 	char path[PATH_BUF];
 	if (!err)
 		err = canon_path(op->c, argv[0], path, true, NULL);
+	/* dom0 vouches for the domains it names; entries naming a domain
+	 * nobody knows grant nothing, now or to a later domain of that id. */
+	for (uint32_t i = 0; i < np && !err && op->c->privileged; i++)
+		if (perms[i].domid < DOMID_LIMIT)
+			err = domain_declare(op->d, perms[i].domid);
 	if (err)
 		goto out;
+	perms_drop_stale(op->d, perms, &np, 0);
 
 	struct xs_node *special = special_or_null(op->d, path);
 	if (special) {
@@ -1239,6 +1237,12 @@ struct xsd *xsd_new(const struct xsd_quota *quota,
 	if (hooks)
 		d->hooks = *hooks;
 	xs_store_init(&d->store);
+	/* Untouched pages cost no memory. */
+	d->released_at = calloc(DOMID_LIMIT, sizeof(*d->released_at));
+	if (!d->released_at) {
+		free(d);
+		return NULL;
+	}
 	static const struct xs_perm dom0_only = {0, 0};
 	/* The skeleton every Xen host has, owned by dom0. */
 	static const char *const skeleton[] = {"/", "/local", "/local/domain",
@@ -1286,6 +1290,7 @@ void xsd_free(struct xsd *d)
 	xs_store_destroy(&d->store);
 	for (int i = 0; i < SPECIAL_COUNT; i++)
 		free(d->special[i].perms);
+	free(d->released_at);
 	free(d);
 }
 

@@ -57,7 +57,8 @@ struct txn {
 	uint32_t id;
 	struct xs_hmap entries;
 	struct event *events, **events_tail;
-	long node_delta; /* nodes the connection's domain gains on commit */
+	long node_delta;    /* nodes the connection's domain gains on commit */
+	uint64_t start_gen; /* the store's generation when it started */
 };
 
 struct watch {
@@ -74,9 +75,13 @@ struct frame {
 	unsigned char data[];
 };
 
+/* A domain xenstored knows: introduced, or only named by dom0 in a
+ * permission list (as libxl names a domain before INTRODUCE: on Xen the
+ * hypervisor vouches for it, here dom0 does). */
 struct domain {
 	struct domain *next;
 	uint32_t domid;
+	bool introduced;
 	uint64_t mfn;
 	bool has_target;
 	uint32_t target;
@@ -108,6 +113,10 @@ struct xsd {
 	struct xs_node special[SPECIAL_COUNT];
 	struct xsd_conn *conns;
 	struct domain *domains;
+	/* Per domid, the store generation of its last RELEASE (0: never):
+	 * a permission entry a transaction copied before then names a
+	 * predecessor, and is dropped at commit. */
+	uint64_t *released_at;
 	struct xsd_quota quota;
 	struct xsd_hooks hooks;
 };
@@ -138,7 +147,6 @@ void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int canon_path(const struct xsd_conn *c, const char *in, char *out,
 	       bool allow_special, bool *relative);
-struct domain *domain_find(struct xsd *d, uint32_t domid);
 unsigned perm_mask(const struct xsd_conn *c, const struct xs_perm *p,
 		   uint32_t np);
 int queue_frame(struct xsd_conn *c, uint32_t type, uint32_t req_id,
@@ -185,7 +193,18 @@ void conn_drop_watches(struct xsd_conn *c);
 int do_watch(struct req *r);
 int do_unwatch(struct req *r);
 
-/* xs_domain.c: domain management requests */
+/* xs_domain.c: domains and their requests */
+/* An introduced domain, or NULL. */
+struct domain *domain_find(struct xsd *d, uint32_t domid);
+/* dom0 named domid in a permission list: remember that it exists (0 or
+ * ENOMEM). */
+int domain_declare(struct xsd *d, uint32_t domid);
+/* Drops the entries of a permission list that name no known domain, or
+ * (since > 0) a domain released after generation since; an owner so named
+ * gives way to dom0 (C xenstored's rule, against XSA-322). */
+void perms_drop_stale(struct xsd *d, struct xs_perm *perms, uint32_t *np,
+		      uint64_t since);
+
 int do_get_domain_path(struct req *r);
 int do_is_domain_introduced(struct req *r);
 int do_introduce(struct req *r);

@@ -12,6 +12,61 @@
 #include <stdlib.h>
 #include <string.h>
 
+static struct domain *domain_record(struct xsd *d, uint32_t domid)
+{
+	for (struct domain *dom = d->domains; dom; dom = dom->next)
+		if (dom->domid == domid)
+			return dom;
+	return NULL;
+}
+
+struct domain *domain_find(struct xsd *d, uint32_t domid)
+{
+	struct domain *dom = domain_record(d, domid);
+	return dom && dom->introduced ? dom : NULL;
+}
+
+static struct domain *domain_add(struct xsd *d, uint32_t domid)
+{
+	struct domain *dom = calloc(1, sizeof(*dom));
+	if (!dom)
+		return NULL;
+	dom->domid = domid;
+	dom->next = d->domains;
+	d->domains = dom;
+	return dom;
+}
+
+int domain_declare(struct xsd *d, uint32_t domid)
+{
+	if (domid == 0 || domain_record(d, domid))
+		return 0;
+	return domain_add(d, domid) ? 0 : ENOMEM;
+}
+
+/* Does an entry naming domid, copied at generation since (0: now), still
+ * name the domain it meant? */
+static bool entry_current(struct xsd *d, uint32_t domid, uint64_t since)
+{
+	if (domid == 0)
+		return true;
+	if (domid >= DOMID_LIMIT || !domain_record(d, domid))
+		return false;
+	return !since || d->released_at[domid] <= since;
+}
+
+void perms_drop_stale(struct xsd *d, struct xs_perm *perms, uint32_t *np,
+		      uint64_t since)
+{
+	if (!entry_current(d, perms[0].domid, since))
+		perms[0].domid = 0;
+	uint32_t kept = 1;
+	for (uint32_t i = 1; i < *np; i++)
+		if (entry_current(d, perms[i].domid, since))
+			perms[kept++] = perms[i];
+	*np = kept;
+}
+
 int do_get_domain_path(struct req *r)
 {
 	const char *argv[1] = {0};
@@ -49,28 +104,23 @@ int do_introduce(struct req *r)
 	    !parse_uint(argv[2], UINT32_MAX, &evtchn) || domid == 0 ||
 	    evtchn == 0)
 		return EINVAL; /* port 0 is never a bound event channel */
-	struct domain *dom = domain_find(d, domid);
-	if (dom) {
+	struct domain *dom = domain_record(d, domid);
+	if (dom && dom->introduced) {
 		/* Re-introducing with the same page is harmless. */
 		if (dom->mfn != mfn)
 			return EINVAL;
 		send_ok(r->op->c, r->h);
 		return 0;
 	}
-	dom = calloc(1, sizeof(*dom));
-	if (!dom)
+	if (!dom && !(dom = domain_add(d, domid)))
 		return ENOMEM;
-	dom->domid = domid;
-	dom->mfn = mfn;
 	if (d->hooks.domain_introduced) {
 		int err = d->hooks.domain_introduced(d->hooks.arg, domid);
-		if (err) {
-			free(dom);
-			return err;
-		}
+		if (err)
+			return err; /* the record stays, as dom0 named it */
 	}
-	dom->next = d->domains;
-	d->domains = dom;
+	dom->introduced = true;
+	dom->mfn = mfn;
 	xsd_log(d, XSD_LOG_INFO, "domain %" PRIu32 " introduced", domid);
 	send_ok(r->op->c, r->h);
 	fire_special(d, SPECIAL_INTRODUCE);
@@ -163,9 +213,13 @@ int do_release(struct req *r)
 	if (!get_args(r->payload, r->h->len, argv, 1) ||
 	    !parse_domid(argv[0], &domid) || domid == 0)
 		return EINVAL;
-	struct domain *dom = domain_find(d, domid);
+	/* A domain dom0 only named goes too: its entries must not pass to
+	 * the next domain of that id. */
+	struct domain *dom = domain_record(d, domid);
 	if (!dom)
 		return ENOENT;
+	bool introduced = dom->introduced;
+	d->released_at[domid] = ++d->store.generation;
 	for (struct xsd_conn *c = d->conns; c; c = c->next) {
 		if (!c->privileged && c->domid == domid) {
 			c->dead = true;
@@ -185,11 +239,12 @@ int do_release(struct req *r)
 		if (o->has_target && o->target == domid)
 			o->has_target = false;
 	free(dom);
-	if (d->hooks.domain_released)
+	if (introduced && d->hooks.domain_released)
 		d->hooks.domain_released(d->hooks.arg, domid);
 	xsd_log(d, XSD_LOG_INFO, "domain %" PRIu32 " released", domid);
 	send_ok(r->op->c, r->h);
-	fire_special(d, SPECIAL_RELEASE);
+	if (introduced)
+		fire_special(d, SPECIAL_RELEASE);
 	return 0;
 }
 

@@ -213,6 +213,15 @@ static int txn_commit(struct xsd_conn *c, struct txn *t)
 	if (!c->privileged && t->node_delta > 0 &&
 	    xs_store_owned(s, c->domid) + t->node_delta > (long)d->quota.nodes)
 		return ENOSPC;
+	/* Entries copied before a domain was released name its
+	 * predecessor, not the domain that now has that id (XSA-322). */
+	xs_hmap_iter_init(&it, &t->entries);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
+		if (e->modified && e->node)
+			perms_drop_stale(d, e->node->perms, &e->node->nperms,
+					 t->start_gen);
+	}
 	/* Grow the index first so that applying cannot fail half-way. */
 	if (xs_hmap_reserve(&s->nodes, s->nodes.count + inserts) < 0)
 		return ENOMEM;
@@ -254,6 +263,7 @@ int do_txn_start(struct req *r)
 		return ENOMEM;
 	xs_hmap_init(&t->entries);
 	t->events_tail = &t->events;
+	t->start_gen = c->d->store.generation;
 	do {
 		t->id = c->next_txn_id++;
 	} while (t->id == 0 || txn_find(c, t->id));

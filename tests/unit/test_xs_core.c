@@ -886,6 +886,56 @@ static void test_release_root_owner(void)
 	xsd_conn_free(g);
 }
 
+/* A new domain with a reused id inherits nothing (XSA-322): neither an
+ * entry a transaction committed after its predecessor was released, nor
+ * one naming a domain nobody knew; dom0 may name a domain before
+ * introducing it (as libxl does). */
+static void test_domid_reuse(void)
+{
+	fresh();
+	struct xsd_conn *g5 = introduce(5);
+	write_value(dom0, 0, "/reuse/base", "b");
+	uint32_t t = txn_start(dom0);
+	write_value(dom0, t, "/reuse/base/late", "l");
+	ASSERT_V(dom0, XS_SET_PERMS, t, "/reuse/base/late\0n0\0r5\0", "OK");
+	ASSERT_V(dom0, XS_RELEASE, 0, "5\0", "OK");
+	xsd_conn_free(g5);
+	g5 = introduce(5);
+	ASSERT_V(dom0, XS_TRANSACTION_END, t, "T\0", "OK");
+	ASSERT_BYTES(R(dom0, XS_GET_PERMS, 0, XS_LIT("/reuse/base/late\0")),
+		     "n0\0");
+	CU_ASSERT_STRING_EQUAL(read_value(g5, 0, "/reuse/base/late"), "EACCES");
+
+	/* A guest naming a domain nobody knows grants it nothing. */
+	make_home(5);
+	write_value(g5, 0, "gift", "g");
+	ASSERT_V(g5, XS_SET_PERMS, 0, "gift\0n5\0r7\0", "OK");
+	ASSERT_BYTES(R(dom0, XS_GET_PERMS, 0, XS_LIT("/local/domain/5/gift\0")),
+		     "n5\0");
+	struct xsd_conn *g7 = introduce(7);
+	CU_ASSERT_STRING_EQUAL(read_value(g7, 0, "/local/domain/5/gift"),
+			       "EACCES");
+
+	/* dom0 names domain 8 before introducing it: that works; released
+	 * without ever being introduced, its entries go. */
+	ASSERT_V(dom0, XS_MKDIR, 0, "/local/domain/8\0", "OK");
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/local/domain/8\0n8\0", "OK");
+	write_value(dom0, 0, "/pre9", "p");
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/pre9\0n0\0r9\0", "OK");
+	struct xsd_conn *g8 = introduce(8);
+	write_value(g8, 0, "mine", "m");
+	ASSERT_V(dom0, XS_RELEASE, 0, "9\0", "OK");
+	ASSERT_BYTES(R(dom0, XS_GET_PERMS, 0, XS_LIT("/pre9\0")), "n0\0");
+	struct xsd_conn *g9 = introduce(9);
+	CU_ASSERT_STRING_EQUAL(read_value(g9, 0, "/pre9"), "EACCES");
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
+	xsd_conn_free(g5);
+	xsd_conn_free(g7);
+	xsd_conn_free(g8);
+	xsd_conn_free(g9);
+}
+
 static void test_control(void)
 {
 	fresh();
@@ -992,7 +1042,7 @@ static void test_quota_size_no_partial_write(void)
 	memcpy(req, "s", 2);
 	CU_ASSERT_STRING_EQUAL(xs_tc_verdict(g, XS_WRITE, 0, req, 2 + 50),
 			       "OK");
-	ASSERT_V(g, XS_SET_PERMS, 0, "s\0n5\0r1\0", "ENOSPC");
+	ASSERT_V(g, XS_SET_PERMS, 0, "s\0n5\0r0\0", "ENOSPC");
 	ASSERT_V(g, XS_GET_PERMS, 0, "s\0", "n5");
 	ASSERT_V(dom0, XS_CONTROL, 0, "check\0", "OK");
 	xsd_conn_free(g);
@@ -1245,6 +1295,7 @@ int main(void)
 	static CU_TestInfo domains[] = {
 		{"introduce and release", test_domains},
 		{"release of the root's owner", test_release_root_owner},
+		{"domid reuse", test_domid_reuse},
 		{"control", test_control},
 		CU_TEST_INFO_NULL,
 	};
