@@ -180,21 +180,37 @@ static const char *errno_name(int err)
 	return "EIO";
 }
 
+void conn_kill(struct xsd_conn *c, const char *why)
+{
+	xsd_log(c->d, XSD_LOG_WARNING, "closing connection of domain %u: %s",
+		c->domid, why);
+	c->dead = true;
+}
+
+/* A reply that cannot be queued closes the connection: its client would
+ * otherwise wait for ever, not knowing whether its request was done. */
+static void queue_reply(struct xsd_conn *c, uint32_t type,
+			const struct xsd_sockmsg *req, const void *data,
+			size_t len)
+{
+	int err = queue_frame(c, type, req->req_id, req->tx_id, data, len, NULL,
+			      0, true);
+	if (err)
+		conn_kill(c, err == ENOMEM ? "out of memory for a reply"
+					   : "reply longer than a frame");
+}
+
 static void send_error(struct xsd_conn *c, const struct xsd_sockmsg *req,
 		       int err)
 {
 	const char *name = errno_name(err);
-	queue_frame(c, XS_ERROR, req->req_id, req->tx_id, name,
-		    strlen(name) + 1, NULL, 0, true);
+	queue_reply(c, XS_ERROR, req, name, strlen(name) + 1);
 }
 
 void send_reply(struct xsd_conn *c, const struct xsd_sockmsg *req,
 		const void *data, size_t len)
 {
-	if (queue_frame(c, req->type, req->req_id, req->tx_id, data, len, NULL,
-			0, true))
-		xsd_log(c->d, XSD_LOG_ERROR,
-			"out of memory: reply to domain %u lost", c->domid);
+	queue_reply(c, req->type, req, data, len);
 }
 
 void send_ok(struct xsd_conn *c, const struct xsd_sockmsg *req)
@@ -209,10 +225,13 @@ void fire_special(struct xsd *d, enum special_node which)
 	struct xs_node *n = &d->special[which];
 	struct event *ev = event_new(special_names[which], false, n->perms,
 				     n->nperms, NULL, 0);
-	if (ev) {
-		fire_event(d, ev);
-		events_free(ev);
+	if (!ev) {
+		xsd_log(d, XSD_LOG_ERROR, "out of memory: %s event lost",
+			special_names[which]);
+		return;
 	}
+	fire_event(d, ev);
+	events_free(ev);
 }
 
 /* ---- argument parsing ---- */
@@ -469,9 +488,12 @@ static struct xs_node *get_or_create(struct op *op, const char *path,
 	}
 }
 
-/* Removes a subtree, queueing an exact event for every removed descendant;
- * the caller queues the event for the root. */
-static int remove_subtree(struct op *op, const char *path)
+/* Removes the subtree at path (len bytes, in a buffer of PATH_BUF that
+ * child paths are built in), queueing an exact event for every removed
+ * descendant; the caller queues the event for the root. Outside a
+ * transaction nothing here can fail half-way: it allocates nothing but
+ * the events, whose loss is logged. */
+static int remove_subtree(struct op *op, char *path, size_t len)
 {
 	int err;
 	const struct xs_node *n = op_get(op, path, &err);
@@ -484,16 +506,17 @@ static int remove_subtree(struct op *op, const char *path)
 		n = op_get(op, path, &err);
 		if (!n)
 			return err ? err : EIO;
-		/* On the heap: paths nest up to ~1500 levels deep. */
-		char *child = xs_path_child(path, n->children[i]);
-		if (!child)
-			return ENOMEM;
-		const struct xs_node *cn = op_get(op, child, &err);
+		size_t nl = strlen(n->children[i]);
+		if (len + 1 + nl >= PATH_BUF)
+			return EIO; /* a store path is never this long */
+		path[len] = '/';
+		memcpy(path + len + 1, n->children[i], nl + 1);
+		const struct xs_node *cn = op_get(op, path, &err);
 		if (cn) {
-			op_event(op, child, true, cn->perms, cn->nperms);
-			err = remove_subtree(op, child);
+			op_event(op, path, true, cn->perms, cn->nperms);
+			err = remove_subtree(op, path, len + 1 + nl);
 		}
-		free(child);
+		path[len] = '\0';
 		if (err)
 			return err;
 	}
@@ -509,18 +532,26 @@ int rm_node(struct op *op, const char *path)
 	const struct xs_node *n = op_get(op, path, &err);
 	if (err)
 		return err;
+	if (!n)
+		return ENOENT;
+	/* On the heap (paths nest ~1500 levels deep, the recursion must
+	 * stay small), and before anything changes. */
+	char *buf = malloc(PATH_BUF);
+	if (!buf)
+		return ENOMEM;
 	op_event(op, path, false, n->perms, n->nperms);
 	char parent_path[PATH_BUF];
 	const char *name = xs_path_parent(path, parent_path);
-	char name_copy[PATH_BUF];
-	strcpy(name_copy, name);
-	err = remove_subtree(op, path);
+	size_t len = strlen(path);
+	memcpy(buf, path, len + 1);
+	err = remove_subtree(op, buf, len);
+	free(buf);
 	if (err)
 		return err;
 	struct xs_node *parent = op_modify(op, parent_path, &err);
 	if (!parent)
 		return err ? err : EIO;
-	xs_node_remove_child(parent, name_copy);
+	xs_node_remove_child(parent, name);
 	op_touch(op, parent);
 	return 0;
 }
@@ -810,6 +841,10 @@ static int do_set_perms(struct req *r)
 		err = ENOSPC;
 		goto out;
 	}
+	/* The new owner's count must exist before the node changes hands. */
+	if (!op->t &&
+	    (err = xs_store_reserve_owner(&op->d->store, perms[0].domid)))
+		goto out;
 	struct xs_node *n = op_modify(op, path, &err);
 	if (!n)
 		goto out;
@@ -996,6 +1031,10 @@ static int handle(struct xsd_conn *c, const struct xsd_sockmsg *h,
 		return ENOENT;
 	}
 	int err = handlers[h->type].fn(&r);
+	/* Out of memory half-way, a request may have left the transaction's
+	 * copies half-changed: the transaction can no longer commit. */
+	if (err == ENOMEM && op.t)
+		op.t->lost_change = true;
 	if (!err)
 		fire_events(c->d, op.events);
 	events_free(op.events);
@@ -1029,13 +1068,6 @@ static void dispatch(struct xsd_conn *c, const struct xsd_sockmsg *h,
 }
 
 /* ---- connections ---- */
-
-static void conn_kill(struct xsd_conn *c, const char *why)
-{
-	xsd_log(c->d, XSD_LOG_WARNING, "closing connection of domain %u: %s",
-		c->domid, why);
-	c->dead = true;
-}
 
 static bool output_blocked(const struct xsd_conn *c)
 {

@@ -59,6 +59,7 @@ struct txn {
 	struct event *events, **events_tail;
 	long node_delta;    /* nodes the connection's domain gains on commit */
 	uint64_t start_gen; /* the store's generation when it started */
+	bool lost_change;   /* a request failed half-way: commit is ENOMEM */
 };
 
 struct watch {
@@ -152,6 +153,8 @@ unsigned perm_mask(const struct xsd_conn *c, const struct xs_perm *p,
 int queue_frame(struct xsd_conn *c, uint32_t type, uint32_t req_id,
 		uint32_t tx_id, const void *p1, size_t l1, const void *p2,
 		size_t l2, bool is_reply);
+/* Marks the connection dead (the host closes it), saying why. */
+void conn_kill(struct xsd_conn *c, const char *why);
 void send_reply(struct xsd_conn *c, const struct xsd_sockmsg *req,
 		const void *data, size_t len);
 void send_ok(struct xsd_conn *c, const struct xsd_sockmsg *req);

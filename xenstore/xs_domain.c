@@ -127,18 +127,21 @@ int do_introduce(struct req *r)
 	return 0;
 }
 
-static int cmp_path_len(const void *a, const void *b)
+/* Hands a node to dom0 (its count moves with it; dom0's always exists,
+ * it owns the skeleton). */
+static void give_to_dom0(struct xs_store *s, struct xs_node *n)
 {
-	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
-	return la < lb ? -1 : la > lb;
+	xs_store_account(s, n->perms[0].domid, -1);
+	xs_store_account(s, 0, 1);
+	n->perms[0].domid = 0;
+	n->generation = ++s->generation;
 }
 
-/* Removes every node a released domain owns (with its subtree). */
-static void remove_owned_nodes(struct op *op, uint32_t domid)
+/* Finds a node domid owns under a parent it does not own (the top of an
+ * owned subtree) and copies its path; the root, which is never removed,
+ * goes to dom0 on the way. False when there is none left. */
+static bool next_owned_top(struct xs_store *s, uint32_t domid, char *path)
 {
-	struct xs_store *s = &op->d->store;
-	size_t n = 0, cap = 0;
-	char **paths = NULL;
 	struct xs_hmap_iter it;
 	struct xs_hentry *h;
 	xs_hmap_iter_init(&it, &s->nodes);
@@ -146,35 +149,42 @@ static void remove_owned_nodes(struct op *op, uint32_t domid)
 		struct xs_node *nd = xs_container_of(h, struct xs_node, h);
 		if (nd->perms[0].domid != domid)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			char **p = realloc(paths, cap * sizeof(*p));
-			if (!p)
-				break;
-			paths = p;
+		if (!strcmp(nd->path, "/")) {
+			give_to_dom0(s, nd);
+			continue;
 		}
-		if (!(paths[n] = strdup(nd->path)))
-			break;
-		n++;
+		char parent[PATH_BUF];
+		xs_path_parent(nd->path, parent);
+		const struct xs_node *pn = xs_store_get(s, parent);
+		if (pn && pn->perms[0].domid == domid)
+			continue;
+		strcpy(path, nd->path);
+		return true;
 	}
-	/* Parents first, so that descendants go with them. */
-	if (n)
-		qsort(paths, n, sizeof(*paths), cmp_path_len);
-	for (size_t i = 0; i < n; i++) {
-		struct xs_node *nd = xs_store_get(s, paths[i]);
-		if (nd && !strcmp(paths[i], "/")) {
-			/* The root stays, whoever owned it: dom0 takes it. */
-			xs_store_account(s, domid, -1);
-			xs_store_account(s, 0, 1);
-			nd->perms[0].domid = 0;
-			nd->generation = ++s->generation;
-		} else if (nd && rm_node(op, paths[i]))
-			xsd_log(op->d, XSD_LOG_WARNING,
-				"could not remove %s of a released domain",
-				paths[i]);
-		free(paths[i]);
+	return false;
+}
+
+/* Removes every node a released domain owns, with its subtree. Nothing is
+ * allocated to find them; a subtree that cannot be removed (out of
+ * memory) goes to dom0, so that nothing stays in the released domain's
+ * name, and the log says so. Each round removes or hands over a node. */
+static void remove_owned_nodes(struct op *op, uint32_t domid)
+{
+	struct xs_store *s = &op->d->store;
+	char path[PATH_BUF];
+	while (next_owned_top(s, domid, path)) {
+		int err = rm_node(op, path);
+		if (!err)
+			continue;
+		struct xs_node *nd = xs_store_get(s, path);
+		xsd_log(op->d, XSD_LOG_ERROR,
+			"domain %" PRIu32
+			" released: cannot remove %.200s (%s); "
+			"dom0 keeps it",
+			domid, path, strerror(err));
+		if (nd && nd->perms[0].domid == domid)
+			give_to_dom0(s, nd);
 	}
-	free(paths);
 }
 
 /* Drops a released domain from every remaining permission list, so that

@@ -198,6 +198,8 @@ static int txn_commit(struct xsd_conn *c, struct txn *t)
 	struct xs_hentry *h;
 	size_t inserts = 0;
 
+	if (t->lost_change)
+		return ENOMEM;
 	xs_hmap_iter_init(&it, &t->entries);
 	while ((h = xs_hmap_iter_next(&it))) {
 		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
@@ -222,9 +224,17 @@ static int txn_commit(struct xsd_conn *c, struct txn *t)
 			perms_drop_stale(d, e->node->perms, &e->node->nperms,
 					 t->start_gen);
 	}
-	/* Grow the index first so that applying cannot fail half-way. */
+	/* Grow the index and make every owner's count first, so that
+	 * applying cannot fail half-way. */
 	if (xs_hmap_reserve(&s->nodes, s->nodes.count + inserts) < 0)
 		return ENOMEM;
+	xs_hmap_iter_init(&it, &t->entries);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
+		if (e->modified && e->node &&
+		    xs_store_reserve_owner(s, e->node->perms[0].domid))
+			return ENOMEM;
+	}
 	xs_hmap_iter_init(&it, &t->entries);
 	while ((h = xs_hmap_iter_next(&it))) {
 		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
@@ -234,7 +244,14 @@ static int txn_commit(struct xsd_conn *c, struct txn *t)
 		if (cur)
 			xs_store_remove(s, cur);
 		if (e->node) {
-			xs_store_insert(s, e->node);
+			/* Cannot fail after the reservations above; should it,
+			 * say so (CONTROL check will tell the damage). */
+			if (xs_store_insert(s, e->node)) {
+				xsd_log(d, XSD_LOG_ERROR,
+					"commit: %s lost (out of memory)",
+					e->path);
+				xs_node_free(e->node);
+			}
 			e->node = NULL;
 		}
 	}

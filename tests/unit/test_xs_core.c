@@ -14,6 +14,67 @@
 static struct xsd *d;
 static struct xsd_conn *dom0;
 
+/* Allocation failures on demand: the test links with --wrap for the
+ * allocators (tests/xenstore.am), so the core's calls come here. Once
+ * armed, the allocation after fault_skip more fails; with fault_sticky,
+ * every one after it fails too. */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+char *__wrap_strdup(const char *s);
+static bool fault_armed, fault_sticky;
+static unsigned fault_skip, fault_hits;
+
+static bool fault_now(void)
+{
+	if (!fault_armed)
+		return false;
+	if (fault_skip) {
+		fault_skip--;
+		return false;
+	}
+	fault_hits++;
+	fault_armed = fault_sticky;
+	return true;
+}
+
+void *__wrap_malloc(size_t n)
+{
+	return fault_now() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	return fault_now() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	return fault_now() ? NULL : __real_realloc(p, n);
+}
+
+char *__wrap_strdup(const char *s)
+{
+	return fault_now() ? NULL : __real_strdup(s);
+}
+
+static void fault_arm(unsigned skip, bool sticky)
+{
+	fault_skip = skip;
+	fault_sticky = sticky;
+	fault_hits = 0;
+	fault_armed = true;
+}
+
+static void fault_disarm(void)
+{
+	fault_armed = false;
+}
+
 static int setup(void)
 {
 	d = xsd_new(NULL, NULL);
@@ -1255,6 +1316,169 @@ static void test_quota_output_bounds(void)
 	xsd_conn_free(watcher);
 }
 
+/* ---- allocation failures ---- */
+
+static unsigned log_warnings;
+
+static void count_log(void *arg, enum xsd_log_level level, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+	log_warnings += level <= XSD_LOG_WARNING;
+}
+
+/* The state each fault scenario starts from: domains 5 and 6, 5 owning a
+ * subtree under its home and a node elsewhere, a watcher on everything. */
+static struct xsd_conn *g5, *g6, *watcher;
+
+static void fault_fresh(void)
+{
+	teardown();
+	struct xsd_hooks hooks = {.log = count_log,
+				  .log_level = XSD_LOG_WARNING};
+	d = xsd_new(NULL, &hooks);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	dom0 = xsd_conn_new(d, 0, true);
+	xs_tc_forget();
+	g5 = introduce(5);
+	g6 = introduce(6);
+	make_home(5);
+	make_home(6);
+	write_value(g5, 0, "a/b/c", "1");
+	write_value(g5, 0, "a/d", "2");
+	write_value(dom0, 0, "/other/x", "3");
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/other/x\0n5\0", "OK");
+	watcher = xsd_conn_new(d, 0, true);
+	ASSERT_V(watcher, XS_WATCH, 0, "/\0w\0", "OK");
+	xs_tc_collect(watcher);
+	xs_tc_forget();
+	log_warnings = 0;
+}
+
+enum fault_op {
+	FAULT_WRITE_NEW_OWNER, /* dom0 gives a new node to domain 6 */
+	FAULT_GUEST_WRITE,
+	FAULT_COMMIT, /* a transaction hands nodes to domain 6 */
+	FAULT_RM,
+	FAULT_RELEASE,
+	FAULT_DENIED, /* a request that fails anyway: its error reply */
+	FAULT_OPS
+};
+
+/* The request under test; returns its connection and whether a reply
+ * came. */
+static struct xs_reply fault_reply;
+
+static struct xsd_conn *fault_run(enum fault_op op, unsigned skip, bool sticky,
+				  bool *replied)
+{
+	struct xs_reply r;
+	struct xsd_conn *c = dom0;
+	uint32_t t = 0;
+	if (op == FAULT_COMMIT) {
+		t = txn_start(dom0);
+		write_value(dom0, t, "/given/n1", "x");
+		write_value(dom0, t, "/given/n2", "y");
+		ASSERT_V(dom0, XS_SET_PERMS, t, "/given/n1\0n6\0", "OK");
+		ASSERT_V(dom0, XS_SET_PERMS, t, "/given/n2\0n6\0", "OK");
+	}
+	fault_arm(skip, sticky);
+	int rc = -1;
+	switch (op) {
+	case FAULT_WRITE_NEW_OWNER:
+		rc = xs_tc_request(dom0, XS_SET_PERMS, 0,
+				   XS_LIT("/other/x\0n6\0"), &r);
+		break;
+	case FAULT_GUEST_WRITE:
+		c = g5;
+		rc = xs_tc_request(g5, XS_WRITE, 0, XS_LIT("a/new/leaf\0v"),
+				   &r);
+		break;
+	case FAULT_COMMIT:
+		rc = xs_tc_request(dom0, XS_TRANSACTION_END, t, XS_LIT("T\0"),
+				   &r);
+		break;
+	case FAULT_RM:
+		c = g5;
+		rc = xs_tc_request(g5, XS_RM, 0, XS_LIT("a\0"), &r);
+		break;
+	case FAULT_RELEASE:
+		rc = xs_tc_request(dom0, XS_RELEASE, 0, XS_LIT("5\0"), &r);
+		break;
+	case FAULT_DENIED:
+		c = g6;
+		rc = xs_tc_request(g6, XS_WRITE, 0,
+				   XS_LIT("/local/domain/5/a\0v"), &r);
+		break;
+	case FAULT_OPS:
+		break;
+	}
+	fault_disarm();
+	*replied = rc == 0;
+	if (*replied)
+		fault_reply = r;
+	return c;
+}
+
+/* After every failure: the client got a reply or lost its connection
+ * (never silence), the tree and the owners' counts are consistent, a
+ * released domain owns nothing, and what went wrong was said. */
+static void fault_check(enum fault_op op, struct xsd_conn *c, bool replied)
+{
+	CU_ASSERT(replied || xsd_conn_is_dead(c));
+	struct xsd_conn *admin = xsd_conn_new(d, 0, true);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(admin);
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(admin, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
+	if (op == FAULT_RELEASE && replied && !strcmp(fault_reply.data, "OK")) {
+		static const char *const paths[] = {
+			"/local/domain/5\0", "/local/domain/5/a\0",
+			"/local/domain/5/a/b/c\0", "/other/x\0"};
+		for (size_t i = 0; i < 4; i++) {
+			const char *v =
+				xs_tc_verdict(admin, XS_GET_PERMS, 0, paths[i],
+					      strlen(paths[i]) + 1);
+			CU_ASSERT(!strcmp(v, "ENOENT") || v[1] != '5');
+		}
+	}
+	xsd_conn_free(admin);
+}
+
+static void run_fault_op(enum fault_op op, bool sticky)
+{
+	for (unsigned skip = 0; skip < 10000; skip++) {
+		fault_fresh();
+		bool replied;
+		struct xsd_conn *c = fault_run(op, skip, sticky, &replied);
+		if (!fault_hits) {
+			/* The request needed fewer allocations: done. */
+			CU_ASSERT(replied);
+			break;
+		}
+		fault_check(op, c, replied);
+		/* A failure is the request's ENOMEM, or it is logged. */
+		bool enomem = replied && !strcmp(fault_reply.data, "ENOMEM");
+		if (!enomem && !log_warnings)
+			printf("\nop %d skip %u sticky %d: reply '%s', no "
+			       "log\n",
+			       op, skip, sticky,
+			       replied ? fault_reply.data : "-");
+		CU_ASSERT(enomem || log_warnings > 0);
+	}
+	xsd_conn_free(g5);
+	xsd_conn_free(g6);
+	xsd_conn_free(watcher);
+	g5 = g6 = watcher = NULL;
+}
+
+static void test_alloc_failures(void)
+{
+	for (int op = 0; op < FAULT_OPS; op++) {
+		run_fault_op((enum fault_op)op, false);
+		run_fault_op((enum fault_op)op, true);
+	}
+}
+
 int main(void)
 {
 	static CU_TestInfo tree[] = {
@@ -1311,6 +1535,10 @@ int main(void)
 		{"output bounds", test_quota_output_bounds},
 		CU_TEST_INFO_NULL,
 	};
+	static CU_TestInfo faults[] = {
+		{"every allocation failing", test_alloc_failures},
+		CU_TEST_INFO_NULL,
+	};
 	static CU_SuiteInfo suites[] = {
 		{"xs tree", setup, teardown, NULL, NULL, tree},
 		{"xs perms", setup, teardown, NULL, NULL, perms},
@@ -1318,6 +1546,7 @@ int main(void)
 		{"xs transactions", setup, teardown, NULL, NULL, txns},
 		{"xs domains", setup, teardown, NULL, NULL, domains},
 		{"xs quotas", setup, teardown, NULL, NULL, quotas},
+		{"xs allocation failures", setup, teardown, NULL, NULL, faults},
 		CU_SUITE_INFO_NULL,
 	};
 	return pvio_cunit_run(suites);
