@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_SOCKET "/run/xenstored/socket"
@@ -267,10 +268,15 @@ static void accept_clients(struct item *l)
 			if (drop >= 0)
 				close(drop);
 			g.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-			log_msg(XSD_LOG_ERROR,
-				"out of file descriptors: a client on %s was "
-				"refused",
-				l->path);
+			/* Clients can knock fast: one line a second. */
+			static time_t last_said;
+			time_t now = time(NULL);
+			if (now != last_said)
+				log_msg(XSD_LOG_ERROR,
+					"out of file descriptors: a client on "
+					"%s was refused",
+					l->path);
+			last_said = now;
 			continue;
 		}
 		if (fd < 0) {
@@ -283,8 +289,11 @@ static void accept_clients(struct item *l)
 			xsd_conn_new(g.xsd, l->domid, l->privileged);
 		struct item *it = c ? item_new(ITEM_CONN, fd) : NULL;
 		if (!it) {
-			log_msg(XSD_LOG_WARNING, "client on %s refused: %s",
-				l->path, strerror(c ? ENOMEM : errno));
+			/* The core said why it refused (rate-limited: a guest
+			 * can knock often); out of memory is ours to say. */
+			log_msg(c ? XSD_LOG_WARNING : XSD_LOG_DEBUG,
+				"client on %s refused: %s", l->path,
+				strerror(c ? ENOMEM : errno));
 			xsd_conn_free(c);
 			close(fd);
 			continue;
@@ -425,8 +434,13 @@ static void usage(FILE *out)
 		"Bounds for every connection:\n"
 		"      --quota-outstanding N        unread replies before "
 		"input pauses (20)\n"
-		"      --quota-queued-frames N      queued frames before "
-		"events drop (1024)\n"
+		"      --quota-queued-frames N      a guest's queued frames "
+		"before its events\n"
+		"                                   drop (1024)\n"
+		"      --quota-dom0-queue-bytes N   bytes a dom0 connection "
+		"may have queued\n"
+		"                                   before it is closed "
+		"(33554432)\n"
 		"\n"
 		"A guest process acts as domain N when it connects to the "
 		"domain's socket:\n"
@@ -492,6 +506,7 @@ int main(int argc, char **argv)
 		OPT_Q_OUTSTANDING,
 		OPT_Q_QUEUED,
 		OPT_Q_CONNECTIONS,
+		OPT_Q_DOM0_QUEUE,
 	};
 	static const struct option opts[] = {
 		{"socket", required_argument, NULL, 's'},
@@ -513,6 +528,8 @@ int main(int argc, char **argv)
 		{"quota-queued-frames", required_argument, NULL, OPT_Q_QUEUED},
 		{"quota-connections", required_argument, NULL,
 		 OPT_Q_CONNECTIONS},
+		{"quota-dom0-queue-bytes", required_argument, NULL,
+		 OPT_Q_DOM0_QUEUE},
 		{NULL, 0, NULL, 0},
 	};
 	int opt, idx = -1;
@@ -583,6 +600,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_Q_CONNECTIONS:
 			quota.connections = parse_quota(name, optarg);
+			break;
+		case OPT_Q_DOM0_QUEUE:
+			quota.dom0_queue_bytes = parse_quota(name, optarg);
 			break;
 		default:
 			usage(stderr);

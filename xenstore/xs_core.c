@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const special_names[SPECIAL_COUNT] = {"@introduceDomain",
 							 "@releaseDomain"};
@@ -29,12 +30,54 @@ void xsd_quota_defaults(struct xsd_quota *q)
 	q->outstanding = 20;
 	q->queued_frames = 1024;
 	q->connections = 32;
+	q->dom0_queue_bytes = 32u << 20;
 }
 
 void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt, ...)
 {
 	if (!d->hooks.log || level > d->hooks.log_level)
 		return;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	d->hooks.log(d->hooks.arg, level, msg);
+}
+
+static uint64_t now_ms(const struct xsd *d)
+{
+	if (d->hooks.now_ms)
+		return d->hooks.now_ms(d->hooks.arg);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void xsd_log_dom(struct xsd *d, uint32_t domid, enum xsd_log_level level,
+		 const char *fmt, ...)
+{
+	if (!d->hooks.log || level > d->hooks.log_level)
+		return;
+	/* Checked before formatting: a suppressed line costs a clock read. */
+	struct domain *dom = domid ? domain_find(d, domid) : NULL;
+	struct log_limit *l = dom ? &dom->log_limit : &d->log_limit;
+	uint64_t now = now_ms(d);
+	if (!l->lines || now - l->window_start >= LOG_WINDOW_MS) {
+		if (l->suppressed)
+			xsd_log(d, XSD_LOG_WARNING,
+				"%u similar messages caused by %s%u suppressed",
+				l->suppressed,
+				dom ? "domain " : "domains, last ", domid);
+		l->window_start = now;
+		l->lines = 0;
+		l->suppressed = 0;
+	}
+	if (l->lines >= LOG_LINES_PER_WINDOW) {
+		l->suppressed++;
+		return;
+	}
+	l->lines++;
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
@@ -159,6 +202,7 @@ int queue_frame(struct xsd_conn *c, uint32_t type, uint32_t req_id,
 		memcpy(f->data + HDR_LEN + l1, p2, l2);
 	f->len = HDR_LEN + l1 + l2;
 	f->off = 0;
+	c->out_bytes += f->len;
 	f->is_reply = is_reply;
 	f->next = NULL;
 	if (c->out_tail)
@@ -182,8 +226,8 @@ static const char *errno_name(int err)
 
 void conn_kill(struct xsd_conn *c, const char *why)
 {
-	xsd_log(c->d, XSD_LOG_WARNING, "closing connection of domain %u: %s",
-		c->domid, why);
+	xsd_log_dom(c->d, c->domid, XSD_LOG_WARNING,
+		    "closing connection of domain %u: %s", c->domid, why);
 	c->dead = true;
 }
 
@@ -892,6 +936,8 @@ static unsigned *quota_field(struct xsd_quota *q, const char *name)
 		{"outstanding", offsetof(struct xsd_quota, outstanding)},
 		{"queued-frames", offsetof(struct xsd_quota, queued_frames)},
 		{"connections", offsetof(struct xsd_quota, connections)},
+		{"dom0-queue-bytes",
+		 offsetof(struct xsd_quota, dom0_queue_bytes)},
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (!strcmp(fields[i].name, name))
@@ -930,10 +976,11 @@ static int do_control(struct req *r)
 			buf, sizeof(buf),
 			"nodes %u\nnode-size %u\nwatches %u\ntransactions "
 			"%u\nperms %u\ntransaction-nodes %u\noutstanding "
-			"%u\nqueued-frames %u\nconnections %u\n",
+			"%u\nqueued-frames %u\nconnections %u\n"
+			"dom0-queue-bytes %u\n",
 			q->nodes, q->node_size, q->watches, q->transactions,
 			q->perms, q->txn_nodes, q->outstanding,
-			q->queued_frames, q->connections);
+			q->queued_frames, q->connections, q->dom0_queue_bytes);
 	} else if (!strcmp(argv[0], "quota") && argc == 3) {
 		unsigned *f = quota_field(&d->quota, argv[1]);
 		uint64_t v;
@@ -1159,6 +1206,7 @@ void xsd_conn_out_consume(struct xsd_conn *c, size_t n)
 		if (!c->out_head)
 			c->out_tail = NULL;
 		c->out_frames--;
+		c->out_bytes -= f->len;
 		if (f->is_reply)
 			c->out_replies--;
 		free(f);
@@ -1182,9 +1230,9 @@ struct xsd_conn *xsd_conn_new(struct xsd *d, unsigned domid, bool privileged)
 		for (struct xsd_conn *o = d->conns; o; o = o->next)
 			open += !o->privileged && !o->dead && o->domid == domid;
 		if (open >= d->quota.connections) {
-			xsd_log(d, XSD_LOG_WARNING,
-				"domain %u has %u connections: refused", domid,
-				open);
+			xsd_log_dom(d, domid, XSD_LOG_WARNING,
+				    "domain %u has %u connections: refused",
+				    domid, open);
 			errno = EMFILE;
 			return NULL;
 		}

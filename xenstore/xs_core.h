@@ -26,8 +26,11 @@ struct xsd_quota {
 	unsigned perms;		/* permission entries per node */
 	unsigned txn_nodes;	/* nodes one transaction may touch */
 	unsigned outstanding;	/* replies queued before input pauses */
-	unsigned queued_frames; /* frames queued before events are dropped */
+	unsigned queued_frames; /* a guest's frames queued before events drop */
 	unsigned connections;	/* open connections per domain */
+	/* Bytes a dom0 connection may have queued: its events are never
+	 * dropped, it is closed (which its client sees) beyond this. */
+	unsigned dom0_queue_bytes;
 };
 
 void xsd_quota_defaults(struct xsd_quota *q);
@@ -50,6 +53,9 @@ struct xsd_hooks {
 	/* Messages less severe than this are not even formatted; at
 	 * XSD_LOG_DEBUG every request is logged with its outcome. */
 	enum xsd_log_level log_level;
+	/* Milliseconds of a monotonic clock, for the log's rate limit;
+	 * CLOCK_MONOTONIC when NULL. */
+	uint64_t (*now_ms)(void *arg);
 	void *arg;
 };
 

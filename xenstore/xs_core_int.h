@@ -76,6 +76,15 @@ struct frame {
 	unsigned char data[];
 };
 
+/* Log lines a domain causes: at most LOG_LINES_PER_WINDOW per window,
+ * the rest counted and reported with the next line that gets through. */
+#define LOG_WINDOW_MS	     1000u
+#define LOG_LINES_PER_WINDOW 10u
+struct log_limit {
+	uint64_t window_start;
+	unsigned lines, suppressed;
+};
+
 /* A domain xenstored knows: introduced, or only named by dom0 in a
  * permission list (as libxl names a domain before INTRODUCE: on Xen the
  * hypervisor vouches for it, here dom0 does). */
@@ -86,6 +95,7 @@ struct domain {
 	uint64_t mfn;
 	bool has_target;
 	uint32_t target;
+	struct log_limit log_limit;
 };
 
 struct xsd_conn {
@@ -100,6 +110,7 @@ struct xsd_conn {
 	size_t in_len;
 	struct frame *out_head, *out_tail;
 	unsigned out_frames, out_replies;
+	size_t out_bytes; /* of the queued frames */
 	struct watch *watches;
 	unsigned nwatches;
 	struct txn *txns;
@@ -118,6 +129,7 @@ struct xsd {
 	 * a permission entry a transaction copied before then names a
 	 * predecessor, and is dropped at commit. */
 	uint64_t *released_at;
+	struct log_limit log_limit; /* dom0's and unknown domains' lines */
 	struct xsd_quota quota;
 	struct xsd_hooks hooks;
 };
@@ -146,6 +158,11 @@ struct req {
 /* xs_core.c: logging, paths, permissions, replies, arguments, the tree */
 void xsd_log(struct xsd *d, enum xsd_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A line the activity of domain domid caused (a guest can make many):
+ * rate-limited per domain, checked before it is formatted. Debug lines
+ * (-l debug, one per request) are not limited: the operator asked. */
+void xsd_log_dom(struct xsd *d, uint32_t domid, enum xsd_log_level level,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int canon_path(const struct xsd_conn *c, const char *in, char *out,
 	       bool allow_special, bool *relative);
 unsigned perm_mask(const struct xsd_conn *c, const struct xs_perm *p,

@@ -247,8 +247,9 @@ static int txn_commit(struct xsd_conn *c, struct txn *t)
 			/* Cannot fail after the reservations above; should it,
 			 * say so (CONTROL check will tell the damage). */
 			if (xs_store_insert(s, e->node)) {
-				xsd_log(d, XSD_LOG_ERROR,
-					"commit: %s lost (out of memory)",
+				xsd_log_dom(
+					d, c->domid, XSD_LOG_ERROR,
+					"commit: %.200s lost (out of memory)",
 					e->path);
 				xs_node_free(e->node);
 			}

@@ -51,8 +51,8 @@ void events_free(struct event *ev)
 static void queue_event(struct op *op, struct event *ev, const char *path)
 {
 	if (!ev) {
-		xsd_log(op->d, XSD_LOG_WARNING,
-			"out of memory: watch event for %s lost", path);
+		xsd_log_dom(op->d, op->c->domid, XSD_LOG_WARNING,
+			    "out of memory: watch event for %.200s lost", path);
 		return;
 	}
 	if (op->t) {
@@ -80,10 +80,21 @@ void op_event_perms(struct op *op, const char *path,
 static void send_event(struct xsd_conn *c, const struct watch *w,
 		       const char *path)
 {
-	if (c->out_frames >= c->d->quota.queued_frames) {
-		xsd_log(c->d, XSD_LOG_WARNING,
-			"domain %u is not reading: watch event %s dropped",
-			c->domid, path);
+	if (c->privileged) {
+		/* dom0 keeps every event; one that stops reading for good is
+		 * closed, so that its client knows it lost some. */
+		if (c->out_bytes + HDR_LEN + strlen(path) + strlen(w->token) +
+			    2 >
+		    c->d->quota.dom0_queue_bytes) {
+			conn_kill(c, "not reading its watch events (queue "
+				     "limit reached)");
+			return;
+		}
+	} else if (c->out_frames >= c->d->quota.queued_frames) {
+		xsd_log_dom(c->d, c->domid, XSD_LOG_WARNING,
+			    "domain %u is not reading: watch event %.200s "
+			    "dropped",
+			    c->domid, path);
 		return;
 	}
 	if (w->relative) {
@@ -95,11 +106,11 @@ static void send_event(struct xsd_conn *c, const struct watch *w,
 			      w->token, strlen(w->token) + 1, false);
 	/* An event too long for one frame is dropped, as by C xenstored. */
 	if (err)
-		xsd_log(c->d, XSD_LOG_WARNING,
-			"domain %u: watch event %.64s... dropped: %s", c->domid,
-			path,
-			err == E2BIG ? "path and token exceed one frame"
-				     : "out of memory");
+		xsd_log_dom(c->d, c->domid, XSD_LOG_WARNING,
+			    "domain %u: watch event %.64s... dropped: %s",
+			    c->domid, path,
+			    err == E2BIG ? "path and token exceed one frame"
+					 : "out of memory");
 }
 
 /* May c hear of ev? If it may read the node, as it is now or was before

@@ -1303,17 +1303,88 @@ static void test_quota_output_bounds(void)
 	xsd_conn_in_space(dom0, &avail);
 	CU_ASSERT_NOT_EQUAL(avail, 0);
 
-	/* Events beyond the queue bound are dropped, not queued. */
-	struct xsd_conn *watcher = xsd_conn_new(d, 0, true);
+	/* A guest's events beyond the queue bound are dropped, not queued. */
+	struct xsd_conn *watcher = introduce(5);
+	ASSERT_V(dom0, XS_MKDIR, 0, "/ev\0", "OK");
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/ev\0n0\0r5\0", "OK");
 	ASSERT_V(watcher, XS_WATCH, 0, "/ev\0t\0", "OK");
 	CU_ASSERT_EQUAL(xs_tc_take_events(watcher, "/ev", "t"), 1);
+	/* dom0's are all kept (bounded by bytes, not frames). */
+	struct xsd_conn *dom0_watcher = xsd_conn_new(d, 0, true);
+	ASSERT_V(dom0_watcher, XS_WATCH, 0, "/ev\0t\0", "OK");
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0_watcher, "/ev", "t"), 1);
 	for (int i = 0; i < 20; i++)
 		write_value(dom0, 0, "/ev", "x");
 	int events = 0;
 	while (xs_tc_pop(watcher, &r))
 		events++;
 	CU_ASSERT_EQUAL(events, 8);
+	events = 0;
+	while (xs_tc_pop(dom0_watcher, &r))
+		events++;
+	CU_ASSERT_EQUAL(events, 20);
+	/* A dom0 reader that never reads loses its connection, which it
+	 * sees, rather than events it would never know of. */
+	ASSERT_V(dom0, XS_CONTROL, 0,
+		 "quota\0dom0-queue-bytes\0"
+		 "200\0",
+		 "OK");
+	for (int i = 0; i < 20 && !xsd_conn_is_dead(dom0_watcher); i++)
+		write_value(dom0, 0, "/ev", "x");
+	CU_ASSERT_TRUE(xsd_conn_is_dead(dom0_watcher));
+	CU_ASSERT_FALSE(xsd_conn_is_dead(dom0));
+	xsd_conn_free(dom0_watcher);
 	xsd_conn_free(watcher);
+}
+
+/* A guest that never reads its watches: its dropped events are logged a
+ * few times a window, not once each. */
+static uint64_t fake_now;
+static unsigned log_lines, log_suppressed_lines;
+
+static uint64_t fake_clock(void *arg)
+{
+	(void)arg;
+	return fake_now;
+}
+
+static void count_lines(void *arg, enum xsd_log_level level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	log_lines++;
+	log_suppressed_lines += strstr(msg, "suppressed") != NULL;
+}
+
+static void test_log_rate_limit(void)
+{
+	teardown();
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.queued_frames = 4;
+	struct xsd_hooks hooks = {.log = count_lines,
+				  .log_level = XSD_LOG_WARNING,
+				  .now_ms = fake_clock};
+	fake_now = 1000;
+	d = xsd_new(&q, &hooks);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	dom0 = xsd_conn_new(d, 0, true);
+	xs_tc_forget();
+	struct xsd_conn *g = introduce(5);
+	make_home(5);
+	ASSERT_V(g, XS_WATCH, 0, "home\0t\0", "OK");
+	log_lines = log_suppressed_lines = 0;
+	for (int i = 0; i < 1000; i++)
+		write_value(dom0, 0, "/local/domain/5/home", "x");
+	CU_ASSERT(log_lines >= 1);
+	CU_ASSERT(log_lines <= 10);
+	/* A window later, the count of what was left out comes first. */
+	fake_now += 5000;
+	log_lines = 0;
+	write_value(dom0, 0, "/local/domain/5/home", "x");
+	CU_ASSERT_EQUAL(log_lines, 2);
+	CU_ASSERT_EQUAL(log_suppressed_lines, 1);
+	xsd_conn_free(g);
 }
 
 /* ---- allocation failures ---- */
@@ -1533,6 +1604,7 @@ int main(void)
 		{"transaction nodes: RM", test_quota_txn_nodes_rm},
 		{"connections", test_quota_connections},
 		{"output bounds", test_quota_output_bounds},
+		{"log rate limit", test_log_rate_limit},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_TestInfo faults[] = {
