@@ -300,7 +300,6 @@ static void accept_clients(struct item *l)
 		}
 		it->conn = c;
 		it->domid = l->domid;
-		xsd_conn_set_user(c, it);
 		log_msg(XSD_LOG_DEBUG, "client connected on %s", l->path);
 	}
 }

@@ -72,12 +72,9 @@ size_t xsd_node_count(const struct xsd *d);
 struct xsd_conn *xsd_conn_new(struct xsd *d, unsigned domid, bool privileged);
 /* Ends the connection: its transactions abort and its watches go. */
 void xsd_conn_free(struct xsd_conn *c);
-unsigned xsd_conn_domid(const struct xsd_conn *c);
 /* True once the connection must be closed: a malformed frame, or its
  * domain was released. */
 bool xsd_conn_is_dead(const struct xsd_conn *c);
-void *xsd_conn_get_user(const struct xsd_conn *c);
-void xsd_conn_set_user(struct xsd_conn *c, void *user);
 
 /* Input: write at most *avail bytes at the returned address, then commit
  * them; complete frames are dispatched. *avail is 0 when the connection
@@ -97,9 +94,5 @@ int xsd_conn_feed_all(struct xsd_conn *c, const void *data, size_t len);
 const void *xsd_conn_out_peek(const struct xsd_conn *c, size_t *len);
 void xsd_conn_out_consume(struct xsd_conn *c, size_t n);
 bool xsd_conn_has_output(const struct xsd_conn *c);
-
-/* Iterate over all live connections (for the event loop). */
-struct xsd_conn *xsd_conn_first(struct xsd *d);
-struct xsd_conn *xsd_conn_next(struct xsd_conn *c);
 
 #endif

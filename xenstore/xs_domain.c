@@ -12,61 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct domain *domain_record(struct xsd *d, uint32_t domid)
-{
-	for (struct domain *dom = d->domains; dom; dom = dom->next)
-		if (dom->domid == domid)
-			return dom;
-	return NULL;
-}
-
-struct domain *domain_find(struct xsd *d, uint32_t domid)
-{
-	struct domain *dom = domain_record(d, domid);
-	return dom && dom->introduced ? dom : NULL;
-}
-
-static struct domain *domain_add(struct xsd *d, uint32_t domid)
-{
-	struct domain *dom = calloc(1, sizeof(*dom));
-	if (!dom)
-		return NULL;
-	dom->domid = domid;
-	dom->next = d->domains;
-	d->domains = dom;
-	return dom;
-}
-
-int domain_declare(struct xsd *d, uint32_t domid)
-{
-	if (domid == 0 || domain_record(d, domid))
-		return 0;
-	return domain_add(d, domid) ? 0 : ENOMEM;
-}
-
-/* Does an entry naming domid, copied at generation since (0: now), still
- * name the domain it meant? */
-static bool entry_current(struct xsd *d, uint32_t domid, uint64_t since)
-{
-	if (domid == 0)
-		return true;
-	if (domid >= DOMID_LIMIT || !domain_record(d, domid))
-		return false;
-	return !since || d->released_at[domid] <= since;
-}
-
-void perms_drop_stale(struct xsd *d, struct xs_perm *perms, uint32_t *np,
-		      uint64_t since)
-{
-	if (!entry_current(d, perms[0].domid, since))
-		perms[0].domid = 0;
-	uint32_t kept = 1;
-	for (uint32_t i = 1; i < *np; i++)
-		if (entry_current(d, perms[i].domid, since))
-			perms[kept++] = perms[i];
-	*np = kept;
-}
-
 int do_get_domain_path(struct req *r)
 {
 	const char *argv[1] = {0};

@@ -234,3 +234,17 @@ int do_unwatch(struct req *r)
 	}
 	return ENOENT;
 }
+
+void fire_special(struct xsd *d, enum special_node which)
+{
+	struct xs_node *n = &d->special[which];
+	struct event *ev = event_new(special_names[which], false, n->perms,
+				     n->nperms, NULL, 0);
+	if (!ev) {
+		xsd_log(d, XSD_LOG_ERROR, "out of memory: %s event lost",
+			special_names[which]);
+		return;
+	}
+	fire_event(d, ev);
+	events_free(ev);
+}
