@@ -421,10 +421,10 @@ static void usage(FILE *out)
 		"      --quota-nodes N              nodes a domain owns "
 		"(1000)\n"
 		"      --quota-node-size N          bytes per node (2048)\n"
-		"      --quota-watches N            watches per connection "
+		"      --quota-watches N            watches per domain "
 		"(128)\n"
 		"      --quota-transactions N       transactions per "
-		"connection (10)\n"
+		"domain (10)\n"
 		"      --quota-perms N              permissions per node (5)\n"
 		"      --quota-transaction-nodes N  nodes per transaction "
 		"(1024)\n"
@@ -440,6 +440,10 @@ static void usage(FILE *out)
 		"may have queued\n"
 		"                                   before it is closed "
 		"(33554432)\n"
+		"      --quota-memory-per-domain N  bytes a guest's "
+		"connections "
+		"may make the\n"
+		"                                   daemon hold (2621440)\n"
 		"\n"
 		"A guest process acts as domain N when it connects to the "
 		"domain's socket:\n"
@@ -506,6 +510,7 @@ int main(int argc, char **argv)
 		OPT_Q_QUEUED,
 		OPT_Q_CONNECTIONS,
 		OPT_Q_DOM0_QUEUE,
+		OPT_Q_MEMORY,
 	};
 	static const struct option opts[] = {
 		{"socket", required_argument, NULL, 's'},
@@ -529,6 +534,8 @@ int main(int argc, char **argv)
 		 OPT_Q_CONNECTIONS},
 		{"quota-dom0-queue-bytes", required_argument, NULL,
 		 OPT_Q_DOM0_QUEUE},
+		{"quota-memory-per-domain", required_argument, NULL,
+		 OPT_Q_MEMORY},
 		{NULL, 0, NULL, 0},
 	};
 	int opt, idx = -1;
@@ -602,6 +609,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_Q_DOM0_QUEUE:
 			quota.dom0_queue_bytes = parse_quota(name, optarg);
+			break;
+		case OPT_Q_MEMORY:
+			quota.memory = parse_quota(name, optarg);
 			break;
 		default:
 			usage(stderr);

@@ -101,11 +101,7 @@ void xsd_conn_out_consume(struct xsd_conn *c, size_t n)
 		c->out_head = f->next;
 		if (!c->out_head)
 			c->out_tail = NULL;
-		c->out_frames--;
-		c->out_bytes -= f->len;
-		if (f->is_reply)
-			c->out_replies--;
-		free(f);
+		frame_free(c, f);
 	}
 }
 
@@ -156,9 +152,7 @@ void xsd_conn_free(struct xsd_conn *c)
 		return;
 	conn_drop_watches(c);
 	conn_drop_txns(c);
-	size_t l;
-	while (xsd_conn_out_peek(c, &l))
-		xsd_conn_out_consume(c, l);
+	frames_drop(c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else

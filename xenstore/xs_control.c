@@ -25,6 +25,7 @@ static unsigned *quota_field(struct xsd_quota *q, const char *name)
 		{"connections", offsetof(struct xsd_quota, connections)},
 		{"dom0-queue-bytes",
 		 offsetof(struct xsd_quota, dom0_queue_bytes)},
+		{"memory-per-domain", offsetof(struct xsd_quota, memory)},
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (!strcmp(fields[i].name, name))
@@ -39,7 +40,7 @@ int do_control(struct req *r)
 	int argc = split_args(r->payload, r->h->len, argv, 3);
 	if (argc < 1)
 		return EINVAL;
-	char buf[1024];
+	char buf[XENSTORE_PAYLOAD_MAX - 1];
 	int len;
 	if (!strcmp(argv[0], "help")) {
 		len = snprintf(buf, sizeof(buf),
@@ -57,6 +58,22 @@ int do_control(struct req *r)
 		len = snprintf(buf, sizeof(buf),
 			       "nodes %zu\nconnections %zu\ndomains %zu\n",
 			       d->store.nodes.count, conns, doms);
+		/* What each introduced domain holds, while the reply has
+		 * room. */
+		for (struct domain *o = d->domains; o; o = o->next) {
+			if (!o->introduced)
+				continue;
+			int l = snprintf(buf + len, sizeof(buf) - (size_t)len,
+					 "domain %u memory %zu transactions %u "
+					 "watches %u\n",
+					 o->domid, o->memory, o->ntxns,
+					 o->nwatches);
+			if (l < 0 || (size_t)(len + l) >= sizeof(buf)) {
+				buf[len] = '\0';
+				break;
+			}
+			len += l;
+		}
 	} else if (!strcmp(argv[0], "quota") && argc == 1) {
 		const struct xsd_quota *q = &d->quota;
 		len = snprintf(
@@ -64,10 +81,11 @@ int do_control(struct req *r)
 			"nodes %u\nnode-size %u\nwatches %u\ntransactions "
 			"%u\nperms %u\ntransaction-nodes %u\noutstanding "
 			"%u\nqueued-frames %u\nconnections %u\n"
-			"dom0-queue-bytes %u\n",
+			"dom0-queue-bytes %u\nmemory-per-domain %u\n",
 			q->nodes, q->node_size, q->watches, q->transactions,
 			q->perms, q->txn_nodes, q->outstanding,
-			q->queued_frames, q->connections, q->dom0_queue_bytes);
+			q->queued_frames, q->connections, q->dom0_queue_bytes,
+			q->memory);
 	} else if (!strcmp(argv[0], "quota") && argc == 3) {
 		unsigned *f = quota_field(&d->quota, argv[1]);
 		uint64_t v;

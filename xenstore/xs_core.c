@@ -23,6 +23,7 @@ void xsd_quota_defaults(struct xsd_quota *q)
 	q->queued_frames = 1024;
 	q->connections = 32;
 	q->dom0_queue_bytes = 32u << 20;
+	q->memory = (2u << 20) + (512u << 10); /* C xenstored's hard limit */
 }
 
 struct xsd *xsd_new(const struct xsd_quota *quota,

@@ -21,8 +21,8 @@ struct xsd_conn;
 struct xsd_quota {
 	unsigned nodes;		/* nodes a domain may own */
 	unsigned node_size;	/* bytes of value, child names and perms */
-	unsigned watches;	/* watches per connection */
-	unsigned transactions;	/* open transactions per connection */
+	unsigned watches;	/* watches per domain */
+	unsigned transactions;	/* open transactions per domain */
 	unsigned perms;		/* permission entries per node */
 	unsigned txn_nodes;	/* nodes one transaction may touch */
 	unsigned outstanding;	/* replies queued before input pauses */
@@ -31,6 +31,9 @@ struct xsd_quota {
 	/* Bytes a dom0 connection may have queued: its events are never
 	 * dropped, it is closed (which its client sees) beyond this. */
 	unsigned dom0_queue_bytes;
+	/* Bytes a guest's connections together may make the daemon hold:
+	 * transaction copies, queued replies and events, watches. */
+	unsigned memory;
 };
 
 void xsd_quota_defaults(struct xsd_quota *q);

@@ -60,6 +60,7 @@ struct txn {
 	long node_delta;    /* nodes the connection's domain gains on commit */
 	uint64_t start_gen; /* the store's generation when it started */
 	bool lost_change;   /* a request failed half-way: commit is ENOMEM */
+	size_t memory;	    /* charged to the connection's domain */
 };
 
 struct watch {
@@ -72,6 +73,7 @@ struct watch {
 struct frame {
 	struct frame *next;
 	bool is_reply;
+	bool charged; /* to the connection's domain (account_memory) */
 	size_t len, off;
 	unsigned char data[];
 };
@@ -96,6 +98,9 @@ struct domain {
 	bool has_target;
 	uint32_t target;
 	struct log_limit log_limit;
+	/* What its connections hold (xs_account.c). */
+	size_t memory;
+	unsigned ntxns, nwatches;
 };
 
 struct xsd_conn {
@@ -111,9 +116,7 @@ struct xsd_conn {
 	unsigned out_frames, out_replies;
 	size_t out_bytes; /* of the queued frames */
 	struct watch *watches;
-	unsigned nwatches;
 	struct txn *txns;
-	unsigned ntxns;
 	uint32_t next_txn_id;
 };
 
@@ -200,7 +203,22 @@ unsigned perm_mask(const struct xsd_conn *c, const struct xs_perm *p,
 /* "r5" and the like; 0 or EINVAL. */
 int parse_perm(const char *s, struct xs_perm *p);
 
+/* xs_account.c: a guest's memory, transactions and watches, per domain;
+ * no-ops for dom0 and for a released domain's connections. */
+/* Charges bytes; ENOMEM (nothing charged) when that would take the
+ * domain over its memory quota, unless force. */
+int account_memory(struct xsd_conn *c, size_t bytes, bool force);
+void unaccount_memory(struct xsd_conn *c, size_t bytes);
+bool domain_over_memory(const struct xsd_conn *c);
+enum domain_count { COUNT_TXNS, COUNT_WATCHES };
+/* The domain's count of open transactions or watches, or NULL. */
+unsigned *domain_counter(struct xsd_conn *c, enum domain_count what);
+/* What a node costs the daemon, near enough. */
+size_t node_memory(const struct xs_node *n);
+
 /* xs_frame.c */
+/* 0; E2BIG (longer than a frame), EDQUOT (an event over the domain's
+ * memory quota) or ENOMEM, with nothing queued. */
 int queue_frame(struct xsd_conn *c, uint32_t type, uint32_t req_id,
 		uint32_t tx_id, const void *p1, size_t l1, const void *p2,
 		size_t l2, bool is_reply);
@@ -211,6 +229,10 @@ void send_reply(struct xsd_conn *c, const struct xsd_sockmsg *req,
 		const void *data, size_t len);
 void send_ok(struct xsd_conn *c, const struct xsd_sockmsg *req);
 void send_error(struct xsd_conn *c, const struct xsd_sockmsg *req, int err);
+/* Unlinked frames: freed, uncounted, uncharged. */
+void frame_free(struct xsd_conn *c, struct frame *f);
+/* Drops all the connection's queued output. */
+void frames_drop(struct xsd_conn *c);
 
 /* xs_dispatch.c: one request frame (payload of h->len bytes at raw) */
 void dispatch_request(struct xsd_conn *c, const struct xsd_sockmsg *h,
@@ -241,6 +263,8 @@ int op_remove(struct op *op, const char *path);
  * checked before RM starts, so that it is refused whole, never half-done. */
 int op_rm_room(struct op *op, const char *path, const char *parent);
 struct txn *txn_find(struct xsd_conn *c, uint32_t id);
+/* Charges the guest's domain for what the transaction holds now. */
+void txn_account(struct xsd_conn *c, struct txn *t);
 void conn_drop_txns(struct xsd_conn *c);
 int do_txn_start(struct req *r);
 int do_txn_end(struct req *r);

@@ -96,6 +96,10 @@ static int handle(struct xsd_conn *c, const struct xsd_sockmsg *h,
 			return ENOENT;
 		if (handlers[h->type].in_txn)
 			op.t = t;
+		/* A guest over its memory quota may only end it. */
+		if (op.t && h->type != XS_TRANSACTION_END &&
+		    domain_over_memory(c))
+			return ENOMEM;
 	} else if (h->type == XS_TRANSACTION_END) {
 		return ENOENT;
 	}
@@ -104,6 +108,8 @@ static int handle(struct xsd_conn *c, const struct xsd_sockmsg *h,
 	 * copies half-changed: the transaction can no longer commit. */
 	if (err == ENOMEM && op.t)
 		op.t->lost_change = true;
+	if (op.t)
+		txn_account(c, op.t);
 	if (!err)
 		fire_events(c->d, op.events);
 	events_free(op.events);

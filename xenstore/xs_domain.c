@@ -180,6 +180,9 @@ int do_release(struct req *r)
 			c->dead = true;
 			conn_drop_watches(c);
 			conn_drop_txns(c);
+			/* Nobody will read it, and the memory it holds is
+			 * the domain's, which goes now. */
+			frames_drop(c);
 		}
 	}
 	remove_owned_nodes(r->op, domid);

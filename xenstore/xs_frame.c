@@ -18,9 +18,18 @@ int queue_frame(struct xsd_conn *c, uint32_t type, uint32_t req_id,
 	 * that sends one. */
 	if (l1 + l2 > XENSTORE_PAYLOAD_MAX)
 		return E2BIG;
+	/* A guest's frames count against its memory: an event beyond the
+	 * quota is refused (EDQUOT), a reply never is (the request is done,
+	 * and outstanding replies are bounded anyway). */
+	size_t cost = sizeof(struct frame) + HDR_LEN + l1 + l2;
+	if (account_memory(c, cost, is_reply))
+		return EDQUOT;
 	struct frame *f = malloc(sizeof(*f) + HDR_LEN + l1 + l2);
-	if (!f)
+	if (!f) {
+		unaccount_memory(c, cost);
 		return ENOMEM;
+	}
+	f->charged = !c->privileged;
 	struct xsd_sockmsg h = {type, req_id, tx_id, (uint32_t)(l1 + l2)};
 	memcpy(f->data, &h, HDR_LEN);
 	if (l1)
@@ -86,4 +95,25 @@ void send_reply(struct xsd_conn *c, const struct xsd_sockmsg *req,
 void send_ok(struct xsd_conn *c, const struct xsd_sockmsg *req)
 {
 	send_reply(c, req, "OK", 3);
+}
+
+void frame_free(struct xsd_conn *c, struct frame *f)
+{
+	c->out_frames--;
+	c->out_bytes -= f->len;
+	if (f->is_reply)
+		c->out_replies--;
+	if (f->charged)
+		unaccount_memory(c, sizeof(struct frame) + f->len);
+	free(f);
+}
+
+void frames_drop(struct xsd_conn *c)
+{
+	while (c->out_head) {
+		struct frame *f = c->out_head;
+		c->out_head = f->next;
+		frame_free(c, f);
+	}
+	c->out_tail = NULL;
 }

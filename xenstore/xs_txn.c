@@ -152,8 +152,43 @@ int op_remove(struct op *op, const char *path)
 	return 0;
 }
 
-static void txn_free(struct txn *t)
+/* What the transaction holds: its index, entries with their copies, and
+ * the events waiting for its commit. */
+static size_t txn_memory(struct txn *t)
 {
+	size_t bytes = sizeof(*t) + t->entries.nbuckets * sizeof(void *);
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	xs_hmap_iter_init(&it, &t->entries);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
+		bytes += sizeof(*e) + strlen(e->path) + 1 +
+			 (e->node ? node_memory(e->node) : 0);
+	}
+	for (const struct event *ev = t->events; ev; ev = ev->next)
+		bytes += sizeof(*ev) + strlen(ev->path) + 1 +
+			 (ev->nperms + ev->nold) * sizeof(struct xs_perm);
+	return bytes;
+}
+
+void txn_account(struct xsd_conn *c, struct txn *t)
+{
+	if (c->privileged)
+		return;
+	size_t now = txn_memory(t);
+	if (now > t->memory)
+		account_memory(c, now - t->memory, true);
+	else
+		unaccount_memory(c, t->memory - now);
+	t->memory = now;
+}
+
+static void txn_free(struct xsd_conn *c, struct txn *t)
+{
+	unaccount_memory(c, t->memory);
+	unsigned *count = domain_counter(c, COUNT_TXNS);
+	if (count && *count)
+		(*count)--;
 	struct xs_hmap_iter it;
 	struct xs_hentry *h;
 	xs_hmap_iter_init(&it, &t->entries);
@@ -181,7 +216,6 @@ static void txn_unlink(struct xsd_conn *c, struct txn *t)
 	for (struct txn **p = &c->txns; *p; p = &(*p)->next) {
 		if (*p == t) {
 			*p = t->next;
-			c->ntxns--;
 			return;
 		}
 	}
@@ -264,9 +298,8 @@ void conn_drop_txns(struct xsd_conn *c)
 	while (c->txns) {
 		struct txn *t = c->txns;
 		c->txns = t->next;
-		txn_free(t);
+		txn_free(c, t);
 	}
-	c->ntxns = 0;
 }
 
 int do_txn_start(struct req *r)
@@ -274,11 +307,20 @@ int do_txn_start(struct req *r)
 	struct xsd_conn *c = r->op->c;
 	if (r->h->tx_id)
 		return EBUSY; /* no nesting */
-	if (!c->privileged && c->ntxns >= c->d->quota.transactions)
+	/* Counted per domain: more connections buy no more transactions. */
+	unsigned *count = domain_counter(c, COUNT_TXNS);
+	if (count && *count >= c->d->quota.transactions)
 		return ENOSPC;
-	struct txn *t = calloc(1, sizeof(*t));
-	if (!t)
+	if (account_memory(c, sizeof(struct txn), false))
 		return ENOMEM;
+	struct txn *t = calloc(1, sizeof(*t));
+	if (!t) {
+		unaccount_memory(c, sizeof(struct txn));
+		return ENOMEM;
+	}
+	t->memory = c->privileged ? 0 : sizeof(*t);
+	if (count)
+		(*count)++;
 	xs_hmap_init(&t->entries);
 	t->events_tail = &t->events;
 	t->start_gen = c->d->store.generation;
@@ -287,7 +329,6 @@ int do_txn_start(struct req *r)
 	} while (t->id == 0 || txn_find(c, t->id));
 	t->next = c->txns;
 	c->txns = t;
-	c->ntxns++;
 	char buf[16];
 	int l = snprintf(buf, sizeof(buf), "%" PRIu32, t->id);
 	send_reply(c, r->h, buf, (size_t)l + 1);
@@ -317,6 +358,6 @@ int do_txn_end(struct req *r)
 		if (commit)
 			fire_events(c->d, t->events);
 	}
-	txn_free(t);
+	txn_free(c, t);
 	return err;
 }

@@ -109,8 +109,9 @@ static void send_event(struct xsd_conn *c, const struct watch *w,
 		xsd_log_dom(c->d, c->domid, XSD_LOG_WARNING,
 			    "domain %u: watch event %.64s... dropped: %s",
 			    c->domid, path,
-			    err == E2BIG ? "path and token exceed one frame"
-					 : "out of memory");
+			    err == E2BIG    ? "path and token exceed one frame"
+			    : err == EDQUOT ? "domain over its memory quota"
+					    : "out of memory");
 }
 
 /* May c hear of ev? If it may read the node, as it is now or was before
@@ -155,6 +156,11 @@ void fire_events(struct xsd *d, struct event *ev)
 		fire_event(d, ev);
 }
 
+static size_t watch_memory(const char *path, const char *token)
+{
+	return sizeof(struct watch) + strlen(path) + strlen(token) + 2;
+}
+
 static void watch_free(struct watch *w)
 {
 	free(w->path);
@@ -162,14 +168,23 @@ static void watch_free(struct watch *w)
 	free(w);
 }
 
+/* An unlinked watch of c: freed and uncounted. */
+static void watch_drop(struct xsd_conn *c, struct watch *w)
+{
+	unaccount_memory(c, watch_memory(w->path, w->token));
+	unsigned *count = domain_counter(c, COUNT_WATCHES);
+	if (count && *count)
+		(*count)--;
+	watch_free(w);
+}
+
 void conn_drop_watches(struct xsd_conn *c)
 {
 	while (c->watches) {
 		struct watch *w = c->watches;
 		c->watches = w->next;
-		watch_free(w);
+		watch_drop(c, w);
 	}
-	c->nwatches = 0;
 }
 
 int do_watch(struct req *r)
@@ -186,17 +201,22 @@ int do_watch(struct req *r)
 	for (struct watch *w = c->watches; w; w = w->next)
 		if (!strcmp(w->path, path) && !strcmp(w->token, argv[1]))
 			return EEXIST;
-	if (!c->privileged && c->nwatches >= c->d->quota.watches)
+	/* Counted per domain: more connections buy no more watches. */
+	unsigned *count = domain_counter(c, COUNT_WATCHES);
+	if (count && *count >= c->d->quota.watches)
 		return E2BIG;
-	struct watch *w = calloc(1, sizeof(*w));
-	if (!w)
+	size_t cost = watch_memory(path, argv[1]);
+	if (account_memory(c, cost, false))
 		return ENOMEM;
-	w->path = strdup(path);
-	w->token = strdup(argv[1]);
-	if (!w->path || !w->token) {
-		watch_free(w);
+	struct watch *w = calloc(1, sizeof(*w));
+	if (!w || !(w->path = strdup(path)) || !(w->token = strdup(argv[1]))) {
+		if (w)
+			watch_free(w);
+		unaccount_memory(c, cost);
 		return ENOMEM;
 	}
+	if (count)
+		(*count)++;
 	w->relative = relative;
 	/* Append: events for one change reach watches in registration
 	 * order. */
@@ -204,7 +224,6 @@ int do_watch(struct req *r)
 	while (*p)
 		p = &(*p)->next;
 	*p = w;
-	c->nwatches++;
 	send_ok(c, r->h);
 	/* Every new watch fires once at once, whether the path exists or
 	 * not. */
@@ -227,8 +246,7 @@ int do_unwatch(struct req *r)
 		if (strcmp(w->path, path) || strcmp(w->token, argv[1]))
 			continue;
 		*p = w->next;
-		watch_free(w);
-		c->nwatches--;
+		watch_drop(c, w);
 		send_ok(c, r->h);
 		return 0;
 	}

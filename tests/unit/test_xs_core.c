@@ -1337,6 +1337,117 @@ static void test_quota_output_bounds(void)
 	xsd_conn_free(watcher);
 }
 
+/* The memory domain domid holds, from CONTROL memreport; -1 if absent. */
+static long domain_memory(unsigned domid)
+{
+	struct xs_reply *r = R(dom0, XS_CONTROL, 0, XS_LIT("memreport\0"));
+	char key[32];
+	snprintf(key, sizeof(key), "domain %u memory ", domid);
+	const char *p = strstr(r->data, key);
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+/* Transactions and watches count per domain, not per connection. */
+static void test_quota_per_domain_counts(void)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.transactions = 2;
+	q.watches = 3;
+	fresh_with_quota(&q);
+	struct xsd_conn *a = introduce(5);
+	struct xsd_conn *b = xsd_conn_new(d, 5, false);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	make_home(5);
+	CU_ASSERT_NOT_EQUAL(txn_start(a), 0);
+	CU_ASSERT_NOT_EQUAL(txn_start(a), 0);
+	ASSERT_V(b, XS_TRANSACTION_START, 0, "\0", "ENOSPC");
+	ASSERT_V(a, XS_WATCH, 0, "w1\0t\0", "OK");
+	ASSERT_V(a, XS_WATCH, 0, "w2\0t\0", "OK");
+	ASSERT_V(b, XS_WATCH, 0, "w3\0t\0", "OK");
+	ASSERT_V(b, XS_WATCH, 0, "w4\0t\0", "E2BIG");
+	/* Closing a connection gives its share back. */
+	xsd_conn_free(a);
+	CU_ASSERT_NOT_EQUAL(txn_start(b), 0);
+	ASSERT_V(b, XS_WATCH, 0, "w4\0t\0", "OK");
+	xsd_conn_free(b);
+}
+
+/* A guest's transactions, queued events and watches count against one
+ * memory quota for the domain; it all comes back when it disconnects. */
+static void test_quota_memory(void)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.memory = 256 * 1024;
+	fresh_with_quota(&q);
+	struct xsd_conn *g[4];
+	g[0] = introduce(5);
+	for (int i = 1; i < 4; i++) {
+		g[i] = xsd_conn_new(d, 5, false);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(g[i]);
+	}
+	make_home(5);
+	CU_ASSERT_EQUAL(domain_memory(5), 0);
+	/* Transactions reading missing long paths, from every connection,
+	 * until the quota refuses. */
+	char path[XENSTORE_REL_PATH_MAX + 1];
+	unsigned reads = 0;
+	bool refused = false;
+	for (int i = 0; i < 4 && !refused; i++) {
+		uint32_t t = txn_start(g[i]);
+		for (unsigned j = 0; j < 400 && !refused; j++) {
+			int l = snprintf(path, sizeof(path), "m%d-%u", i, j);
+			memset(path + l, 'x', 1500);
+			path[l + 1500] = '\0';
+			const char *v = path_op(g[i], XS_READ, t, path);
+			if (!strcmp(v, "ENOENT"))
+				reads++;
+			else {
+				CU_ASSERT_STRING_EQUAL(v, "ENOMEM");
+				refused = true;
+			}
+		}
+	}
+	CU_ASSERT_TRUE(refused);
+	long held = domain_memory(5);
+	CU_ASSERT(held > 200 * 1024);
+	/* Over by at most what one request added. */
+	CU_ASSERT(held <= 256 * 1024 + 8 * 1024);
+	/* Over the quota: no new watch, transaction or read in one; a
+	 * transaction may still end. */
+	ASSERT_V(g[3], XS_WATCH, 0, "home\0t\0", "ENOMEM");
+	ASSERT_V(g[3], XS_TRANSACTION_START, 0, "\0", "ENOMEM");
+	/* Reads outside transactions cost nothing kept, and still work. */
+	CU_ASSERT_STRING_EQUAL(read_value(g[3], 0, "/local/domain/5"), "");
+	for (int i = 0; i < 4; i++)
+		xsd_conn_free(g[i]);
+	CU_ASSERT_EQUAL(domain_memory(5), 0);
+
+	/* Events queued for connections that never read stop at the quota
+	 * too (the frame count alone would allow far more). */
+	for (int i = 0; i < 4; i++)
+		g[i] = xsd_conn_new(d, 5, false);
+	char req[XENSTORE_PAYLOAD_MAX];
+	for (int i = 0; i < 4; i++) {
+		int l = snprintf(req, sizeof(req), "home%c", 0);
+		memset(req + l, 't', 2000);
+		req[l + 2000] = '\0';
+		CU_ASSERT_STRING_EQUAL(
+			xs_tc_verdict(g[i], XS_WATCH, 0, req, (size_t)l + 2001),
+			"OK");
+	}
+	xs_tc_forget();
+	for (int i = 0; i < 200; i++)
+		write_value(dom0, 0, "/local/domain/5/home", "x");
+	held = domain_memory(5);
+	CU_ASSERT(held <= 256 * 1024);
+	CU_ASSERT(held > 200 * 1024);
+	for (int i = 0; i < 4; i++)
+		xsd_conn_free(g[i]);
+	CU_ASSERT_EQUAL(domain_memory(5), 0);
+}
+
 /* A guest that never reads its watches: its dropped events are logged a
  * few times a window, not once each. */
 static uint64_t fake_now;
@@ -1605,6 +1716,9 @@ int main(void)
 		{"connections", test_quota_connections},
 		{"output bounds", test_quota_output_bounds},
 		{"log rate limit", test_log_rate_limit},
+		{"per-domain transactions and watches",
+		 test_quota_per_domain_counts},
+		{"memory per domain", test_quota_memory},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_TestInfo faults[] = {
