@@ -148,6 +148,10 @@ if XENSTORED_PATH=$guest xenstore-chmod data/key n0 2>/dev/null; then
 	fail "guest gave its node away"
 fi
 
+echo "== a guest's long path and a dom0 watcher's long token"
+[ "$("$check" longevent "$guest")" = kept ] ||
+	fail "dom0 watcher lost to a guest's long path"
+
 echo "== guest quota (--quota-nodes 10)"
 # The guest owns its home, name, data and data/key: six more nodes fit.
 for i in 1 2 3 4 5 6; do
