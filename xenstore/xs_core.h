@@ -16,8 +16,9 @@ struct xsd;
 struct xsd_conn;
 
 /* Limits applied to unprivileged domains (C xenstored defaults where it
- * has them); the outstanding and queued-frame bounds pace every
- * connection, dom0's included. */
+ * has them), counted per domain over all its connections; the
+ * outstanding bound paces every connection, dom0's included, whose
+ * events are bounded by dom0_queue_bytes instead of queued_frames. */
 struct xsd_quota {
 	unsigned nodes;		/* nodes a domain may own */
 	unsigned node_size;	/* bytes of value, child names and perms */

@@ -68,6 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.txn_nodes = 16;
 	q.outstanding = 4;
 	q.queued_frames = 16;
+	q.memory = 32 * 1024;
+	q.dom0_queue_bytes = 64 * 1024;
 	struct xsd_hooks hooks = {.log = discard_log,
 				  .log_level = XSD_LOG_DEBUG};
 	struct xsd *d = xsd_new(&q, &hooks);
