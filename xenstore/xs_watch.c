@@ -48,11 +48,29 @@ void events_free(struct event *ev)
 }
 
 /* Queues an event; inside a transaction it waits for the commit. */
+/* An event for path could not even be made: every dom0 connection that
+ * would have heard of it is closed, so that it knows (a guest's events
+ * may be dropped, as when it does not read). */
+static void event_lost(struct xsd *d, const char *path)
+{
+	for (struct xsd_conn *c = d->conns; c; c = c->next) {
+		if (!c->privileged || c->dead)
+			continue;
+		for (struct watch *w = c->watches; w; w = w->next) {
+			if (xs_path_under(path, w->path)) {
+				conn_kill(c, "out of memory for a watch event");
+				break;
+			}
+		}
+	}
+}
+
 static void queue_event(struct op *op, struct event *ev, const char *path)
 {
 	if (!ev) {
 		xsd_log_dom(op->d, op->c->domid, XSD_LOG_WARNING,
 			    "out of memory: watch event for %.200s lost", path);
+		event_lost(op->d, path);
 		return;
 	}
 	if (op->t) {
@@ -104,7 +122,13 @@ static void send_event(struct xsd_conn *c, const struct watch *w,
 	}
 	int err = queue_frame(c, XS_WATCH_EVENT, 0, 0, path, strlen(path) + 1,
 			      w->token, strlen(w->token) + 1, false);
-	/* An event too long for one frame is dropped, as by C xenstored. */
+	/* dom0 must not lose an event unaware: out of memory, its connection
+	 * goes (an event too long for a frame is the guest's doing, and
+	 * dropped for everyone, as by C xenstored). */
+	if (err == ENOMEM && c->privileged) {
+		conn_kill(c, "out of memory for a watch event");
+		return;
+	}
 	if (err)
 		xsd_log_dom(c->d, c->domid, XSD_LOG_WARNING,
 			    "domain %u: watch event %.64s... dropped: %s",

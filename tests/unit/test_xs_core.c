@@ -1608,6 +1608,14 @@ static struct xsd_conn *fault_run(enum fault_op op, unsigned skip, bool sticky,
 static void fault_check(enum fault_op op, struct xsd_conn *c, bool replied)
 {
 	CU_ASSERT(replied || xsd_conn_is_dead(c));
+	/* The dom0 watcher heard of a change that was made, or lost its
+	 * connection: it never misses an event unaware. */
+	if (op == FAULT_GUEST_WRITE && replied &&
+	    !strcmp(fault_reply.data, "OK"))
+		CU_ASSERT(xsd_conn_is_dead(watcher) ||
+			  xs_tc_take_events(watcher,
+					    "/local/domain/5/a/new/leaf",
+					    "w") == 1);
 	struct xsd_conn *admin = xsd_conn_new(d, 0, true);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(admin);
 	CU_ASSERT_STRING_EQUAL(
