@@ -2,7 +2,8 @@
  * pvio-xenstored: a xenstore daemon for hosts without Xen. It speaks Xen
  * 4.17's wire protocol over UNIX sockets: one privileged socket for dom0
  * and one socket per introduced domain, whose clients act as that domain.
- * The protocol logic lives in xs_core.c; this file is the event loop.
+ * The protocol logic lives in the core (xs_core.h, xs_*.c); this file is
+ * the event loop.
  */
 #include "config.h"
 

@@ -2,7 +2,7 @@
  * The xenstore tree of pvio-xenstored: nodes with their values, permissions
  * and insertion-ordered children, indexed by full path, with a generation
  * counter for transaction conflict checks and per-domain node counts for
- * the quota. Internal to the daemon core (xs_core.c).
+ * the quota. Internal to the daemon core (the xs_*.c files).
  */
 #ifndef PVIO_XS_STORE_H
 #define PVIO_XS_STORE_H
