@@ -219,6 +219,11 @@ echo "== bad options"
 if "$daemon" --log-level loud 2>"$tmp/err3"; then fail "--log-level loud"; fi
 grep -q "unknown log level" "$tmp/err3" || fail "unclear: $(cat "$tmp/err3")"
 if "$daemon" --quota-nodes 0 2>/dev/null; then fail "--quota-nodes 0"; fi
+if "$daemon" --quota-memory-per-domain 0 2>/dev/null; then
+	fail "--quota-memory-per-domain 0"
+fi
+"$daemon" --help | grep -q -- --quota-memory-per-domain ||
+	fail "--help lacks the memory quota"
 "$daemon" --help | grep -q XENSTORED_PATH || fail "--help"
 
 echo "== SIGTERM"
