@@ -2,7 +2,8 @@
  * pvio-xenstored: a xenstore daemon for hosts without Xen. It speaks Xen
  * 4.17's wire protocol over UNIX sockets: one privileged socket for dom0
  * and one socket per introduced domain, whose clients act as that domain.
- * The protocol logic lives in xs_core.c; this file is the event loop.
+ * The protocol logic lives in the core (xs_core.h, xs_*.c); this file is
+ * the event loop.
  */
 #include "config.h"
 
@@ -25,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_SOCKET PVIO_XS_DEFAULT_SOCKET
@@ -270,10 +272,15 @@ static void accept_clients(struct item *l)
 			if (drop >= 0)
 				close(drop);
 			g.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-			log_msg(XSD_LOG_ERROR,
-				"out of file descriptors: a client on %s was "
-				"refused",
-				l->path);
+			/* Clients can knock fast: one line a second. */
+			static time_t last_said;
+			time_t now = time(NULL);
+			if (now != last_said)
+				log_msg(XSD_LOG_ERROR,
+					"out of file descriptors: a client on "
+					"%s was refused",
+					l->path);
+			last_said = now;
 			continue;
 		}
 		if (fd < 0) {
@@ -286,15 +293,17 @@ static void accept_clients(struct item *l)
 			xsd_conn_new(g.xsd, l->domid, l->privileged);
 		struct item *it = c ? item_new(ITEM_CONN, fd) : NULL;
 		if (!it) {
-			log_msg(XSD_LOG_WARNING, "client on %s refused: %s",
-				l->path, strerror(c ? ENOMEM : errno));
+			/* The core said why it refused (rate-limited: a guest
+			 * can knock often); out of memory is ours to say. */
+			log_msg(c ? XSD_LOG_WARNING : XSD_LOG_DEBUG,
+				"client on %s refused: %s", l->path,
+				strerror(c ? ENOMEM : errno));
 			xsd_conn_free(c);
 			close(fd);
 			continue;
 		}
 		it->conn = c;
 		it->domid = l->domid;
-		xsd_conn_set_user(c, it);
 		log_msg(XSD_LOG_DEBUG, "client connected on %s", l->path);
 	}
 }
@@ -416,10 +425,10 @@ static void usage(FILE *out)
 		"      --quota-nodes N              nodes a domain owns "
 		"(1000)\n"
 		"      --quota-node-size N          bytes per node (2048)\n"
-		"      --quota-watches N            watches per connection "
+		"      --quota-watches N            watches per domain "
 		"(128)\n"
 		"      --quota-transactions N       transactions per "
-		"connection (10)\n"
+		"domain (10)\n"
 		"      --quota-perms N              permissions per node (5)\n"
 		"      --quota-transaction-nodes N  nodes per transaction "
 		"(1024)\n"
@@ -428,8 +437,17 @@ static void usage(FILE *out)
 		"Bounds for every connection:\n"
 		"      --quota-outstanding N        unread replies before "
 		"input pauses (20)\n"
-		"      --quota-queued-frames N      queued frames before "
-		"events drop (1024)\n"
+		"      --quota-queued-frames N      a guest's queued frames "
+		"before its events\n"
+		"                                   drop (1024)\n"
+		"      --quota-dom0-queue-bytes N   bytes a dom0 connection "
+		"may have queued\n"
+		"                                   before it is closed "
+		"(33554432)\n"
+		"      --quota-memory-per-domain N  bytes a guest's "
+		"connections "
+		"may make the\n"
+		"                                   daemon hold (2621440)\n"
 		"\n"
 		"A guest process acts as domain N when it connects to the "
 		"domain's socket:\n"
@@ -496,6 +514,8 @@ int main(int argc, char **argv)
 		OPT_Q_OUTSTANDING,
 		OPT_Q_QUEUED,
 		OPT_Q_CONNECTIONS,
+		OPT_Q_DOM0_QUEUE,
+		OPT_Q_MEMORY,
 	};
 	static const struct option opts[] = {
 		{"socket", required_argument, NULL, 's'},
@@ -517,6 +537,10 @@ int main(int argc, char **argv)
 		{"quota-queued-frames", required_argument, NULL, OPT_Q_QUEUED},
 		{"quota-connections", required_argument, NULL,
 		 OPT_Q_CONNECTIONS},
+		{"quota-dom0-queue-bytes", required_argument, NULL,
+		 OPT_Q_DOM0_QUEUE},
+		{"quota-memory-per-domain", required_argument, NULL,
+		 OPT_Q_MEMORY},
 		{NULL, 0, NULL, 0},
 	};
 	int opt, idx = -1;
@@ -587,6 +611,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_Q_CONNECTIONS:
 			quota.connections = parse_quota(name, optarg);
+			break;
+		case OPT_Q_DOM0_QUEUE:
+			quota.dom0_queue_bytes = parse_quota(name, optarg);
+			break;
+		case OPT_Q_MEMORY:
+			quota.memory = parse_quota(name, optarg);
 			break;
 		default:
 			usage(stderr);

@@ -16,18 +16,25 @@ struct xsd;
 struct xsd_conn;
 
 /* Limits applied to unprivileged domains (C xenstored defaults where it
- * has them); the outstanding and queued-frame bounds pace every
- * connection, dom0's included. */
+ * has them), counted per domain over all its connections; the
+ * outstanding bound paces every connection, dom0's included, whose
+ * events are bounded by dom0_queue_bytes instead of queued_frames. */
 struct xsd_quota {
 	unsigned nodes;		/* nodes a domain may own */
 	unsigned node_size;	/* bytes of value, child names and perms */
-	unsigned watches;	/* watches per connection */
-	unsigned transactions;	/* open transactions per connection */
+	unsigned watches;	/* watches per domain */
+	unsigned transactions;	/* open transactions per domain */
 	unsigned perms;		/* permission entries per node */
 	unsigned txn_nodes;	/* nodes one transaction may touch */
 	unsigned outstanding;	/* replies queued before input pauses */
-	unsigned queued_frames; /* frames queued before events are dropped */
+	unsigned queued_frames; /* a guest's frames queued before events drop */
 	unsigned connections;	/* open connections per domain */
+	/* Bytes a dom0 connection may have queued: its events are never
+	 * dropped, it is closed (which its client sees) beyond this. */
+	unsigned dom0_queue_bytes;
+	/* Bytes a guest's connections together may make the daemon hold:
+	 * transaction copies, queued replies and events, watches. */
+	unsigned memory;
 };
 
 void xsd_quota_defaults(struct xsd_quota *q);
@@ -50,6 +57,9 @@ struct xsd_hooks {
 	/* Messages less severe than this are not even formatted; at
 	 * XSD_LOG_DEBUG every request is logged with its outcome. */
 	enum xsd_log_level log_level;
+	/* Milliseconds of a monotonic clock, for the log's rate limit;
+	 * CLOCK_MONOTONIC when NULL. */
+	uint64_t (*now_ms)(void *arg);
 	void *arg;
 };
 
@@ -66,12 +76,9 @@ size_t xsd_node_count(const struct xsd *d);
 struct xsd_conn *xsd_conn_new(struct xsd *d, unsigned domid, bool privileged);
 /* Ends the connection: its transactions abort and its watches go. */
 void xsd_conn_free(struct xsd_conn *c);
-unsigned xsd_conn_domid(const struct xsd_conn *c);
 /* True once the connection must be closed: a malformed frame, or its
  * domain was released. */
 bool xsd_conn_is_dead(const struct xsd_conn *c);
-void *xsd_conn_get_user(const struct xsd_conn *c);
-void xsd_conn_set_user(struct xsd_conn *c, void *user);
 
 /* Input: write at most *avail bytes at the returned address, then commit
  * them; complete frames are dispatched. *avail is 0 when the connection
@@ -91,9 +98,5 @@ int xsd_conn_feed_all(struct xsd_conn *c, const void *data, size_t len);
 const void *xsd_conn_out_peek(const struct xsd_conn *c, size_t *len);
 void xsd_conn_out_consume(struct xsd_conn *c, size_t n);
 bool xsd_conn_has_output(const struct xsd_conn *c);
-
-/* Iterate over all live connections (for the event loop). */
-struct xsd_conn *xsd_conn_first(struct xsd *d);
-struct xsd_conn *xsd_conn_next(struct xsd_conn *c);
 
 #endif

@@ -46,49 +46,47 @@ int do_introduce(struct req *r)
 	if (!get_args(r->payload, r->h->len, argv, 3) ||
 	    !parse_domid(argv[0], &domid) ||
 	    !parse_uint(argv[1], UINT64_MAX / 10, &mfn) ||
-	    !parse_uint(argv[2], UINT32_MAX, &evtchn) || domid == 0)
-		return EINVAL;
-	struct domain *dom = domain_find(d, domid);
-	if (dom) {
+	    !parse_uint(argv[2], UINT32_MAX, &evtchn) || domid == 0 ||
+	    evtchn == 0)
+		return EINVAL; /* port 0 is never a bound event channel */
+	struct domain *dom = domain_record(d, domid);
+	if (dom && dom->introduced) {
 		/* Re-introducing with the same page is harmless. */
 		if (dom->mfn != mfn)
 			return EINVAL;
 		send_ok(r->op->c, r->h);
 		return 0;
 	}
-	dom = calloc(1, sizeof(*dom));
-	if (!dom)
+	if (!dom && !(dom = domain_add(d, domid)))
 		return ENOMEM;
-	dom->domid = domid;
-	dom->mfn = mfn;
-	dom->evtchn = (uint32_t)evtchn;
 	if (d->hooks.domain_introduced) {
 		int err = d->hooks.domain_introduced(d->hooks.arg, domid);
-		if (err) {
-			free(dom);
-			return err;
-		}
+		if (err)
+			return err; /* the record stays, as dom0 named it */
 	}
-	dom->next = d->domains;
-	d->domains = dom;
+	dom->introduced = true;
+	dom->mfn = mfn;
 	xsd_log(d, XSD_LOG_INFO, "domain %" PRIu32 " introduced", domid);
 	send_ok(r->op->c, r->h);
 	fire_special(d, SPECIAL_INTRODUCE);
 	return 0;
 }
 
-static int cmp_path_len(const void *a, const void *b)
+/* Hands a node to dom0 (its count moves with it; dom0's always exists,
+ * it owns the skeleton). */
+static void give_to_dom0(struct xs_store *s, struct xs_node *n)
 {
-	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
-	return la < lb ? -1 : la > lb;
+	xs_store_account(s, n->perms[0].domid, -1);
+	xs_store_account(s, 0, 1);
+	n->perms[0].domid = 0;
+	n->generation = ++s->generation;
 }
 
-/* Removes every node a released domain owns (with its subtree). */
-static void remove_owned_nodes(struct op *op, uint32_t domid)
+/* Finds a node domid owns under a parent it does not own (the top of an
+ * owned subtree) and copies its path; the root, which is never removed,
+ * goes to dom0 on the way. False when there is none left. */
+static bool next_owned_top(struct xs_store *s, uint32_t domid, char *path)
 {
-	struct xs_store *s = &op->d->store;
-	size_t n = 0, cap = 0;
-	char **paths = NULL;
 	struct xs_hmap_iter it;
 	struct xs_hentry *h;
 	xs_hmap_iter_init(&it, &s->nodes);
@@ -96,28 +94,42 @@ static void remove_owned_nodes(struct op *op, uint32_t domid)
 		struct xs_node *nd = xs_container_of(h, struct xs_node, h);
 		if (nd->perms[0].domid != domid)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			char **p = realloc(paths, cap * sizeof(*p));
-			if (!p)
-				break;
-			paths = p;
+		if (!strcmp(nd->path, "/")) {
+			give_to_dom0(s, nd);
+			continue;
 		}
-		if (!(paths[n] = strdup(nd->path)))
-			break;
-		n++;
+		char parent[PATH_BUF];
+		xs_path_parent(nd->path, parent);
+		const struct xs_node *pn = xs_store_get(s, parent);
+		if (pn && pn->perms[0].domid == domid)
+			continue;
+		strcpy(path, nd->path);
+		return true;
 	}
-	/* Parents first, so that descendants go with them. */
-	if (n)
-		qsort(paths, n, sizeof(*paths), cmp_path_len);
-	for (size_t i = 0; i < n; i++) {
-		if (xs_store_get(s, paths[i]) && rm_node(op, paths[i]))
-			xsd_log(op->d, XSD_LOG_WARNING,
-				"could not remove %s of a released domain",
-				paths[i]);
-		free(paths[i]);
+	return false;
+}
+
+/* Removes every node a released domain owns, with its subtree. Nothing is
+ * allocated to find them; a subtree that cannot be removed (out of
+ * memory) goes to dom0, so that nothing stays in the released domain's
+ * name, and the log says so. Each round removes or hands over a node. */
+static void remove_owned_nodes(struct op *op, uint32_t domid)
+{
+	struct xs_store *s = &op->d->store;
+	char path[PATH_BUF];
+	while (next_owned_top(s, domid, path)) {
+		int err = rm_node(op, path);
+		if (!err)
+			continue;
+		struct xs_node *nd = xs_store_get(s, path);
+		xsd_log(op->d, XSD_LOG_ERROR,
+			"domain %" PRIu32
+			" released: cannot remove %.200s (%s); "
+			"dom0 keeps it",
+			domid, path, strerror(err));
+		if (nd && nd->perms[0].domid == domid)
+			give_to_dom0(s, nd);
 	}
-	free(paths);
 }
 
 /* Drops a released domain from every remaining permission list, so that
@@ -156,14 +168,21 @@ int do_release(struct req *r)
 	if (!get_args(r->payload, r->h->len, argv, 1) ||
 	    !parse_domid(argv[0], &domid) || domid == 0)
 		return EINVAL;
-	struct domain *dom = domain_find(d, domid);
+	/* A domain dom0 only named goes too: its entries must not pass to
+	 * the next domain of that id. */
+	struct domain *dom = domain_record(d, domid);
 	if (!dom)
 		return ENOENT;
+	bool introduced = dom->introduced;
+	d->released_at[domid] = ++d->store.generation;
 	for (struct xsd_conn *c = d->conns; c; c = c->next) {
 		if (!c->privileged && c->domid == domid) {
 			c->dead = true;
 			conn_drop_watches(c);
 			conn_drop_txns(c);
+			/* Nobody will read it, and the memory it holds is
+			 * the domain's, which goes now. */
+			frames_drop(c);
 		}
 	}
 	remove_owned_nodes(r->op, domid);
@@ -178,11 +197,12 @@ int do_release(struct req *r)
 		if (o->has_target && o->target == domid)
 			o->has_target = false;
 	free(dom);
-	if (d->hooks.domain_released)
+	if (introduced && d->hooks.domain_released)
 		d->hooks.domain_released(d->hooks.arg, domid);
 	xsd_log(d, XSD_LOG_INFO, "domain %" PRIu32 " released", domid);
 	send_ok(r->op->c, r->h);
-	fire_special(d, SPECIAL_RELEASE);
+	if (introduced)
+		fire_special(d, SPECIAL_RELEASE);
 	return 0;
 }
 

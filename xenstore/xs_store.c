@@ -184,16 +184,25 @@ long xs_store_owned(struct xs_store *s, uint32_t domid)
 	return o ? o->nodes : 0;
 }
 
-void xs_store_account(struct xs_store *s, uint32_t domid, long delta)
+int xs_store_reserve_owner(struct xs_store *s, uint32_t domid)
+{
+	return owner_slot(s, domid, true) ? 0 : ENOMEM;
+}
+
+int xs_store_account(struct xs_store *s, uint32_t domid, long delta)
 {
 	struct xs_owner_count *o = owner_slot(s, domid, true);
-	if (o)
-		o->nodes += delta;
+	if (!o)
+		return ENOMEM;
+	o->nodes += delta;
+	return 0;
 }
 
 int xs_store_insert(struct xs_store *s, struct xs_node *n)
 {
-	if (xs_hmap_put(&s->nodes, &n->h) < 0)
+	/* The owner's count first: once in the index, the node counts. */
+	if (xs_store_reserve_owner(s, n->perms[0].domid) ||
+	    xs_hmap_put(&s->nodes, &n->h) < 0)
 		return ENOMEM;
 	n->generation = ++s->generation;
 	xs_store_account(s, n->perms[0].domid, 1);

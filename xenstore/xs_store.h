@@ -2,7 +2,7 @@
  * The xenstore tree of pvio-xenstored: nodes with their values, permissions
  * and insertion-ordered children, indexed by full path, with a generation
  * counter for transaction conflict checks and per-domain node counts for
- * the quota. Internal to the daemon core (xs_core.c).
+ * the quota. Internal to the daemon core (the xs_*.c files).
  */
 #ifndef PVIO_XS_STORE_H
 #define PVIO_XS_STORE_H
@@ -71,7 +71,11 @@ int xs_store_insert(struct xs_store *s, struct xs_node *n);
 /* Unlinks, uncounts and frees the node (not its descendants). */
 void xs_store_remove(struct xs_store *s, struct xs_node *n);
 long xs_store_owned(struct xs_store *s, uint32_t domid);
-void xs_store_account(struct xs_store *s, uint32_t domid, long delta);
+/* Makes room for domid's node count; 0 or ENOMEM. Once reserved,
+ * accounting for domid (and inserting its nodes) cannot fail for it. */
+int xs_store_reserve_owner(struct xs_store *s, uint32_t domid);
+/* 0, or ENOMEM when domid had no count and none could be made. */
+int xs_store_account(struct xs_store *s, uint32_t domid, long delta);
 
 /* Every listed child exists, every node but the root is listed, and the
  * per-owner node counts match the tree (CONTROL check). */

@@ -1,6 +1,7 @@
 /*
  * pvio-xenstored transactions: every node a request reads or writes goes
- * through here, into the transaction's private copies when it runs in one;
+ * through here, into the transaction's private copies when it runs in one
+ * (taken at its first look at a node, so that reads are isolated too);
  * commit checks generations (EAGAIN) and applies. TRANSACTION_START/END.
  */
 #include "config.h"
@@ -33,7 +34,11 @@ static struct txn_entry *txn_entry(struct op *op, const char *path, int *err)
 	const struct xs_node *cur = xs_store_get(&op->d->store, path);
 	e->base_exists = cur != NULL;
 	e->base_gen = cur ? cur->generation : 0;
-	if (xs_hmap_put(&t->entries, &e->h) < 0) {
+	/* The node as the transaction first saw it: it reads the same until
+	 * the end, whatever happens outside (commit then fails). */
+	if ((cur && !(e->node = xs_node_dup(cur))) ||
+	    xs_hmap_put(&t->entries, &e->h) < 0) {
+		xs_node_free(e->node);
 		free(e->path);
 		free(e);
 		*err = ENOMEM;
@@ -50,9 +55,7 @@ const struct xs_node *op_get(struct op *op, const char *path, int *err)
 	if (!op->t)
 		return xs_store_get(&op->d->store, path);
 	struct txn_entry *e = txn_entry(op, path, err);
-	if (!e)
-		return NULL;
-	return e->modified ? e->node : xs_store_get(&op->d->store, path);
+	return e ? e->node : NULL;
 }
 
 /* How many nodes removing the subtree at path would add to the
@@ -64,7 +67,7 @@ static size_t subtree_untouched(struct op *op, const char *path)
 	const struct txn_entry *e =
 		h ? xs_container_of(h, struct txn_entry, h) : NULL;
 	const struct xs_node *n =
-		e && e->modified ? e->node : xs_store_get(&op->d->store, path);
+		e ? e->node : xs_store_get(&op->d->store, path);
 	size_t count = e == NULL;
 	for (uint32_t i = 0; n && i < n->nchildren; i++) {
 		char *child = xs_path_child(path, n->children[i]);
@@ -98,19 +101,9 @@ struct xs_node *op_modify(struct op *op, const char *path, int *err)
 	if (!op->t)
 		return xs_store_get(&op->d->store, path);
 	struct txn_entry *e = txn_entry(op, path, err);
-	if (!e)
+	if (!e || !e->node)
 		return NULL;
-	if (!e->modified) {
-		const struct xs_node *cur = xs_store_get(&op->d->store, path);
-		if (!cur)
-			return NULL;
-		e->node = xs_node_dup(cur);
-		if (!e->node) {
-			*err = ENOMEM;
-			return NULL;
-		}
-		e->modified = true;
-	}
+	e->modified = true;
 	return e->node;
 }
 
@@ -150,8 +143,7 @@ int op_remove(struct op *op, const char *path)
 	struct txn_entry *e = txn_entry(op, path, &err);
 	if (!e)
 		return err;
-	const struct xs_node *old =
-		e->modified ? e->node : xs_store_get(&op->d->store, path);
+	const struct xs_node *old = e->node;
 	if (old && old->perms[0].domid == op->c->domid)
 		op->t->node_delta--;
 	xs_node_free(e->node);
@@ -160,8 +152,43 @@ int op_remove(struct op *op, const char *path)
 	return 0;
 }
 
-static void txn_free(struct txn *t)
+/* What the transaction holds: its index, entries with their copies, and
+ * the events waiting for its commit. */
+static size_t txn_memory(struct txn *t)
 {
+	size_t bytes = sizeof(*t) + t->entries.nbuckets * sizeof(void *);
+	struct xs_hmap_iter it;
+	struct xs_hentry *h;
+	xs_hmap_iter_init(&it, &t->entries);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
+		bytes += sizeof(*e) + strlen(e->path) + 1 +
+			 (e->node ? node_memory(e->node) : 0);
+	}
+	for (const struct event *ev = t->events; ev; ev = ev->next)
+		bytes += sizeof(*ev) + strlen(ev->path) + 1 +
+			 (ev->nperms + ev->nold) * sizeof(struct xs_perm);
+	return bytes;
+}
+
+void txn_account(struct xsd_conn *c, struct txn *t)
+{
+	if (c->privileged)
+		return;
+	size_t now = txn_memory(t);
+	if (now > t->memory)
+		account_memory(c, now - t->memory, true);
+	else
+		unaccount_memory(c, t->memory - now);
+	t->memory = now;
+}
+
+static void txn_free(struct xsd_conn *c, struct txn *t)
+{
+	unaccount_memory(c, t->memory);
+	unsigned *count = domain_counter(c, COUNT_TXNS);
+	if (count && *count)
+		(*count)--;
 	struct xs_hmap_iter it;
 	struct xs_hentry *h;
 	xs_hmap_iter_init(&it, &t->entries);
@@ -189,7 +216,6 @@ static void txn_unlink(struct xsd_conn *c, struct txn *t)
 	for (struct txn **p = &c->txns; *p; p = &(*p)->next) {
 		if (*p == t) {
 			*p = t->next;
-			c->ntxns--;
 			return;
 		}
 	}
@@ -206,6 +232,8 @@ static int txn_commit(struct xsd_conn *c, struct txn *t)
 	struct xs_hentry *h;
 	size_t inserts = 0;
 
+	if (t->lost_change)
+		return ENOMEM;
 	xs_hmap_iter_init(&it, &t->entries);
 	while ((h = xs_hmap_iter_next(&it))) {
 		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
@@ -221,9 +249,26 @@ static int txn_commit(struct xsd_conn *c, struct txn *t)
 	if (!c->privileged && t->node_delta > 0 &&
 	    xs_store_owned(s, c->domid) + t->node_delta > (long)d->quota.nodes)
 		return ENOSPC;
-	/* Grow the index first so that applying cannot fail half-way. */
+	/* Entries copied before a domain was released name its
+	 * predecessor, not the domain that now has that id (XSA-322). */
+	xs_hmap_iter_init(&it, &t->entries);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
+		if (e->modified && e->node)
+			perms_drop_stale(d, e->node->perms, &e->node->nperms,
+					 t->start_gen);
+	}
+	/* Grow the index and make every owner's count first, so that
+	 * applying cannot fail half-way. */
 	if (xs_hmap_reserve(&s->nodes, s->nodes.count + inserts) < 0)
 		return ENOMEM;
+	xs_hmap_iter_init(&it, &t->entries);
+	while ((h = xs_hmap_iter_next(&it))) {
+		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
+		if (e->modified && e->node &&
+		    xs_store_reserve_owner(s, e->node->perms[0].domid))
+			return ENOMEM;
+	}
 	xs_hmap_iter_init(&it, &t->entries);
 	while ((h = xs_hmap_iter_next(&it))) {
 		struct txn_entry *e = xs_container_of(h, struct txn_entry, h);
@@ -233,7 +278,15 @@ static int txn_commit(struct xsd_conn *c, struct txn *t)
 		if (cur)
 			xs_store_remove(s, cur);
 		if (e->node) {
-			xs_store_insert(s, e->node);
+			/* Cannot fail after the reservations above; should it,
+			 * say so (CONTROL check will tell the damage). */
+			if (xs_store_insert(s, e->node)) {
+				xsd_log_dom(
+					d, c->domid, XSD_LOG_ERROR,
+					"commit: %.200s lost (out of memory)",
+					e->path);
+				xs_node_free(e->node);
+			}
 			e->node = NULL;
 		}
 	}
@@ -245,9 +298,8 @@ void conn_drop_txns(struct xsd_conn *c)
 	while (c->txns) {
 		struct txn *t = c->txns;
 		c->txns = t->next;
-		txn_free(t);
+		txn_free(c, t);
 	}
-	c->ntxns = 0;
 }
 
 int do_txn_start(struct req *r)
@@ -255,19 +307,28 @@ int do_txn_start(struct req *r)
 	struct xsd_conn *c = r->op->c;
 	if (r->h->tx_id)
 		return EBUSY; /* no nesting */
-	if (!c->privileged && c->ntxns >= c->d->quota.transactions)
+	/* Counted per domain: more connections buy no more transactions. */
+	unsigned *count = domain_counter(c, COUNT_TXNS);
+	if (count && *count >= c->d->quota.transactions)
 		return ENOSPC;
-	struct txn *t = calloc(1, sizeof(*t));
-	if (!t)
+	if (account_memory(c, sizeof(struct txn), false))
 		return ENOMEM;
+	struct txn *t = calloc(1, sizeof(*t));
+	if (!t) {
+		unaccount_memory(c, sizeof(struct txn));
+		return ENOMEM;
+	}
+	t->memory = c->privileged ? 0 : sizeof(*t);
+	if (count)
+		(*count)++;
 	xs_hmap_init(&t->entries);
 	t->events_tail = &t->events;
+	t->start_gen = c->d->store.generation;
 	do {
 		t->id = c->next_txn_id++;
 	} while (t->id == 0 || txn_find(c, t->id));
 	t->next = c->txns;
 	c->txns = t;
-	c->ntxns++;
 	char buf[16];
 	int l = snprintf(buf, sizeof(buf), "%" PRIu32, t->id);
 	send_reply(c, r->h, buf, (size_t)l + 1);
@@ -297,6 +358,6 @@ int do_txn_end(struct req *r)
 		if (commit)
 			fire_events(c->d, t->events);
 	}
-	txn_free(t);
+	txn_free(c, t);
 	return err;
 }

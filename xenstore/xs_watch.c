@@ -48,11 +48,29 @@ void events_free(struct event *ev)
 }
 
 /* Queues an event; inside a transaction it waits for the commit. */
+/* An event for path could not even be made: every dom0 connection that
+ * would have heard of it is closed, so that it knows (a guest's events
+ * may be dropped, as when it does not read). */
+static void event_lost(struct xsd *d, const char *path)
+{
+	for (struct xsd_conn *c = d->conns; c; c = c->next) {
+		if (!c->privileged || c->dead)
+			continue;
+		for (struct watch *w = c->watches; w; w = w->next) {
+			if (xs_path_under(path, w->path)) {
+				conn_kill(c, "out of memory for a watch event");
+				break;
+			}
+		}
+	}
+}
+
 static void queue_event(struct op *op, struct event *ev, const char *path)
 {
 	if (!ev) {
-		xsd_log(op->d, XSD_LOG_WARNING,
-			"out of memory: watch event for %s lost", path);
+		xsd_log_dom(op->d, op->c->domid, XSD_LOG_WARNING,
+			    "out of memory: watch event for %.200s lost", path);
+		event_lost(op->d, path);
 		return;
 	}
 	if (op->t) {
@@ -80,10 +98,21 @@ void op_event_perms(struct op *op, const char *path,
 static void send_event(struct xsd_conn *c, const struct watch *w,
 		       const char *path)
 {
-	if (c->out_frames >= c->d->quota.queued_frames) {
-		xsd_log(c->d, XSD_LOG_WARNING,
-			"domain %u is not reading: watch event %s dropped",
-			c->domid, path);
+	if (c->privileged) {
+		/* dom0 keeps every event; one that stops reading for good is
+		 * closed, so that its client knows it lost some. */
+		if (c->out_bytes + HDR_LEN + strlen(path) + strlen(w->token) +
+			    2 >
+		    c->d->quota.dom0_queue_bytes) {
+			conn_kill(c, "not reading its watch events (queue "
+				     "limit reached)");
+			return;
+		}
+	} else if (c->out_frames >= c->d->quota.queued_frames) {
+		xsd_log_dom(c->d, c->domid, XSD_LOG_WARNING,
+			    "domain %u is not reading: watch event %.200s "
+			    "dropped",
+			    c->domid, path);
 		return;
 	}
 	if (w->relative) {
@@ -91,10 +120,22 @@ static void send_event(struct xsd_conn *c, const struct watch *w,
 		if (!strncmp(path, c->home, hl) && path[hl] == '/')
 			path += hl + 1;
 	}
-	if (queue_frame(c, XS_WATCH_EVENT, 0, 0, path, strlen(path) + 1,
-			w->token, strlen(w->token) + 1, false))
-		xsd_log(c->d, XSD_LOG_WARNING,
-			"out of memory: watch event %s dropped", path);
+	int err = queue_frame(c, XS_WATCH_EVENT, 0, 0, path, strlen(path) + 1,
+			      w->token, strlen(w->token) + 1, false);
+	/* dom0 must not lose an event unaware: out of memory, its connection
+	 * goes (an event too long for a frame is the guest's doing, and
+	 * dropped for everyone, as by C xenstored). */
+	if (err == ENOMEM && c->privileged) {
+		conn_kill(c, "out of memory for a watch event");
+		return;
+	}
+	if (err)
+		xsd_log_dom(c->d, c->domid, XSD_LOG_WARNING,
+			    "domain %u: watch event %.64s... dropped: %s",
+			    c->domid, path,
+			    err == E2BIG    ? "path and token exceed one frame"
+			    : err == EDQUOT ? "domain over its memory quota"
+					    : "out of memory");
 }
 
 /* May c hear of ev? If it may read the node, as it is now or was before
@@ -139,6 +180,11 @@ void fire_events(struct xsd *d, struct event *ev)
 		fire_event(d, ev);
 }
 
+static size_t watch_memory(const char *path, const char *token)
+{
+	return sizeof(struct watch) + strlen(path) + strlen(token) + 2;
+}
+
 static void watch_free(struct watch *w)
 {
 	free(w->path);
@@ -146,14 +192,23 @@ static void watch_free(struct watch *w)
 	free(w);
 }
 
+/* An unlinked watch of c: freed and uncounted. */
+static void watch_drop(struct xsd_conn *c, struct watch *w)
+{
+	unaccount_memory(c, watch_memory(w->path, w->token));
+	unsigned *count = domain_counter(c, COUNT_WATCHES);
+	if (count && *count)
+		(*count)--;
+	watch_free(w);
+}
+
 void conn_drop_watches(struct xsd_conn *c)
 {
 	while (c->watches) {
 		struct watch *w = c->watches;
 		c->watches = w->next;
-		watch_free(w);
+		watch_drop(c, w);
 	}
-	c->nwatches = 0;
 }
 
 int do_watch(struct req *r)
@@ -170,17 +225,22 @@ int do_watch(struct req *r)
 	for (struct watch *w = c->watches; w; w = w->next)
 		if (!strcmp(w->path, path) && !strcmp(w->token, argv[1]))
 			return EEXIST;
-	if (!c->privileged && c->nwatches >= c->d->quota.watches)
+	/* Counted per domain: more connections buy no more watches. */
+	unsigned *count = domain_counter(c, COUNT_WATCHES);
+	if (count && *count >= c->d->quota.watches)
 		return E2BIG;
-	struct watch *w = calloc(1, sizeof(*w));
-	if (!w)
+	size_t cost = watch_memory(path, argv[1]);
+	if (account_memory(c, cost, false))
 		return ENOMEM;
-	w->path = strdup(path);
-	w->token = strdup(argv[1]);
-	if (!w->path || !w->token) {
-		watch_free(w);
+	struct watch *w = calloc(1, sizeof(*w));
+	if (!w || !(w->path = strdup(path)) || !(w->token = strdup(argv[1]))) {
+		if (w)
+			watch_free(w);
+		unaccount_memory(c, cost);
 		return ENOMEM;
 	}
+	if (count)
+		(*count)++;
 	w->relative = relative;
 	/* Append: events for one change reach watches in registration
 	 * order. */
@@ -188,7 +248,6 @@ int do_watch(struct req *r)
 	while (*p)
 		p = &(*p)->next;
 	*p = w;
-	c->nwatches++;
 	send_ok(c, r->h);
 	/* Every new watch fires once at once, whether the path exists or
 	 * not. */
@@ -211,10 +270,23 @@ int do_unwatch(struct req *r)
 		if (strcmp(w->path, path) || strcmp(w->token, argv[1]))
 			continue;
 		*p = w->next;
-		watch_free(w);
-		c->nwatches--;
+		watch_drop(c, w);
 		send_ok(c, r->h);
 		return 0;
 	}
 	return ENOENT;
+}
+
+void fire_special(struct xsd *d, enum special_node which)
+{
+	struct xs_node *n = &d->special[which];
+	struct event *ev = event_new(special_names[which], false, n->perms,
+				     n->nperms, NULL, 0);
+	if (!ev) {
+		xsd_log(d, XSD_LOG_ERROR, "out of memory: %s event lost",
+			special_names[which]);
+		return;
+	}
+	fire_event(d, ev);
+	events_free(ev);
 }

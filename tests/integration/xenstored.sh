@@ -148,6 +148,10 @@ if XENSTORED_PATH=$guest xenstore-chmod data/key n0 2>/dev/null; then
 	fail "guest gave its node away"
 fi
 
+echo "== a guest's long path and a dom0 watcher's long token"
+[ "$("$check" longevent "$guest")" = kept ] ||
+	fail "dom0 watcher lost to a guest's long path"
+
 echo "== guest quota (--quota-nodes 10)"
 # The guest owns its home, name, data and data/key: six more nodes fit.
 for i in 1 2 3 4 5 6; do
@@ -215,6 +219,11 @@ echo "== bad options"
 if "$daemon" --log-level loud 2>"$tmp/err3"; then fail "--log-level loud"; fi
 grep -q "unknown log level" "$tmp/err3" || fail "unclear: $(cat "$tmp/err3")"
 if "$daemon" --quota-nodes 0 2>/dev/null; then fail "--quota-nodes 0"; fi
+if "$daemon" --quota-memory-per-domain 0 2>/dev/null; then
+	fail "--quota-memory-per-domain 0"
+fi
+"$daemon" --help | grep -q -- --quota-memory-per-domain ||
+	fail "--help lacks the memory quota"
 "$daemon" --help | grep -q XENSTORED_PATH || fail "--help"
 
 echo "== SIGTERM"

@@ -11,10 +11,16 @@
  *                              must all be answered, in order
  *   xs-check read PATH         prints the value, or the error's errno name
  *                              (xenstore-read prints no reason)
+ *   xs-check longevent GUEST_SOCKET
+ *                              a dom0 watcher with a 3000-byte token on the
+ *                              guest's home keeps its libxenstore connection
+ *                              when the guest writes at a 2000-byte path
+ *                              (the event would not fit one frame)
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +163,53 @@ static int pipeline(const char *sock)
 	return 0;
 }
 
+static int long_event(const char *guest_sock)
+{
+	const char *dash = strrchr(guest_sock, '-');
+	unsigned domid = dash ? (unsigned)strtoul(dash + 1, NULL, 10) : 0;
+	char home[64], token[3001], path[2100];
+	snprintf(home, sizeof(home), "/local/domain/%u", domid);
+	memset(token, 't', sizeof(token) - 1);
+	token[sizeof(token) - 1] = '\0';
+	/* A daemon that sends nothing fails the check instead of hanging. */
+	alarm(10);
+	struct xs_handle *w = open_or_die();
+	if (!xs_watch(w, home, token))
+		return fail("watch");
+	unsigned n;
+	char **ev = xs_read_watch(w, &n); /* the first, at once */
+	if (!ev)
+		return fail("first event");
+	free(ev);
+	setenv("XENSTORED_PATH", guest_sock, 1);
+	struct xs_handle *g = open_or_die();
+	int l = snprintf(path, sizeof(path), "%s/", home);
+	memset(path + l, 'L', 2000);
+	path[l + 2000] = '\0';
+	char short_path[80];
+	snprintf(short_path, sizeof(short_path), "%s/short", home);
+	if (!xs_write(g, XBT_NULL, path, "x", 1) ||
+	    !xs_write(g, XBT_NULL, short_path, "y", 1))
+		return fail("guest write");
+	/* libxenstore drops a connection that receives a frame over
+	 * XENSTORE_PAYLOAD_MAX: the next event must come, and be the
+	 * short one. */
+	ev = xs_read_watch(w, &n);
+	if (!ev)
+		return fail("watcher lost its connection");
+	bool ok = !strcmp(ev[XS_WATCH_PATH], short_path);
+	if (!ok)
+		fprintf(stderr, "xs-check: event for %.80s...\n",
+			ev[XS_WATCH_PATH]);
+	free(ev);
+	if (!xs_rm(g, XBT_NULL, path) || !xs_rm(g, XBT_NULL, short_path))
+		return fail("guest rm");
+	xs_close(g);
+	xs_close(w);
+	printf("kept\n");
+	return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
@@ -165,7 +218,8 @@ int main(int argc, char **argv)
 			"       xs-check conflict PATH\n"
 			"       xs-check oversize SOCKET\n"
 			"       xs-check pipeline SOCKET\n"
-			"       xs-check read PATH\n");
+			"       xs-check read PATH\n"
+			"       xs-check longevent GUEST_SOCKET\n");
 		return 2;
 	}
 	const char *cmd = argv[1], *arg = argv[2];
@@ -175,6 +229,8 @@ int main(int argc, char **argv)
 		return oversize(arg);
 	if (!strcmp(cmd, "pipeline"))
 		return pipeline(arg);
+	if (!strcmp(cmd, "longevent"))
+		return long_event(arg);
 	if (!strcmp(cmd, "read")) {
 		struct xs_handle *h = open_or_die();
 		unsigned len;

@@ -14,6 +14,67 @@
 static struct xsd *d;
 static struct xsd_conn *dom0;
 
+/* Allocation failures on demand: the test links with --wrap for the
+ * allocators (tests/xenstore.am), so the core's calls come here. Once
+ * armed, the allocation after fault_skip more fails; with fault_sticky,
+ * every one after it fails too. */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+char *__wrap_strdup(const char *s);
+static bool fault_armed, fault_sticky;
+static unsigned fault_skip, fault_hits;
+
+static bool fault_now(void)
+{
+	if (!fault_armed)
+		return false;
+	if (fault_skip) {
+		fault_skip--;
+		return false;
+	}
+	fault_hits++;
+	fault_armed = fault_sticky;
+	return true;
+}
+
+void *__wrap_malloc(size_t n)
+{
+	return fault_now() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	return fault_now() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	return fault_now() ? NULL : __real_realloc(p, n);
+}
+
+char *__wrap_strdup(const char *s)
+{
+	return fault_now() ? NULL : __real_strdup(s);
+}
+
+static void fault_arm(unsigned skip, bool sticky)
+{
+	fault_skip = skip;
+	fault_sticky = sticky;
+	fault_hits = 0;
+	fault_armed = true;
+}
+
+static void fault_disarm(void)
+{
+	fault_armed = false;
+}
+
 static int setup(void)
 {
 	d = xsd_new(NULL, NULL);
@@ -577,6 +638,64 @@ static void test_watch_special(void)
 	xsd_conn_free(w);
 }
 
+/* Every queued frame of c fits the wire limit; returns how many. */
+static unsigned drain_checking_frames(struct xsd_conn *c)
+{
+	unsigned n = 0;
+	size_t len;
+	const unsigned char *p;
+	while ((p = xsd_conn_out_peek(c, &len))) {
+		struct xsd_sockmsg h;
+		CU_ASSERT_FATAL(len >= sizeof(h));
+		memcpy(&h, p, sizeof(h));
+		CU_ASSERT(h.len <= XENSTORE_PAYLOAD_MAX);
+		xsd_conn_out_consume(c, sizeof(h) + h.len);
+		n++;
+	}
+	return n;
+}
+
+/* A guest's path with a long watch token never makes a frame over
+ * XENSTORE_PAYLOAD_MAX (libxenstore would drop the watcher). */
+static void test_watch_event_size(void)
+{
+	fresh();
+	struct xsd_conn *g = introduce(5);
+	make_home(5);
+	/* Guests: XENSTORE_REL_PATH_MAX below a home, whole elsewhere. */
+	char path[XENSTORE_ABS_PATH_MAX + 2], buf[XENSTORE_PAYLOAD_MAX];
+	size_t hl = (size_t)snprintf(path, sizeof(path), "/local/domain/5/");
+	for (size_t i = hl; i < hl + XENSTORE_REL_PATH_MAX + 1; i++)
+		path[i] = (i - hl) % 100 == 99 ? '/' : 'p';
+	path[hl + XENSTORE_REL_PATH_MAX + 1] = '\0';
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_MKDIR, 0, path), "EINVAL");
+	path[hl + XENSTORE_REL_PATH_MAX] = '\0';
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_MKDIR, 0, path), "OK");
+	/* Relative, the same path is within the limit. */
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_READ, 0, path + hl), "");
+	char outside[XENSTORE_REL_PATH_MAX + 8] = "/tool/";
+	memset(outside + 6, 'o', XENSTORE_REL_PATH_MAX - 5);
+	outside[XENSTORE_REL_PATH_MAX + 1] = '\0';
+	CU_ASSERT_STRING_EQUAL(path_op(g, XS_READ, 0, outside), "EINVAL");
+	CU_ASSERT_STRING_EQUAL(path_op(dom0, XS_READ, 0, outside), "ENOENT");
+
+	/* dom0 watches the guest's home with a 3000-byte token. */
+	struct xsd_conn *w = xsd_conn_new(d, 0, true);
+	memcpy(buf, "/local/domain/5", 16);
+	memset(buf + 16, 't', 3000);
+	buf[3016] = '\0';
+	CU_ASSERT_STRING_EQUAL(xs_tc_verdict(w, XS_WATCH, 0, buf, 3017), "OK");
+	CU_ASSERT_EQUAL(drain_checking_frames(w), 1);
+	/* A change at a long path: the event would not fit, it is dropped. */
+	write_value(g, 0, path + hl, "x");
+	CU_ASSERT_EQUAL(drain_checking_frames(w), 0);
+	/* A short one still reaches the watcher. */
+	write_value(g, 0, "short", "x");
+	CU_ASSERT_EQUAL(drain_checking_frames(w), 1);
+	xsd_conn_free(w);
+	xsd_conn_free(g);
+}
+
 /* ---- transactions ---- */
 
 static void test_txn_isolation_commit(void)
@@ -604,6 +723,38 @@ static void test_txn_isolation_commit(void)
 	ASSERT_V(dom0, XS_GET_DOMAIN_PATH, t, "3\0", "ENOENT");
 	ASSERT_V(dom0, XS_TRANSACTION_START, t, "\0", "ENOENT");
 	ASSERT_V(dom0, XS_WATCH, t, "/tx\0w2\0", "OK");
+	xsd_conn_free(other);
+}
+
+/* What a transaction has seen stays as it saw it: value, children,
+ * permissions and existence, whatever changes outside; commit then fails. */
+static void test_txn_read_isolation(void)
+{
+	fresh();
+	struct xsd_conn *other = xsd_conn_new(d, 0, true);
+	write_value(dom0, 0, "/iso/x", "0");
+	write_value(dom0, 0, "/iso/gone", "g");
+	uint32_t t = txn_start(dom0);
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t, "/iso/x"), "0");
+	ASSERT_BYTES(R(dom0, XS_DIRECTORY, t, XS_LIT("/iso\0")), "x\0gone\0");
+	ASSERT_BYTES(R(dom0, XS_GET_PERMS, t, XS_LIT("/iso/x\0")), "n0\0");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t, "/iso/new"), "ENOENT");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t, "/iso/gone"), "g");
+
+	write_value(other, 0, "/iso/x", "1");
+	write_value(other, 0, "/iso/new", "n");
+	ASSERT_V(other, XS_SET_PERMS, 0, "/iso/x\0n0\0r5\0", "OK");
+	CU_ASSERT_STRING_EQUAL(path_op(other, XS_RM, 0, "/iso/gone"), "OK");
+
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t, "/iso/x"), "0");
+	ASSERT_BYTES(R(dom0, XS_DIRECTORY, t, XS_LIT("/iso\0")), "x\0gone\0");
+	ASSERT_BYTES(R(dom0, XS_GET_PERMS, t, XS_LIT("/iso/x\0")), "n0\0");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t, "/iso/new"), "ENOENT");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, t, "/iso/gone"), "g");
+	ASSERT_V(dom0, XS_TRANSACTION_END, t, "T\0", "EAGAIN");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/iso/x"), "1");
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
 	xsd_conn_free(other);
 }
 
@@ -708,6 +859,13 @@ static void test_domains(void)
 		 "1\0"
 		 "1\0",
 		 "EINVAL");
+	/* Event channel port 0 is never bound: refused. */
+	ASSERT_V(dom0, XS_INTRODUCE, 0,
+		 "10\0"
+		 "1\0"
+		 "0\0",
+		 "EINVAL");
+	ASSERT_V(dom0, XS_IS_DOMAIN_INTRODUCED, 0, "10\0", "F");
 	ASSERT_V(g, XS_INTRODUCE, 0,
 		 "10\0"
 		 "1\0"
@@ -768,6 +926,75 @@ static void test_domains(void)
 	CU_ASSERT_STRING_EQUAL(
 		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
 	xsd_conn_free(g);
+}
+
+/* A released domain that owned / leaves the root behind, given to dom0. */
+static void test_release_root_owner(void)
+{
+	fresh();
+	struct xsd_conn *g = introduce(5);
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/\0n5\0", "OK");
+	ASSERT_V(dom0, XS_RELEASE, 0, "5\0", "OK");
+	CU_ASSERT_STRING_EQUAL_FATAL(read_value(dom0, 0, "/"), "");
+	ASSERT_V(dom0, XS_GET_PERMS, 0, "/\0", "n0");
+	/* dom0's nodes below it stay; writing works (it used to spin). */
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/local/domain"), "");
+	write_value(dom0, 0, "/after/release", "x");
+	CU_ASSERT_STRING_EQUAL(read_value(dom0, 0, "/after/release"), "x");
+	ASSERT_V(dom0, XS_RM, 0, "/\0", "EINVAL");
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
+	xsd_conn_free(g);
+}
+
+/* A new domain with a reused id inherits nothing (XSA-322): neither an
+ * entry a transaction committed after its predecessor was released, nor
+ * one naming a domain nobody knew; dom0 may name a domain before
+ * introducing it (as libxl does). */
+static void test_domid_reuse(void)
+{
+	fresh();
+	struct xsd_conn *g5 = introduce(5);
+	write_value(dom0, 0, "/reuse/base", "b");
+	uint32_t t = txn_start(dom0);
+	write_value(dom0, t, "/reuse/base/late", "l");
+	ASSERT_V(dom0, XS_SET_PERMS, t, "/reuse/base/late\0n0\0r5\0", "OK");
+	ASSERT_V(dom0, XS_RELEASE, 0, "5\0", "OK");
+	xsd_conn_free(g5);
+	g5 = introduce(5);
+	ASSERT_V(dom0, XS_TRANSACTION_END, t, "T\0", "OK");
+	ASSERT_BYTES(R(dom0, XS_GET_PERMS, 0, XS_LIT("/reuse/base/late\0")),
+		     "n0\0");
+	CU_ASSERT_STRING_EQUAL(read_value(g5, 0, "/reuse/base/late"), "EACCES");
+
+	/* A guest naming a domain nobody knows grants it nothing. */
+	make_home(5);
+	write_value(g5, 0, "gift", "g");
+	ASSERT_V(g5, XS_SET_PERMS, 0, "gift\0n5\0r7\0", "OK");
+	ASSERT_BYTES(R(dom0, XS_GET_PERMS, 0, XS_LIT("/local/domain/5/gift\0")),
+		     "n5\0");
+	struct xsd_conn *g7 = introduce(7);
+	CU_ASSERT_STRING_EQUAL(read_value(g7, 0, "/local/domain/5/gift"),
+			       "EACCES");
+
+	/* dom0 names domain 8 before introducing it: that works; released
+	 * without ever being introduced, its entries go. */
+	ASSERT_V(dom0, XS_MKDIR, 0, "/local/domain/8\0", "OK");
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/local/domain/8\0n8\0", "OK");
+	write_value(dom0, 0, "/pre9", "p");
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/pre9\0n0\0r9\0", "OK");
+	struct xsd_conn *g8 = introduce(8);
+	write_value(g8, 0, "mine", "m");
+	ASSERT_V(dom0, XS_RELEASE, 0, "9\0", "OK");
+	ASSERT_BYTES(R(dom0, XS_GET_PERMS, 0, XS_LIT("/pre9\0")), "n0\0");
+	struct xsd_conn *g9 = introduce(9);
+	CU_ASSERT_STRING_EQUAL(read_value(g9, 0, "/pre9"), "EACCES");
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(dom0, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
+	xsd_conn_free(g5);
+	xsd_conn_free(g7);
+	xsd_conn_free(g8);
+	xsd_conn_free(g9);
 }
 
 static void test_control(void)
@@ -876,7 +1103,7 @@ static void test_quota_size_no_partial_write(void)
 	memcpy(req, "s", 2);
 	CU_ASSERT_STRING_EQUAL(xs_tc_verdict(g, XS_WRITE, 0, req, 2 + 50),
 			       "OK");
-	ASSERT_V(g, XS_SET_PERMS, 0, "s\0n5\0r1\0", "ENOSPC");
+	ASSERT_V(g, XS_SET_PERMS, 0, "s\0n5\0r0\0", "ENOSPC");
 	ASSERT_V(g, XS_GET_PERMS, 0, "s\0", "n5");
 	ASSERT_V(dom0, XS_CONTROL, 0, "check\0", "OK");
 	xsd_conn_free(g);
@@ -1076,17 +1303,370 @@ static void test_quota_output_bounds(void)
 	xsd_conn_in_space(dom0, &avail);
 	CU_ASSERT_NOT_EQUAL(avail, 0);
 
-	/* Events beyond the queue bound are dropped, not queued. */
-	struct xsd_conn *watcher = xsd_conn_new(d, 0, true);
+	/* A guest's events beyond the queue bound are dropped, not queued. */
+	struct xsd_conn *watcher = introduce(5);
+	ASSERT_V(dom0, XS_MKDIR, 0, "/ev\0", "OK");
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/ev\0n0\0r5\0", "OK");
 	ASSERT_V(watcher, XS_WATCH, 0, "/ev\0t\0", "OK");
 	CU_ASSERT_EQUAL(xs_tc_take_events(watcher, "/ev", "t"), 1);
+	/* dom0's are all kept (bounded by bytes, not frames). */
+	struct xsd_conn *dom0_watcher = xsd_conn_new(d, 0, true);
+	ASSERT_V(dom0_watcher, XS_WATCH, 0, "/ev\0t\0", "OK");
+	CU_ASSERT_EQUAL(xs_tc_take_events(dom0_watcher, "/ev", "t"), 1);
 	for (int i = 0; i < 20; i++)
 		write_value(dom0, 0, "/ev", "x");
 	int events = 0;
 	while (xs_tc_pop(watcher, &r))
 		events++;
 	CU_ASSERT_EQUAL(events, 8);
+	events = 0;
+	while (xs_tc_pop(dom0_watcher, &r))
+		events++;
+	CU_ASSERT_EQUAL(events, 20);
+	/* A dom0 reader that never reads loses its connection, which it
+	 * sees, rather than events it would never know of. */
+	ASSERT_V(dom0, XS_CONTROL, 0,
+		 "quota\0dom0-queue-bytes\0"
+		 "200\0",
+		 "OK");
+	for (int i = 0; i < 20 && !xsd_conn_is_dead(dom0_watcher); i++)
+		write_value(dom0, 0, "/ev", "x");
+	CU_ASSERT_TRUE(xsd_conn_is_dead(dom0_watcher));
+	CU_ASSERT_FALSE(xsd_conn_is_dead(dom0));
+	xsd_conn_free(dom0_watcher);
 	xsd_conn_free(watcher);
+}
+
+/* The memory domain domid holds, from CONTROL memreport; -1 if absent. */
+static long domain_memory(unsigned domid)
+{
+	struct xs_reply *r = R(dom0, XS_CONTROL, 0, XS_LIT("memreport\0"));
+	char key[32];
+	snprintf(key, sizeof(key), "domain %u memory ", domid);
+	const char *p = strstr(r->data, key);
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+/* Transactions and watches count per domain, not per connection. */
+static void test_quota_per_domain_counts(void)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.transactions = 2;
+	q.watches = 3;
+	fresh_with_quota(&q);
+	struct xsd_conn *a = introduce(5);
+	struct xsd_conn *b = xsd_conn_new(d, 5, false);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	make_home(5);
+	CU_ASSERT_NOT_EQUAL(txn_start(a), 0);
+	CU_ASSERT_NOT_EQUAL(txn_start(a), 0);
+	ASSERT_V(b, XS_TRANSACTION_START, 0, "\0", "ENOSPC");
+	ASSERT_V(a, XS_WATCH, 0, "w1\0t\0", "OK");
+	ASSERT_V(a, XS_WATCH, 0, "w2\0t\0", "OK");
+	ASSERT_V(b, XS_WATCH, 0, "w3\0t\0", "OK");
+	ASSERT_V(b, XS_WATCH, 0, "w4\0t\0", "E2BIG");
+	/* Closing a connection gives its share back. */
+	xsd_conn_free(a);
+	CU_ASSERT_NOT_EQUAL(txn_start(b), 0);
+	ASSERT_V(b, XS_WATCH, 0, "w4\0t\0", "OK");
+	xsd_conn_free(b);
+}
+
+/* A guest's transactions, queued events and watches count against one
+ * memory quota for the domain; it all comes back when it disconnects. */
+static void test_quota_memory(void)
+{
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.memory = 256 * 1024;
+	fresh_with_quota(&q);
+	struct xsd_conn *g[4];
+	g[0] = introduce(5);
+	for (int i = 1; i < 4; i++) {
+		g[i] = xsd_conn_new(d, 5, false);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(g[i]);
+	}
+	make_home(5);
+	CU_ASSERT_EQUAL(domain_memory(5), 0);
+	/* Transactions reading missing long paths, from every connection,
+	 * until the quota refuses. */
+	char path[XENSTORE_REL_PATH_MAX + 1];
+	unsigned reads = 0;
+	bool refused = false;
+	for (int i = 0; i < 4 && !refused; i++) {
+		uint32_t t = txn_start(g[i]);
+		for (unsigned j = 0; j < 400 && !refused; j++) {
+			int l = snprintf(path, sizeof(path), "m%d-%u", i, j);
+			memset(path + l, 'x', 1500);
+			path[l + 1500] = '\0';
+			const char *v = path_op(g[i], XS_READ, t, path);
+			if (!strcmp(v, "ENOENT"))
+				reads++;
+			else {
+				CU_ASSERT_STRING_EQUAL(v, "ENOMEM");
+				refused = true;
+			}
+		}
+	}
+	CU_ASSERT_TRUE(refused);
+	long held = domain_memory(5);
+	CU_ASSERT(held > 200 * 1024);
+	/* Over by at most what one request added. */
+	CU_ASSERT(held <= 256 * 1024 + 8 * 1024);
+	/* Over the quota: no new watch, transaction or read in one; a
+	 * transaction may still end. */
+	ASSERT_V(g[3], XS_WATCH, 0, "home\0t\0", "ENOMEM");
+	ASSERT_V(g[3], XS_TRANSACTION_START, 0, "\0", "ENOMEM");
+	/* Reads outside transactions cost nothing kept, and still work. */
+	CU_ASSERT_STRING_EQUAL(read_value(g[3], 0, "/local/domain/5"), "");
+	for (int i = 0; i < 4; i++)
+		xsd_conn_free(g[i]);
+	CU_ASSERT_EQUAL(domain_memory(5), 0);
+
+	/* Events queued for connections that never read stop at the quota
+	 * too (the frame count alone would allow far more). */
+	for (int i = 0; i < 4; i++)
+		g[i] = xsd_conn_new(d, 5, false);
+	char req[XENSTORE_PAYLOAD_MAX];
+	for (int i = 0; i < 4; i++) {
+		int l = snprintf(req, sizeof(req), "home%c", 0);
+		memset(req + l, 't', 2000);
+		req[l + 2000] = '\0';
+		CU_ASSERT_STRING_EQUAL(
+			xs_tc_verdict(g[i], XS_WATCH, 0, req, (size_t)l + 2001),
+			"OK");
+	}
+	xs_tc_forget();
+	for (int i = 0; i < 200; i++)
+		write_value(dom0, 0, "/local/domain/5/home", "x");
+	held = domain_memory(5);
+	CU_ASSERT(held <= 256 * 1024);
+	CU_ASSERT(held > 200 * 1024);
+	for (int i = 0; i < 4; i++)
+		xsd_conn_free(g[i]);
+	CU_ASSERT_EQUAL(domain_memory(5), 0);
+}
+
+/* A guest that never reads its watches: its dropped events are logged a
+ * few times a window, not once each. */
+static uint64_t fake_now;
+static unsigned log_lines, log_suppressed_lines;
+
+static uint64_t fake_clock(void *arg)
+{
+	(void)arg;
+	return fake_now;
+}
+
+static void count_lines(void *arg, enum xsd_log_level level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	log_lines++;
+	log_suppressed_lines += strstr(msg, "suppressed") != NULL;
+}
+
+static void test_log_rate_limit(void)
+{
+	teardown();
+	struct xsd_quota q;
+	xsd_quota_defaults(&q);
+	q.queued_frames = 4;
+	struct xsd_hooks hooks = {.log = count_lines,
+				  .log_level = XSD_LOG_WARNING,
+				  .now_ms = fake_clock};
+	fake_now = 1000;
+	d = xsd_new(&q, &hooks);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	dom0 = xsd_conn_new(d, 0, true);
+	xs_tc_forget();
+	struct xsd_conn *g = introduce(5);
+	make_home(5);
+	ASSERT_V(g, XS_WATCH, 0, "home\0t\0", "OK");
+	log_lines = log_suppressed_lines = 0;
+	for (int i = 0; i < 1000; i++)
+		write_value(dom0, 0, "/local/domain/5/home", "x");
+	CU_ASSERT(log_lines >= 1);
+	CU_ASSERT(log_lines <= 10);
+	/* A window later, the count of what was left out comes first. */
+	fake_now += 5000;
+	log_lines = 0;
+	write_value(dom0, 0, "/local/domain/5/home", "x");
+	CU_ASSERT_EQUAL(log_lines, 2);
+	CU_ASSERT_EQUAL(log_suppressed_lines, 1);
+	xsd_conn_free(g);
+}
+
+/* ---- allocation failures ---- */
+
+static unsigned log_warnings;
+
+static void count_log(void *arg, enum xsd_log_level level, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+	log_warnings += level <= XSD_LOG_WARNING;
+}
+
+/* The state each fault scenario starts from: domains 5 and 6, 5 owning a
+ * subtree under its home and a node elsewhere, a watcher on everything. */
+static struct xsd_conn *g5, *g6, *watcher;
+
+static void fault_fresh(void)
+{
+	teardown();
+	struct xsd_hooks hooks = {.log = count_log,
+				  .log_level = XSD_LOG_WARNING};
+	d = xsd_new(NULL, &hooks);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	dom0 = xsd_conn_new(d, 0, true);
+	xs_tc_forget();
+	g5 = introduce(5);
+	g6 = introduce(6);
+	make_home(5);
+	make_home(6);
+	write_value(g5, 0, "a/b/c", "1");
+	write_value(g5, 0, "a/d", "2");
+	write_value(dom0, 0, "/other/x", "3");
+	ASSERT_V(dom0, XS_SET_PERMS, 0, "/other/x\0n5\0", "OK");
+	watcher = xsd_conn_new(d, 0, true);
+	ASSERT_V(watcher, XS_WATCH, 0, "/\0w\0", "OK");
+	xs_tc_collect(watcher);
+	xs_tc_forget();
+	log_warnings = 0;
+}
+
+enum fault_op {
+	FAULT_WRITE_NEW_OWNER, /* dom0 gives a new node to domain 6 */
+	FAULT_GUEST_WRITE,
+	FAULT_COMMIT, /* a transaction hands nodes to domain 6 */
+	FAULT_RM,
+	FAULT_RELEASE,
+	FAULT_DENIED, /* a request that fails anyway: its error reply */
+	FAULT_OPS
+};
+
+/* The request under test; returns its connection and whether a reply
+ * came. */
+static struct xs_reply fault_reply;
+
+static struct xsd_conn *fault_run(enum fault_op op, unsigned skip, bool sticky,
+				  bool *replied)
+{
+	struct xs_reply r;
+	struct xsd_conn *c = dom0;
+	uint32_t t = 0;
+	if (op == FAULT_COMMIT) {
+		t = txn_start(dom0);
+		write_value(dom0, t, "/given/n1", "x");
+		write_value(dom0, t, "/given/n2", "y");
+		ASSERT_V(dom0, XS_SET_PERMS, t, "/given/n1\0n6\0", "OK");
+		ASSERT_V(dom0, XS_SET_PERMS, t, "/given/n2\0n6\0", "OK");
+	}
+	fault_arm(skip, sticky);
+	int rc = -1;
+	switch (op) {
+	case FAULT_WRITE_NEW_OWNER:
+		rc = xs_tc_request(dom0, XS_SET_PERMS, 0,
+				   XS_LIT("/other/x\0n6\0"), &r);
+		break;
+	case FAULT_GUEST_WRITE:
+		c = g5;
+		rc = xs_tc_request(g5, XS_WRITE, 0, XS_LIT("a/new/leaf\0v"),
+				   &r);
+		break;
+	case FAULT_COMMIT:
+		rc = xs_tc_request(dom0, XS_TRANSACTION_END, t, XS_LIT("T\0"),
+				   &r);
+		break;
+	case FAULT_RM:
+		c = g5;
+		rc = xs_tc_request(g5, XS_RM, 0, XS_LIT("a\0"), &r);
+		break;
+	case FAULT_RELEASE:
+		rc = xs_tc_request(dom0, XS_RELEASE, 0, XS_LIT("5\0"), &r);
+		break;
+	case FAULT_DENIED:
+		c = g6;
+		rc = xs_tc_request(g6, XS_WRITE, 0,
+				   XS_LIT("/local/domain/5/a\0v"), &r);
+		break;
+	case FAULT_OPS:
+		break;
+	}
+	fault_disarm();
+	*replied = rc == 0;
+	if (*replied)
+		fault_reply = r;
+	return c;
+}
+
+/* After every failure: the client got a reply or lost its connection
+ * (never silence), the tree and the owners' counts are consistent, a
+ * released domain owns nothing, and what went wrong was said. */
+static void fault_check(enum fault_op op, struct xsd_conn *c, bool replied)
+{
+	CU_ASSERT(replied || xsd_conn_is_dead(c));
+	/* The dom0 watcher heard of a change that was made, or lost its
+	 * connection: it never misses an event unaware. */
+	if (op == FAULT_GUEST_WRITE && replied &&
+	    !strcmp(fault_reply.data, "OK"))
+		CU_ASSERT(xsd_conn_is_dead(watcher) ||
+			  xs_tc_take_events(watcher,
+					    "/local/domain/5/a/new/leaf",
+					    "w") == 1);
+	struct xsd_conn *admin = xsd_conn_new(d, 0, true);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(admin);
+	CU_ASSERT_STRING_EQUAL(
+		xs_tc_verdict(admin, XS_CONTROL, 0, XS_LIT("check\0")), "OK");
+	if (op == FAULT_RELEASE && replied && !strcmp(fault_reply.data, "OK")) {
+		static const char *const paths[] = {
+			"/local/domain/5\0", "/local/domain/5/a\0",
+			"/local/domain/5/a/b/c\0", "/other/x\0"};
+		for (size_t i = 0; i < 4; i++) {
+			const char *v =
+				xs_tc_verdict(admin, XS_GET_PERMS, 0, paths[i],
+					      strlen(paths[i]) + 1);
+			CU_ASSERT(!strcmp(v, "ENOENT") || v[1] != '5');
+		}
+	}
+	xsd_conn_free(admin);
+}
+
+static void run_fault_op(enum fault_op op, bool sticky)
+{
+	for (unsigned skip = 0; skip < 10000; skip++) {
+		fault_fresh();
+		bool replied;
+		struct xsd_conn *c = fault_run(op, skip, sticky, &replied);
+		if (!fault_hits) {
+			/* The request needed fewer allocations: done. */
+			CU_ASSERT(replied);
+			break;
+		}
+		fault_check(op, c, replied);
+		/* A failure is the request's ENOMEM, or it is logged. */
+		bool enomem = replied && !strcmp(fault_reply.data, "ENOMEM");
+		if (!enomem && !log_warnings)
+			printf("\nop %d skip %u sticky %d: reply '%s', no "
+			       "log\n",
+			       op, skip, sticky,
+			       replied ? fault_reply.data : "-");
+		CU_ASSERT(enomem || log_warnings > 0);
+	}
+	xsd_conn_free(g5);
+	xsd_conn_free(g6);
+	xsd_conn_free(watcher);
+	g5 = g6 = watcher = NULL;
+}
+
+static void test_alloc_failures(void)
+{
+	for (int op = 0; op < FAULT_OPS; op++) {
+		run_fault_op((enum fault_op)op, false);
+		run_fault_op((enum fault_op)op, true);
+	}
 }
 
 int main(void)
@@ -1115,10 +1695,12 @@ int main(void)
 		{"rm subtree", test_watch_rm_subtree},
 		{"permission filter", test_watch_permission_filter},
 		{"special", test_watch_special},
+		{"event frame size", test_watch_event_size},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_TestInfo txns[] = {
 		{"isolation and commit", test_txn_isolation_commit},
+		{"read isolation", test_txn_read_isolation},
 		{"abort", test_txn_abort},
 		{"conflict", test_txn_conflict},
 		{"tree ops", test_txn_tree_ops},
@@ -1126,6 +1708,8 @@ int main(void)
 	};
 	static CU_TestInfo domains[] = {
 		{"introduce and release", test_domains},
+		{"release of the root's owner", test_release_root_owner},
+		{"domid reuse", test_domid_reuse},
 		{"control", test_control},
 		CU_TEST_INFO_NULL,
 	};
@@ -1139,6 +1723,14 @@ int main(void)
 		{"transaction nodes: RM", test_quota_txn_nodes_rm},
 		{"connections", test_quota_connections},
 		{"output bounds", test_quota_output_bounds},
+		{"log rate limit", test_log_rate_limit},
+		{"per-domain transactions and watches",
+		 test_quota_per_domain_counts},
+		{"memory per domain", test_quota_memory},
+		CU_TEST_INFO_NULL,
+	};
+	static CU_TestInfo faults[] = {
+		{"every allocation failing", test_alloc_failures},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_SuiteInfo suites[] = {
@@ -1148,6 +1740,7 @@ int main(void)
 		{"xs transactions", setup, teardown, NULL, NULL, txns},
 		{"xs domains", setup, teardown, NULL, NULL, domains},
 		{"xs quotas", setup, teardown, NULL, NULL, quotas},
+		{"xs allocation failures", setup, teardown, NULL, NULL, faults},
 		CU_SUITE_INFO_NULL,
 	};
 	return pvio_cunit_run(suites);

@@ -459,6 +459,208 @@ static const char *find_daemon(const char *given)
 	return "/usr/sbin/pvio-xenstored";
 }
 
+/* ---- what a hostile guest can make the daemon hold ---- */
+
+static bool write_all(int fd, const void *p, size_t len)
+{
+	const char *c = p;
+	while (len) {
+		ssize_t n = write(fd, c, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		c += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+static bool read_all(int fd, void *p, size_t len)
+{
+	char *c = p;
+	while (len) {
+		ssize_t n = read(fd, c, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		c += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+static bool raw_send(int fd, uint32_t type, uint32_t tx, const void *p,
+		     size_t len)
+{
+	struct xsd_sockmsg h = {type, 0, tx, (uint32_t)len};
+	return write_all(fd, &h, sizeof(h)) && write_all(fd, p, len);
+}
+
+/* Reads one reply; its type, and its payload (nul-terminated) in buf. */
+static bool raw_reply(int fd, uint32_t *type, char *buf)
+{
+	struct xsd_sockmsg h;
+	if (!read_all(fd, &h, sizeof(h)) || h.len > XENSTORE_PAYLOAD_MAX ||
+	    !read_all(fd, buf, h.len))
+		return false;
+	buf[h.len] = '\0';
+	*type = h.type;
+	return true;
+}
+
+/* A relative path of about len bytes, unique for (a, b, c), in
+ * directories of 100 bytes. */
+static void long_path(char *buf, size_t len, unsigned a, unsigned b, unsigned c)
+{
+	int l = snprintf(buf, len + 1, "h%u-%u-%u", a, b, c);
+	for (size_t i = (size_t)l; i < len; i++)
+		buf[i] = i % 100 == 99 ? '/' : 'x';
+	buf[len] = '\0';
+}
+
+static void hostile_report(const char *what, pid_t daemon, long base)
+{
+	long kib = rss_kib(daemon);
+	printf("  %-58s %8.1f MiB (+%.1f)\n", what, kib / 1024.0,
+	       (kib - base) / 1024.0);
+	fflush(stdout);
+}
+
+/*
+ * One guest (domain 1) with nconns connections attacks, as in the
+ * hardening issue: (1) every connection opens transactions and reads
+ * missing long paths in them until refused; (2) after those connections
+ * close, every connection but one watches the guest's home with long
+ * tokens and never reads, while the last writes at long paths there.
+ * The daemon's VmRSS is read after each step.
+ */
+static int hostile_measure(const char *domdir, pid_t daemon, unsigned nconns,
+			   int attack)
+{
+	struct xs_handle *h = xs_open(0);
+	struct xs_permissions perms = {.id = 1, .perms = XS_PERM_NONE};
+	if (!h || !xs_introduce_domain(h, 1, 1, 1) ||
+	    !xs_mkdir(h, XBT_NULL, "/local/domain/1") ||
+	    !xs_set_permissions(h, XBT_NULL, "/local/domain/1", &perms, 1)) {
+		perror("pvio-bench xenstore --hostile: set up domain 1");
+		return 1;
+	}
+	char sock[PATH_MAX + 16];
+	snprintf(sock, sizeof(sock), "%s/domain-1", domdir);
+	static char path[XENSTORE_PAYLOAD_MAX + 1],
+		buf[XENSTORE_PAYLOAD_MAX + 1];
+	int fds[MAX_CLIENTS];
+	long base = rss_kib(daemon);
+	hostile_report("daemon RSS, fresh, domain 1 introduced", daemon, base);
+	if (attack == 2)
+		goto watchers;
+
+	/* (1) transactions reading missing long paths */
+	unsigned txns = 0, reads = 0;
+	for (unsigned i = 0; i < nconns; i++) {
+		fds[i] = connect_unix(sock);
+		if (fds[i] < 0) {
+			perror("pvio-bench xenstore --hostile: connect");
+			return 1;
+		}
+	}
+	for (unsigned i = 0; i < nconns; i++) {
+		for (unsigned t = 0; t < 16; t++) {
+			uint32_t type;
+			if (!raw_send(fds[i], XS_TRANSACTION_START, 0, "", 1) ||
+			    !raw_reply(fds[i], &type, buf))
+				return 1;
+			if (type != XS_TRANSACTION_START)
+				break;
+			uint32_t tx = (uint32_t)strtoul(buf, NULL, 10);
+			txns++;
+			bool refused = false;
+			for (unsigned j = 0; j < 2048 && !refused; j += 16) {
+				for (unsigned k = 0; k < 16; k++) {
+					long_path(path, XENSTORE_REL_PATH_MAX,
+						  i, t, j + k);
+					raw_send(fds[i], XS_READ, tx, path,
+						 strlen(path) + 1);
+				}
+				for (unsigned k = 0; k < 16; k++) {
+					if (!raw_reply(fds[i], &type, buf))
+						return 1;
+					if (strcmp(buf, "ENOENT"))
+						refused = true;
+					else
+						reads++;
+				}
+			}
+		}
+	}
+	printf("  %u transactions open, %u missing paths read in them\n", txns,
+	       reads);
+	hostile_report("daemon RSS, transactions held", daemon, base);
+	for (unsigned i = 0; i < nconns; i++)
+		close(fds[i]);
+	/* The daemon notices the closes; a round trip makes sure. */
+	free(xs_read(h, XBT_NULL, "/local/domain/1", NULL));
+	hostile_report("daemon RSS, after those connections closed", daemon,
+		       base);
+	xs_close(h);
+	return 0;
+
+watchers:
+	/* (2) watchers that never read */
+	for (unsigned i = 0; i < nconns; i++) {
+		fds[i] = connect_unix(sock);
+		if (fds[i] < 0)
+			return 1;
+	}
+	unsigned watches = 0;
+	for (unsigned i = 0; i + 1 < nconns; i++) {
+		for (unsigned w = 0; w < 128; w++) {
+			/* path, then a token that makes the event ~4000 B */
+			int l = snprintf(buf, sizeof(buf), "/local/domain/1");
+			buf[l++] = '\0';
+			int tl = snprintf(buf + l, sizeof(buf) - (size_t)l,
+					  "w%u-%u-", i, w);
+			memset(buf + l + tl, 't', 1800);
+			buf[l + tl + 1800] = '\0';
+			uint32_t type;
+			if (!raw_send(fds[i], XS_WATCH, 0, buf,
+				      (size_t)l + (size_t)tl + 1801) ||
+			    !raw_reply(fds[i], &type, path))
+				return 1;
+			if (type != XS_WATCH)
+				break;
+			watches++;
+			/* The first event of the watch came with the reply;
+			 * drop it, never read again. */
+			raw_reply(fds[i], &type, path);
+		}
+	}
+	int wfd = fds[nconns - 1];
+	unsigned writes = 0;
+	long_path(path, XENSTORE_REL_PATH_MAX - 40, 9, 9, 9);
+	size_t pl = strlen(path) + 1;
+	memcpy(path + pl, "v", 1);
+	for (unsigned n = 0; n < 256; n++) {
+		uint32_t type;
+		if (!raw_send(wfd, XS_WRITE, 0, path, pl + 1) ||
+		    !raw_reply(wfd, &type, buf))
+			return 1;
+		writes += type == XS_WRITE;
+	}
+	printf("  %u watches that never read, %u writes at a long path\n",
+	       watches, writes);
+	hostile_report("daemon RSS, events queued", daemon, base);
+	for (unsigned i = 0; i < nconns; i++)
+		close(fds[i]);
+	free(xs_read(h, XBT_NULL, "/local/domain/1", NULL));
+	hostile_report("daemon RSS, after those connections closed", daemon,
+		       base);
+	xs_close(h);
+	return 0;
+}
+
 static void populate(struct xs_handle *h, const struct xs_bench_options *o)
 {
 	char path[64];
@@ -474,7 +676,7 @@ static void populate(struct xs_handle *h, const struct xs_bench_options *o)
 int bench_xenstore(int argc, char **argv)
 {
 	uint64_t ops = 20000, rounds = 5, clients = 8, nodes = 100000,
-		 value_size = 32;
+		 value_size = 32, hostile = 0;
 	const char *daemon_arg = NULL;
 	const struct bench_option options[] = {
 		{"ops", "operations per measurement, shared by the clients",
@@ -485,6 +687,10 @@ int bench_xenstore(int argc, char **argv)
 		{"nodes", "nodes for the memory figure", &nodes, 1, 0, NULL},
 		{"value-size", "bytes per value", &value_size, 1, MAX_VALUE,
 		 NULL},
+		{"hostile",
+		 "instead: the memory one guest with N connections makes the "
+		 "daemon hold (0: off)",
+		 &hostile, 0, MAX_CLIENTS, NULL},
 		{"daemon",
 		 "pvio-xenstored to run (default: $PVIO_XENSTORED, then the "
 		 "build tree or sbin next to pvio-bench)",
@@ -530,6 +736,24 @@ int bench_xenstore(int argc, char **argv)
 	struct daemon_args da = {opt.daemon, xs_sock, run.domdir};
 	run.daemon = start_daemon(&opt, &da);
 	setenv("XENSTORED_PATH", xs_sock, 1);
+	if (hostile) {
+		/* Each attack on a fresh daemon: freed memory stays in the
+		 * heap and would hide the second. */
+		printf("pvio-bench xenstore: %s\nhostile guest, %u "
+		       "connections:\n",
+		       opt.daemon, (unsigned)hostile);
+		int rc = 0;
+		for (int attack = 1; attack <= 2 && !rc; attack++) {
+			if (attack == 2) {
+				stop_child(run.daemon);
+				run.daemon = start_daemon(&opt, &da);
+			}
+			rc = hostile_measure(run.domdir, run.daemon,
+					     (unsigned)hostile, attack);
+		}
+		cleanup_run();
+		return rc;
+	}
 	struct xs_handle *h = xs_open(0);
 	if (!h) {
 		perror("pvio-bench xenstore: xs_open");
