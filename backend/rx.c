@@ -11,7 +11,7 @@
 #include "config.h"
 
 #include "netback.h"
-#include "tap.h"
+#include "pvio_tap.h"
 
 #include <endian.h>
 #include <linux/if_ether.h>
@@ -95,10 +95,11 @@ void rx_size_reads(struct vif *vif)
 	/* A frame of the TAP's MTU (no GSO is set, so none is longer), a
 	 * VLAN tag, and one byte more, so that a read that fills its buffer
 	 * is known to be cut short. */
-	int mtu = tap_mtu(vif->tap_fd);
+	unsigned mtu;
+	int err = pvio_tap_get_mtu(vif->tap_fd, &mtu);
 	stat_add(&vif->stats->syscalls, 3);
-	uint32_t len = mtu > 0 ? (uint32_t)mtu + NETIF_ETH_HLEN + 4 + 1
-			       : NETBACK_MAX_FRAME;
+	uint32_t len = !err ? (uint32_t)mtu + NETIF_ETH_HLEN + 4 + 1
+			    : NETBACK_MAX_FRAME;
 	if (q->rx.read_len && len < q->rx.read_len * 2)
 		len = q->rx.read_len * 2; /* grown: at least twice as big */
 	q->rx.read_len = len < NETBACK_MAX_FRAME ? len : NETBACK_MAX_FRAME;

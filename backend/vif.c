@@ -7,7 +7,7 @@
 #include "config.h"
 
 #include "netback.h"
-#include "tap.h"
+#include "pvio_tap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -54,10 +54,13 @@ struct vif *vif_create(unsigned domid, unsigned devid, const char *be_dir,
 	pthread_mutex_init(&vif->log_lock, NULL);
 	vif->log_window_start = -VIF_LOG_WINDOW_S;
 
-	char err[256];
-	vif->tap_fd = tap_open(vif->name, TUN_F_CSUM, err, sizeof(err));
-	if (vif->tap_fd < 0) {
-		nb_log("%s: cannot create the TAP: %s", vif->name, err);
+	vif->tap_fd = pvio_tap_open(vif->name);
+	int err = vif->tap_fd < 0
+			  ? vif->tap_fd
+			  : pvio_tap_set_offload(vif->tap_fd, TUN_F_CSUM);
+	if (err) {
+		nb_log("%s: cannot create the TAP: %s", vif->name,
+		       strerror(-err));
 		vif->failed = true;
 		return vif;
 	}

@@ -9,7 +9,7 @@
 #include "config.h"
 
 #include "netfront.h"
-#include "tap.h"
+#include "pvio_tap.h"
 
 #include <errno.h>
 #include <string.h>

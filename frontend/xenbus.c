@@ -19,7 +19,7 @@
 #include "config.h"
 
 #include "netfront.h"
-#include "tap.h"
+#include "pvio_tap.h"
 
 #include <errno.h>
 #include <linux/if_tun.h>
@@ -392,7 +392,7 @@ static int vif_read_config(struct nf_vif *vif)
 	vif->backend_id = (domid_t)id;
 	free(v);
 	err = read_key(vif, "mac", &v);
-	if (err || pvio_tap_parse_mac(v, vif->mac)) {
+	if (err || netif_parse_mac(v, vif->mac)) {
 		nf_log("%s: %s/mac '%s': %s", vif->label, vif->fe_dir,
 		       err ? "" : v,
 		       err ? strerror(-err)

@@ -140,6 +140,13 @@ int netif_read_frontend_conn(netif_read_key_fn read, void *ctx,
 			     struct netif_frontend_conn *conn,
 			     struct netif_key_error *err);
 
+/*
+ * The `mac` key of a device directory ("00:16:3e:01:02:03", as the
+ * toolstack writes it) into mac. -EINVAL unless six two-digit hex bytes
+ * separated by colons.
+ */
+int netif_parse_mac(const char *text, uint8_t mac[6]);
+
 /* ---- TX: frontend to backend ---- */
 
 /* What the backend does with a packet. */

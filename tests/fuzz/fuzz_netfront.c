@@ -15,7 +15,7 @@
 #include "config.h"
 
 #include "frontend/netfront.h"
-#include "frontend/tap.h"
+#include "pvio_tap.h"
 
 #include <stdlib.h>
 #include <string.h>

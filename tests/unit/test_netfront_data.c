@@ -11,7 +11,7 @@
 
 #include "cunit_main.h"
 #include "frontend/netfront.h"
-#include "frontend/tap.h"
+#include "pvio_tap.h"
 
 #include <errno.h>
 #include <stdlib.h>

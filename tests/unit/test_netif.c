@@ -1956,6 +1956,30 @@ static void test_checksum_fill_bounds(void)
 	CU_ASSERT_EQUAL(netif_checksum_fill(f, 0, 0, 0), -EINVAL);
 }
 
+static void test_parse_mac(void)
+{
+	uint8_t mac[6] = {0};
+	static const uint8_t want[6] = {0x00, 0x16, 0x3e, 0xab, 0xCD, 0x09};
+
+	CU_ASSERT_EQUAL(netif_parse_mac("00:16:3e:ab:CD:09", mac), 0);
+	CU_ASSERT_EQUAL(memcmp(mac, want, sizeof(want)), 0);
+	static const char *const bad[] = {
+		"",
+		"00:16:3e:ab:cd",
+		"00:16:3e:ab:cd:09:",
+		"00:16:3e:ab:cd:0",
+		"00-16-3e-ab-cd-09",
+		"0:16:3e:ab:cd:09",
+		"00:16:3e:ab:cd:0g",
+		"00:16:3e:ab:cd:09 ",
+		"000:16:3e:ab:cd:9",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(mac, 0x5a, sizeof(mac));
+		CU_ASSERT_EQUAL(netif_parse_mac(bad[i], mac), -EINVAL);
+	}
+}
+
 static CU_TestInfo tx_tests[] = {
 	{"single slot", test_tx_single_slot},
 	{"fragments take their share of the first size", test_tx_fragments},
@@ -2010,6 +2034,7 @@ static CU_TestInfo key_tests[] = {
 	{"frontend connection keys", test_frontend_conn_keys},
 	{"frontend connection round trip", test_frontend_conn_round_trip},
 	{"frontend connection malformed", test_frontend_conn_malformed},
+	{"the mac key", test_parse_mac},
 	CU_TEST_INFO_NULL,
 };
 

@@ -1,9 +1,7 @@
-/*
- * TAP helpers: /dev/net/tun and the interface ioctls (see tap.h).
- */
+/* TAP devices: /dev/net/tun and the interface ioctls (pvio_tap.h). */
 #include "config.h"
 
-#include "tap.h"
+#include "pvio_tap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,7 +36,9 @@ int pvio_tap_open(const char *name)
 	if (fd < 0)
 		return -errno;
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+	int hdr = (int)PVIO_TAP_VNET_HDR_BYTES;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
+	    ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -85,13 +85,13 @@ int pvio_tap_set_mtu(const char *name, unsigned mtu)
 	return if_ioctl(SIOCSIFMTU, &ifr);
 }
 
-int pvio_tap_get_mtu(const char *name, unsigned *mtu)
+int pvio_tap_get_mtu(int fd, unsigned *mtu)
 {
 	struct ifreq ifr;
-	int err = ifreq_for(name, &ifr);
-	if (err)
-		return err;
-	err = if_ioctl(SIOCGIFMTU, &ifr);
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return -errno;
+	int err = if_ioctl(SIOCGIFMTU, &ifr);
 	if (!err)
 		*mtu = (unsigned)ifr.ifr_mtu;
 	return err;
@@ -111,28 +111,4 @@ int pvio_tap_set_up(const char *name, bool up)
 	else
 		ifr.ifr_flags &= ~IFF_UP;
 	return if_ioctl(SIOCSIFFLAGS, &ifr);
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int pvio_tap_parse_mac(const char *text, uint8_t mac[6])
-{
-	for (int i = 0; i < 6; i++) {
-		const char *p = text + 3 * i;
-		int hi = hex_digit(p[0]);
-		int lo = hi < 0 ? -1 : hex_digit(p[1]);
-		if (lo < 0 || p[2] != (i == 5 ? '\0' : ':'))
-			return -EINVAL;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
 }

@@ -1,11 +1,12 @@
 /*
- * TAP devices for the drivers: open one the way both pvio drivers need it
- * (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, non-blocking, not persistent) and
- * set its offloads, MAC, MTU and link state through ioctls.
+ * TAP devices, the host side of every pvio NIC (a guest's eth<N>, dom0's
+ * vif<D>.<N>): open one the way the drivers need it (IFF_TAP | IFF_NO_PI |
+ * IFF_VNET_HDR with struct virtio_net_hdr, non-blocking, not persistent)
+ * and set its offloads, MAC, MTU and link state through ioctls. One copy
+ * for both drivers (and the benchmark's relay).
  *
- * Self-contained (no pvio-netfront state), so that it can move to a room
- * both drivers share. Every function returns 0 (or a descriptor) on
- * success and a negative errno on failure.
+ * Every function returns 0 (or a descriptor) on success and a negative
+ * errno on failure.
  */
 #ifndef PVIO_TAP_H
 #define PVIO_TAP_H
@@ -20,8 +21,9 @@
 
 /*
  * Create the TAP `name` in the caller's network namespace and return its
- * descriptor (O_NONBLOCK, O_CLOEXEC). The device lives as long as the
- * descriptor: closing it deletes the interface.
+ * descriptor (O_NONBLOCK, O_CLOEXEC), its virtio-net header set to
+ * PVIO_TAP_VNET_HDR_BYTES. The device lives as long as the descriptor:
+ * closing it deletes the interface.
  */
 int pvio_tap_open(const char *name);
 
@@ -31,11 +33,10 @@ int pvio_tap_set_offload(int fd, unsigned tun_flags);
 
 int pvio_tap_set_mac(const char *name, const uint8_t mac[6]);
 int pvio_tap_set_mtu(const char *name, unsigned mtu);
-int pvio_tap_get_mtu(const char *name, unsigned *mtu);
+/* The MTU of the TAP behind fd, under whatever name it has now (a hotplug
+ * script may have renamed it). */
+int pvio_tap_get_mtu(int fd, unsigned *mtu);
 /* IFF_UP on or off; other flags are kept. */
 int pvio_tap_set_up(const char *name, bool up);
-
-/* "00:16:3e:01:02:03" -> mac. -EINVAL unless six two-digit hex bytes. */
-int pvio_tap_parse_mac(const char *text, uint8_t mac[6]);
 
 #endif
