@@ -1,0 +1,797 @@
+/*
+ * pvio-bench net: TCP throughput (iperf3, one stream, each direction) and
+ * TCP request/response round trips (sockperf ping-pong, p50 and p99)
+ * between two guests along three paths, measured in one run, rounds
+ * interleaved:
+ *   pvio:   two pvio guests, a vif each on xenbr0 of a private pvio host;
+ *   relay:  the bare relay (bench_net_relay.c), TAP to TAP through user
+ *           space with pvio's offloads: the floor of any such design;
+ *   bridge: veth pairs on a bridge, no virtualization: the ceiling.
+ * Then, on pvio's path, the copies, system calls and notifications per
+ * packet.
+ *
+ * A supervisor process owns the cleanup: the worker records everything
+ * before creating it, and whatever way the worker ends (done, failed,
+ * Ctrl-C, crashed), the supervisor then removes it.
+ */
+#include "config.h"
+
+#include "bench.h"
+#include "bench_net.h"
+#include "netif_stats.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Frames one guest-to-guest packet crosses on each path, by design: each
+ * user-space hop costs one copy out of a TAP and one into the next. */
+#define COPIES_PVIO                                                            \
+	6		/* netfront read, grant copy, vif TAP write; vif       \
+			   TAP read, grant copy, netfront write */
+#define COPIES_RELAY  4 /* relay read, write; relay read, write */
+#define COPIES_BRIDGE 0
+
+struct net_options {
+	unsigned rounds, duration, message_size, strace_seconds;
+	bool selected[NET_PATH_COUNT];
+};
+
+static const char *const path_names[NET_PATH_COUNT] = {"pvio", "relay",
+						       "bridge"};
+static const char *const path_titles[NET_PATH_COUNT] = {
+	"pvio (netfront, netback, xenbr0)",
+	"bare relay (TAP, read+write, TAP)",
+	"veth pairs on a bridge",
+};
+
+/* ---- options ---- */
+
+static bool parse_paths(const char *text, bool selected[NET_PATH_COUNT])
+{
+	char buf[128];
+	if (snprintf(buf, sizeof(buf), "%s", text) >= (int)sizeof(buf))
+		return false;
+	memset(selected, 0, NET_PATH_COUNT * sizeof(bool));
+	bool any = false;
+	char *save = NULL;
+	for (char *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int k = 0;
+		while (k < NET_PATH_COUNT && strcmp(tok, path_names[k]))
+			k++;
+		if (k == NET_PATH_COUNT || selected[k])
+			return false;
+		selected[k] = any = true;
+	}
+	return any && text[strlen(text) - 1] != ',' && text[0] != ',' &&
+	       !strstr(text, ",,");
+}
+
+static bool in_path(const char *tool)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+	if (strchr(tool, '/'))
+		return access(tool, X_OK) == 0;
+	snprintf(buf, sizeof(buf), "%s", path ? path : "/usr/bin:/bin");
+	char *save = NULL;
+	for (char *dir = strtok_r(buf, ":", &save); dir;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char full[PATH_MAX];
+		snprintf(full, sizeof(full), "%s/%s", dir, tool);
+		if (access(full, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The pvio CLI: --pvio, $PVIO, the build tree next to pvio-bench
+ * (tools/pvio/pvio), then bindir next to it, then PATH. */
+static void find_pvio(const char *given, char *out, size_t size)
+{
+	const char *env = getenv("PVIO");
+	if (given || (env && *env)) {
+		snprintf(out, size, "%s", given ? given : env);
+		return;
+	}
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		*slash = '\0';
+		/* The build tree's hotplug scripts, unless told otherwise
+		 * (an installed pvio finds its own). */
+		char scripts[PATH_MAX + 32];
+		snprintf(scripts, sizeof(scripts), "%s/hotplug/vif-bridge",
+			 exe);
+		if (access(scripts, X_OK) == 0 && !getenv("PVIO_SCRIPTDIR")) {
+			scripts[strlen(scripts) - strlen("/vif-bridge")] = '\0';
+			setenv("PVIO_SCRIPTDIR", scripts, 1);
+		}
+		static const char *const rel[] = {"pvio/pvio", "pvio"};
+		for (size_t i = 0; i < 2; i++) {
+			snprintf(out, size, "%.*s/%s", (int)(size - 16), exe,
+				 rel[i]);
+			if (access(out, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(out, size, "pvio");
+}
+
+/* ---- measurements ---- */
+
+static char output[256 * 1024];
+
+/* The last line of output that says something, for an error message. */
+static const char *last_words(void)
+{
+	size_t len = strlen(output);
+	while (len && (output[len - 1] == '\n' || output[len - 1] == ' '))
+		output[--len] = '\0';
+	const char *nl = strrchr(output, '\n');
+	return len ? (nl ? nl + 1 : output) : "(no output)";
+}
+
+/* One iperf3 run from guest[0]; Mbit/s the receiver counted. */
+static double measure_throughput(const struct net_path *p, bool reverse,
+				 unsigned secs)
+{
+	const char *argv[32];
+	char t[16], port[8];
+	snprintf(t, sizeof(t), "%u", secs);
+	snprintf(port, sizeof(port), "%d", NET_IPERF_PORT);
+	net_guest_argv(&p->guest[0], argv, 32, "iperf3", "-c", p->guest[1].addr,
+		       "-p", port, "-t", t, "-J", "--connect-timeout", "5000",
+		       reverse ? "-R" : NULL, NULL);
+	int status = net_run(argv, (secs + 20) * 1000, output, sizeof(output));
+	const char *sum = NULL;
+	for (const char *s = output; (s = strstr(s, "\"sum_received\"")); s++)
+		sum = s;
+	const char *bps = sum ? strstr(sum, "\"bits_per_second\"") : NULL;
+	double v;
+	if (status || !bps || sscanf(bps + 17, " : %lf", &v) != 1) {
+		const char *err = strstr(output, "\"error\"");
+		net_fatal("%s path: iperf3 %s -> %s failed: %s", p->name,
+			  p->guest[reverse].label, p->guest[!reverse].label,
+			  err ? err : last_words());
+	}
+	return v / 1e6;
+}
+
+/* One sockperf ping-pong from guest[0]: round-trip p50 and p99 in us. */
+static void measure_latency(const struct net_path *p, unsigned secs,
+			    unsigned message_size, double *p50, double *p99)
+{
+	const char *argv[32];
+	char t[16], port[8], size[16];
+	snprintf(t, sizeof(t), "%u", secs);
+	snprintf(port, sizeof(port), "%d", NET_SOCKPERF_PORT);
+	snprintf(size, sizeof(size), "%u", message_size);
+	net_guest_argv(&p->guest[0], argv, 32, "sockperf", "ping-pong", "--tcp",
+		       "-i", p->guest[1].addr, "-p", port, "-t", t, "-m", size,
+		       "--full-rtt", NULL);
+	int status = net_run(argv, (secs + 20) * 1000, output, sizeof(output));
+	const char *a = strstr(output, "percentile 50.000 =");
+	const char *b = strstr(output, "percentile 99.000 =");
+	if (status || !a || !b || sscanf(a + 19, "%lf", p50) != 1 ||
+	    sscanf(b + 19, "%lf", p99) != 1)
+		net_fatal("%s path: sockperf ping-pong %s -> %s failed: %s",
+			  p->name, p->guest[0].label, p->guest[1].label,
+			  last_words());
+}
+
+/* ---- pvio's counters ---- */
+
+/* What pvio-netback counted on both vifs together. */
+struct vif_totals {
+	uint64_t packets, syscalls, notifies, batches;
+};
+
+/* Sums both vifs' statistics; false (with the reason) when unreadable. */
+static bool read_vif_totals(const struct net_path *p, struct vif_totals *t,
+			    char *why, size_t size)
+{
+	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < 2; i++) {
+		char path[PATH_MAX + 64];
+		struct netif_vif_stats s;
+		netif_stats_path(path, sizeof(path), p->pvio_rundir,
+				 p->domid[i], 0);
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(&s, 1, sizeof(s), f) : 0;
+		if (f)
+			fclose(f);
+		if (n != sizeof(s) || s.magic != NETIF_STATS_MAGIC ||
+		    s.version != NETIF_STATS_VERSION) {
+			snprintf(why, size, "%s: %s", path,
+				 !f		  ? strerror(errno)
+				 : n != sizeof(s) ? "short file"
+						  : "wrong magic or version");
+			return false;
+		}
+		t->packets += s.tx_packets + s.rx_packets;
+		t->syscalls += s.syscalls;
+		t->notifies += s.notify_sent + s.notify_received;
+		t->batches += s.tx_batches + s.rx_batches;
+	}
+	/* Every packet is tx on one vif and rx on the other. */
+	t->packets /= 2;
+	return true;
+}
+
+static void add_delta(struct vif_totals *acc, const struct vif_totals *a,
+		      const struct vif_totals *b)
+{
+	acc->packets += b->packets - a->packets;
+	acc->syscalls += b->syscalls - a->syscalls;
+	acc->notifies += b->notifies - a->notifies;
+	acc->batches += b->batches - a->batches;
+}
+
+/* ---- the rounds ---- */
+
+struct samples {
+	double *tput[2]; /* guest[0] -> guest[1], reverse; Mbit/s */
+	double *p50, *p99;
+};
+
+/* Snapshot the pvio counters around one measurement. */
+struct accounting {
+	bool have;
+	char why[PATH_MAX + 128];
+	struct vif_totals tput, pingpong, before;
+};
+
+static void account_begin(const struct net_path *p, struct accounting *acc)
+{
+	if (p->kind == NET_PATH_PVIO && acc->have)
+		acc->have = read_vif_totals(p, &acc->before, acc->why,
+					    sizeof(acc->why));
+}
+
+static void account_end(const struct net_path *p, struct accounting *acc,
+			struct vif_totals *into)
+{
+	struct vif_totals after;
+	if (p->kind != NET_PATH_PVIO || !acc->have)
+		return;
+	acc->have = read_vif_totals(p, &after, acc->why, sizeof(acc->why));
+	if (acc->have)
+		add_delta(into, &acc->before, &after);
+}
+
+static void print_offloads(const struct net_path *p)
+{
+	const char *argv[16];
+	net_guest_argv(&p->guest[0], argv, 16, "ethtool", "-k", "eth0", NULL);
+	if (net_run(argv, 10000, output, sizeof(output))) {
+		printf("  %-8s eth0 offloads: (ethtool failed: %s)\n", p->name,
+		       last_words());
+		return;
+	}
+	static const char *const keys[] = {"tx-checksumming", "scatter-gather",
+					   "tcp-segmentation-offload",
+					   "generic-segmentation-offload"};
+	printf("  %-8s eth0 of %s:", p->name, p->guest[0].label);
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		char want[64], val[16] = "?";
+		snprintf(want, sizeof(want), "\n%s: ", keys[k]);
+		const char *at = strstr(output, want);
+		if (at)
+			sscanf(at + strlen(want), "%15s", val);
+		printf(" %s %s%s", keys[k], val,
+		       k + 1 < sizeof(keys) / sizeof(keys[0]) ? "," : "\n");
+	}
+}
+
+/* ---- strace accounting ---- */
+
+/* System calls strace -c counted in its summary file (0 when none). */
+static uint64_t strace_total(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char line[256];
+	uint64_t calls = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		double pct, secs;
+		unsigned long long usecs, n;
+		if (strstr(line, " total") &&
+		    sscanf(line, "%lf %lf %llu %llu", &pct, &secs, &usecs,
+			   &n) == 4)
+			calls = n;
+	}
+	if (f)
+		fclose(f);
+	return calls;
+}
+
+/* Reap pid within ms, or kill it; whether it ended by itself. */
+static bool wait_bounded(pid_t pid, unsigned ms)
+{
+	for (unsigned waited = 0; waited < ms; waited += 10) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return true;
+		struct timespec tick = {0, 10 * 1000000L};
+		nanosleep(&tick, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return false;
+}
+
+/* pid of pvio-netfront in a guest's namespace, or 0. */
+static pid_t netfront_pid(const struct net_guest *g)
+{
+	char *end;
+	if (net_run((const char *const[]){"ip", "netns", "pids", g->netns,
+					  NULL},
+		    10000, output, sizeof(output)))
+		return 0;
+	for (char *s = output; *s; s = end) {
+		long pid = strtol(s, &end, 10);
+		if (end == s)
+			break;
+		char path[64], comm[32] = "";
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		FILE *f = fopen(path, "r");
+		if (f) {
+			if (!fgets(comm, sizeof(comm), f))
+				comm[0] = '\0';
+			fclose(f);
+		}
+		if (!strcmp(comm, "pvio-netfront\n"))
+			return (pid_t)pid;
+	}
+	return 0;
+}
+
+/*
+ * Count the system calls of pids (n of them) with strace -c while guest[0]
+ * runs the workload for secs; returns the calls of each in calls[].
+ */
+static bool strace_run(const struct net_path *p, const pid_t *pids, size_t n,
+		       bool pingpong, unsigned secs, unsigned message_size,
+		       const char *tmpdir, uint64_t *calls)
+{
+	pid_t tracer[4];
+	char file[4][PATH_MAX], pidtext[4][16];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(file[i], sizeof(file[i]), "%s/strace-%s-%zu.txt",
+			 tmpdir, p->name, i);
+		snprintf(pidtext[i], sizeof(pidtext[i]), "%d", (int)pids[i]);
+		char log[PATH_MAX + 8];
+		snprintf(log, sizeof(log), "%s.log", file[i]);
+		tracer[i] = net_spawn(
+			(const char *const[]){"strace", "-c", "-f", "-o",
+					      file[i], "-p", pidtext[i], NULL},
+			log);
+	}
+	/* Attaching takes a moment; what it misses is not counted on
+	 * either side of the ratio (packets are counted the same way). */
+	struct timespec settle = {0, 300 * 1000000L};
+	nanosleep(&settle, NULL);
+	if (pingpong) {
+		double p50, p99;
+		measure_latency(p, secs, message_size, &p50, &p99);
+	} else {
+		measure_throughput(p, false, secs);
+	}
+	bool ok = true;
+	for (size_t i = 0; i < n; i++) {
+		/* On SIGINT strace detaches, writes its summary and exits
+		 * 130. */
+		kill(tracer[i], SIGINT);
+		ok &= wait_bounded(tracer[i], 10000);
+		calls[i] = strace_total(file[i]);
+		ok &= calls[i] > 0;
+	}
+	return ok;
+}
+
+struct strace_figures {
+	bool have;
+	double pvio_back, pvio_front, relay; /* calls per packet */
+};
+
+static void strace_accounting(const struct net_path *pvio,
+			      const struct net_path *relay,
+			      const struct net_options *o, const char *tmpdir,
+			      bool pingpong, struct strace_figures *fig)
+{
+	fig->have = false;
+	if (pvio) {
+		pid_t pids[3] = {0, 0, 0};
+		char path[PATH_MAX + 16], why[PATH_MAX + 128];
+		snprintf(path, sizeof(path), "%s/netback.pid",
+			 pvio->pvio_rundir);
+		FILE *f = fopen(path, "r");
+		if (f) {
+			if (fscanf(f, "%d", &pids[0]) != 1)
+				pids[0] = 0;
+			fclose(f);
+		}
+		pids[1] = netfront_pid(&pvio->guest[0]);
+		pids[2] = netfront_pid(&pvio->guest[1]);
+		struct vif_totals a, b;
+		uint64_t calls[3];
+		if (!pids[0] || !pids[1] || !pids[2] ||
+		    !read_vif_totals(pvio, &a, why, sizeof(why)) ||
+		    !strace_run(pvio, pids, 3, pingpong, o->strace_seconds,
+				o->message_size, tmpdir, calls) ||
+		    !read_vif_totals(pvio, &b, why, sizeof(why)) ||
+		    b.packets == a.packets)
+			return;
+		double packets = (double)(b.packets - a.packets);
+		fig->pvio_back = (double)calls[0] / packets;
+		fig->pvio_front = (double)(calls[1] + calls[2]) / packets;
+	}
+	if (relay) {
+		uint64_t calls[2], before = 0, after = 0;
+		for (int i = 0; i < 2; i++)
+			before += __atomic_load_n(
+				&relay->relay_counters[i].to_bridge,
+				__ATOMIC_RELAXED);
+		if (!strace_run(relay, relay->relay, 2, pingpong,
+				o->strace_seconds, o->message_size, tmpdir,
+				calls))
+			return;
+		for (int i = 0; i < 2; i++)
+			after += __atomic_load_n(
+				&relay->relay_counters[i].to_bridge,
+				__ATOMIC_RELAXED);
+		fig->relay = after > before ? (double)(calls[0] + calls[1]) /
+						      (double)(after - before)
+					    : 0;
+	}
+	fig->have = true;
+}
+
+/* ---- the report ---- */
+
+static void report_metric(const char *title, struct net_path *const *paths,
+			  size_t n, double *const *samples, unsigned rounds,
+			  const char *unit, const char *target)
+{
+	double median[NET_PATH_COUNT];
+	printf("%s:\n", title);
+	for (size_t i = 0; i < n; i++)
+		median[i] = bench_report_samples(paths[i]->title, samples[i],
+						 rounds, unit);
+	/* Every pair, first over later: pvio / relay carries the target. */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++) {
+			char what[64];
+			snprintf(what, sizeof(what), "ratio %s / %s",
+				 paths[i]->name, paths[j]->name);
+			bool targeted = paths[i]->kind == NET_PATH_PVIO &&
+					paths[j]->kind == NET_PATH_RELAY &&
+					target;
+			bench_report_ratio(
+				what, median[j] ? median[i] / median[j] : 0,
+				targeted ? target : "none, for reference");
+		}
+}
+
+static void report_per_packet(const struct accounting *acc,
+			      const struct strace_figures *fig,
+			      const struct net_options *o, bool have_pvio,
+			      bool have_relay)
+{
+	printf("per packet (one frame from one guest's eth0 to the other's, "
+	       "either direction,\nACKs included):\n");
+	printf("  %-44s pvio %d, relay %d, bridge %d (by design; the "
+	       "socket copies\n  %-44s at both ends, on every path, not "
+	       "counted)\n",
+	       "copies through user space", COPIES_PVIO, COPIES_RELAY,
+	       COPIES_BRIDGE, "");
+	if (!have_pvio) {
+	} else if (!acc->have) {
+		printf("  netback's counters: unavailable (%s)\n", acc->why);
+	} else {
+		static const char *const kinds[2] = {"iperf3", "ping-pong"};
+		const struct vif_totals *t[2] = {&acc->tput, &acc->pingpong};
+		for (int k = 0; k < 2; k++) {
+			char what[80];
+			double pk = t[k]->packets ? (double)t[k]->packets : 1;
+			snprintf(what, sizeof(what), "%s: netback system calls",
+				 kinds[k]);
+			bench_report(what, (double)t[k]->syscalls / pk,
+				     "per packet (statistics file)");
+			snprintf(what, sizeof(what), "%s: notifications",
+				 kinds[k]);
+			bench_report(what, (double)t[k]->notifies / pk,
+				     "per packet (sent + received)");
+			snprintf(what, sizeof(what), "%s: packets", kinds[k]);
+			bench_report(what,
+				     t[k]->batches
+					     ? (double)t[k]->packets /
+						       (double)t[k]->batches
+					     : 0,
+				     "per ring batch");
+		}
+	}
+	static const char *const kinds[2] = {"iperf3", "ping-pong"};
+	for (int k = 0; k < 2; k++) {
+		if (!o->strace_seconds)
+			break;
+		if (!fig[k].have) {
+			printf("  strace -c (%s): not counted (strace missing "
+			       "or it could not attach)\n",
+			       kinds[k]);
+			continue;
+		}
+		char what[80];
+		if (have_pvio) {
+			snprintf(what, sizeof(what), "strace, %s: netback",
+				 kinds[k]);
+			bench_report(what, fig[k].pvio_back,
+				     "system calls per packet");
+			snprintf(what, sizeof(what),
+				 "strace, %s: both netfronts", kinds[k]);
+			bench_report(what, fig[k].pvio_front,
+				     "system calls per packet");
+			snprintf(what, sizeof(what), "strace, %s: pvio in all",
+				 kinds[k]);
+			bench_report(what, fig[k].pvio_back + fig[k].pvio_front,
+				     "system calls per packet");
+		}
+		if (have_relay) {
+			snprintf(what, sizeof(what), "strace, %s: both relays",
+				 kinds[k]);
+			bench_report(what, fig[k].relay,
+				     "system calls per packet");
+		}
+	}
+}
+
+static int net_worker(const struct net_options *o, struct net_cleanup *rec,
+		      struct net_relay_counters *counters)
+{
+	static struct net_path all[NET_PATH_COUNT];
+	struct net_path *paths[NET_PATH_COUNT], *pvio = NULL, *relay = NULL;
+	size_t n = 0;
+
+	for (int k = 0; k < NET_PATH_COUNT; k++) {
+		if (!o->selected[k])
+			continue;
+		struct net_path *p = &all[k];
+		p->kind = (enum net_path_kind)k;
+		p->name = path_names[k];
+		p->title = path_titles[k];
+		p->relay_counters = counters;
+		fprintf(stderr, "  setting up the %s path\n", p->name);
+		net_path_setup(p, rec);
+		paths[n++] = p;
+		if (p->kind == NET_PATH_PVIO)
+			pvio = p;
+		if (p->kind == NET_PATH_RELAY)
+			relay = p;
+	}
+	for (size_t i = 0; i < n; i++)
+		print_offloads(paths[i]);
+	fflush(stdout);
+
+	struct samples s[NET_PATH_COUNT];
+	for (size_t i = 0; i < n; i++) {
+		s[i].tput[0] = calloc(o->rounds, sizeof(double));
+		s[i].tput[1] = calloc(o->rounds, sizeof(double));
+		s[i].p50 = calloc(o->rounds, sizeof(double));
+		s[i].p99 = calloc(o->rounds, sizeof(double));
+		if (!s[i].tput[0] || !s[i].tput[1] || !s[i].p50 || !s[i].p99)
+			net_fatal("out of memory");
+	}
+	struct accounting acc = {.have = true};
+	for (unsigned r = 0; r < o->rounds; r++) {
+		/* Each round starts with another path, so that no path
+		 * always runs right after the same neighbour. */
+		for (size_t step = 0; step < n; step++) {
+			size_t i = (step + r) % n;
+			struct net_path *p = paths[i];
+			for (int dir = 0; dir < 2; dir++) {
+				account_begin(p, &acc);
+				s[i].tput[dir][r] =
+					measure_throughput(p, dir, o->duration);
+				account_end(p, &acc, &acc.tput);
+			}
+			account_begin(p, &acc);
+			measure_latency(p, o->duration, o->message_size,
+					&s[i].p50[r], &s[i].p99[r]);
+			account_end(p, &acc, &acc.pingpong);
+		}
+		fprintf(stderr, "  round %u/%u done\n", r + 1, o->rounds);
+	}
+
+	struct strace_figures fig[2] = {{0}, {0}};
+	if (o->strace_seconds && in_path("strace") && (pvio || relay)) {
+		fprintf(stderr, "  counting system calls with strace\n");
+		for (int k = 0; k < 2; k++)
+			strace_accounting(pvio, relay, o, rec->tmpdir, k,
+					  &fig[k]);
+	}
+
+	double *col[NET_PATH_COUNT];
+	char title[128];
+	for (int dir = 0; dir < 2; dir++) {
+		for (size_t i = 0; i < n; i++)
+			col[i] = s[i].tput[dir];
+		snprintf(title, sizeof(title),
+			 "TCP throughput %s -> %s (iperf3, one stream)",
+			 dir ? "beta" : "alpha", dir ? "alpha" : "beta");
+		report_metric(title, paths, n, col, o->rounds, "Mbit/s",
+			      ">= 0.8");
+	}
+	for (size_t i = 0; i < n; i++)
+		col[i] = s[i].p50;
+	snprintf(title, sizeof(title),
+		 "TCP round trip, %u-byte ping-pong (sockperf), p50",
+		 o->message_size);
+	report_metric(title, paths, n, col, o->rounds, "us", "<= 1.5");
+	for (size_t i = 0; i < n; i++)
+		col[i] = s[i].p99;
+	snprintf(title, sizeof(title),
+		 "TCP round trip, %u-byte ping-pong (sockperf), p99",
+		 o->message_size);
+	report_metric(title, paths, n, col, o->rounds, "us", NULL);
+	report_per_packet(&acc, fig, o, pvio != NULL, relay != NULL);
+	fflush(stdout);
+	return 0;
+}
+
+/* ---- the supervisor ---- */
+
+static volatile sig_atomic_t worker_pid;
+static volatile sig_atomic_t stop_signal;
+
+static void forward_signal(int sig)
+{
+	stop_signal = sig;
+	if (worker_pid > 0)
+		kill((pid_t)worker_pid, SIGTERM);
+}
+
+int bench_net(int argc, char **argv)
+{
+	uint64_t rounds = 5, duration = 3, message_size = 64, strace_secs = 2;
+	const char *paths_text = "pvio,relay,bridge", *pvio_arg = NULL;
+	const struct bench_option options[] = {
+		BENCH_ROUNDS_OPTION(rounds),
+		{"duration", "seconds of each iperf3 and sockperf run",
+		 &duration, 1, 3600, NULL},
+		{"message-size", "bytes of each ping-pong message",
+		 &message_size, 14, 65000, NULL},
+		{"strace", "seconds of each strace-counted run (0: none)",
+		 &strace_secs, 0, 3600, NULL},
+		{"paths",
+		 "comma-separated paths to measure: pvio, relay, bridge "
+		 "(default all three)",
+		 NULL, 0, 0, &paths_text},
+		{"pvio",
+		 "the pvio CLI (default: $PVIO, then the build tree or bin "
+		 "next to pvio-bench)",
+		 NULL, 0, 0, &pvio_arg},
+		{NULL, NULL, NULL, 0, 0, NULL},
+	};
+	static const char footer[] =
+		"Needs root, iperf3 and sockperf (strace and ethtool for the "
+		"accounting).\nThe pvio path runs a private host: `pvio "
+		"--rundir DIR host start`, with its pvio-netback and\n"
+		"pvio-netfront.";
+	int parsed = bench_parse_options("net", argc, argv, options, footer);
+	if (parsed)
+		return parsed == 1 ? 0 : 2;
+	struct net_options o = {
+		.rounds = (unsigned)rounds,
+		.duration = (unsigned)duration,
+		.message_size = (unsigned)message_size,
+		.strace_seconds = (unsigned)strace_secs,
+	};
+	if (!parse_paths(paths_text, o.selected)) {
+		fprintf(stderr,
+			"pvio-bench net: --paths expects a comma-separated "
+			"list of pvio, relay and bridge, each once, got "
+			"'%s'\n",
+			paths_text);
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "pvio-bench net: needs root (network "
+				"namespaces, bridges, TAPs)\n");
+		return 1;
+	}
+	static const char *const tools[][2] = {{"ip", "iproute2"},
+					       {"iperf3", "iperf3"},
+					       {"sockperf", "sockperf"}};
+	for (size_t i = 0; i < 3; i++)
+		if (!in_path(tools[i][0])) {
+			fprintf(stderr,
+				"pvio-bench net: %s not found; install the "
+				"Debian package %s (scripts/install-deps.sh)\n",
+				tools[i][0], tools[i][1]);
+			return 1;
+		}
+
+	struct net_cleanup *rec = bench_shared_alloc(sizeof(*rec));
+	struct net_relay_counters *counters =
+		bench_shared_alloc(2 * sizeof(*counters));
+	find_pvio(pvio_arg, rec->pvio, sizeof(rec->pvio));
+	uint32_t id;
+	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+		id = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+	snprintf(rec->run_id, sizeof(rec->run_id), "%08x", id);
+	snprintf(rec->tmpdir, sizeof(rec->tmpdir), "/tmp/pvio-bench-net.%s",
+		 rec->run_id);
+	if (mkdir(rec->tmpdir, 0700)) {
+		fprintf(stderr, "pvio-bench net: mkdir %s: %s\n", rec->tmpdir,
+			strerror(errno));
+		return 1;
+	}
+	unsetenv("XENSTORED_PATH");
+
+	printf("pvio-bench net: run %s: namespaces pvbench-%s-*, files %s\n",
+	       rec->run_id, rec->run_id, rec->tmpdir);
+	printf("  rounds: %u, interleaved; medians (range). %u s per "
+	       "measurement; addresses 169.254.0.0/16.\n",
+	       o.rounds, o.duration);
+	fflush(stdout);
+
+	struct sigaction sa = {.sa_handler = forward_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("pvio-bench net: fork");
+		rmdir(rec->tmpdir);
+		return 1;
+	}
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		setenv(NET_RUN_ENV, rec->run_id, 1);
+		_exit(net_worker(&o, rec, counters));
+	}
+	worker_pid = pid;
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	worker_pid = 0;
+	/* A second Ctrl-C must not cut the cleanup short. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	unsigned problems = net_cleanup_run(rec);
+	if (problems)
+		fprintf(stderr,
+			"pvio-bench net: cleanup of run %s had to force or "
+			"could not remove %u thing(s), named above\n",
+			rec->run_id, problems);
+	if (stop_signal) {
+		fprintf(stderr,
+			"pvio-bench net: stopped by signal %d; run %s "
+			"cleaned up\n",
+			(int)stop_signal, rec->run_id);
+		return 128 + stop_signal;
+	}
+	if (WIFSIGNALED(status)) {
+		fprintf(stderr,
+			"pvio-bench net: the worker died of signal %d\n",
+			WTERMSIG(status));
+		return 1;
+	}
+	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	return rc ? rc : problems ? 1 : 0;
+}
