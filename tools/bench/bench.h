@@ -83,6 +83,9 @@ double bench_report_samples(const char *what, double *samples, size_t n,
 
 /* Print a result line and a ratio line in one consistent format. */
 void bench_report(const char *what, double value, const char *unit);
+/* The same with a chosen number of decimals (small per-item counts). */
+void bench_report_precise(const char *what, double value, int decimals,
+			  const char *unit);
 void bench_report_ratio(const char *what, double ratio, const char *target);
 
 #endif

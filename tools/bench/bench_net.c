@@ -483,11 +483,21 @@ static void report_metric(const char *title, struct net_path *const *paths,
 		}
 }
 
+/* One per-packet figure: "KIND: WHO" and the count, 2 decimals. */
+static void report_count(const char *kind, const char *who, double value,
+			 const char *unit)
+{
+	char what[80];
+	snprintf(what, sizeof(what), "%s: %s", kind, who);
+	bench_report_precise(what, value, 2, unit);
+}
+
 static void report_per_packet(const struct accounting *acc,
 			      const struct strace_figures *fig,
 			      const struct net_options *o, bool have_pvio,
 			      bool have_relay)
 {
+	static const char *const kinds[2] = {"iperf3", "ping-pong"};
 	printf("per packet (one frame from one guest's eth0 to the other's, "
 	       "either direction,\nACKs included):\n");
 	printf("  %-44s pvio %d, relay %d, bridge %d (by design; the "
@@ -495,63 +505,46 @@ static void report_per_packet(const struct accounting *acc,
 	       "counted)\n",
 	       "copies through user space", COPIES_PVIO, COPIES_RELAY,
 	       COPIES_BRIDGE, "");
-	if (!have_pvio) {
-	} else if (!acc->have) {
+	if (have_pvio && !acc->have)
 		printf("  netback's counters: unavailable (%s)\n", acc->why);
-	} else {
-		static const char *const kinds[2] = {"iperf3", "ping-pong"};
-		const struct vif_totals *t[2] = {&acc->tput, &acc->pingpong};
-		for (int k = 0; k < 2; k++) {
-			char what[80];
-			double pk = t[k]->packets ? (double)t[k]->packets : 1;
-			snprintf(what, sizeof(what), "%s: netback system calls",
-				 kinds[k]);
-			bench_report(what, (double)t[k]->syscalls / pk,
-				     "per packet (statistics file)");
-			snprintf(what, sizeof(what), "%s: notifications",
-				 kinds[k]);
-			bench_report(what, (double)t[k]->notifies / pk,
-				     "per packet (sent + received)");
-			snprintf(what, sizeof(what), "%s: packets", kinds[k]);
-			bench_report(what,
-				     t[k]->batches
-					     ? (double)t[k]->packets /
-						       (double)t[k]->batches
-					     : 0,
-				     "per ring batch");
-		}
+	for (int k = 0; have_pvio && acc->have && k < 2; k++) {
+		const struct vif_totals *t = k ? &acc->pingpong : &acc->tput;
+		double pk = t->packets ? (double)t->packets : 1;
+		report_count(kinds[k], "netback system calls",
+			     (double)t->syscalls / pk,
+			     "per packet (statistics file)");
+		report_count(kinds[k], "notifications",
+			     (double)t->notifies / pk,
+			     "per packet (netback sent + received)");
+		/* Each packet is in one TX batch (sender's vif) and one RX
+		 * batch (receiver's): 1.00 means no batching. */
+		report_count(kinds[k], "packets per ring batch",
+			     t->batches ? 2.0 * (double)t->packets /
+						  (double)t->batches
+					: 0,
+			     "(TX and RX batches of both vifs)");
 	}
-	static const char *const kinds[2] = {"iperf3", "ping-pong"};
-	for (int k = 0; k < 2; k++) {
-		if (!o->strace_seconds)
-			break;
+	for (int k = 0; o->strace_seconds && k < 2; k++) {
+		char kind[32];
+		snprintf(kind, sizeof(kind), "strace, %s", kinds[k]);
 		if (!fig[k].have) {
-			printf("  strace -c (%s): not counted (strace missing "
-			       "or it could not attach)\n",
-			       kinds[k]);
+			printf("  %s: not counted (strace missing or it could "
+			       "not attach)\n",
+			       kind);
 			continue;
 		}
-		char what[80];
 		if (have_pvio) {
-			snprintf(what, sizeof(what), "strace, %s: netback",
-				 kinds[k]);
-			bench_report(what, fig[k].pvio_back,
+			report_count(kind, "netback", fig[k].pvio_back,
 				     "system calls per packet");
-			snprintf(what, sizeof(what),
-				 "strace, %s: both netfronts", kinds[k]);
-			bench_report(what, fig[k].pvio_front,
+			report_count(kind, "both netfronts", fig[k].pvio_front,
 				     "system calls per packet");
-			snprintf(what, sizeof(what), "strace, %s: pvio in all",
-				 kinds[k]);
-			bench_report(what, fig[k].pvio_back + fig[k].pvio_front,
+			report_count(kind, "pvio in all",
+				     fig[k].pvio_back + fig[k].pvio_front,
 				     "system calls per packet");
 		}
-		if (have_relay) {
-			snprintf(what, sizeof(what), "strace, %s: both relays",
-				 kinds[k]);
-			bench_report(what, fig[k].relay,
+		if (have_relay)
+			report_count(kind, "both relays", fig[k].relay,
 				     "system calls per packet");
-		}
 	}
 }
 

@@ -207,7 +207,13 @@ static double bench_median(double *samples, size_t n)
 
 void bench_report(const char *what, double value, const char *unit)
 {
-	printf("  %-44s %14.1f %s\n", what, value, unit);
+	bench_report_precise(what, value, 1, unit);
+}
+
+void bench_report_precise(const char *what, double value, int decimals,
+			  const char *unit)
+{
+	printf("  %-44s %14.*f %s\n", what, decimals, value, unit);
 }
 
 double bench_report_samples(const char *what, double *samples, size_t n,
