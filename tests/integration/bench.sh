@@ -167,7 +167,7 @@ echo "ok: pvio-bench net fails clearly with no backend and cleans up"
 	>"$tmp/int.out" 2>"$tmp/int.err" &
 pid=$!
 i=0
-until grep -q "round 1/50 done" "$tmp/int.err"; do
+until grep -qs "round 1/50 done" "$tmp/int.err"; do
 	i=$((i + 1))
 	[ $i -lt 600 ] || { kill "$pid"; fail "net made no progress in 60 s"; }
 	sleep 0.1

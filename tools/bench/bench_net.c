@@ -297,23 +297,78 @@ static void print_offloads(const struct net_path *p)
 
 /* ---- strace accounting ---- */
 
-/* System calls strace -c counted in its summary file (0 when none). */
-static uint64_t strace_total(const char *file)
+/* What strace -c counted for one or more processes: every system call
+ * by name, and the total. */
+#define STRACE_MAX_NAMES 64
+struct strace_summary {
+	uint64_t total;
+	size_t n;
+	struct {
+		char name[32];
+		uint64_t calls;
+	} rows[STRACE_MAX_NAMES];
+};
+
+static void summary_add(struct strace_summary *s, const char *name,
+			uint64_t calls)
+{
+	size_t i = 0;
+	while (i < s->n && strcmp(s->rows[i].name, name))
+		i++;
+	if (i == s->n) {
+		if (s->n == STRACE_MAX_NAMES)
+			return;
+		snprintf(s->rows[s->n++].name, sizeof(s->rows[0].name), "%s",
+			 name);
+	}
+	s->rows[i].calls += calls;
+}
+
+/* Adds the rows of strace's summary file to s (none when it has none). */
+static void strace_read(const char *file, struct strace_summary *s)
 {
 	FILE *f = fopen(file, "r");
 	char line[256];
-	uint64_t calls = 0;
 	while (f && fgets(line, sizeof(line), f)) {
 		double pct, secs;
 		unsigned long long usecs, n;
-		if (strstr(line, " total") &&
-		    sscanf(line, "%lf %lf %llu %llu", &pct, &secs, &usecs,
-			   &n) == 4)
-			calls = n;
+		int used;
+		if (sscanf(line, "%lf %lf %llu %llu%n", &pct, &secs, &usecs, &n,
+			   &used) != 4)
+			continue;
+		/* The name is the last column (errors may stand before). */
+		line[strcspn(line, "\n")] = '\0';
+		const char *name = strrchr(line, ' ');
+		name = name ? name + 1 : line + used;
+		if (!strcmp(name, "total"))
+			s->total += n;
+		else
+			summary_add(s, name, n);
 	}
 	if (f)
 		fclose(f);
-	return calls;
+}
+
+/* "name N.NN, ..." for the top calls per packet, most frequent first. */
+static void summary_top(struct strace_summary *s, double packets, char *out,
+			size_t size)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (int k = 0; k < 4; k++) {
+		size_t best = s->n;
+		for (size_t i = 0; i < s->n; i++)
+			if (s->rows[i].calls &&
+			    (best == s->n ||
+			     s->rows[i].calls > s->rows[best].calls))
+				best = i;
+		if (best == s->n || len + 1 >= size)
+			break;
+		len += (size_t)snprintf(out + len, size - len, "%s%s %.2f",
+					k ? ", " : "", s->rows[best].name,
+					(double)s->rows[best].calls / packets);
+		s->rows[best].calls = 0;
+	}
 }
 
 /* Reap pid within ms, or kill it; whether it ended by itself. */
@@ -358,11 +413,12 @@ static pid_t netfront_pid(const struct net_guest *g)
 
 /*
  * Count the system calls of pids (n of them) with strace -c while guest[0]
- * runs the workload for secs; returns the calls of each in calls[].
+ * runs the workload for secs, into sums[group[i]] (zeroed first).
  */
 static bool strace_run(const struct net_path *p, const pid_t *pids, size_t n,
 		       bool pingpong, unsigned secs, unsigned message_size,
-		       const char *tmpdir, uint64_t *calls)
+		       const char *tmpdir, const int *group,
+		       struct strace_summary *sums)
 {
 	pid_t tracer[4];
 	char file[4][PATH_MAX], pidtext[4][16];
@@ -393,25 +449,48 @@ static bool strace_run(const struct net_path *p, const pid_t *pids, size_t n,
 		 * 130. */
 		kill(tracer[i], SIGINT);
 		ok &= wait_bounded(tracer[i], 10000);
-		calls[i] = strace_total(file[i]);
-		ok &= calls[i] > 0;
+		uint64_t before = sums[group[i]].total;
+		strace_read(file[i], &sums[group[i]]);
+		ok &= sums[group[i]].total > before;
 	}
 	return ok;
 }
 
+/* Per packet: pvio's netback, both netfronts, both relays. */
+enum { FIG_NETBACK, FIG_NETFRONTS, FIG_RELAYS, FIG_COUNT };
 struct strace_figures {
-	bool have;
-	double pvio_back, pvio_front, relay; /* calls per packet */
+	bool have[FIG_COUNT];
+	double calls[FIG_COUNT];
+	char top[FIG_COUNT][160];
 };
+
+static void strace_figure(struct strace_figures *fig, int which,
+			  struct strace_summary *sum, double packets)
+{
+	fig->have[which] = true;
+	fig->calls[which] = (double)sum->total / packets;
+	summary_top(sum, packets, fig->top[which], sizeof(fig->top[which]));
+}
+
+static uint64_t relay_frames(const struct net_path *relay)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < 2; i++)
+		n += __atomic_load_n(&relay->relay_counters[i].to_bridge,
+				     __ATOMIC_RELAXED);
+	return n;
+}
 
 static void strace_accounting(const struct net_path *pvio,
 			      const struct net_path *relay,
 			      const struct net_options *o, const char *tmpdir,
 			      bool pingpong, struct strace_figures *fig)
 {
-	fig->have = false;
+	static struct strace_summary sums[2];
+	memset(fig, 0, sizeof(*fig));
 	if (pvio) {
 		pid_t pids[3] = {0, 0, 0};
+		static const int group[3] = {0, 1, 1};
 		char path[PATH_MAX + 16], why[PATH_MAX + 128];
 		snprintf(path, sizeof(path), "%s/netback.pid",
 			 pvio->pvio_rundir);
@@ -424,37 +503,29 @@ static void strace_accounting(const struct net_path *pvio,
 		pids[1] = netfront_pid(&pvio->guest[0]);
 		pids[2] = netfront_pid(&pvio->guest[1]);
 		struct vif_totals a, b;
-		uint64_t calls[3];
-		if (!pids[0] || !pids[1] || !pids[2] ||
-		    !read_vif_totals(pvio, &a, why, sizeof(why)) ||
-		    !strace_run(pvio, pids, 3, pingpong, o->strace_seconds,
-				o->message_size, tmpdir, calls) ||
-		    !read_vif_totals(pvio, &b, why, sizeof(why)) ||
-		    b.packets == a.packets)
-			return;
-		double packets = (double)(b.packets - a.packets);
-		fig->pvio_back = (double)calls[0] / packets;
-		fig->pvio_front = (double)(calls[1] + calls[2]) / packets;
+		memset(sums, 0, sizeof(sums));
+		if (pids[0] && pids[1] && pids[2] &&
+		    read_vif_totals(pvio, &a, why, sizeof(why)) &&
+		    strace_run(pvio, pids, 3, pingpong, o->strace_seconds,
+			       o->message_size, tmpdir, group, sums) &&
+		    read_vif_totals(pvio, &b, why, sizeof(why)) &&
+		    b.packets > a.packets) {
+			double packets = (double)(b.packets - a.packets);
+			strace_figure(fig, FIG_NETBACK, &sums[0], packets);
+			strace_figure(fig, FIG_NETFRONTS, &sums[1], packets);
+		}
 	}
 	if (relay) {
-		uint64_t calls[2], before = 0, after = 0;
-		for (int i = 0; i < 2; i++)
-			before += __atomic_load_n(
-				&relay->relay_counters[i].to_bridge,
-				__ATOMIC_RELAXED);
-		if (!strace_run(relay, relay->relay, 2, pingpong,
-				o->strace_seconds, o->message_size, tmpdir,
-				calls))
-			return;
-		for (int i = 0; i < 2; i++)
-			after += __atomic_load_n(
-				&relay->relay_counters[i].to_bridge,
-				__ATOMIC_RELAXED);
-		fig->relay = after > before ? (double)(calls[0] + calls[1]) /
-						      (double)(after - before)
-					    : 0;
+		static const int group[2] = {0, 0};
+		memset(sums, 0, sizeof(sums));
+		uint64_t before = relay_frames(relay);
+		if (strace_run(relay, relay->relay, 2, pingpong,
+			       o->strace_seconds, o->message_size, tmpdir,
+			       group, sums) &&
+		    relay_frames(relay) > before)
+			strace_figure(fig, FIG_RELAYS, &sums[0],
+				      (double)(relay_frames(relay) - before));
 	}
-	fig->have = true;
 }
 
 /* ---- the report ---- */
@@ -524,27 +595,30 @@ static void report_per_packet(const struct accounting *acc,
 					: 0,
 			     "(TX and RX batches of both vifs)");
 	}
+	static const char *const who[FIG_COUNT] = {"netback", "both netfronts",
+						   "both relays"};
 	for (int k = 0; o->strace_seconds && k < 2; k++) {
 		char kind[32];
 		snprintf(kind, sizeof(kind), "strace, %s", kinds[k]);
-		if (!fig[k].have) {
-			printf("  %s: not counted (strace missing or it could "
-			       "not attach)\n",
-			       kind);
-			continue;
+		for (int w = 0; w < FIG_COUNT; w++) {
+			if (w == FIG_RELAYS ? !have_relay : !have_pvio)
+				continue;
+			if (!fig[k].have[w]) {
+				printf("  %s: %s: not counted (strace missing, "
+				       "it could not attach or no packets)\n",
+				       kind, who[w]);
+				continue;
+			}
+			report_count(kind, who[w], fig[k].calls[w],
+				     "system calls per packet");
+			printf("  %-44s %s\n", "", fig[k].top[w]);
+			if (w == FIG_NETFRONTS && fig[k].have[FIG_NETBACK])
+				report_count(
+					kind, "pvio in all",
+					fig[k].calls[FIG_NETBACK] +
+						fig[k].calls[FIG_NETFRONTS],
+					"system calls per packet");
 		}
-		if (have_pvio) {
-			report_count(kind, "netback", fig[k].pvio_back,
-				     "system calls per packet");
-			report_count(kind, "both netfronts", fig[k].pvio_front,
-				     "system calls per packet");
-			report_count(kind, "pvio in all",
-				     fig[k].pvio_back + fig[k].pvio_front,
-				     "system calls per packet");
-		}
-		if (have_relay)
-			report_count(kind, "both relays", fig[k].relay,
-				     "system calls per packet");
 	}
 }
 
@@ -605,7 +679,8 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 		fprintf(stderr, "  round %u/%u done\n", r + 1, o->rounds);
 	}
 
-	struct strace_figures fig[2] = {{0}, {0}};
+	struct strace_figures fig[2];
+	memset(fig, 0, sizeof(fig));
 	if (o->strace_seconds && in_path("strace") && (pvio || relay)) {
 		fprintf(stderr, "  counting system calls with strace\n");
 		for (int k = 0; k < 2; k++)
