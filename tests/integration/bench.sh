@@ -84,13 +84,17 @@ fi
 # left_behind ID: what a net run with that id could leave (namespaces,
 # its files, processes carrying its marker, a pvio host's namespaces).
 left_behind() {
-	ls /run/netns 2>/dev/null | grep -e "^pvbench-$1-" || true
+	for ns in /run/netns/pvbench-"$1"-*; do
+		[ ! -e "$ns" ] || echo "$ns"
+	done
 	[ ! -e "/tmp/pvio-bench-net.$1" ] || echo "/tmp/pvio-bench-net.$1"
 	grep -lsxz "PVIO_BENCH_NET_RUN=$1" /proc/[0-9]*/environ || true
-	for host in $(sed -n 's/^  pvio host \([0-9a-f]*\) .*/\1/p' \
-		"$tmp/net.err"); do
-		ls /run/netns 2>/dev/null | grep -e "^pvio-$host-" || true
-	done
+	sed -n 's/^  pvio host \([0-9a-f]*\) .*/\1/p' "$tmp/net.err" |
+		while read -r host; do
+			for ns in /run/netns/pvio-"$host"-*; do
+				[ ! -e "$ns" ] || echo "$ns"
+			done
+		done
 }
 
 # net NAME ARGS...: run pvio-bench net, keep its output in $tmp/NAME.*,

@@ -144,8 +144,18 @@ static const char *last_words(void)
 }
 
 /* One iperf3 run from guest[0]; Mbit/s the receiver counted. */
+/* iperf3's server takes one test at a time and turns a client away
+ * (closing on its unread cookie: a reset) while it is still ending the
+ * last one; a slow path makes that more likely. */
+static bool iperf3_server_busy(void)
+{
+	return strstr(output, "the server is busy") ||
+	       strstr(output, "unable to receive control message");
+}
+
+/* One iperf3 run from guest[0]; Mbit/s the receiver counted. */
 static double measure_throughput(const struct net_path *p, bool reverse,
-				 unsigned secs)
+				 unsigned secs, const char *tmpdir)
 {
 	const char *argv[32];
 	char t[16], port[8];
@@ -154,19 +164,36 @@ static double measure_throughput(const struct net_path *p, bool reverse,
 	net_guest_argv(&p->guest[0], argv, 32, "iperf3", "-c", p->guest[1].addr,
 		       "-p", port, "-t", t, "-J", "--connect-timeout", "5000",
 		       reverse ? "-R" : NULL, NULL);
-	int status = net_run(argv, (secs + 20) * 1000, output, sizeof(output));
-	const char *sum = NULL;
-	for (const char *s = output; (s = strstr(s, "\"sum_received\"")); s++)
-		sum = s;
-	const char *bps = sum ? strstr(sum, "\"bits_per_second\"") : NULL;
-	double v;
-	if (status || !bps || sscanf(bps + 17, " : %lf", &v) != 1) {
+	const char *from = p->guest[reverse].label,
+		   *to = p->guest[!reverse].label;
+	for (int attempt = 1;; attempt++) {
+		int status = net_run(argv, (secs + 20) * 1000, output,
+				     sizeof(output));
+		const char *sum = NULL;
+		for (const char *s = output;
+		     (s = strstr(s, "\"sum_received\"")); s++)
+			sum = s;
+		const char *bps =
+			sum ? strstr(sum, "\"bits_per_second\"") : NULL;
+		double v;
+		if (!status && bps && sscanf(bps + 17, " : %lf", &v) == 1)
+			return v / 1e6;
+		if (attempt < 3 && iperf3_server_busy()) {
+			fprintf(stderr,
+				"  %s: iperf3 %s -> %s: the server was still "
+				"busy; again in 1 s\n",
+				p->name, from, to);
+			struct timespec pause = {1, 0};
+			nanosleep(&pause, NULL);
+			continue;
+		}
 		const char *err = strstr(output, "\"error\"");
-		net_fatal("%s path: iperf3 %s -> %s failed: %s", p->name,
-			  p->guest[reverse].label, p->guest[!reverse].label,
-			  err ? err : last_words());
+		char log[PATH_MAX], tail[2048];
+		snprintf(log, sizeof(log), "%s/%s-iperf3.log", tmpdir, p->name);
+		net_log_tail(log, tail, sizeof(tail));
+		net_fatal("%s path: iperf3 %s -> %s failed: %s%s", p->name,
+			  from, to, err ? err : last_words(), tail);
 	}
-	return v / 1e6;
 }
 
 /* One sockperf ping-pong from guest[0]: round-trip p50 and p99 in us. */
@@ -441,7 +468,7 @@ static bool strace_run(const struct net_path *p, const pid_t *pids, size_t n,
 		double p50, p99;
 		measure_latency(p, secs, message_size, &p50, &p99);
 	} else {
-		measure_throughput(p, false, secs);
+		measure_throughput(p, false, secs, tmpdir);
 	}
 	bool ok = true;
 	for (size_t i = 0; i < n; i++) {
@@ -667,8 +694,8 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 			struct net_path *p = paths[i];
 			for (int dir = 0; dir < 2; dir++) {
 				account_begin(p, &acc);
-				s[i].tput[dir][r] =
-					measure_throughput(p, dir, o->duration);
+				s[i].tput[dir][r] = measure_throughput(
+					p, dir, o->duration, rec->tmpdir);
 				account_end(p, &acc, &acc.tput);
 			}
 			account_begin(p, &acc);

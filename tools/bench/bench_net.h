@@ -73,6 +73,9 @@ __attribute__((noreturn, format(printf, 1, 2))) void net_fatal(const char *fmt,
 int net_run(const char *const *argv, unsigned timeout_ms, char *out,
 	    size_t size);
 
+/* The last lines of a log, "\n  PATH:\n..." (empty when unreadable). */
+void net_log_tail(const char *path, char *out, size_t size);
+
 /* Start argv in the background, output to log; returns its pid. */
 pid_t net_spawn(const char *const *argv, const char *log);
 

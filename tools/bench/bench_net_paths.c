@@ -390,14 +390,15 @@ static void setup_relay(struct net_path *p, struct net_cleanup *rec)
 	}
 }
 
-/* The last lines of a log, for a failure message. */
-static void log_tail(const char *path, char *out, size_t size)
+void net_log_tail(const char *path, char *out, size_t size)
 {
 	char buf[16384];
 	out[0] = '\0';
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return;
+	if (fseek(f, -(long)(sizeof(buf) - 1), SEEK_END))
+		rewind(f); /* shorter than buf */
 	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
@@ -416,13 +417,13 @@ __attribute__((noreturn)) static void pvio_fail(const struct net_path *p,
 {
 	char nb[2048], f1[2048], f2[2048], path[PATH_MAX + 64];
 	snprintf(path, sizeof(path), "%s/netback.log", p->pvio_rundir);
-	log_tail(path, nb, sizeof(nb));
+	net_log_tail(path, nb, sizeof(nb));
 	snprintf(path, sizeof(path), "%s/domain-%u-netfront.log",
 		 p->pvio_rundir, p->domid[0]);
-	log_tail(path, f1, sizeof(f1));
+	net_log_tail(path, f1, sizeof(f1));
 	snprintf(path, sizeof(path), "%s/domain-%u-netfront.log",
 		 p->pvio_rundir, p->domid[1]);
-	log_tail(path, f2, sizeof(f2));
+	net_log_tail(path, f2, sizeof(f2));
 	net_fatal("pvio path: no traffic between the guests: %s%s%s%s", why, nb,
 		  f1, f2);
 }
@@ -577,7 +578,7 @@ static void start_servers(struct net_path *p, const char *tmpdir)
 			if (waitpid(p->servers[s], NULL, WNOHANG) ==
 				    p->servers[s] ||
 			    now_ms() >= deadline) {
-				log_tail(log[s], tail, sizeof(tail));
+				net_log_tail(log[s], tail, sizeof(tail));
 				net_fatal("%s path: %s in %s is not listening "
 					  "on port %u%s",
 					  p->name, argv[s][0], srv->label,
