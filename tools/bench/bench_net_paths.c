@@ -355,37 +355,43 @@ static void host_with_bridge(struct net_cleanup *rec, const char *tag,
 
 static void setup_bridge(struct net_path *p, struct net_cleanup *rec)
 {
-	char host[64], guest[64], tag[8], port[8], addr[16];
+	static const char *const tags[2] = {"b1", "b2"},
+				 *const ports[2] = {"veth0", "veth1"},
+				 *const addrs[2] = {"169.254.3.1",
+						    "169.254.3.2"};
+	char host[64], guest[64];
 	host_with_bridge(rec, "bh", host, sizeof(host));
 	for (int i = 0; i < 2; i++) {
-		snprintf(tag, sizeof(tag), "b%d", i + 1);
-		add_netns(rec, tag, guest, sizeof(guest));
-		snprintf(port, sizeof(port), "veth%d", i);
+		const char *port = ports[i];
+		add_netns(rec, tags[i], guest, sizeof(guest));
 		MUST("create a veth pair", "ip", "-n", host, "link", "add",
 		     port, "type", "veth", "peer", "name", "eth0", "netns",
 		     guest);
 		MUST("enslave the veth", "ip", "-n", host, "link", "set", port,
 		     "master", "br0", "up");
-		snprintf(addr, sizeof(addr), "169.254.3.%d", i + 1);
-		netns_guest(&p->guest[i], i ? "beta" : "alpha", guest, addr);
+		netns_guest(&p->guest[i], i ? "beta" : "alpha", guest,
+			    addrs[i]);
 		guest_address(&p->guest[i]);
 	}
 }
 
 static void setup_relay(struct net_path *p, struct net_cleanup *rec)
 {
-	char host[64], guest[64], tag[8], port[8], addr[16];
+	static const char *const tags[2] = {"r1", "r2"},
+				 *const ports[2] = {"tap0", "tap1"},
+				 *const addrs[2] = {"169.254.2.1",
+						    "169.254.2.2"};
+	char host[64], guest[64];
 	host_with_bridge(rec, "rh", host, sizeof(host));
 	for (int i = 0; i < 2; i++) {
-		snprintf(tag, sizeof(tag), "r%d", i + 1);
-		add_netns(rec, tag, guest, sizeof(guest));
-		snprintf(port, sizeof(port), "tap%d", i);
+		const char *port = ports[i];
+		add_netns(rec, tags[i], guest, sizeof(guest));
 		p->relay[i] = net_relay_start(guest, host, port,
 					      &p->relay_counters[i]);
 		MUST("enslave the relay's TAP", "ip", "-n", host, "link", "set",
 		     port, "master", "br0", "up");
-		snprintf(addr, sizeof(addr), "169.254.2.%d", i + 1);
-		netns_guest(&p->guest[i], i ? "beta" : "alpha", guest, addr);
+		netns_guest(&p->guest[i], i ? "beta" : "alpha", guest,
+			    addrs[i]);
 		guest_address(&p->guest[i]);
 	}
 }
@@ -519,7 +525,8 @@ static void setup_pvio(struct net_path *p, struct net_cleanup *rec)
 				 sizeof(g->netns)))
 			pvio_fail(p, "no domain record for a guest pvio "
 				     "created");
-		snprintf(g->addr, sizeof(g->addr), "169.254.1.%d", i + 1);
+		snprintf(g->addr, sizeof(g->addr), "%s",
+			 i ? "169.254.1.2" : "169.254.1.1");
 		g->prefix[0] = pvio;
 		g->prefix[1] = "--rundir";
 		g->prefix[2] = dir;
