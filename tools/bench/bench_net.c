@@ -332,12 +332,12 @@ struct strace_summary {
 	size_t n;
 	struct {
 		char name[32];
-		uint64_t calls;
+		uint64_t calls, errors;
 	} rows[STRACE_MAX_NAMES];
 };
 
 static void summary_add(struct strace_summary *s, const char *name,
-			uint64_t calls)
+			uint64_t calls, uint64_t errors)
 {
 	size_t i = 0;
 	while (i < s->n && strcmp(s->rows[i].name, name))
@@ -349,6 +349,7 @@ static void summary_add(struct strace_summary *s, const char *name,
 			 name);
 	}
 	s->rows[i].calls += calls;
+	s->rows[i].errors += errors;
 }
 
 /* Adds the rows of strace's summary file to s (none when it has none). */
@@ -363,14 +364,18 @@ static void strace_read(const char *file, struct strace_summary *s)
 		if (sscanf(line, "%lf %lf %llu %llu%n", &pct, &secs, &usecs, &n,
 			   &used) != 4)
 			continue;
-		/* The name is the last column (errors may stand before). */
+		/* The name is the last column; the errors column stands
+		 * before it when some calls failed. */
 		line[strcspn(line, "\n")] = '\0';
 		const char *name = strrchr(line, ' ');
 		name = name ? name + 1 : line + used;
+		unsigned long long errors = 0;
+		if (sscanf(line + used, "%llu", &errors) != 1)
+			errors = 0;
 		if (!strcmp(name, "total"))
 			s->total += n;
 		else
-			summary_add(s, name, n);
+			summary_add(s, name, n, errors);
 	}
 	if (f)
 		fclose(f);
@@ -394,6 +399,10 @@ static void summary_top(struct strace_summary *s, double packets, char *out,
 		len += (size_t)snprintf(out + len, size - len, "%s%s %.2f",
 					k ? ", " : "", s->rows[best].name,
 					(double)s->rows[best].calls / packets);
+		if (s->rows[best].errors && len + 1 < size)
+			len += (size_t)snprintf(
+				out + len, size - len, " (%.2f failed)",
+				(double)s->rows[best].errors / packets);
 		s->rows[best].calls = 0;
 	}
 }
@@ -488,7 +497,7 @@ enum { FIG_NETBACK, FIG_NETFRONTS, FIG_RELAYS, FIG_COUNT };
 struct strace_figures {
 	bool have[FIG_COUNT];
 	double calls[FIG_COUNT];
-	char top[FIG_COUNT][160];
+	char top[FIG_COUNT][256];
 };
 
 static void strace_figure(struct strace_figures *fig, int which,
