@@ -23,6 +23,13 @@ int bench_net(int argc, char **argv);
 /* Monotonic clock in nanoseconds. */
 uint64_t bench_now_ns(void);
 
+/*
+ * Whether rel, relative to the directory pvio-bench runs from, names an
+ * executable (the build tree's or an installed sibling program); its path
+ * is left in out either way.
+ */
+bool bench_beside_self(const char *rel, char *out, size_t size);
+
 /* Pin the calling process to one CPU; returns 0 or -errno. */
 int bench_pin_cpu(int cpu);
 

@@ -32,12 +32,15 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Frames one guest-to-guest packet crosses on each path, by design: each
- * user-space hop costs one copy out of a TAP and one into the next. */
-#define COPIES_PVIO                                                            \
-	6		/* netfront read, grant copy, vif TAP write; vif       \
-			   TAP read, grant copy, netfront write */
-#define COPIES_RELAY  4 /* relay read, write; relay read, write */
+/*
+ * Copies of a packet's data through user space, by design. pvio: netfront
+ * reads it from eth0 into a granted page, netback grant-copies it and
+ * writes it to the vif TAP; on the other vif netback reads it and
+ * grant-copies it into a posted page, which netfront writes to eth0. The
+ * relay: a read and a write at each end.
+ */
+#define COPIES_PVIO   6
+#define COPIES_RELAY  4
 #define COPIES_BRIDGE 0
 
 struct net_options {
@@ -76,6 +79,7 @@ static bool parse_paths(const char *text, bool selected[NET_PATH_COUNT])
 	       !strstr(text, ",,");
 }
 
+/* Whether tool can run: a path to an executable, or a name in PATH. */
 static bool in_path(const char *tool)
 {
 	const char *path = getenv("PATH");
@@ -94,39 +98,26 @@ static bool in_path(const char *tool)
 	return false;
 }
 
-/* The pvio CLI: --pvio, $PVIO, the build tree next to pvio-bench
- * (tools/pvio/pvio), then bindir next to it, then PATH. */
+/*
+ * The pvio CLI: --pvio, $PVIO, the build tree's (tools/pvio/pvio beside
+ * tools/pvio-bench), an installed one beside pvio-bench, then PATH. A
+ * build tree's pvio has no installed hotplug scripts: unless
+ * PVIO_SCRIPTDIR says where they are, use the tree's tools/hotplug.
+ */
 static void find_pvio(const char *given, char *out, size_t size)
 {
 	const char *env = getenv("PVIO");
-	if (given || (env && *env)) {
+	char scripts[PATH_MAX];
+	if (!getenv("PVIO_SCRIPTDIR") &&
+	    bench_beside_self("hotplug/vif-bridge", scripts, sizeof(scripts))) {
+		*strrchr(scripts, '/') = '\0';
+		setenv("PVIO_SCRIPTDIR", scripts, 1);
+	}
+	if (given || (env && *env))
 		snprintf(out, size, "%s", given ? given : env);
-		return;
-	}
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		*slash = '\0';
-		/* The build tree's hotplug scripts, unless told otherwise
-		 * (an installed pvio finds its own). */
-		char scripts[PATH_MAX + 32];
-		snprintf(scripts, sizeof(scripts), "%s/hotplug/vif-bridge",
-			 exe);
-		if (access(scripts, X_OK) == 0 && !getenv("PVIO_SCRIPTDIR")) {
-			scripts[strlen(scripts) - strlen("/vif-bridge")] = '\0';
-			setenv("PVIO_SCRIPTDIR", scripts, 1);
-		}
-		static const char *const rel[] = {"pvio/pvio", "pvio"};
-		for (size_t i = 0; i < 2; i++) {
-			snprintf(out, size, "%.*s/%s", (int)(size - 16), exe,
-				 rel[i]);
-			if (access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, size, "pvio");
+	else if (!bench_beside_self("pvio/pvio", out, size) &&
+		 !bench_beside_self("pvio", out, size))
+		snprintf(out, size, "pvio");
 }
 
 /* ---- measurements ---- */
@@ -183,8 +174,7 @@ static double measure_throughput(const struct net_path *p, bool reverse,
 				"  %s: iperf3 %s -> %s: the server was still "
 				"busy; again in 1 s\n",
 				p->name, from, to);
-			struct timespec pause = {1, 0};
-			nanosleep(&pause, NULL);
+			sleep(1);
 			continue;
 		}
 		const char *err = strstr(output, "\"error\"");
@@ -240,11 +230,13 @@ static bool read_vif_totals(const struct net_path *p, struct vif_totals *t,
 		if (f)
 			fclose(f);
 		if (n != sizeof(s) || s.magic != NETIF_STATS_MAGIC ||
-		    s.version != NETIF_STATS_VERSION) {
+		    s.version != NETIF_STATS_VERSION ||
+		    s.domid != p->domid[i] || s.devid != 0) {
 			snprintf(why, size, "%s: %s", path,
 				 !f		  ? strerror(errno)
 				 : n != sizeof(s) ? "short file"
-						  : "wrong magic or version");
+						  : "wrong magic, version or "
+						    "vif");
 			return false;
 		}
 		t->packets += s.tx_packets + s.rx_packets;
@@ -413,8 +405,7 @@ static bool wait_bounded(pid_t pid, unsigned ms)
 	for (unsigned waited = 0; waited < ms; waited += 10) {
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return true;
-		struct timespec tick = {0, 10 * 1000000L};
-		nanosleep(&tick, NULL);
+		usleep(10000);
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
@@ -471,8 +462,7 @@ static bool strace_run(const struct net_path *p, const pid_t *pids, size_t n,
 	}
 	/* Attaching takes a moment; what it misses is not counted on
 	 * either side of the ratio (packets are counted the same way). */
-	struct timespec settle = {0, 300 * 1000000L};
-	nanosleep(&settle, NULL);
+	usleep(300000);
 	if (pingpong) {
 		double p50, p99;
 		measure_latency(p, secs, message_size, &p50, &p99);

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include "bench.h"
 #include "bench_net.h"
 
 #include <dirent.h>
@@ -46,16 +47,7 @@ void net_fatal(const char *fmt, ...)
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	return bench_now_ns() / 1000000u;
 }
 
 static void exec_child(const char *const *argv)
@@ -286,7 +278,7 @@ bool net_tcp_reaches(const struct net_guest *from, const struct net_guest *to,
 		if (rc == 0)
 			return true;
 		if (last != ETIMEDOUT)
-			sleep_ms(100);
+			usleep(100000);
 	} while (now_ms() < deadline);
 	snprintf(err, size,
 		 "a TCP connection from %s (%s) to %s:%u failed for %u s: "
@@ -555,7 +547,7 @@ static void setup_pvio(struct net_path *p, struct net_cleanup *rec)
 					 NET_READY_TIMEOUT_MS / 1000);
 				pvio_fail(p, why);
 			}
-			sleep_ms(100);
+			usleep(100000);
 		}
 		guest_address(&p->guest[i]);
 	}
@@ -591,7 +583,7 @@ static void start_servers(struct net_path *p, const char *tmpdir)
 					  p->name, argv[s][0], srv->label,
 					  ports[s], tail);
 			}
-			sleep_ms(50);
+			usleep(50000);
 		}
 	}
 }
