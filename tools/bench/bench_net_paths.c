@@ -145,7 +145,7 @@ void net_guest_argv(const struct net_guest *g, const char **argv, size_t max,
 		    ...)
 {
 	size_t n = 0;
-	for (size_t i = 0; g->prefix[i]; i++)
+	for (size_t i = 0; g->prefix[i] && n + 1 < max; i++)
 		argv[n++] = g->prefix[i];
 	va_list ap;
 	va_start(ap, max);
@@ -568,6 +568,7 @@ static void start_servers(struct net_path *p, const char *tmpdir)
 	net_guest_argv(srv, argv[1], 24, "sockperf", "server", "--tcp", "-i",
 		       srv->addr, "-p", port[1], NULL);
 	static const unsigned ports[2] = {NET_IPERF_PORT, NET_SOCKPERF_PORT};
+	static const char *const names[2] = {"iperf3", "sockperf"};
 	for (int s = 0; s < 2; s++)
 		p->servers[s] = net_spawn(argv[s], log[s]);
 	for (int s = 0; s < 2; s++) {
@@ -580,7 +581,7 @@ static void start_servers(struct net_path *p, const char *tmpdir)
 				net_log_tail(log[s], tail, sizeof(tail));
 				net_fatal("%s path: %s in %s is not listening "
 					  "on port %u%s",
-					  p->name, argv[s][0], srv->label,
+					  p->name, names[s], srv->label,
 					  ports[s], tail);
 			}
 			usleep(50000);
