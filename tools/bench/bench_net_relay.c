@@ -73,6 +73,22 @@ static void *relay_loop(void *arg)
 	return NULL;
 }
 
+/* Both TAPs, each made in its namespace; NULL or what failed. */
+static const char *open_taps(const char *guest_ns, const char *host_ns,
+			     const char *tap_name, int *guest, int *host,
+			     int *err)
+{
+	if ((*err = net_ns_enter(guest_ns)) < 0)
+		return "enter the guest namespace";
+	if ((*err = *guest = open_tap("eth0")) < 0)
+		return "create TAP eth0 in the guest";
+	if ((*err = net_ns_enter(host_ns)) < 0)
+		return "enter the host namespace";
+	if ((*err = *host = open_tap(tap_name)) < 0)
+		return "create the bridge-side TAP";
+	return NULL;
+}
+
 /* The relay process; reports "ok" or the reason it failed on ready. */
 static void relay_main(const char *guest_ns, const char *host_ns,
 		       const char *tap_name,
@@ -80,21 +96,14 @@ static void relay_main(const char *guest_ns, const char *host_ns,
 {
 	char msg[256] = "ok";
 	int guest = -1, host = -1, err = 0;
-	const char *step = "";
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if ((err = net_ns_enter(guest_ns)) < 0)
-		step = "enter the guest namespace";
-	else if ((guest = open_tap("eth0")) < 0)
-		step = "create TAP eth0 in the guest", err = guest;
-	else if ((err = net_ns_enter(host_ns)) < 0)
-		step = "enter the host namespace";
-	else if ((host = open_tap(tap_name)) < 0)
-		step = "create the bridge-side TAP", err = host;
-	if (err < 0)
-		snprintf(msg, sizeof(msg), "cannot %s: %s", step,
+	const char *failed =
+		open_taps(guest_ns, host_ns, tap_name, &guest, &host, &err);
+	if (failed)
+		snprintf(msg, sizeof(msg), "cannot %s: %s", failed,
 			 strerror(-err));
-	if (write(ready, msg, strlen(msg)) < 0 || err < 0)
+	if (write(ready, msg, strlen(msg)) < 0 || failed)
 		_exit(1);
 	close(ready);
 
