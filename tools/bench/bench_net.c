@@ -258,6 +258,122 @@ static void add_delta(struct vif_totals *acc, const struct vif_totals *a,
 	acc->batches += b->batches - a->batches;
 }
 
+/* ---- the programs that move the frames ---- */
+
+/* pid of pvio-netfront in a guest's namespace, or 0. */
+static pid_t netfront_pid(const struct net_guest *g)
+{
+	char *end;
+	if (net_run((const char *const[]){"ip", "netns", "pids", g->netns,
+					  NULL},
+		    10000, output, sizeof(output)))
+		return 0;
+	for (char *s = output; *s; s = end) {
+		long pid = strtol(s, &end, 10);
+		if (end == s)
+			break;
+		char path[64], comm[32] = "";
+		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+		FILE *f = fopen(path, "r");
+		if (f) {
+			if (!fgets(comm, sizeof(comm), f))
+				comm[0] = '\0';
+			fclose(f);
+		}
+		if (!strcmp(comm, "pvio-netfront\n"))
+			return (pid_t)pid;
+	}
+	return 0;
+}
+
+/*
+ * The processes that move a path's frames through user space: pvio-netback
+ * and both pvio-netfronts, or both relays; how many were found (0 when one
+ * is missing, or the path has none).
+ */
+static size_t path_movers(const struct net_path *p, pid_t pids[3])
+{
+	if (p->kind == NET_PATH_RELAY) {
+		pids[0] = p->relay[0];
+		pids[1] = p->relay[1];
+		return 2;
+	}
+	if (p->kind != NET_PATH_PVIO)
+		return 0;
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/netback.pid", p->pvio_rundir);
+	FILE *f = fopen(path, "r");
+	int pid = 0;
+	if (f) {
+		if (fscanf(f, "%d", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	pids[0] = (pid_t)pid;
+	pids[1] = netfront_pid(&p->guest[0]);
+	pids[2] = netfront_pid(&p->guest[1]);
+	return pids[0] && pids[1] && pids[2] ? 3 : 0;
+}
+
+/* Packets from one guest's eth0 towards the other's so far (pvio:
+ * netback's counters; relay: its own). */
+static uint64_t path_packets(const struct net_path *p)
+{
+	struct vif_totals t;
+	char why[PATH_MAX + 128];
+	if (p->kind == NET_PATH_RELAY)
+		return __atomic_load_n(&p->relay_counters[0].to_bridge,
+				       __ATOMIC_RELAXED) +
+		       __atomic_load_n(&p->relay_counters[1].to_bridge,
+				       __ATOMIC_RELAXED);
+	return read_vif_totals(p, &t, why, sizeof(why)) ? t.packets : 0;
+}
+
+/* CPU time (user + system, all threads) pid has used, in microseconds. */
+static double cpu_us(pid_t pid)
+{
+	char path[64], line[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	bool got = fgets(line, sizeof(line), f) != NULL;
+	fclose(f);
+	/* Fields 14 and 15, counted after the ")" that ends the name. */
+	const char *rest = got ? strrchr(line, ')') : NULL;
+	unsigned long utime, stime;
+	if (!rest || sscanf(rest + 1,
+			    " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			    "%lu %lu",
+			    &utime, &stime) != 2)
+		return 0;
+	return (double)(utime + stime) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The movers' CPU time and the packets over the rounds' measurements,
+ * by kind (0: iperf3, 1: ping-pong). */
+struct cpu_use {
+	size_t n;
+	pid_t pid[3];
+	double start[3], us[2][3];
+	uint64_t packets_start, packets[2];
+};
+
+static void cpu_begin(const struct net_path *p, struct cpu_use *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		c->start[i] = cpu_us(c->pid[i]);
+	c->packets_start = c->n ? path_packets(p) : 0;
+}
+
+static void cpu_end(const struct net_path *p, struct cpu_use *c, int kind)
+{
+	for (size_t i = 0; i < c->n; i++)
+		c->us[kind][i] += cpu_us(c->pid[i]) - c->start[i];
+	if (c->n)
+		c->packets[kind] += path_packets(p) - c->packets_start;
+}
+
 /* ---- the rounds ---- */
 
 struct samples {
@@ -412,32 +528,6 @@ static bool wait_bounded(pid_t pid, unsigned ms)
 	return false;
 }
 
-/* pid of pvio-netfront in a guest's namespace, or 0. */
-static pid_t netfront_pid(const struct net_guest *g)
-{
-	char *end;
-	if (net_run((const char *const[]){"ip", "netns", "pids", g->netns,
-					  NULL},
-		    10000, output, sizeof(output)))
-		return 0;
-	for (char *s = output; *s; s = end) {
-		long pid = strtol(s, &end, 10);
-		if (end == s)
-			break;
-		char path[64], comm[32] = "";
-		snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-		FILE *f = fopen(path, "r");
-		if (f) {
-			if (!fgets(comm, sizeof(comm), f))
-				comm[0] = '\0';
-			fclose(f);
-		}
-		if (!strcmp(comm, "pvio-netfront\n"))
-			return (pid_t)pid;
-	}
-	return 0;
-}
-
 /*
  * Count the system calls of pids (n of them) with strace -c while guest[0]
  * runs the workload for secs, into sums[group[i]] (zeroed first).
@@ -498,15 +588,6 @@ static void strace_figure(struct strace_figures *fig, int which,
 	summary_top(sum, packets, fig->top[which], sizeof(fig->top[which]));
 }
 
-static uint64_t relay_frames(const struct net_path *relay)
-{
-	uint64_t n = 0;
-	for (int i = 0; i < 2; i++)
-		n += __atomic_load_n(&relay->relay_counters[i].to_bridge,
-				     __ATOMIC_RELAXED);
-	return n;
-}
-
 static void strace_accounting(const struct net_path *pvio,
 			      const struct net_path *relay,
 			      const struct net_options *o, const char *tmpdir,
@@ -515,28 +596,15 @@ static void strace_accounting(const struct net_path *pvio,
 	static struct strace_summary sums[2];
 	memset(fig, 0, sizeof(*fig));
 	if (pvio) {
-		pid_t pids[3] = {0, 0, 0};
+		pid_t pids[3];
 		static const int group[3] = {0, 1, 1};
-		char path[PATH_MAX + 16], why[PATH_MAX + 128];
-		snprintf(path, sizeof(path), "%s/netback.pid",
-			 pvio->pvio_rundir);
-		FILE *f = fopen(path, "r");
-		if (f) {
-			if (fscanf(f, "%d", &pids[0]) != 1)
-				pids[0] = 0;
-			fclose(f);
-		}
-		pids[1] = netfront_pid(&pvio->guest[0]);
-		pids[2] = netfront_pid(&pvio->guest[1]);
-		struct vif_totals a, b;
 		memset(sums, 0, sizeof(sums));
-		if (pids[0] && pids[1] && pids[2] &&
-		    read_vif_totals(pvio, &a, why, sizeof(why)) &&
+		uint64_t before = path_packets(pvio);
+		if (path_movers(pvio, pids) == 3 &&
 		    strace_run(pvio, pids, 3, pingpong, o->strace_seconds,
 			       o->message_size, tmpdir, group, sums) &&
-		    read_vif_totals(pvio, &b, why, sizeof(why)) &&
-		    b.packets > a.packets) {
-			double packets = (double)(b.packets - a.packets);
+		    path_packets(pvio) > before) {
+			double packets = (double)(path_packets(pvio) - before);
 			strace_figure(fig, FIG_NETBACK, &sums[0], packets);
 			strace_figure(fig, FIG_NETFRONTS, &sums[1], packets);
 		}
@@ -544,13 +612,13 @@ static void strace_accounting(const struct net_path *pvio,
 	if (relay) {
 		static const int group[2] = {0, 0};
 		memset(sums, 0, sizeof(sums));
-		uint64_t before = relay_frames(relay);
+		uint64_t before = path_packets(relay);
 		if (strace_run(relay, relay->relay, 2, pingpong,
 			       o->strace_seconds, o->message_size, tmpdir,
 			       group, sums) &&
-		    relay_frames(relay) > before)
+		    path_packets(relay) > before)
 			strace_figure(fig, FIG_RELAYS, &sums[0],
-				      (double)(relay_frames(relay) - before));
+				      (double)(path_packets(relay) - before));
 	}
 }
 
@@ -589,11 +657,27 @@ static void report_count(const char *kind, const char *who, double value,
 	bench_report_precise(what, value, 2, unit);
 }
 
+/* CPU time per packet of movers [first, last] for kind; false when
+ * nothing was counted. */
+static bool cpu_per_packet(const struct cpu_use *c, int kind, size_t first,
+			   size_t last, double *us)
+{
+	if (!c || !c->n || !c->packets[kind] || last >= c->n)
+		return false;
+	*us = 0;
+	for (size_t i = first; i <= last; i++)
+		*us += c->us[kind][i];
+	*us /= (double)c->packets[kind];
+	return true;
+}
+
 static void report_per_packet(const struct accounting *acc,
 			      const struct strace_figures *fig,
-			      const struct net_options *o, bool have_pvio,
-			      bool have_relay)
+			      const struct net_options *o,
+			      const struct cpu_use *pvio_cpu,
+			      const struct cpu_use *relay_cpu)
 {
+	bool have_pvio = pvio_cpu != NULL, have_relay = relay_cpu != NULL;
 	static const char *const kinds[2] = {"iperf3", "ping-pong"};
 	printf("per packet (one frame from one guest's eth0 to the other's, "
 	       "either direction,\nACKs included):\n");
@@ -604,6 +688,26 @@ static void report_per_packet(const struct accounting *acc,
 	       COPIES_BRIDGE, "");
 	if (have_pvio && !acc->have)
 		printf("  netback's counters: unavailable (%s)\n", acc->why);
+	/* CPU time of the movers during the rounds (clock ticks, so
+	 * coarse on short runs). */
+	static const struct {
+		bool relay;
+		size_t first, last;
+		const char *who;
+	} cpu_rows[] = {{false, 0, 2, "CPU, pvio in all"},
+			{false, 0, 0, "CPU, netback"},
+			{false, 1, 2, "CPU, both netfronts"},
+			{true, 0, 1, "CPU, both relays"}};
+	for (int k = 0; k < 2; k++)
+		for (size_t r = 0; r < sizeof(cpu_rows) / sizeof(cpu_rows[0]);
+		     r++) {
+			double us;
+			if (cpu_per_packet(
+				    cpu_rows[r].relay ? relay_cpu : pvio_cpu, k,
+				    cpu_rows[r].first, cpu_rows[r].last, &us))
+				report_count(kinds[k], cpu_rows[r].who, us,
+					     "us per packet");
+		}
 	for (int k = 0; have_pvio && acc->have && k < 2; k++) {
 		const struct vif_totals *t = k ? &acc->pingpong : &acc->tput;
 		double pk = t->packets ? (double)t->packets : 1;
@@ -685,6 +789,9 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 			net_fatal("out of memory");
 	}
 	struct accounting acc = {.have = true};
+	static struct cpu_use cpu[NET_PATH_COUNT];
+	for (size_t i = 0; i < n; i++)
+		cpu[i].n = path_movers(paths[i], cpu[i].pid);
 	for (unsigned r = 0; r < o->rounds; r++) {
 		/* Each round starts with another path, so that no path
 		 * always runs right after the same neighbour. */
@@ -693,13 +800,17 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 			struct net_path *p = paths[i];
 			for (int dir = 0; dir < 2; dir++) {
 				account_begin(p, &acc);
+				cpu_begin(p, &cpu[i]);
 				s[i].tput[dir][r] = measure_throughput(
 					p, dir, o->duration, rec->tmpdir);
+				cpu_end(p, &cpu[i], 0);
 				account_end(p, &acc, &acc.tput);
 			}
 			account_begin(p, &acc);
+			cpu_begin(p, &cpu[i]);
 			measure_latency(p, o->duration, o->message_size,
 					&s[i].p50[r], &s[i].p99[r]);
+			cpu_end(p, &cpu[i], 1);
 			account_end(p, &acc, &acc.pingpong);
 		}
 		fprintf(stderr, "  round %u/%u done\n", r + 1, o->rounds);
@@ -737,7 +848,14 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 		 "TCP round trip, %u-byte ping-pong (sockperf), p99",
 		 o->message_size);
 	report_metric(title, paths, n, col, o->rounds, "us", NULL);
-	report_per_packet(&acc, fig, o, pvio != NULL, relay != NULL);
+	const struct cpu_use *pvio_cpu = NULL, *relay_cpu = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (paths[i] == pvio)
+			pvio_cpu = &cpu[i];
+		if (paths[i] == relay)
+			relay_cpu = &cpu[i];
+	}
+	report_per_packet(&acc, fig, o, pvio_cpu, relay_cpu);
 	fflush(stdout);
 	return 0;
 }
