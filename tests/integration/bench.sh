@@ -142,11 +142,13 @@ done
 	fail "net: not 4 relay / bridge ratios"
 grep -qE '^  strace, iperf3: both relays +[0-9.]+ system calls per packet' \
 	"$out" || fail "net: no relay system call count"
+grep -qE '^  ping-pong: CPU, both relays +[0-9.]+ us per packet' "$out" ||
+	fail "net: no relay CPU time"
 if [ "$paths" = pvio,relay,bridge ]; then
 	[ "$(grep -cE '^  ratio pvio / relay +[0-9.]+ +\(target' "$out")" = 4 ] ||
 		fail "net: not 4 pvio / relay ratios"
 	for what in "iperf3: netback system calls" "ping-pong: notifications" \
-		"strace, iperf3: both netfronts"; do
+		"strace, iperf3: both netfronts" "iperf3: CPU, netback"; do
 		grep -qE "^  $what +[0-9.]+ " "$out" ||
 			fail "net: no '$what' figure: $(cat "$out")"
 	done
