@@ -20,6 +20,10 @@ iproute2
 xenstore-utils
 xen-utils-common
 procps
+iperf3
+sockperf
+ethtool
+strace
 "
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -27,6 +31,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
+# iperf3, sockperf: the traffic and latency of `pvio-bench net`; ethtool
+# and strace: its offload check and system-call counts.
 # xen-utils-common: Xen's hotplug scripts (/etc/xen/scripts), which the
 # toolstack tests run through script=. Recommends stay out: they pull in
 # the hypervisor and a boot loader.

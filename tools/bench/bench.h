@@ -18,9 +18,17 @@ int bench_ring(int argc, char **argv);
 int bench_evtchn(int argc, char **argv);
 int bench_gntcopy(int argc, char **argv);
 int bench_xenstore(int argc, char **argv);
+int bench_net(int argc, char **argv);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t bench_now_ns(void);
+
+/*
+ * Whether rel, relative to the directory pvio-bench runs from, names an
+ * executable (the build tree's or an installed sibling program); its path
+ * is left in out either way.
+ */
+bool bench_beside_self(const char *rel, char *out, size_t size);
 
 /* Pin the calling process to one CPU; returns 0 or -errno. */
 int bench_pin_cpu(int cpu);
@@ -82,6 +90,9 @@ double bench_report_samples(const char *what, double *samples, size_t n,
 
 /* Print a result line and a ratio line in one consistent format. */
 void bench_report(const char *what, double value, const char *unit);
+/* The same with a chosen number of decimals (small per-item counts). */
+void bench_report_precise(const char *what, double value, int decimals,
+			  const char *unit);
 void bench_report_ratio(const char *what, double ratio, const char *target);
 
 #endif

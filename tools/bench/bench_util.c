@@ -5,11 +5,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -207,7 +209,13 @@ static double bench_median(double *samples, size_t n)
 
 void bench_report(const char *what, double value, const char *unit)
 {
-	printf("  %-44s %14.1f %s\n", what, value, unit);
+	bench_report_precise(what, value, 1, unit);
+}
+
+void bench_report_precise(const char *what, double value, int decimals,
+			  const char *unit)
+{
+	printf("  %-44s %14.*f %s\n", what, decimals, value, unit);
 }
 
 double bench_report_samples(const char *what, double *samples, size_t n,
@@ -223,4 +231,21 @@ double bench_report_samples(const char *what, double *samples, size_t n,
 void bench_report_ratio(const char *what, double ratio, const char *target)
 {
 	printf("  %-44s %14.3f   (target %s)\n", what, ratio, target);
+}
+
+bool bench_beside_self(const char *rel, char *out, size_t size)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	int len = snprintf(out, size, "%s/%s", exe, rel);
+	struct stat st;
+	return len > 0 && (size_t)len < size && stat(out, &st) == 0 &&
+	       S_ISREG(st.st_mode) && access(out, X_OK) == 0;
 }

@@ -437,25 +437,10 @@ static const char *find_daemon(const char *given)
 	const char *env = getenv("PVIO_XENSTORED");
 	if (env && *env)
 		return env;
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			/* The build tree, then an installed sbin. */
-			static const char *const rel[] = {
-				"../xenstore/pvio-xenstored",
-				"../sbin/pvio-xenstored"};
-			for (size_t i = 0; i < 2; i++) {
-				snprintf(buf, sizeof(buf), "%.*s/%s",
-					 (int)(sizeof(buf) - 64), exe, rel[i]);
-				if (access(buf, X_OK) == 0)
-					return buf;
-			}
-		}
-	}
+	/* The build tree, then an installed sbin. */
+	if (bench_beside_self("../xenstore/pvio-xenstored", buf, sizeof(buf)) ||
+	    bench_beside_self("../sbin/pvio-xenstored", buf, sizeof(buf)))
+		return buf;
 	return "/usr/sbin/pvio-xenstored";
 }
 

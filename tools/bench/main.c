@@ -13,6 +13,10 @@ static const struct bench_command commands[] = {
 	{"gntcopy", "grant-copy throughput against memcpy", bench_gntcopy},
 	{"xenstore", "pvio-xenstored operations per second and memory",
 	 bench_xenstore},
+	{"net",
+	 "TCP throughput and round trips between two guests: pvio, a "
+	 "bare relay, a bridge",
+	 bench_net},
 };
 
 static void usage(FILE *out)
