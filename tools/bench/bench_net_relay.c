@@ -9,11 +9,12 @@
  */
 #include "config.h"
 
+#include "pvio_tap.h"
+
 #include "bench_net.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if.h>
 #include <linux/if_tun.h>
 #include <pthread.h>
 #include <signal.h>
@@ -31,20 +32,18 @@ struct relay_dir {
 	uint64_t *frames;
 };
 
-/* A TAP named name in the current namespace, with the offloads pvio
- * negotiates; returns the fd or -errno. */
+/* A TAP named name in the current namespace, opened as the drivers open
+ * theirs and with the offloads pvio negotiates, but blocking: the relay
+ * sleeps in read(). Returns the fd or -errno. */
 static int open_tap(const char *name)
 {
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	int fd = pvio_tap_open(name);
 	if (fd < 0)
-		return -errno;
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
-	    ioctl(fd, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM) < 0) {
-		int err = -errno;
+		return fd;
+	int err = pvio_tap_set_offload(fd, TUN_F_CSUM);
+	if (!err && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		err = -errno;
+	if (err) {
 		close(fd);
 		return err;
 	}
