@@ -19,6 +19,10 @@ iproute2
 xenstore-utils
 xen-utils-common
 procps
+iputils-ping
+iperf3
+socat
+jq
 "
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -28,7 +32,8 @@ fi
 
 # xen-utils-common: Xen's hotplug scripts (/etc/xen/scripts), which the
 # toolstack tests run through script=. Recommends stay out: they pull in
-# the hypervisor and a boot loader.
+# the hypervisor and a boot loader. iputils-ping, iperf3, socat and jq:
+# traffic in the network tests (tests/integration/net-*.sh).
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $packages
