@@ -2,10 +2,10 @@
 # Several guests and vifs at once: alpha on xenbr0, beta on a second
 # bridge xenbr1, gamma on both (eth0 on xenbr0, eth1 on xenbr1) and routing
 # between them. Everything talks at the same time: TCP alpha -> gamma over
-# gamma's eth0, TCP gamma -> beta over its eth1, UDP alpha -> beta routed
+# gamma's eth0, TCP gamma -> beta over its eth1, UDP beta -> alpha routed
 # through gamma (in on one vif, out on the other), and pings over IPv4 and
 # IPv6 on both bridges. Each stream must move data, and each of the four
-# vifs must have carried traffic both ways. Needs root.
+# vifs must have carried a stream each way. Needs root.
 set -eu
 net_name=net-multi
 # shellcheck source=tests/integration/net_lib.sh
@@ -61,8 +61,9 @@ report_bytes() { # CLIENT SERVER-ADDRESS PORT SECS [options]
 }
 job "tcp alpha -> gamma eth0" report_bytes alpha 169.254.10.3 5201 3
 job "tcp gamma eth1 -> beta" report_bytes beta 169.254.20.3 5202 3 -R
-job "udp alpha -> beta through gamma" report_bytes alpha 169.254.20.2 5203 3 \
-	-u -b 20M
+# Back the other way, so that each vif carries a stream in each direction.
+job "udp beta -> alpha through gamma" report_bytes alpha 169.254.20.2 5203 3 \
+	-u -b 20M -R
 job "ping alpha -> beta through gamma" ping_must alpha 169.254.20.2
 job "ping6 gamma eth0 -> alpha" ping_must gamma fe80::10:1%eth0 -6
 job "ping6 gamma eth1 -> beta" ping_must gamma fe80::20:2%eth1 -6
