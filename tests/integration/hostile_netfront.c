@@ -274,9 +274,48 @@ static void share_rings(struct hostile *h)
 static void drop_rings(struct hostile *h)
 {
 	/* -EBUSY: the backend still maps them; they are freed later. */
-	pvio_gntshr_unshare(h->gs, h->tx, 1);
-	pvio_gntshr_unshare(h->gs, h->rx, 1);
-	pvio_evtchn_unbind(h->ev, (evtchn_port_t)h->port);
+	if (h->tx)
+		pvio_gntshr_unshare(h->gs, h->tx, 1);
+	if (h->rx)
+		pvio_gntshr_unshare(h->gs, h->rx, 1);
+	h->tx = NULL;
+	h->rx = NULL;
+	if (h->port > 0)
+		pvio_evtchn_unbind(h->ev, (evtchn_port_t)h->port);
+	h->port = 0;
+}
+
+/* The backend no longer maps the rings: ending their grants succeeds
+ * (sim: -EBUSY while a peer maps the page). Then they are dropped. */
+static void rings_released(struct hostile *h, const char *after)
+{
+	void *pages[2] = {h->tx, h->rx};
+	const char *names[2] = {"TX", "RX"};
+	for (int i = 0; i < 2; i++) {
+		int rc = pvio_gntshr_unshare(h->gs, pages[i], 1);
+		for (long end = now_ms() + WAIT_MS;
+		     rc == -EBUSY && now_ms() < end; sleep_ms(20))
+			rc = pvio_gntshr_reclaim(h->gs) > 0 ? -EBUSY : 0;
+		if (rc)
+			fail(h,
+			     "after %s the backend still maps the %s ring "
+			     "(ending its grant: %s)",
+			     after, names[i], strerror(-rc));
+	}
+	h->tx = NULL;
+	h->rx = NULL;
+}
+
+/* The backend unbound the event channel (sim: the peer's end closed). */
+static void channel_released(struct hostile *h, const char *after)
+{
+	for (long end = now_ms() + WAIT_MS; now_ms() < end; sleep_ms(20)) {
+		pump_events(h);
+		if (pvio_evtchn_peer_closed(h->ev, (evtchn_port_t)h->port) == 1)
+			return;
+	}
+	fail(h, "after %s the backend still holds event channel %d", after,
+	     h->port);
 }
 
 /* Maps the vif's statistics (again after a reconnect: the backend may
@@ -388,6 +427,21 @@ static void expect_log(struct hostile *h, const char *needle)
 	     h->vif, needle, h->log);
 }
 
+/* Lines of the backend's log, written since we started, naming our vif. */
+static unsigned count_log_lines(struct hostile *h)
+{
+	char line[1024];
+	unsigned n = 0;
+	FILE *f = fopen(h->log, "r");
+	if (!f)
+		fail(h, "cannot read %s: %s", h->log, strerror(errno));
+	fseek(f, h->log_offset, SEEK_SET);
+	while (fgets(line, sizeof(line), f))
+		n += line_names_vif(line, h->vif);
+	fclose(f);
+	return n;
+}
+
 /* ---- TX ---- */
 
 static netif_tx_request_t *tx_slot(struct hostile *h, RING_IDX idx)
@@ -492,7 +546,9 @@ static void expect_not_disabled(struct hostile *h)
 static void expect_answers(struct hostile *h, const netif_tx_request_t *reqs,
 			   const bool *is_extra, unsigned n, int16_t status)
 {
-	netif_tx_response_t rsps[NETIF_TX_MAX_PACKET_SLOTS + 4];
+	netif_tx_response_t rsps[TX_RING_SIZE];
+	if (n > TX_RING_SIZE)
+		fail(h, "%u answers expected, more than a ring holds", n);
 	tx_take(h, n, rsps);
 	for (unsigned i = 0; i < n; i++) {
 		int16_t want =
@@ -536,8 +592,12 @@ static void run_bad_key(struct hostile *h, const struct hostile_case *c)
 		     "after a refused connect the backend is %s (want "
 		     "InitWait)",
 		     pvio_xenbus_state_name(backend_state(h)));
+	/* Nothing it mapped for the attempt stays mapped. */
+	rings_released(h, "a refused connect");
+	drop_rings(h);
+	share_rings(h);
 	/* The frontend's next state change: Initialising, then a good
-	 * connect with the same rings. */
+	 * connect. */
 	write_state(h, "1");
 	write_keys(h, NULL, NULL, "4");
 	wait_backend(h, XenbusStateConnected);
@@ -639,6 +699,33 @@ static void run_tx_error(struct hostile *h, const struct hostile_case *c)
 	expect_not_disabled(h);
 }
 
+/* Many bad packets, each answered with an error: the log must not grow
+ * with them (DRIVERS.md: lines a guest can cause are rate-limited). */
+#define FLOOD_PACKETS	200u
+#define FLOOD_MAX_LINES 40u
+
+static void run_tx_flood(struct hostile *h, const struct hostile_case *c)
+{
+	netif_tx_request_t reqs[FLOOD_PACKETS];
+	connect_rings(h);
+	unsigned before = count_log_lines(h);
+	for (unsigned i = 0; i < FLOOD_PACKETS; i++)
+		reqs[i] = data_req(h, i, 0, 10, 0);
+	tx_push(h, reqs, FLOOD_PACKETS);
+	expect_answers(h, reqs, NULL, FLOOD_PACKETS, NETIF_RSP_ERROR);
+	wait_stat(h, &h->stats->tx_drops[c->reason], FLOOD_PACKETS,
+		  netif_tx_reason_str(c->reason));
+	unsigned lines = count_log_lines(h) - before;
+	if (lines > FLOOD_MAX_LINES)
+		fail(h,
+		     "%u bad packets made %u log lines (rate-limited: at "
+		     "most %u)",
+		     FLOOD_PACKETS, lines, FLOOD_MAX_LINES);
+	note(h, "%u bad packets, %u log lines", FLOOD_PACKETS, lines);
+	good_frame(h);
+	expect_not_disabled(h);
+}
+
 /* A violation that disables the vif: the statistics and the log (a line
  * naming the vif with why: the reason or the offending value) say so, the
  * backend's state stays; the frontend reconnects and is served. */
@@ -652,6 +739,10 @@ static void expect_disabled(struct hostile *h, const char *why)
 		     "state stays)",
 		     pvio_xenbus_state_name(backend_state(h)));
 	note(h, "the vif is disabled, the backend still Connected");
+	/* It stopped serving: rings unmapped, channel unbound. */
+	rings_released(h, "disabling the vif");
+	channel_released(h, "disabling the vif");
+	note(h, "the backend let go of the rings and the event channel");
 	reconnect(h);
 	good_frame(h);
 }
@@ -764,6 +855,9 @@ static const struct hostile_case cases[] = {
 	   .reason = NETIF_TX_FRAG_EXCEEDS_TOTAL),
 	TX("runt", run_tx_error, "a 10-byte packet: error",
 	   .reason = NETIF_TX_RUNT),
+	TX("log-flood", run_tx_flood,
+	   "200 runt packets: errors, the log stays short",
+	   .reason = NETIF_TX_RUNT),
 	TX("extra-unknown", run_tx_disable, "extra info of type 200: disabled",
 	   .reason = NETIF_TX_EXTRA_UNKNOWN, .extra_type = 200),
 	TX("extra-none", run_tx_disable, "extra info of type 0: disabled",
@@ -871,8 +965,7 @@ static void teardown(struct hostile *h)
 {
 	if (h->stats)
 		munmap((void *)h->stats, sizeof(*h->stats));
-	if (h->tx)
-		drop_rings(h);
+	drop_rings(h);
 	pvio_gntshr_unshare(h->gs, h->bufs, NR_BUFS);
 	pvio_gntshr_close(h->gs);
 	pvio_evtchn_close(h->ev);
