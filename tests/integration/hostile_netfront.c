@@ -839,6 +839,18 @@ static void run_rx_ungranted(struct hostile *h, const struct hostile_case *c)
 		.name = n, .run = run_bad_state, .what = w, .value = v         \
 	}
 
+/* No RX buffer ever posted while frames arrive for us (the test's
+ * broadcasts): the backend counts the full ring and waits, and TX still
+ * works. */
+static void run_rx_starved(struct hostile *h, const struct hostile_case *c)
+{
+	(void)c;
+	connect_rings(h);
+	wait_stat(h, &h->stats->rx_ring_full, 1, "rx_ring_full");
+	good_frame(h);
+	expect_not_disabled(h);
+}
+
 static const struct hostile_case cases[] = {
 	TX("too-many-slots", run_tx_error, "19 data slots: error, vif stays",
 	   .reason = NETIF_TX_TOO_MANY_SLOTS, .nr_slots = 19),
@@ -873,6 +885,8 @@ static const struct hostile_case cases[] = {
 	   "TX data in a reference never granted: error"),
 	TX("rx-ungranted", run_rx_ungranted,
 	   "RX buffers in references never granted: counted"),
+	TX("rx-starved", run_rx_starved,
+	   "frames arrive, no RX buffer is ever posted: counted, TX goes on"),
 	KEY("key-no-tx-ring-ref", "tx-ring-ref missing", "tx-ring-ref", NULL,
 	    "tx-ring-ref"),
 	KEY("key-rx-ring-ref-huge", "rx-ring-ref 2^64 + 1", "rx-ring-ref",

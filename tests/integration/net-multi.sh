@@ -1,7 +1,8 @@
 #!/bin/sh
 # Several guests and vifs at once: alpha on xenbr0, beta on a second
 # bridge xenbr1, gamma on both (eth0 on xenbr0, eth1 on xenbr1) and routing
-# between them. Everything talks at the same time: TCP alpha -> gamma over
+# between them. xenbr1 carries jumbo frames (mtu=9000): each takes three
+# pages, so several ring slots per packet both ways. Everything talks at the same time: TCP alpha -> gamma over
 # gamma's eth0, TCP gamma -> beta over its eth1, UDP beta -> alpha routed
 # through gamma (in on one vif, out on the other), and pings over IPv4 and
 # IPv6 on both bridges. Each stream must move data, and each of the four
@@ -19,12 +20,12 @@ guest_new alpha
 vif_attach alpha
 a=$domid
 guest_new beta
-vif_attach beta bridge=xenbr1
+vif_attach beta bridge=xenbr1 mtu=9000
 b=$domid
 guest_new gamma
 vif_attach gamma
 g=$domid
-vif_attach gamma bridge=xenbr1
+vif_attach gamma bridge=xenbr1 mtu=9000
 [ "$devid" = 1 ] || fail "gamma's second vif got devid $devid"
 dom0 ip -o link show dev "vif$b.0" | grep -q "master xenbr1" ||
 	fail "vif$b.0 not on xenbr1"
@@ -32,6 +33,8 @@ dom0 ip -o link show dev "vif$g.1" | grep -q "master xenbr1" ||
 	fail "vif$g.1 not on xenbr1"
 [ "$(ifindex_of gamma eth0)" != "$(ifindex_of gamma eth1)" ] ||
 	fail "gamma's two vifs share one interface"
+[ "$(gx beta cat /sys/class/net/eth0/mtu)" = 9000 ] || fail "beta's eth0 mtu"
+[ "$(gx gamma cat /sys/class/net/eth1/mtu)" = 9000 ] || fail "gamma's eth1 mtu"
 
 guest_addr alpha 0 10 1
 guest_addr gamma 0 10 3
@@ -43,6 +46,9 @@ gx beta ip route add 169.254.10.0/24 via 169.254.20.3 || fail "route in beta"
 ping_must alpha 169.254.10.3
 ping_must beta 169.254.20.3
 ping_must alpha 169.254.20.2
+# Whole jumbo frames, never fragmented (DF set).
+ping_must beta 169.254.20.3 -M "do" -s 8972
+ping_must gamma 169.254.20.2 -M "do" -s 8972
 
 echo "== everything at once"
 iperf_server gamma 5201
