@@ -31,11 +31,11 @@
  * Between XEN_NETIF_NR_SLOTS_MIN + 1 and this many the packet is dropped
  * with error responses and the vif stays.
  */
-#define NETIF_TX_FATAL_SLOTS 20u
+#define NETIF_TX_FATAL_SLOT_COUNT 20u
 /* Extra-info slots a packet may chain: one of each defined type at most. */
 #define NETIF_MAX_EXTRAS (XEN_NETIF_EXTRA_TYPE_MAX - 1)
 /* Ring slots one TX packet can take before the parser gives up (fatal). */
-#define NETIF_TX_MAX_PACKET_SLOTS (NETIF_TX_FATAL_SLOTS + NETIF_MAX_EXTRAS)
+#define NETIF_TX_MAX_PACKET_SLOTS (NETIF_TX_FATAL_SLOT_COUNT + NETIF_MAX_EXTRAS)
 
 /* ---- features and xenstore keys ---- */
 
@@ -156,7 +156,8 @@ enum netif_tx_reason {
 	NETIF_TX_INCOMPLETE,	 /* more_data / extra past the given requests */
 	NETIF_TX_TOO_MANY_SLOTS, /* > XEN_NETIF_NR_SLOTS_MIN data slots: error
 				  */
-	NETIF_TX_FATAL_SLOTS,  /* > NETIF_TX_FATAL_SLOTS data slots: disable */
+	NETIF_TX_FATAL_SLOTS, /* > NETIF_TX_FATAL_SLOT_COUNT data slots: disable
+			       */
 	NETIF_TX_CROSSES_PAGE, /* offset + size > 4096 in a slot: disable */
 	NETIF_TX_FRAG_EXCEEDS_TOTAL, /* a fragment larger than the size left:
 					error */
@@ -203,7 +204,11 @@ struct netif_tx_packet {
  * order) under the negotiated features. Returns the reason (NETIF_TX_OK on
  * success); netif_tx_action() says what to do with it. On OK, ERROR and
  * DROP pkt->nr_slots slots were consumed; on DISABLE pkt->bad_slot names
- * the slot at fault.
+ * the slot at fault. INCOMPLETE: call again with more requests (the most a
+ * packet can take is NETIF_TX_MAX_PACKET_SLOTS; past that it is fatal).
+ * A request carrying MCAST_ADD/_DEL extras is a multicast filter change
+ * of its own (as in Linux netback): OK with nr_mcast > 0, size 0 and no
+ * frags; its slots are answered, nothing is forwarded.
  */
 enum netif_tx_reason netif_tx_parse(const netif_tx_request_t *reqs, unsigned n,
 				    const struct netif_features *negotiated,
@@ -227,8 +232,9 @@ unsigned netif_tx_responses(const netif_tx_request_t *reqs,
  * slots (frags[i].size each; their sum must be size), with ids[i] for data
  * slot i and flags (NETTXF_csum_blank / _data_validated) on the first.
  * Writes nr_frags requests (more_data on all but the last). Returns
- * nr_frags, or 0 when the sizes do not add up or nr_frags is 0 or above
- * XEN_NETIF_NR_SLOTS_MIN.
+ * nr_frags, or 0 when the sizes do not add up, nr_frags is 0 or above
+ * XEN_NETIF_NR_SLOTS_MIN, size is above XEN_NETIF_MAX_TX_SIZE, a slot
+ * crosses its page, or flags holds more than those two.
  */
 unsigned netif_tx_build(uint32_t size, const struct netif_tx_frag *frags,
 			unsigned nr_frags, const uint16_t *ids, uint16_t flags,
@@ -240,7 +246,8 @@ unsigned netif_tx_build(uint32_t size, const struct netif_tx_frag *frags,
  * Ring slots a packet of size bytes takes on the RX ring under the
  * negotiated features: one per page of data (from offset 0) plus one for a
  * GSO extra. 0 when it cannot be delivered: more than a page without
- * feature-sg, more than XEN_NETIF_NR_SLOTS_MIN pages, size 0.
+ * feature-sg, more than XEN_NETIF_NR_SLOTS_MIN pages, size 0, or gso
+ * when no GSO type was negotiated.
  */
 unsigned netif_rx_slots_needed(uint32_t size, bool gso,
 			       const struct netif_features *negotiated);
@@ -259,9 +266,10 @@ struct netif_rx_meta {
  * Responses for one packet delivered into nr_slots posted requests (private
  * copies, in ring order; nr_slots from netif_rx_slots_needed): data slot i
  * holds min(4096, left) bytes at offset 0, id from its request, flags in
- * RX bit positions (NETRXF_*) on the first, more_data on all but the last;
- * a GSO extra fills the second slot as netif_extra_info_t. Returns
- * nr_slots.
+ * RX bit positions (NETRXF_*) on the first (csum_blank sets
+ * data_validated too, as Linux netback does), extra_info there when a GSO
+ * extra follows, more_data on all data slots but the last; a GSO extra
+ * fills the second slot as netif_extra_info_t. Returns nr_slots.
  */
 unsigned netif_rx_responses(const netif_rx_request_t *reqs, unsigned nr_slots,
 			    const struct netif_rx_meta *meta,
@@ -326,10 +334,12 @@ int netif_vnet_to_tx_flags(const struct virtio_net_hdr *vnet, uint16_t *flags);
  * validated checksum: csum_blank gives VIRTIO_NET_HDR_F_NEEDS_CSUM with
  * csum_start/csum_offset found from the frame's IPv4 or IPv6 and TCP or
  * UDP headers (as Linux's skb_checksum_setup); data_validated gives
- * VIRTIO_NET_HDR_F_DATA_VALID. frame holds at least the headers (len bytes
- * of it). Returns -EPROTONOSUPPORT when a csum_blank frame is not TCP or
- * UDP over IPv4 or IPv6, -EINVAL when its headers are cut short or lie
- * about their lengths: nothing can fill its checksum, so it is dropped.
+ * VIRTIO_NET_HDR_F_DATA_VALID. frame is the whole frame, contiguous, len
+ * bytes (an IP length past len is a lie); it is read only for csum_blank.
+ * Returns -EPROTONOSUPPORT when a csum_blank frame is not TCP or UDP over
+ * IPv4 or IPv6 (or is an IP fragment), -EINVAL when its headers are cut
+ * short or lie about their lengths: nothing can fill its checksum, so it
+ * is dropped.
  */
 int netif_vnet_for_frame(bool csum_blank, bool data_validated,
 			 const uint8_t *frame, size_t len,

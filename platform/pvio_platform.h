@@ -24,7 +24,7 @@ enum pvio_platform {
 	PVIO_PLATFORM_XEN = 2,
 };
 
-#define PVIO_DEFAULT_RUNDIR "/run/pvio"
+#include "pvio_sim_layout.h" /* PVIO_DEFAULT_RUNDIR */
 
 /*
  * Resolve the platform: an explicit value is returned as is; AUTO reads

@@ -1,5 +1,6 @@
 /*
- * Internal helpers of the sim platform: the run directory layout.
+ * Internal helpers of the sim platform: the run directory layout (the
+ * directory names come from pvio_sim_layout.h).
  *
  *   $PVIO_RUNDIR/dom<D>/grant-table   grant_entry_v1_t[PVIO_SIM_NR_GRANTS]
  *   $PVIO_RUNDIR/dom<D>/grant-active  per-reference bookkeeping (Xen keeps

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "platform_ops.h"
+#include "pvio_sim_layout.h"
 #include "sim.h"
 
 #include <errno.h>
@@ -15,8 +16,9 @@
 
 int pvio_sim_path(char *buf, size_t len, domid_t domid, const char *name)
 {
-	int n = snprintf(buf, len, "%s/dom%u%s%s", pvio_sim_rundir(),
-			 (unsigned)domid, name ? "/" : "", name ? name : "");
+	int n = snprintf(buf, len, PVIO_SIM_DOMAIN_DIR_FMT "%s%s",
+			 pvio_sim_rundir(), (unsigned)domid, name ? "/" : "",
+			 name ? name : "");
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 

@@ -13,6 +13,7 @@ libtool
 pkg-config
 libxen-dev
 libcunit1-dev
+liburing-dev
 clang
 clang-format
 iproute2

@@ -328,7 +328,10 @@ const char *pvio_xenbus_state_name(enum xenbus_state state)
 		"Initialised", "Connected",	"Closing",
 		"Closed",      "Reconfiguring", "Reconfigured",
 	};
-	if ((unsigned)state < sizeof(names) / sizeof(names[0]))
+	_Static_assert(sizeof(names) / sizeof(*names) ==
+			       XenbusStateReconfigured + 1,
+		       "a name per state");
+	if (pvio_xenbus_state_valid(state))
 		return names[state];
 	return "Invalid";
 }
@@ -349,7 +352,8 @@ int pvio_xenbus_read_state(struct pvio_xenbus *xb, xs_transaction_t t,
 		return rc;
 	uint64_t v;
 	rc = pvio_xenbus_read_uint(xb, t, path, &v);
-	if (rc == -ENOENT || rc == -EINVAL || (!rc && v > 255)) {
+	if (rc == -ENOENT || rc == -EINVAL ||
+	    (!rc && v > XenbusStateReconfigured)) {
 		*state = XenbusStateUnknown;
 		return 0;
 	}
@@ -379,6 +383,8 @@ static int switch_in_txn(struct pvio_xenbus *xb, xs_transaction_t t, void *p)
 int pvio_xenbus_switch_state(struct pvio_xenbus *xb, xs_transaction_t t,
 			     const char *dir, enum xenbus_state state)
 {
+	if (!pvio_xenbus_state_valid(state))
+		return -EINVAL;
 	struct switch_arg a = {dir, state};
 	if (t != XBT_NULL)
 		return switch_in_txn(xb, t, &a);

@@ -96,11 +96,24 @@ int pvio_xenbus_dispatch(struct pvio_xenbus *xb);
 
 /* ---- the XenBus state machine (dir/state) ---- */
 
+/*
+ * Whether state is one of the enum's (XenbusStateUnknown to
+ * XenbusStateReconfigured). A state node is written by the peer, a guest
+ * maybe: nothing read from one is used as an index or a shift count
+ * before this says yes.
+ */
+static inline bool pvio_xenbus_state_valid(long long state)
+{
+	return state >= XenbusStateUnknown && state <= XenbusStateReconfigured;
+}
+
 const char *pvio_xenbus_state_name(enum xenbus_state state);
-/* A missing or unparsable state node reads as XenbusStateUnknown. */
+/* A missing or unparsable state node, or one outside the enum, reads as
+ * XenbusStateUnknown. */
 int pvio_xenbus_read_state(struct pvio_xenbus *xb, xs_transaction_t t,
 			   const char *dir, enum xenbus_state *state);
-/* Writes dir/state unless it already holds that state. */
+/* Writes dir/state unless it already holds that state; -EINVAL for a
+ * state outside the enum. */
 int pvio_xenbus_switch_state(struct pvio_xenbus *xb, xs_transaction_t t,
 			     const char *dir, enum xenbus_state state);
 /* Waits until dir/state holds one of the states in the bit mask
@@ -111,6 +124,13 @@ int pvio_xenbus_wait_state(struct pvio_xenbus *xb, const char *dir,
 			   unsigned state_mask, int timeout_ms,
 			   enum xenbus_state *reached);
 
-#define PVIO_XENBUS_STATE_BIT(s) (1u << (s))
+/* The bit of a state in a wait_state mask; none (0) for a value outside
+ * the enum. Use it through PVIO_XENBUS_STATE_BIT. */
+static inline unsigned pvio_xenbus_state_bit(long long state)
+{
+	return pvio_xenbus_state_valid(state) ? 1u << state : 0u;
+}
+
+#define PVIO_XENBUS_STATE_BIT(s) pvio_xenbus_state_bit(s)
 
 #endif

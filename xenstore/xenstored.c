@@ -6,7 +6,9 @@
  */
 #include "config.h"
 
+#include "pvio_sim_layout.h"
 #include "xs_core.h"
+#include "xs_sockets.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,8 +27,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#define DEFAULT_SOCKET "/run/xenstored/socket"
-#define DEFAULT_RUNDIR "/run/pvio"
+#define DEFAULT_SOCKET PVIO_XS_DEFAULT_SOCKET
+#define DEFAULT_RUNDIR PVIO_DEFAULT_RUNDIR
 
 enum item_kind { ITEM_LISTENER, ITEM_CONN, ITEM_SIGNAL };
 
@@ -235,7 +237,8 @@ static int domain_introduced(void *arg, unsigned domid)
 {
 	(void)arg;
 	char path[PATH_MAX + 32];
-	snprintf(path, sizeof(path), "%s/domain-%u", g.domain_dir, domid);
+	snprintf(path, sizeof(path), PVIO_XS_DOMAIN_SOCKET_FMT, g.domain_dir,
+		 domid);
 	int err = add_listener(path, false, domid);
 	if (!err)
 		log_msg(XSD_LOG_INFO, "domain %u: listening on %s", domid,
@@ -478,7 +481,8 @@ int main(int argc, char **argv)
 	bool foreground = false;
 	const char *rundir = getenv("PVIO_RUNDIR");
 	snprintf(g.socket_path, sizeof(g.socket_path), "%s", DEFAULT_SOCKET);
-	snprintf(g.domain_dir, sizeof(g.domain_dir), "%s/xenstored",
+	snprintf(g.domain_dir, sizeof(g.domain_dir),
+		 "%s/" PVIO_XS_RUNDIR_SUBDIR,
 		 rundir && *rundir ? rundir : DEFAULT_RUNDIR);
 
 	enum {

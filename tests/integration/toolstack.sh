@@ -200,6 +200,27 @@ grep -q "^1   0  00:16:3e:aa:bb:cc      1     1     -1    -1/-1          $be1" \
 	"$tmp/nl" || fail "network-list: $(cat "$tmp/nl")"
 [ "$(wc -l <"$tmp/nl")" = 3 ] || fail "network-list rows"
 
+echo "== network-stats"
+# The stand-in backend keeps no statistics: each vif says so.
+if p1 network-stats alpha >"$tmp/out" 2>"$tmp/err"; then
+	fail "network-stats without statistics files succeeded"
+fi
+[ "$(grep -c "^pvio: no statistics for vif1\.[01]: $run1/netback/vif1\.[01]\.stats does not exist (is pvio-netback running?" "$tmp/err")" = 2 ] ||
+	fail "network-stats without files: $(cat "$tmp/err")"
+# What pvio-netback writes (netif/netif_stats.h, version 1): the header,
+# then 27 counters; tx drop 2 is "too many slots", rx drop 0 "no RX buffers".
+mkdir -p "$run1/netback"
+perl -e 'print pack("L<4 Q<27", 0x70766e73, 1, 1, 0, 5, 600, 7, 800,
+	0, 0, 9, (0) x 7, 0, 0, 3, (0) x 3, (0) x 6, 1)' \
+	>"$run1/netback/vif1.0.stats"
+p1 network-stats alpha 0 >"$tmp/stats" || fail "network-stats alpha 0"
+for line in 'vif1.0 (domain alpha)' '  tx (guest to bridge): 5 packets, 600 bytes' \
+	'  rx (bridge to guest): 7 packets, 800 bytes' '    too many slots: 9' \
+	'    no RX buffers: 3' '  disabled: yes (the frontend broke the protocol)'; do
+	grep -qxF "$line" "$tmp/stats" || fail "network-stats lacks '$line': $(cat "$tmp/stats")"
+done
+rm "$run1/netback/vif1.0.stats"
+
 echo "== bad input is refused, one line, nothing written"
 # Settled first: the backend connects after attach returned.
 wait_for connected 1 1 || fail "backend of vif1.1 not Connected"
@@ -241,6 +262,11 @@ refuse "domain alpha has no vif 7" network-detach alpha 7
 refuse "domain alpha has no vif 00:16:3e:00:00:99" network-detach alpha 00:16:3e:00:00:99
 refuse "unknown domain 'nosuch'" network-detach nosuch 0
 refuse "unknown domain 'nosuch'" network-list nosuch
+refuse "unknown domain 'nosuch'" network-stats nosuch
+refuse "domain alpha has no vif 7" network-stats alpha 7
+refuse "invalid devid 'x'" network-stats alpha x
+refuse "no statistics for vif1.1: $run1/netback/vif1.1.stats does not exist" network-stats alpha 1
+refuse "usage: pvio network-stats DOM \[DEVID\]" network-stats
 refuse "domain name 'alpha' is in use" create name=alpha
 refuse "invalid domain name '123'" create name=123
 refuse "usage: pvio create name=NAME" create
@@ -320,6 +346,41 @@ grep -q "no backend answered for vif1.0 within 1 s" "$tmp/err" ||
 xs2 xenstore-ls -p / >"$tmp/after2"
 diff "$tmp/before2" "$tmp/after2" >"$tmp/diff" || fail "timeout left nodes: $(cat "$tmp/diff")"
 p2 host stop >/dev/null || fail "host 2 stop"
+
+echo "== destroy reports a release xenstored did not make"
+p2 host start >/dev/null || fail "host 2 start"
+id2=$(host_id "$run2")
+p2 create name=doomed >/dev/null || fail "create doomed"
+# Its vif's script kills xenstored when destroy takes the vif down, just
+# before destroy asks xenstored to release the domain.
+cat >"$tmp/kill-xenstored" <<EOS
+#!/bin/sh
+if [ "\$1" = offline ]; then
+	kill -9 "\$(cat "$run2/xenstored.pid")"
+	i=0
+	while xenstore-read /local/domain/0/name >/dev/null 2>&1 && [ \$i -lt 200 ]; do
+		i=\$((i + 1))
+		sleep 0.05
+	done
+	exit 0
+fi
+exec "$PVIO_SCRIPTDIR/vif-bridge" "\$@"
+EOS
+chmod +x "$tmp/kill-xenstored"
+p2 network-attach doomed script="$tmp/kill-xenstored" || fail "attach doomed"
+if p2 destroy doomed 2>"$tmp/err"; then
+	fail "destroy succeeded though xenstored never released the domain"
+fi
+grep -q "^pvio: cannot release domain 1 in xenstored: " "$tmp/err" ||
+	fail "unclear error: $(cat "$tmp/err")"
+[ "$(grep -c '^pvio: [^w]' "$tmp/err")" = 1 ] || fail "not one error: $(cat "$tmp/err")"
+# The guest is gone; its record stays, so that the id is not handed out
+# while xenstored may still know it, and host stop finds it.
+if ip netns list | grep -q "^pvio-$id2-1\b"; then fail "doomed's namespace left"; fi
+[ -e "$run2/domains/1" ] || fail "doomed's record went with a failed release"
+p2 host stop >/dev/null || fail "host 2 stop after a failed release"
+! ip netns list | grep -q "^pvio-$id2-" || fail "host 2 left namespaces"
+[ ! -e "$run2/domains/1" ] || fail "host stop left doomed's record"
 
 echo "== network-detach by devid and by MAC"
 p1 network-detach alpha 1 2>"$tmp/err" || fail "detach alpha 1"

@@ -249,15 +249,28 @@ static void test_odd_entry_sizes(void)
 static void test_consumer_gets_private_copy(void)
 {
 	struct ring_pair p;
-	struct test_req req = make_req(7), got;
+	/* Not slot 0: the rewrite below must find the request's own slot. */
+	const RING_IDX start = 5;
+	struct test_req req = make_req(7), got, rewritten;
 
-	pair_open(&p, 0);
+	pair_open(&p, start);
 	pvio_front_put_requests(&p.front, &req, 1);
 	pvio_front_push_requests(&p.front);
+	/* Poisoned, so that a take that copies nothing is seen. */
+	memset(&got, 0xee, sizeof(got));
 	CU_ASSERT_EQUAL(pvio_back_take_requests(&p.back, &got, 1), 1);
-	/* The frontend rewrites the slot after the backend took it: the
-	 * backend's copy does not change. */
-	memset(p.back.slots, 0x5a, sizeof(req));
+	CU_ASSERT_EQUAL(memcmp(&got, &req, sizeof(req)), 0);
+	/* The frontend rewrites the slot after the backend took it, as a
+	 * hostile one may (XSA-155). */
+	uint8_t *slot = pvio_ring_slot_at(p.front.slots, &p.layout, start);
+	memset(slot, 0x5a, sizeof(req));
+	memcpy(&rewritten, pvio_ring_slot_at(p.back.slots, &p.layout, start),
+	       sizeof(rewritten));
+	/* The backend's view of the shared slot did change ... */
+	CU_ASSERT_NOT_EQUAL(memcmp(&rewritten, &req, sizeof(req)), 0);
+	/* ... its copy did not, and nothing new was published. */
+	CU_ASSERT_EQUAL(memcmp(&got, &req, sizeof(req)), 0);
+	CU_ASSERT_EQUAL(pvio_back_take_requests(&p.back, &got, 1), 0);
 	CU_ASSERT_EQUAL(memcmp(&got, &req, sizeof(req)), 0);
 	pair_close(&p);
 }

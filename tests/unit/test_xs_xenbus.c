@@ -290,6 +290,60 @@ static void test_state(void)
 	CU_ASSERT_EQUAL(s, XenbusStateClosing);
 }
 
+/* A guest writes its own state node: whatever it holds outside the enum
+ * (0 to 8) reads as Unknown and is never used as a shift count. */
+static void test_state_out_of_range(void)
+{
+	static const char *const bad[] = {
+		"9", "31", "32", "40", "255", "4294967297", "-1", "4x", "",
+	};
+	enum xenbus_state s;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		CU_ASSERT_EQUAL(pvio_xenbus_write_str(xb, XBT_NULL,
+						      "/dev/hostile/state",
+						      bad[i]),
+				0);
+		s = XenbusStateConnected;
+		CU_ASSERT_EQUAL(pvio_xenbus_read_state(xb, XBT_NULL,
+						       "/dev/hostile", &s),
+				0);
+		if (s != XenbusStateUnknown)
+			fprintf(stderr, "state '%s' read as %d\n", bad[i],
+				(int)s);
+		CU_ASSERT_EQUAL(s, XenbusStateUnknown);
+	}
+	/* 40 is 8 + 32: a shift by it would land on Reconfigured's bit. */
+	CU_ASSERT_EQUAL(
+		pvio_xenbus_write_str(xb, XBT_NULL, "/dev/hostile/state", "40"),
+		0);
+	CU_ASSERT_EQUAL(pvio_xenbus_wait_state(
+				xb, "/dev/hostile",
+				PVIO_XENBUS_STATE_BIT(XenbusStateReconfigured),
+				100, &s),
+			-ETIMEDOUT);
+	s = XenbusStateConnected;
+	CU_ASSERT_EQUAL(pvio_xenbus_wait_state(
+				xb, "/dev/hostile",
+				PVIO_XENBUS_STATE_BIT(XenbusStateUnknown), 100,
+				&s),
+			0);
+	CU_ASSERT_EQUAL(s, XenbusStateUnknown);
+	/* The mask bit of a value outside the enum is none (volatile: a
+	 * value read at run time, as from the store). */
+	volatile int outside[] = {-1, 9, 31, 32, 40, 255};
+	for (size_t i = 0; i < sizeof(outside) / sizeof(*outside); i++)
+		CU_ASSERT_EQUAL(PVIO_XENBUS_STATE_BIT(outside[i]), 0u);
+	volatile int connected = XenbusStateConnected;
+	CU_ASSERT_EQUAL(PVIO_XENBUS_STATE_BIT(connected), 1u << 4);
+	CU_ASSERT_EQUAL(PVIO_XENBUS_STATE_BIT(XenbusStateReconfigured),
+			1u << 8);
+	/* Nor is one written by us. */
+	CU_ASSERT_EQUAL(pvio_xenbus_switch_state(xb, XBT_NULL, "/dev/hostile",
+						 (enum xenbus_state)9),
+			-EINVAL);
+	CU_ASSERT_EQUAL(pvio_xenbus_rm(xb, XBT_NULL, "/dev/hostile"), 0);
+}
+
 int main(void)
 {
 	static CU_TestInfo tests[] = {
@@ -297,6 +351,7 @@ int main(void)
 		{"transaction retry loop", test_transaction},
 		{"watch dispatch", test_watch_dispatch},
 		{"state machine", test_state},
+		{"states outside the enum", test_state_out_of_range},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_SuiteInfo suites[] = {

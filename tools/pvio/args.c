@@ -47,7 +47,7 @@ int pvio_parse_devid(const char *s, int *devid)
 int pvio_parse_domid(const char *s, unsigned *domid)
 {
 	unsigned long v;
-	if (pvio_parse_uint(s, PVIO_DOMID_LIMIT - 1, &v))
+	if (pvio_parse_uint(s, DOMID_FIRST_RESERVED - 1, &v))
 		return -1;
 	*domid = (unsigned)v;
 	return 0;

@@ -8,9 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Xen's first reserved domain id (DOMID_FIRST_RESERVED): guest ids lie
- * below it. */
-#define PVIO_DOMID_LIMIT 0x7FF0U
+#include <xen/xen.h> /* DOMID_FIRST_RESERVED */
+
 #define PVIO_MTU_DEFAULT 1500U
 /* Linux interface names: IFNAMSIZ - 1. */
 #define PVIO_IFNAME_MAX 15
@@ -49,7 +48,7 @@ int pvio_parse_rate(const char *s, uint64_t *bytes, uint32_t *usecs, char *err,
 /* Non-negative decimal within [0, max]; no sign, no spaces, no suffix. */
 int pvio_parse_uint(const char *s, unsigned long max, unsigned long *out);
 int pvio_parse_devid(const char *s, int *devid);
-/* A domain id in decimal (below PVIO_DOMID_LIMIT). */
+/* A domain id in decimal, below Xen's DOMID_FIRST_RESERVED (xen/xen.h). */
 int pvio_parse_domid(const char *s, unsigned *domid);
 /* Domain names: 1-63 characters of [A-Za-z0-9_.-], not all digits (a
  * string of digits names a domid, as with xl). */

@@ -1,8 +1,22 @@
-/* pvio: the toolstack of the sim platform. xl's verbs and syntax over
- * pvio-xenstored: a host (dom0), guest domains, and vifs. */
+/*
+ * pvio: the toolstack of the sim platform. xl's verbs and syntax over
+ * pvio-xenstored: a host (dom0), guest domains, and vifs.
+ *
+ * Layers, each using only those below it (docs/toolstack.md):
+ *   main.c                      options, dispatch
+ *   cmd_host.c cmd_domain.c cmd_network.c
+ *                               the commands (commands.h); never each other
+ *   domain.c -> vif.c -> host.c what a domain, a vif, a host is and owns
+ *   store.c netns.c programs.c proc.c files.c msg.c vif_stats.c, args.c
+ *                               helpers named for what they handle
+ */
 #include "config.h"
 
-#include "pvio.h"
+#include "args.h"
+#include "commands.h"
+#include "msg.h"
+#include "options.h"
+#include "pvio_sim_layout.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -36,6 +50,8 @@ static void usage(FILE *f)
 		"xl)\n"
 		"  network-detach DOM DEVID|MAC\n"
 		"  network-list DOM...\n"
+		"  network-stats DOM [DEVID]       per-vif counters "
+		"pvio-netback keeps\n"
 		"\n"
 		"DOM is a domain name or id. Options and environment:\n"
 		"  -r, --rundir DIR   the host's state (PVIO_RUNDIR, default "
@@ -62,6 +78,7 @@ static const struct {
 	{"network-attach", cmd_network_attach},
 	{"network-detach", cmd_network_detach},
 	{"network-list", cmd_network_list},
+	{"network-stats", cmd_network_stats},
 };
 
 static int set_rundir(const char *dir)

@@ -1,24 +1,31 @@
 /* Network devices the xl way: `pvio network-attach`, `network-detach` and
- * `network-list`. Keys, permissions, the transaction, the hotplug calling
- * convention and the teardown follow libxl (libxl_nic.c, libxl_device.c,
- * libxl_linux.c). The toolstack stays backend-agnostic: it writes
- * xenstore, waits for the backend through watches and runs the script. */
+ * `network-list`, and `network-stats` from what pvio-netback counts. Keys,
+ * permissions, the transaction and the hotplug calling convention follow libxl.
+ * The toolstack stays backend-agnostic: it writes xenstore, waits for the
+ * backend through watches and runs the script. */
 #include "config.h"
 
-#include "pvio.h"
+#include "args.h"
+#include "commands.h"
+#include "domain.h"
+#include "host.h"
+#include "msg.h"
+#include "netns.h"
+#include "options.h"
+#include "proc.h"
+#include "store.h"
+#include "vif.h"
+#include "vif_stats.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int timeout_ms(void)
-{
-	return g_opts.timeout_s * 1000;
-}
 
 static const char *script_dir(void)
 {
@@ -34,59 +41,6 @@ static char *script_path(const char *script)
 	return pvio_strfmt("%s/%s", script_dir(), script);
 }
 
-static char *be_path(unsigned domid, int devid)
-{
-	return pvio_strfmt("/local/domain/0/backend/vif/%u/%d", domid, devid);
-}
-
-static char *fe_path(unsigned domid, int devid)
-{
-	return pvio_strfmt("/local/domain/%u/device/vif/%d", domid, devid);
-}
-
-static char *libxl_path(unsigned domid, int devid)
-{
-	return pvio_strfmt("/libxl/%u/device/vif/%d", domid, devid);
-}
-
-/* `SCRIPT online|offline type_if=vif` in dom0's namespace, with the
- * environment libxl gives it (get_hotplug_env). Its output lands in out. */
-static int run_hotplug(const struct host *host, struct xs_handle *h,
-		       unsigned domid, int devid, const char *action, char *out,
-		       size_t outlen)
-{
-	char *be = be_path(domid, devid);
-	char *script = xs_readf(h, XBT_NULL, "%s/script", be);
-	char *gw = xs_readf(h, XBT_NULL, "%s/gatewaydev", be);
-	free(be);
-	if (!script) {
-		snprintf(out, outlen, "no script in the backend directory");
-		free(gw);
-		return -1;
-	}
-	char *env[] = {
-		pvio_strfmt("script=%s", script),
-		pvio_strfmt("XENBUS_TYPE=vif"),
-		pvio_strfmt("XENBUS_PATH=backend/vif/%u/%d", domid, devid),
-		pvio_strfmt("XENBUS_BASE_PATH=backend"),
-		pvio_strfmt("netdev=%s", gw ? gw : ""),
-		/* Always vifD.N: the script renames it to vifname. */
-		pvio_strfmt("vif=vif%u.%d", domid, devid),
-		NULL,
-	};
-	char *argv[] = {script, (char *)action, "type_if=vif", NULL};
-	char **full = netns_argv(host->dom0_netns, argv);
-	int rc = run_cmd_env(full, env, timeout_ms(), out, outlen);
-	if (rc == -2)
-		snprintf(out, outlen, "timed out after %d s", g_opts.timeout_s);
-	free(full);
-	for (int i = 0; env[i]; i++)
-		free(env[i]);
-	free(script);
-	free(gw);
-	return rc;
-}
-
 /* Scripts say why last; errors stay one line. */
 static const char *last_line(char *text)
 {
@@ -95,107 +49,6 @@ static const char *last_line(char *text)
 		text[--n] = 0;
 	char *nl = strrchr(text, '\n');
 	return nl ? nl + 1 : text;
-}
-
-struct device_ref {
-	unsigned domid;
-	int devid;
-};
-
-/* A transaction body: the device's three directories, and the parents
- * their removal leaves empty (libxl__device_destroy). */
-static int remove_nodes_txn(struct pvio_xenbus *xb, xs_transaction_t t,
-			    void *arg)
-{
-	const struct device_ref *d = arg;
-	struct xs_handle *h = pvio_xenbus_handle(xb);
-	char *fe = fe_path(d->domid, d->devid),
-	     *be = be_path(d->domid, d->devid),
-	     *lx = libxl_path(d->domid, d->devid);
-	/* Keep the device/ directories `pvio create` made. */
-	char *fe_stop = pvio_strfmt("/local/domain/%u/device", d->domid);
-	char *lx_stop = pvio_strfmt("/libxl/%u/device", d->domid);
-	xs_rm_cleanup(h, t, fe, fe_stop);
-	xs_rm_cleanup(h, t, be, "/local/domain/0");
-	xs_rm_cleanup(h, t, lx, lx_stop);
-	free(fe);
-	free(be);
-	free(lx);
-	free(fe_stop);
-	free(lx_stop);
-	return 0;
-}
-
-static void remove_nodes(struct pvio_xenbus *xb, unsigned domid, int devid)
-{
-	struct device_ref d = {domid, devid};
-	int err = pvio_xenbus_transaction(xb, remove_nodes_txn, &d, 0);
-	if (err)
-		pvio_warn("cannot remove the nodes of vif%u.%d: %s", domid,
-			  devid, strerror(-err));
-}
-
-/* A transaction body: libxl__initiate_device_generic_remove's online=0
- * and Closing. */
-static int close_backend_txn(struct pvio_xenbus *xb, xs_transaction_t t,
-			     void *arg)
-{
-	const char *be = arg;
-	char *online = pvio_strfmt("%s/online", be);
-	int err = pvio_xenbus_write_str(xb, t, online, "0");
-	free(online);
-	if (!err)
-		err = pvio_xenbus_switch_state(xb, t, be, XenbusStateClosing);
-	return err;
-}
-
-int nic_detach(const struct host *host, struct pvio_xenbus *xb, unsigned domid,
-	       int devid, bool quiet)
-{
-	struct xs_handle *h = pvio_xenbus_handle(xb);
-	char *be = be_path(domid, devid);
-	enum xenbus_state state;
-	if (pvio_xenbus_read_state(xb, XBT_NULL, be, &state) == 0 &&
-	    state != XenbusStateUnknown && state != XenbusStateClosed) {
-		int err = pvio_xenbus_transaction(xb, close_backend_txn, be, 0);
-		/* Closed, or gone: the backend is done with it. */
-		if (!err)
-			err = pvio_xenbus_wait_state(
-				xb, be,
-				PVIO_XENBUS_STATE_BIT(XenbusStateClosed) |
-					PVIO_XENBUS_STATE_BIT(
-						XenbusStateUnknown),
-				timeout_ms(), NULL);
-		if (err == -ETIMEDOUT)
-			pvio_warn(
-				"the backend of vif%u.%d did not reach Closed "
-				"within %d s; removing the device anyway",
-				domid, devid, g_opts.timeout_s);
-		else if (err)
-			pvio_warn("closing vif%u.%d: %s", domid, devid,
-				  strerror(-err));
-	}
-	char *script = xs_readf(h, XBT_NULL, "%s/script", be);
-	if (script) {
-		char out[1024];
-		int rc = run_hotplug(host, h, domid, devid, "offline", out,
-				     sizeof(out));
-		if (rc && !quiet)
-			pvio_warn("hotplug script offline for vif%u.%d: %s",
-				  domid, devid, out);
-	}
-	free(script);
-	remove_nodes(xb, domid, devid);
-	free(be);
-	return 0;
-}
-
-static bool node_exists(struct xs_handle *h, const char *path)
-{
-	unsigned len;
-	char *v = xs_read(h, XBT_NULL, path, &len);
-	free(v);
-	return v != NULL;
 }
 
 /* libxl__device_nextid: the last frontend entry + 1. */
@@ -260,9 +113,9 @@ static int write_device_txn(struct pvio_xenbus *xb, xs_transaction_t t,
 {
 	const struct new_device *d = arg;
 	struct xs_handle *h = pvio_xenbus_handle(xb);
-	char *fe = fe_path(d->domid, d->devid),
-	     *be = be_path(d->domid, d->devid),
-	     *lx = libxl_path(d->domid, d->devid);
+	char *fe = vif_fe_path(d->domid, d->devid),
+	     *be = vif_be_path(d->domid, d->devid),
+	     *lx = vif_libxl_path(d->domid, d->devid);
 	struct xs_permissions fe_perms[2] = {{d->domid, XS_PERM_NONE},
 					     {0, XS_PERM_READ}};
 	struct xs_permissions be_perms[2] = {{0, XS_PERM_NONE},
@@ -272,18 +125,18 @@ static int write_device_txn(struct pvio_xenbus *xb, xs_transaction_t t,
 	char *p3 = pvio_strfmt("%s/backend", fe);
 	char *p4 = pvio_strfmt("%s/frontend", be);
 	xs_rm(h, t, lx);
-	bool ok =
-		xs_writef(h, t, p1, "%s", fe) && xs_writef(h, t, p2, "%s", be);
+	bool ok = pvio_store_writef(h, t, p1, "%s", fe) &&
+		  pvio_store_writef(h, t, p2, "%s", be);
 	xs_rm(h, t, fe);
 	ok = ok && xs_mkdir(h, t, fe) &&
 	     xs_set_permissions(h, t, fe, fe_perms, 2) &&
-	     xs_writef(h, t, p3, "%s", be) &&
+	     pvio_store_writef(h, t, p3, "%s", be) &&
 	     write_keys(h, t, fe, d->fents, fe_perms, 2) &&
 	     write_keys(h, t, fe, d->ro_fents, be_perms, 2);
 	xs_rm(h, t, be);
 	ok = ok && xs_mkdir(h, t, be) &&
 	     xs_set_permissions(h, t, be, be_perms, 2) &&
-	     xs_writef(h, t, p4, "%s", fe) &&
+	     pvio_store_writef(h, t, p4, "%s", fe) &&
 	     write_keys(h, t, be, d->bents, NULL, 0);
 	int err = ok ? 0 : -(errno ? errno : EIO);
 	free(p1);
@@ -354,7 +207,7 @@ static int write_device(struct pvio_xenbus *xb, unsigned domid, int devid,
  * the bridge, the devid (the next free one unless given), the names. -1
  * after a message.
  */
-static int nic_check(const struct host *host, struct xs_handle *h,
+static int nic_check(const struct host *host, struct pvio_xenbus *xb,
 		     unsigned domid, const char *dom, struct pvio_nic *nic,
 		     const char *script)
 {
@@ -374,9 +227,11 @@ static int nic_check(const struct host *host, struct xs_handle *h,
 		return -1;
 	}
 	if (nic->devid < 0)
-		nic->devid = next_devid(h, domid);
-	char *fe = fe_path(domid, nic->devid), *be = be_path(domid, nic->devid);
-	bool in_use = node_exists(h, fe) || node_exists(h, be);
+		nic->devid = next_devid(pvio_xenbus_handle(xb), domid);
+	char *fe = vif_fe_path(domid, nic->devid),
+	     *be = vif_be_path(domid, nic->devid);
+	bool in_use = pvio_xenbus_exists(xb, XBT_NULL, fe) ||
+		      pvio_xenbus_exists(xb, XBT_NULL, be);
 	free(fe);
 	free(be);
 	if (in_use) {
@@ -429,47 +284,48 @@ static int nic_connect(const struct host *host, struct pvio_xenbus *xb,
 	struct xs_handle *h = pvio_xenbus_handle(xb);
 	char vif[32];
 	snprintf(vif, sizeof(vif), "vif%u.%d", domid, devid);
-	char *be_dir = be_path(domid, devid);
+	char *be_dir = vif_be_path(domid, devid);
 	int err = pvio_xenbus_wait_state(
 		xb, be_dir,
 		PVIO_XENBUS_STATE_BIT(XenbusStateInitWait) |
 			PVIO_XENBUS_STATE_BIT(XenbusStateInitialised) |
 			PVIO_XENBUS_STATE_BIT(XenbusStateConnected),
-		timeout_ms(), NULL);
+		pvio_timeout_ms(), NULL);
 	free(be_dir);
 	if (err == -ETIMEDOUT) {
 		pvio_err("no backend answered for %s within %d s (is "
 			 "pvio-netback running? see `pvio host status`)",
 			 vif, g_opts.timeout_s);
-		remove_nodes(xb, domid, devid);
+		vif_remove_nodes(xb, domid, devid);
 		return -1;
 	}
 	if (err) {
 		pvio_err("waiting for the backend of %s: %s", vif,
 			 strerror(-err));
-		remove_nodes(xb, domid, devid);
+		vif_remove_nodes(xb, domid, devid);
 		return -1;
 	}
 	char out[1024];
-	int hs = run_hotplug(host, h, domid, devid, "online", out, sizeof(out));
-	char *status = xs_readf(h, XBT_NULL,
-				"/local/domain/0/backend/vif/%u/%d/"
-				"hotplug-status",
-				domid, devid);
+	int hs = vif_run_hotplug(host, h, domid, devid, "online", out,
+				 sizeof(out));
+	char *status = pvio_store_readf(h, XBT_NULL,
+					"/local/domain/0/backend/vif/%u/%d/"
+					"hotplug-status",
+					domid, devid);
 	bool connected = status && !strcmp(status, "connected");
 	free(status);
 	if (hs == 0 && connected)
 		return 0;
-	char *why = xs_readf(h, XBT_NULL,
-			     "/local/domain/0/backend/vif/%u/%d/hotplug-error",
-			     domid, devid);
+	char *why = pvio_store_readf(
+		h, XBT_NULL, "/local/domain/0/backend/vif/%u/%d/hotplug-error",
+		domid, devid);
 	pvio_err("hotplug script %s online failed for %s: %s", script, vif,
 		 why	? why
 		 : *out ? last_line(out)
 			: (hs ? "non-zero exit status"
 			      : "hotplug-status is not connected"));
 	free(why);
-	nic_detach(host, xb, domid, devid, true);
+	vif_detach(host, xb, domid, devid, true);
 	return -1;
 }
 
@@ -511,7 +367,7 @@ int cmd_network_attach(int argc, char **argv)
 		goto out;
 	}
 	script = script_path(nic.script);
-	if (nic_check(&host, h, domid, argv[1], &nic, script) ||
+	if (nic_check(&host, xb, domid, argv[1], &nic, script) ||
 	    nic_mac(&nic, mac))
 		goto out;
 	int err = write_device(xb, domid, nic.devid, &nic, script, mac);
@@ -529,14 +385,17 @@ out:
 }
 
 /* The devid named by DEVID or MAC, as xl: a ':' means a MAC. */
-static int find_devid(struct xs_handle *h, unsigned domid, const char *what,
+static int find_devid(struct pvio_xenbus *xb, unsigned domid, const char *what,
 		      int *devid)
 {
+	struct xs_handle *h = pvio_xenbus_handle(xb);
 	if (!strchr(what, ':')) {
 		if (pvio_parse_devid(what, devid))
 			return -1;
-		char *fe = fe_path(domid, *devid), *be = be_path(domid, *devid);
-		bool exists = node_exists(h, fe) || node_exists(h, be);
+		char *fe = vif_fe_path(domid, *devid),
+		     *be = vif_be_path(domid, *devid);
+		bool exists = pvio_xenbus_exists(xb, XBT_NULL, fe) ||
+			      pvio_xenbus_exists(xb, XBT_NULL, be);
 		free(fe);
 		free(be);
 		return exists ? 0 : -1;
@@ -550,9 +409,9 @@ static int find_devid(struct xs_handle *h, unsigned domid, const char *what,
 	free(dir);
 	int rc = -1;
 	for (unsigned i = 0; ents && i < num && rc; i++) {
-		char *m = xs_readf(h, XBT_NULL,
-				   "/local/domain/%u/device/vif/%s/mac", domid,
-				   ents[i]);
+		char *m = pvio_store_readf(h, XBT_NULL,
+					   "/local/domain/%u/device/vif/%s/mac",
+					   domid, ents[i]);
 		uint8_t have[6];
 		if (m && !pvio_parse_mac(m, have) &&
 		    !memcmp(have, want, sizeof(have)) &&
@@ -579,12 +438,12 @@ int cmd_network_detach(int argc, char **argv)
 	int devid, rc = 1;
 	if (resolve_domain(h, argv[1], &domid))
 		goto out;
-	if (find_devid(h, domid, argv[2], &devid)) {
+	if (find_devid(xb, domid, argv[2], &devid)) {
 		pvio_err("domain %s has no vif %s (see `pvio network-list %s`)",
 			 argv[1], argv[2], argv[1]);
 		goto out;
 	}
-	rc = nic_detach(&host, xb, domid, devid, false) ? 1 : 0;
+	rc = vif_detach(&host, xb, domid, devid, false) ? 1 : 0;
 out:
 	pvio_xenbus_close(xb);
 	return rc;
@@ -592,7 +451,7 @@ out:
 
 static int read_int(struct xs_handle *h, const char *dir, const char *key)
 {
-	char *v = xs_readf(h, XBT_NULL, "%s/%s", dir, key);
+	char *v = pvio_store_readf(h, XBT_NULL, "%s/%s", dir, key);
 	int n = v ? atoi(v) : -1;
 	free(v);
 	return n;
@@ -633,8 +492,9 @@ int cmd_network_list(int argc, char **argv)
 			qsort(ents, num, sizeof(*ents), cmp_ent);
 		for (unsigned i = 0; ents && i < num; i++) {
 			char *fe = pvio_strfmt("%s/%s", dir, ents[i]);
-			char *mac = xs_readf(h, XBT_NULL, "%s/mac", fe);
-			char *be = xs_readf(h, XBT_NULL, "%s/backend", fe);
+			char *mac = pvio_store_readf(h, XBT_NULL, "%s/mac", fe);
+			char *be =
+				pvio_store_readf(h, XBT_NULL, "%s/backend", fe);
 			printf("%-3d %-2d %-17s %6d %5d %6d %5d/%-11d %-30s\n",
 			       atoi(ents[i]), read_int(h, fe, "backend-id"),
 			       mac ? mac : "-", atoi(ents[i]),
@@ -651,4 +511,85 @@ int cmd_network_list(int argc, char **argv)
 	}
 	pvio_xenbus_close(xb);
 	return 0;
+}
+
+/* One vif's statistics on stdout; -1 after a message. */
+static int print_vif_stats(const struct host *host, unsigned domid, int devid,
+			   const char *name)
+{
+	char path[PATH_MAX], err[PATH_MAX + 256];
+	if (netif_stats_path(path, sizeof(path), host->rundir, domid,
+			     (unsigned)devid) >= (int)sizeof(path)) {
+		pvio_err("statistics path of vif%u.%d: too long", domid, devid);
+		return -1;
+	}
+	struct netif_vif_stats stats;
+	if (vif_stats_read(path, domid, (unsigned)devid, &stats, err,
+			   sizeof(err))) {
+		pvio_err("%s", err);
+		return -1;
+	}
+	vif_stats_print(stdout, &stats, name);
+	return 0;
+}
+
+int cmd_network_stats(int argc, char **argv)
+{
+	if (argc != 2 && argc != 3) {
+		pvio_err("usage: pvio network-stats DOM [DEVID]");
+		return 2;
+	}
+	int devid = -1;
+	if (argc == 3 && pvio_parse_devid(argv[2], &devid)) {
+		pvio_err("invalid devid '%s' (a number from 0)", argv[2]);
+		return 2;
+	}
+	struct host host;
+	struct pvio_xenbus *xb = host_connect(&host, false);
+	if (!xb)
+		return 1;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
+	unsigned domid;
+	int rc = 1;
+	char *name = NULL;
+	char **ents = NULL;
+	if (resolve_domain(h, argv[1], &domid))
+		goto out;
+	name = pvio_store_readf(h, XBT_NULL, "/local/domain/%u/name", domid);
+	if (devid >= 0) {
+		char *be = vif_be_path(domid, devid);
+		bool exists = pvio_xenbus_exists(xb, XBT_NULL, be);
+		free(be);
+		if (!exists) {
+			pvio_err("domain %s has no vif %d (see `pvio "
+				 "network-list %s`)",
+				 argv[1], devid, argv[1]);
+			goto out;
+		}
+		rc = print_vif_stats(&host, domid, devid, name) ? 1 : 0;
+		goto out;
+	}
+	/* Every vif the backend serves, as network-list orders them. */
+	char *dir = pvio_strfmt("/local/domain/0/backend/vif/%u", domid);
+	unsigned num = 0;
+	ents = xs_directory(h, XBT_NULL, dir, &num);
+	free(dir);
+	if (!ents || !num) {
+		printf("domain %s has no vifs\n", argv[1]);
+		rc = 0;
+		goto out;
+	}
+	qsort(ents, num, sizeof(*ents), cmp_ent);
+	rc = 0;
+	for (unsigned i = 0; i < num; i++) {
+		if (pvio_parse_devid(ents[i], &devid))
+			continue;
+		if (print_vif_stats(&host, domid, devid, name))
+			rc = 1;
+	}
+out:
+	free(ents);
+	free(name);
+	pvio_xenbus_close(xb);
+	return rc;
 }

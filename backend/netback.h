@@ -1,0 +1,279 @@
+/*
+ * pvio-netback: the dom0 side of the Xen netif protocol. One daemon serves
+ * every vif of every guest; what its files share lives here.
+ *
+ * Threads: the main thread does xenstore only (main.c, xenbus.c: watches
+ * and the per-device state machine) and owns every struct vif. Each
+ * connected vif has one worker thread (vif.c) with its own grant and
+ * event-channel handles, which moves packets between the rings and the TAP
+ * (tx.c: guest to TAP, rx.c: TAP to guest) and never touches xenstore.
+ */
+#ifndef PVIO_NETBACK_H
+#define PVIO_NETBACK_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "netif/netif.h"
+#include "netif/netif_stats.h"
+#include "pvio_evtchn.h"
+#include "pvio_gnt.h"
+#include "pvio_ring.h"
+#include "xenstore/xenbus.h"
+
+#ifdef HAVE_LIBURING
+#include <liburing.h>
+#endif
+
+#define NETBACK_PATH_MAX 256
+
+/* Ring slots on one 4 KiB page (xen/io/netif.h, PROTOCOL.md). */
+#define NETBACK_TX_RING_SLOTS                                                  \
+	PVIO_RING_SLOTS(NETIF_PAGE_BYTES, sizeof(union netif_tx_sring_entry))
+#define NETBACK_RX_RING_SLOTS                                                  \
+	PVIO_RING_SLOTS(NETIF_PAGE_BYTES, sizeof(union netif_rx_sring_entry))
+
+/* The largest frame either direction carries: a TX packet's size is 16
+ * bits; the TAP delivers no GSO frames (no TSO offload is set). */
+#define NETBACK_MAX_FRAME 65535u
+
+/* Frames read from the TAP per RX batch, at most. */
+#define NETBACK_RX_BATCH 64u
+
+/* ---- logging (log.c) ---- */
+
+extern bool netback_verbose;
+
+/* One line "pvio-netback: <text>\n" on stderr, written at once (workers
+ * log from their own threads). */
+void nb_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void nb_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct vif;
+/*
+ * A line about vif that its guest can cause, "vifD.N: <text>": at most
+ * VIF_LOG_BURST per VIF_LOG_WINDOW_S seconds per vif (callers add their
+ * own once-per-reason limits), then one line saying the rest is
+ * suppressed. Any thread.
+ */
+#define VIF_LOG_BURST	 20
+#define VIF_LOG_WINDOW_S 60
+void vif_log(struct vif *vif, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- statistics (stats.c) ---- */
+
+/* Maps <rundir>/netback/vif<D>.<N>.stats, fresh; NULL on failure (logged). */
+struct netif_vif_stats *stats_create(const char *rundir, unsigned domid,
+				     unsigned devid, char *path,
+				     size_t path_size);
+void stats_destroy(struct netif_vif_stats *stats, const char *path);
+
+/* Counters have one writer (the vif's worker) and readers elsewhere:
+ * relaxed atomic stores, so a reader never sees a torn value. */
+static inline void stat_add(uint64_t *counter, uint64_t n)
+{
+	__atomic_store_n(counter,
+			 __atomic_load_n(counter, __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
+}
+
+/* ---- one vif ---- */
+
+/* Why a worker stopped on its own (set before it signals the main thread). */
+enum vif_worker_exit {
+	VIF_WORKER_RUNNING = 0,
+	VIF_WORKER_STOPPED,   /* asked to (vif_disconnect) */
+	VIF_WORKER_DISABLED,  /* the frontend broke the protocol */
+	VIF_WORKER_PEER_GONE, /* the frontend closed its channel or died */
+	VIF_WORKER_FAILED,    /* a local failure (epoll, TAP) */
+};
+
+/* TX: what one batch keeps per packet until its responses are written. */
+struct tx_slot_state {
+	struct netif_tx_packet pkt;
+	unsigned first_req;	     /* index of its first request in tx.reqs */
+	uint32_t data_off;	     /* where its data lies in tx.staging */
+	unsigned first_seg, nr_segs; /* its grant copy segments */
+	int16_t status;		     /* the response status */
+	bool forward;		     /* write it to the TAP */
+};
+
+/* RX: one frame read from the TAP and waiting for (or given) buffers. */
+struct rx_frame {
+	uint8_t *data;
+	uint32_t len;
+	struct netif_rx_meta meta;
+	unsigned first_req; /* its requests in rx.reqs */
+	unsigned first_seg; /* its segments in rx.segs */
+	unsigned nr_slots;
+};
+
+/* The data path's private state: the worker's alone. */
+struct vif_queue {
+	struct pvio_gnttab *gnttab;
+	struct pvio_evtchn *evtchn;
+	evtchn_port_t port; /* local port bound to the frontend's */
+	void *tx_area, *rx_area;
+	struct pvio_back_ring tx_ring, rx_ring;
+	int epoll_fd;
+	bool tap_polled;   /* the TAP is in the epoll set for reading */
+	bool tap_readable; /* it may have frames (until a read says EAGAIN) */
+	bool need_notify;  /* responses were pushed and the frontend asked */
+
+	struct {
+		netif_tx_request_t
+			reqs[NETBACK_TX_RING_SLOTS + NETIF_TX_MAX_PACKET_SLOTS];
+		unsigned nr_reqs; /* taken, first nr_reqs of reqs */
+		struct tx_slot_state pkts[NETBACK_TX_RING_SLOTS];
+		pvio_gnt_copy_seg_t segs[NETBACK_TX_RING_SLOTS];
+		netif_tx_response_t rsps[NETBACK_TX_RING_SLOTS];
+		struct virtio_net_hdr vnet[NETBACK_TX_RING_SLOTS];
+		struct iovec iov[NETBACK_TX_RING_SLOTS][2];
+		unsigned ready[NETBACK_TX_RING_SLOTS]; /* packets to write */
+#ifdef HAVE_LIBURING
+		struct io_uring uring; /* batches the TAP writes */
+		bool uring_ok;
+#endif
+		uint8_t *staging; /* grant-copy target, one ring's data */
+		size_t staging_size;
+		unsigned logged_reasons; /* bit per netif_tx_reason */
+		bool logged_grant, logged_tap, logged_csum;
+	} tx;
+
+	struct {
+		netif_rx_request_t reqs[NETBACK_RX_RING_SLOTS];
+		unsigned nr_reqs, used_reqs; /* taken / given to frames */
+		struct rx_frame frames[NETBACK_RX_BATCH];
+		unsigned nr_frames;
+		pvio_gnt_copy_seg_t segs[NETBACK_RX_RING_SLOTS];
+		netif_rx_response_t rsps[NETBACK_RX_RING_SLOTS];
+		struct virtio_net_hdr vnet[NETBACK_RX_BATCH];
+		struct iovec iov[NETBACK_RX_BATCH][2];
+#ifdef HAVE_LIBURING
+		struct io_uring uring; /* batches the TAP reads */
+		bool uring_ok;
+#endif
+		uint32_t read_len; /* frame bytes one batched read takes */
+		uint8_t *arena;	   /* frames read from the TAP, packed */
+		size_t arena_size, arena_used;
+		/* Frames read and not delivered yet, frames[0..]: those the
+		 * ring had too few buffers for wait, and the TAP is not
+		 * read until they go. */
+		unsigned nr_pending;
+		bool waiting; /* frames wait for buffers (rx_ring_full) */
+		bool logged_grant, logged_csum, logged_big;
+	} rx;
+};
+
+struct vif {
+	struct vif *next;
+	unsigned domid, devid;
+	char name[24];		       /* vifD.N: logs and the TAP */
+	char be_dir[NETBACK_PATH_MAX]; /* /local/domain/0/backend/vif/D/N */
+	char fe_dir[NETBACK_PATH_MAX]; /* from the backend's frontend key */
+	char fe_state_path[NETBACK_PATH_MAX + 8];
+	struct pvio_xenbus_watch *fe_watch;
+	int tap_fd;
+	struct netif_vif_stats *stats;
+	char stats_path[NETBACK_PATH_MAX];
+
+	/* State machine (main thread). */
+	enum xenbus_state fe_state_seen; /* the last frontend state handled */
+	bool connected; /* a worker runs (or ran and has not been joined) */
+	bool broken;	/* disabled: ignore the frontend until 1 or 6 */
+	bool wait_fe_change;	/* a connect failed, or the peer went: wait for
+				   the frontend's next state */
+	bool fe_watch_primed;	/* the frontend watch's first event came */
+	bool run_hotplug;	/* taken up after a restart: run the script */
+	bool failed;		/* could not be created: never retried */
+	char last_refusal[320]; /* the last connect failure logged */
+	bool quiet_refusal;	/* the frontend went: its stale keys may fail
+				   to connect, unlogged */
+
+	/* Connection and worker. */
+	struct netif_frontend_conn conn;
+	pthread_t worker;
+	int stop_fd;	  /* eventfd: the main thread asks the worker to stop */
+	int main_wake_fd; /* shared eventfd: a worker stopped on its own */
+	int exit_reason;  /* enum vif_worker_exit, atomic */
+	/* Connect handshake: the worker reports its result. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* vif_log's budget. */
+	pthread_mutex_t log_lock;
+	int64_t log_window_start;
+	unsigned log_lines;
+	bool connect_done;
+	int connect_err;
+	char connect_msg[256];
+
+	struct vif_queue *q; /* allocated at connect, freed at disconnect */
+};
+
+/* vif.c */
+struct vif *vif_create(unsigned domid, unsigned devid, const char *be_dir,
+		       const char *fe_dir, const char *rundir,
+		       int main_wake_fd);
+/* Starts the worker and waits for it to map, bind and report. Returns 0,
+ * or -errno with msg saying what failed (the frontend stays as it was). */
+int vif_connect(struct vif *vif, const struct netif_frontend_conn *conn,
+		char *msg, size_t msg_size);
+/* Stops and joins the worker (if any): rings unmapped, channel unbound,
+ * queued frames dropped. Returns the worker's exit reason. */
+enum vif_worker_exit vif_disconnect(struct vif *vif);
+/* The worker's exit reason without waiting (RUNNING while it runs). */
+enum vif_worker_exit vif_worker_state(struct vif *vif);
+/* Disconnects, closes the TAP (which deletes it), removes the stats. */
+void vif_destroy(struct vif *vif);
+
+/* Worker-side helpers (vif.c): shared by tx.c and rx.c. */
+void vif_set_exit(struct vif *vif, enum vif_worker_exit why);
+/* Notifies the frontend; false when it is gone (the worker must stop). */
+bool vif_notify(struct vif *vif);
+
+/* tx.c: one pass over the TX ring. Returns the packets handled, or -1
+ * when the vif was disabled or must stop. */
+int tx_process(struct vif *vif);
+int tx_init(struct vif_queue *q);
+void tx_fini(struct vif_queue *q);
+
+/* rx.c: one pass from the TAP to the RX ring. Returns frames delivered,
+ * or -1 when the vif was disabled or must stop. */
+int rx_process(struct vif *vif);
+/* True when the RX path wants the TAP polled (buffers are posted). */
+bool rx_wants_tap(struct vif *vif);
+int rx_init(struct vif_queue *q);
+/* Sizes the batched reads for the TAP's MTU (at connect, and when a frame
+ * filled its read). */
+void rx_size_reads(struct vif *vif);
+void rx_fini(struct vif_queue *q);
+
+/* The disable path (vif.c): log once with the values, stats, exit. */
+void vif_disable(struct vif *vif, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- xenbus.c: the state machine ---- */
+
+struct netback;
+int xenbus_start(struct netback *nb);
+void xenbus_workers_changed(struct netback *nb);
+void xenbus_shutdown(struct netback *nb);
+
+/* hotplug.c: runs the vif's hotplug script as the toolstack would. */
+int hotplug_run(struct pvio_xenbus *xb, const struct vif *vif,
+		const char *action);
+
+struct netback {
+	struct pvio_xenbus *xb;
+	struct vif *vifs;
+	const char *rundir;
+	int wake_fd; /* eventfd the workers write when they stop */
+	struct pvio_xenbus_watch *be_watch, *release_watch;
+	bool started; /* the initial scan is done */
+};
+
+#endif

@@ -1,0 +1,455 @@
+/*
+ * RX: bridge to guest. One pass takes the buffers the frontend posted
+ * (private copies), reads frames from the TAP (up to NETBACK_RX_BATCH, one
+ * io_uring submission for all of them where liburing is there, else one
+ * readv each), copies them into the posted pages with one grant copy
+ * (rx-copy), and answers each buffer in its request's slot with one push
+ * for the batch. Frames that find too few buffers wait, in order, at the
+ * start of the arena, and the TAP is not read until the frontend posts
+ * more: the kernel queues meanwhile.
+ */
+#include "config.h"
+
+#include "netback.h"
+#include "tap.h"
+
+#include <endian.h>
+#include <linux/if_ether.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#ifdef HAVE_LIBURING
+#include <liburing.h>
+#endif
+
+/* A batch's frames, each at a 64-byte boundary, with room to read one
+ * more of the largest size. */
+#define RX_ARENA_BYTES ((size_t)1 << 20)
+#define RX_READ_ROOM   ((size_t)NETBACK_MAX_FRAME + 64)
+#define RX_ALIGN(n)    (((n) + 63u) & ~(size_t)63u)
+
+int rx_init(struct vif_queue *q)
+{
+	q->rx.arena_size = RX_ARENA_BYTES + RX_READ_ROOM;
+	q->rx.arena = malloc(q->rx.arena_size);
+	if (!q->rx.arena)
+		return -ENOMEM;
+#ifdef HAVE_LIBURING
+	q->rx.uring_ok =
+		io_uring_queue_init(NETBACK_RX_BATCH, &q->rx.uring, 0) == 0;
+#endif
+	return 0;
+}
+
+void rx_fini(struct vif_queue *q)
+{
+#ifdef HAVE_LIBURING
+	if (q->rx.uring_ok)
+		io_uring_queue_exit(&q->rx.uring);
+	q->rx.uring_ok = false;
+#endif
+	free(q->rx.arena);
+	q->rx.arena = NULL;
+}
+
+bool rx_wants_tap(struct vif *vif)
+{
+	struct vif_queue *q = vif->q;
+	if (q->rx.nr_pending)
+		return false;
+	return q->rx.nr_reqs > q->rx.used_reqs ||
+	       __atomic_load_n(&q->rx_ring.sring->req_prod, __ATOMIC_ACQUIRE) !=
+		       q->rx_ring.req_cons;
+}
+
+/* The frame's network protocol, past one VLAN tag. */
+static unsigned ethertype(const uint8_t *frame, uint32_t len)
+{
+	if (len < NETIF_ETH_HLEN)
+		return 0;
+	unsigned type = (unsigned)frame[12] << 8 | frame[13];
+	if (type == ETH_P_8021Q && len >= NETIF_ETH_HLEN + 4)
+		type = (unsigned)frame[16] << 8 | frame[17];
+	return type;
+}
+
+static void rx_drop(struct vif *vif, enum netif_rx_drop why, bool *logged,
+		    uint32_t len, const char *detail)
+{
+	stat_add(&vif->stats->rx_drops[why], 1);
+	if (*logged)
+		return;
+	*logged = true;
+	vif_log(vif,
+		"RX frame of %u bytes dropped: %s (%s); further ones are "
+		"only counted",
+		len, netif_rx_drop_str(why), detail);
+}
+
+void rx_size_reads(struct vif *vif)
+{
+	struct vif_queue *q = vif->q;
+	/* A frame of the TAP's MTU (no GSO is set, so none is longer), a
+	 * VLAN tag, and one byte more, so that a read that fills its buffer
+	 * is known to be cut short. */
+	int mtu = tap_mtu(vif->tap_fd);
+	stat_add(&vif->stats->syscalls, 3);
+	uint32_t len = mtu > 0 ? (uint32_t)mtu + NETIF_ETH_HLEN + 4 + 1
+			       : NETBACK_MAX_FRAME;
+	if (q->rx.read_len && len < q->rx.read_len * 2)
+		len = q->rx.read_len * 2; /* grown: at least twice as big */
+	q->rx.read_len = len < NETBACK_MAX_FRAME ? len : NETBACK_MAX_FRAME;
+}
+
+/*
+ * What the frontend is told about a frame the TAP gave with vnet: a blank
+ * checksum goes to a frontend that takes checksum offload for the
+ * protocol, and is filled here for one that does not. Returns false when
+ * the frame is dropped (counted).
+ */
+static bool rx_prepare(struct vif *vif, const struct virtio_net_hdr *vnet,
+		       uint8_t *data, uint32_t len, struct netif_rx_meta *meta)
+{
+	struct vif_queue *q = vif->q;
+	const struct netif_features *feat = &vif->conn.features;
+	memset(meta, 0, sizeof(*meta));
+	meta->size = len;
+	if (vnet->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		/* No TSO offload is set on the TAP: not expected. */
+		rx_drop(vif, NETIF_RX_DROP_TOO_BIG, &q->rx.logged_big, len,
+			"GSO frame from the TAP");
+		return false;
+	}
+	if (vnet->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		unsigned type = ethertype(data, len);
+		if ((type == ETH_P_IP && feat->ipv4_csum) ||
+		    (type == ETH_P_IPV6 && feat->ipv6_csum)) {
+			meta->csum_blank = true;
+		} else if (netif_checksum_fill(
+				   data, len, le16toh(vnet->csum_start),
+				   le16toh(vnet->csum_offset)) < 0) {
+			rx_drop(vif, NETIF_RX_DROP_CSUM, &q->rx.logged_csum,
+				len, "checksum position outside the frame");
+			return false;
+		}
+		meta->data_validated = true;
+	} else if (vnet->flags & VIRTIO_NET_HDR_F_DATA_VALID) {
+		meta->data_validated = true;
+	}
+	return true;
+}
+
+/* Gives frame f the next f->nr_slots posted buffers: one segment each. */
+static void rx_assign(struct vif *vif, struct rx_frame *f, unsigned *nsegs)
+{
+	struct vif_queue *q = vif->q;
+	f->first_req = q->rx.used_reqs;
+	f->first_seg = *nsegs;
+	uint32_t left = f->len;
+	for (unsigned i = 0; i < f->nr_slots; i++) {
+		const netif_rx_request_t *req =
+			&q->rx.reqs[q->rx.used_reqs + i];
+		pvio_gnt_copy_seg_t *s = &q->rx.segs[(*nsegs)++];
+		uint32_t chunk =
+			left < NETIF_PAGE_BYTES ? left : NETIF_PAGE_BYTES;
+		s->source.virt = f->data + (size_t)i * NETIF_PAGE_BYTES;
+		s->dest.foreign.ref = req->gref;
+		s->dest.foreign.offset = 0;
+		s->dest.foreign.domid = (domid_t)vif->domid;
+		s->len = (uint16_t)chunk;
+		s->flags = GNTCOPY_dest_gref;
+		s->status = GNTST_okay;
+		left -= chunk;
+	}
+	q->rx.used_reqs += f->nr_slots;
+}
+
+/* A frame read into the arena at data (r bytes with its header, or
+ * -errno): 1 with *f filled and the arena advanced, 0 when it was dropped,
+ * -1 when the TAP had nothing. */
+static int rx_take_frame(struct vif *vif, struct rx_frame *f,
+			 const struct virtio_net_hdr *vnet, uint8_t *data,
+			 long r, uint32_t read_len)
+{
+	struct vif_queue *q = vif->q;
+	if (r < 0) {
+		if (r != -EAGAIN && r != -EINTR)
+			vif_log(vif, "reading the TAP: %s", strerror((int)-r));
+		q->tap_readable = false;
+		return -1;
+	}
+	if ((size_t)r <= sizeof(*vnet))
+		return 0;
+	uint32_t len = (uint32_t)((size_t)r - sizeof(*vnet));
+	if (len >= read_len && read_len < NETBACK_MAX_FRAME) {
+		/* It filled its read: it may have been longer (the MTU went
+		 * up). Dropped; the reads grow to the new MTU. */
+		rx_drop(vif, NETIF_RX_DROP_TOO_BIG, &q->rx.logged_big, len,
+			"longer than the TAP's MTU when connected");
+		rx_size_reads(vif);
+		return 0;
+	}
+	/* The frame goes where the arena's free space starts (data was
+	 * given room there, or further on for a batched read). */
+	uint8_t *dst = q->rx.arena + q->rx.arena_used;
+	if (dst != data)
+		memmove(dst, data, len);
+	if (!rx_prepare(vif, vnet, dst, len, &f->meta))
+		return 0;
+	f->nr_slots = netif_rx_slots_needed(len, false, &vif->conn.features);
+	if (!f->nr_slots) {
+		rx_drop(vif, NETIF_RX_DROP_TOO_BIG, &q->rx.logged_big, len,
+			vif->conn.features.sg ? "more than the slots allowed"
+					      : "frontend has no feature-sg");
+		return 0;
+	}
+	f->data = dst;
+	f->len = len;
+	q->rx.arena_used += RX_ALIGN(len);
+	return 1;
+}
+
+#ifdef HAVE_LIBURING
+/* How long a batch of reads may take to complete before io_uring is given
+ * up on (they complete at once when the kernel honours RWF_NOWAIT). */
+#define RX_URING_TIMEOUT_NS 100000000
+
+/*
+ * Up to max reads in one io_uring submission (one system call for the
+ * batch), each into its own room of the arena. RWF_NOWAIT: a read of an
+ * empty TAP completes at once with -EAGAIN instead of waiting (io_uring
+ * would otherwise arm a poll for it, O_NONBLOCK or not), so the reads
+ * complete in submission order, frames first. Returns the frames kept, or
+ * -1 when io_uring cannot serve the TAP (the frames of a batch that did
+ * not complete are lost: a kernel that ignores RWF_NOWAIT costs them once).
+ */
+static int rx_read_frames_uring(struct vif *vif, unsigned max)
+{
+	struct vif_queue *q = vif->q;
+	unsigned first = q->rx.nr_pending, got = 0;
+	size_t base = q->rx.arena_used;
+	unsigned room = (unsigned)((q->rx.arena_size - base) /
+				   RX_ALIGN(q->rx.read_len));
+	if (max > room)
+		max = room;
+	for (unsigned i = 0; i < max; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&q->rx.uring);
+		q->rx.iov[i][0] = (struct iovec){&q->rx.vnet[first + i],
+						 sizeof(q->rx.vnet[0])};
+		q->rx.iov[i][1] = (struct iovec){
+			q->rx.arena + base + i * RX_ALIGN(q->rx.read_len),
+			q->rx.read_len};
+		io_uring_prep_readv2(sqe, vif->tap_fd, q->rx.iov[i], 2, 0,
+				     RWF_NOWAIT);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	stat_add(&vif->stats->syscalls, 1);
+	int rc = io_uring_submit(&q->rx.uring);
+	if (rc < 0) {
+		vif_log(vif, "io_uring submit: %s; reading frames one by one",
+			strerror(-rc));
+		return -1;
+	}
+	long res[NETBACK_RX_BATCH];
+	for (unsigned seen = 0; seen < max; seen++) {
+		struct io_uring_cqe *cqe;
+		struct __kernel_timespec ts = {0, RX_URING_TIMEOUT_NS};
+		if (io_uring_peek_cqe(&q->rx.uring, &cqe) != 0 &&
+		    io_uring_wait_cqe_timeout(&q->rx.uring, &cqe, &ts) != 0) {
+			/* A read left waiting would take a frame later,
+			 * behind our back: exiting the ring cancels it. */
+			vif_log(vif, "io_uring reads of the TAP do not "
+				     "complete at once; reading frames one by "
+				     "one");
+			return -1;
+		}
+		res[io_uring_cqe_get_data64(cqe)] = cqe->res;
+		io_uring_cqe_seen(&q->rx.uring, cqe);
+	}
+	bool empty = false;
+	for (unsigned i = 0; i < max; i++) {
+		if (res[i] == -EOPNOTSUPP || res[i] == -EINVAL) {
+			/* No RWF_NOWAIT for this file: every read fails
+			 * so, none takes a frame. */
+			if (got == 0 && i == 0) {
+				nb_debug("%s: io_uring reads refused (%s)",
+					 vif->name, strerror((int)-res[i]));
+				return -1;
+			}
+			continue;
+		}
+		if (res[i] == -EAGAIN) {
+			empty = true;
+			continue;
+		}
+		/* Its header is used here, once: the frame's meta keeps
+		 * what it said. */
+		got += rx_take_frame(vif, &q->rx.frames[first + got],
+				     &q->rx.vnet[first + i],
+				     q->rx.iov[i][1].iov_base, res[i],
+				     (uint32_t)q->rx.iov[i][1].iov_len) == 1;
+	}
+	if (empty)
+		q->tap_readable = false;
+	return (int)got;
+}
+#endif
+
+/*
+ * Reads up to max frames after the pending ones into frames[nr_pending..]
+ * (packed, each read given room for the largest frame). Returns how many
+ * were kept.
+ */
+static unsigned rx_read_frames(struct vif *vif, unsigned max)
+{
+	struct vif_queue *q = vif->q;
+	unsigned got = 0, first = q->rx.nr_pending;
+#ifdef HAVE_LIBURING
+	if (q->rx.uring_ok && max > 1) {
+		int kept = rx_read_frames_uring(vif, max);
+		if (kept >= 0)
+			return (unsigned)kept;
+		/* Not usable here: one readv at a time from now on. */
+		io_uring_queue_exit(&q->rx.uring);
+		q->rx.uring_ok = false;
+	}
+#endif
+	/* Reads, dropped frames included, are bounded. */
+	for (unsigned reads = 0;
+	     reads < 2 * max && got < max &&
+	     q->rx.arena_size - q->rx.arena_used >= RX_READ_ROOM;
+	     reads++) {
+		uint8_t *data = q->rx.arena + q->rx.arena_used;
+		struct iovec iov[2] = {
+			{&q->rx.vnet[first + got], sizeof(q->rx.vnet[0])},
+			{data, NETBACK_MAX_FRAME}};
+		stat_add(&vif->stats->syscalls, 1);
+		ssize_t r = readv(vif->tap_fd, iov, 2);
+		int kept = rx_take_frame(vif, &q->rx.frames[first + got],
+					 &q->rx.vnet[first + got], data,
+					 r < 0 ? -errno : r, NETBACK_MAX_FRAME);
+		if (kept < 0)
+			break;
+		got += (unsigned)kept;
+	}
+	return got;
+}
+
+/* Error responses for the buffers of a frame whose copy failed. */
+static unsigned rx_error_responses(const netif_rx_request_t *reqs,
+				   unsigned nr_slots, netif_rx_response_t *rsps)
+{
+	for (unsigned i = 0; i < nr_slots; i++) {
+		rsps[i].id = reqs[i].id;
+		rsps[i].offset = 0;
+		rsps[i].flags = 0;
+		rsps[i].status = NETIF_RSP_ERROR;
+	}
+	return nr_slots;
+}
+
+int rx_process(struct vif *vif)
+{
+	struct vif_queue *q = vif->q;
+	int n = pvio_back_take_requests(&q->rx_ring, q->rx.reqs + q->rx.nr_reqs,
+					NETBACK_RX_RING_SLOTS - q->rx.nr_reqs);
+	if (n < 0) {
+		vif_disable(vif,
+			    "RX ring: request producer %u is more than a ring "
+			    "ahead of the responses (%u) or behind the "
+			    "requests taken (%u)",
+			    q->rx_ring.sring->req_prod, q->rx_ring.rsp_prod_pvt,
+			    q->rx_ring.req_cons);
+		return -1;
+	}
+	q->rx.nr_reqs += (unsigned)n;
+
+	/* Frames already read come first; new ones only once they all
+	 * went, and no more than there are buffers for (one each at
+	 * least) and room in the arena. */
+	unsigned avail = q->rx.nr_reqs - q->rx.used_reqs;
+	if (!q->rx.nr_pending && q->tap_readable && avail) {
+		unsigned max = NETBACK_RX_BATCH;
+		if (max > avail)
+			max = avail;
+		if (max)
+			q->rx.nr_pending = rx_read_frames(vif, max);
+	}
+	if (!q->rx.nr_pending)
+		return 0;
+
+	unsigned nframes = 0, nsegs = 0;
+	while (nframes < q->rx.nr_pending &&
+	       q->rx.nr_reqs - q->rx.used_reqs >=
+		       q->rx.frames[nframes].nr_slots)
+		rx_assign(vif, &q->rx.frames[nframes++], &nsegs);
+	/* Counted once per wait, however many passes it lasts. */
+	bool short_of_buffers = nframes < q->rx.nr_pending;
+	if (short_of_buffers && !q->rx.waiting)
+		stat_add(&vif->stats->rx_ring_full, 1);
+	q->rx.waiting = short_of_buffers;
+	if (nframes == 0)
+		return 0;
+
+	if (nsegs) {
+		stat_add(&vif->stats->syscalls, 1);
+		int rc = pvio_gnttab_copy(q->gnttab, nsegs, q->rx.segs);
+		for (unsigned i = 0; i < nsegs && rc < 0; i++)
+			q->rx.segs[i].status = GNTST_general_error;
+	}
+	unsigned nrsp = 0;
+	uint64_t bytes = 0, delivered = 0;
+	for (unsigned i = 0; i < nframes; i++) {
+		struct rx_frame *f = &q->rx.frames[i];
+		const pvio_gnt_copy_seg_t *bad = NULL;
+		for (unsigned s = 0; s < f->nr_slots && !bad; s++)
+			if (q->rx.segs[f->first_seg + s].status != GNTST_okay)
+				bad = &q->rx.segs[f->first_seg + s];
+		if (bad) {
+			char detail[128];
+			snprintf(detail, sizeof(detail), "gref %u: %s",
+				 bad->dest.foreign.ref,
+				 pvio_gnt_status_str(bad->status));
+			rx_drop(vif, NETIF_RX_DROP_GRANT, &q->rx.logged_grant,
+				f->len, detail);
+			nrsp += rx_error_responses(q->rx.reqs + f->first_req,
+						   f->nr_slots,
+						   q->rx.rsps + nrsp);
+			continue;
+		}
+		nrsp += netif_rx_responses(q->rx.reqs + f->first_req,
+					   f->nr_slots, &f->meta,
+					   q->rx.rsps + nrsp);
+		bytes += f->len;
+		delivered++;
+	}
+	/* Responses go in the slots of the requests they answer: requests
+	 * are used, and answered, in ring order. */
+	pvio_back_put_responses(&q->rx_ring, q->rx.rsps, nrsp);
+	if (pvio_back_push_responses(&q->rx_ring))
+		q->need_notify = true;
+	stat_add(&vif->stats->rx_packets, delivered);
+	stat_add(&vif->stats->rx_bytes, bytes);
+	stat_add(&vif->stats->rx_batches, 1);
+
+	q->rx.nr_reqs -= q->rx.used_reqs;
+	memmove(q->rx.reqs, q->rx.reqs + q->rx.used_reqs,
+		q->rx.nr_reqs * sizeof(q->rx.reqs[0]));
+	q->rx.used_reqs = 0;
+
+	/* Frames still waiting move to the arena's start, in order. */
+	q->rx.nr_pending -= nframes;
+	q->rx.arena_used = 0;
+	for (unsigned i = 0; i < q->rx.nr_pending; i++) {
+		struct rx_frame *f = &q->rx.frames[nframes + i];
+		uint8_t *dst = q->rx.arena + q->rx.arena_used;
+		memmove(dst, f->data, f->len);
+		f->data = dst;
+		q->rx.frames[i] = *f;
+		q->rx.arena_used += RX_ALIGN(f->len);
+	}
+	return (int)nframes;
+}

@@ -1,0 +1,366 @@
+/*
+ * TX: guest to bridge. One pass takes every request the frontend
+ * published (private copies: XSA-155), parses them into packets with
+ * netif_tx_parse, fetches the data of every accepted packet with one grant
+ * copy, writes each frame to the TAP with its virtio-net header, and
+ * answers the whole batch with one push (and at most one notification,
+ * shared with RX by the worker loop).
+ */
+#include "config.h"
+
+#include "netback.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#ifdef HAVE_LIBURING
+#include <liburing.h>
+#endif
+
+/* One ring's worth of data (each slot carries at most a page). */
+#define TX_STAGING_BYTES ((size_t)NETBACK_TX_RING_SLOTS * NETIF_PAGE_BYTES)
+
+int tx_init(struct vif_queue *q)
+{
+	q->tx.staging_size = TX_STAGING_BYTES;
+	q->tx.staging = malloc(q->tx.staging_size);
+	if (!q->tx.staging)
+		return -ENOMEM;
+#ifdef HAVE_LIBURING
+	/* Where io_uring is refused (old kernel, seccomp, sysctl), writev. */
+	q->tx.uring_ok = io_uring_queue_init(NETBACK_TX_RING_SLOTS,
+					     &q->tx.uring, 0) == 0;
+	if (!q->tx.uring_ok)
+		nb_debug("io_uring unavailable: TAP writes one by one");
+#endif
+	return 0;
+}
+
+void tx_fini(struct vif_queue *q)
+{
+#ifdef HAVE_LIBURING
+	if (q->tx.uring_ok)
+		io_uring_queue_exit(&q->tx.uring);
+	q->tx.uring_ok = false;
+#endif
+	free(q->tx.staging);
+	q->tx.staging = NULL;
+}
+
+/* A packet the vif keeps (ERROR, DROP): counted, and logged once per
+ * reason per connection, since the frontend can repeat it at will. */
+static void tx_refuse(struct vif *vif, const struct netif_tx_packet *pkt,
+		      enum netif_tx_reason reason, RING_IDX idx)
+{
+	struct vif_queue *q = vif->q;
+	stat_add(&vif->stats->tx_drops[reason], 1);
+	if (q->tx.logged_reasons & (1u << reason))
+		return;
+	q->tx.logged_reasons |= 1u << reason;
+	vif_log(vif,
+		"TX packet at ring index %u refused: %s (size %u, %u data "
+		"slots); further ones are only counted",
+		idx, netif_tx_reason_str(reason), pkt->size, pkt->nr_frags);
+}
+
+static void tx_disable(struct vif *vif, const netif_tx_request_t *first,
+		       const struct netif_tx_packet *pkt,
+		       enum netif_tx_reason reason, RING_IDX idx)
+{
+	const netif_tx_request_t *bad = &first[pkt->bad_slot];
+	stat_add(&vif->stats->tx_drops[reason], 1);
+	vif_disable(vif,
+		    "TX packet at ring index %u: %s: slot %u (index %u) has "
+		    "gref %u offset %u size %u flags %#x id %u (packet size "
+		    "%u)",
+		    idx, netif_tx_reason_str(reason), pkt->bad_slot,
+		    idx + pkt->bad_slot, bad->gref, bad->offset, bad->size,
+		    bad->flags, bad->id, first->size);
+}
+
+/* Grant copy segments for an accepted packet: one per non-empty slot, into
+ * consecutive bytes of the staging area. */
+static unsigned tx_add_segments(struct vif_queue *q, domid_t dom,
+				const struct netif_tx_packet *pkt,
+				uint8_t *data, pvio_gnt_copy_seg_t *segs)
+{
+	unsigned n = 0;
+	uint32_t pos = 0;
+	for (unsigned i = 0; i < pkt->nr_frags; i++) {
+		const struct netif_tx_frag *f = &pkt->frags[i];
+		if (!f->size)
+			continue; /* legal in a later slot; nothing to copy */
+		pvio_gnt_copy_seg_t *s = &segs[n++];
+		s->source.foreign.ref = f->gref;
+		s->source.foreign.offset = f->offset;
+		s->source.foreign.domid = dom;
+		s->dest.virt = data + pos;
+		s->len = f->size;
+		s->flags = GNTCOPY_source_gref;
+		s->status = GNTST_okay;
+		pos += f->size;
+	}
+	(void)q;
+	return n;
+}
+
+/* The virtio-net header and iovec of a fetched frame. Returns false when
+ * it cannot go (its status says why). */
+static bool tx_prepare_frame(struct vif *vif, struct tx_slot_state *ps,
+			     struct virtio_net_hdr *vnet, struct iovec *iov)
+{
+	struct vif_queue *q = vif->q;
+	const struct netif_tx_packet *pkt = &ps->pkt;
+	uint8_t *data = q->tx.staging + ps->data_off;
+	int rc = netif_vnet_for_frame(pkt->flags & NETTXF_csum_blank,
+				      pkt->flags & NETTXF_data_validated, data,
+				      pkt->size, vnet);
+	if (rc < 0) {
+		/* A blank checksum nothing can fill: the frame would leave
+		 * with a wrong one. */
+		ps->status = NETIF_RSP_ERROR;
+		stat_add(&vif->stats->tx_tap_errors, 1);
+		if (!q->tx.logged_csum) {
+			q->tx.logged_csum = true;
+			vif_log(vif,
+				"TX frame of %u bytes with a blank checksum "
+				"that cannot be filled (%s); dropped, further "
+				"ones are only counted",
+				pkt->size,
+				rc == -EPROTONOSUPPORT
+					? "not TCP or UDP over IPv4 or IPv6"
+					: "headers cut short");
+		}
+		return false;
+	}
+	iov[0] = (struct iovec){vnet, sizeof(*vnet)};
+	iov[1] = (struct iovec){data, pkt->size};
+	return true;
+}
+
+/* The outcome of one TAP write (res: bytes or -errno). */
+static void tx_written(struct vif *vif, const struct tx_slot_state *ps,
+		       long res)
+{
+	struct vif_queue *q = vif->q;
+	if (res >= 0) {
+		stat_add(&vif->stats->tx_packets, 1);
+		stat_add(&vif->stats->tx_bytes, ps->pkt.size);
+		return;
+	}
+	/* The guest's packet was fine: it is answered OKAY, as a frame the
+	 * bridge drops would be. */
+	stat_add(&vif->stats->tx_tap_errors, 1);
+	/* EIO: the TAP is down, as it is until the hotplug script brings
+	 * it up; the guest's early frames (neighbour discovery) meet it.
+	 * Nothing is wrong. */
+	if (res == -EIO) {
+		nb_debug("%s: TAP down, %u-byte frame dropped", vif->name,
+			 ps->pkt.size);
+		return;
+	}
+	if (!q->tx.logged_tap) {
+		q->tx.logged_tap = true;
+		vif_log(vif,
+			"TAP refused a %u-byte frame: %s; further ones are "
+			"only counted",
+			ps->pkt.size, strerror((int)-res));
+	}
+}
+
+#ifdef HAVE_LIBURING
+/* Every prepared frame in one io_uring submission: one system call for
+ * the batch instead of one writev each (a TAP write never blocks, so the
+ * submission completes them all). False when the submission failed:
+ * nothing was written. */
+static bool tx_write_batch(struct vif *vif, const unsigned *which, unsigned n)
+{
+	struct vif_queue *q = vif->q;
+	for (unsigned i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&q->tx.uring);
+		/* The ring holds a whole TX ring's frames: never NULL. */
+		io_uring_prep_writev(sqe, vif->tap_fd, q->tx.iov[which[i]], 2,
+				     0);
+		io_uring_sqe_set_data64(sqe, which[i]);
+	}
+	stat_add(&vif->stats->syscalls, 1);
+	int rc = io_uring_submit_and_wait(&q->tx.uring, n);
+	if (rc < 0) {
+		vif_log(vif, "io_uring submit: %s; writing frames one by one",
+			strerror(-rc));
+		return false;
+	}
+	unsigned seen = 0;
+	while (seen < n) {
+		struct io_uring_cqe *cqe;
+		rc = io_uring_wait_cqe(&q->tx.uring, &cqe);
+		if (rc < 0) {
+			/* Completions lost: those frames count as refused. */
+			vif_log(vif, "io_uring wait: %s; %u frames unaccounted",
+				strerror(-rc), n - seen);
+			stat_add(&vif->stats->tx_tap_errors, n - seen);
+			return true;
+		}
+		tx_written(vif, &q->tx.pkts[io_uring_cqe_get_data64(cqe)],
+			   cqe->res);
+		io_uring_cqe_seen(&q->tx.uring, cqe);
+		seen++;
+	}
+	return true;
+}
+#endif
+
+/* Writes the prepared frames to the TAP. */
+static void tx_write_frames(struct vif *vif, const unsigned *which, unsigned n)
+{
+	struct vif_queue *q = vif->q;
+	if (!n)
+		return;
+#ifdef HAVE_LIBURING
+	if (q->tx.uring_ok) {
+		if (tx_write_batch(vif, which, n))
+			return;
+		/* A ring that failed is not used again. */
+		io_uring_queue_exit(&q->tx.uring);
+		q->tx.uring_ok = false;
+	}
+#endif
+	for (unsigned i = 0; i < n; i++) {
+		stat_add(&vif->stats->syscalls, 1);
+		ssize_t w = writev(vif->tap_fd, q->tx.iov[which[i]], 2);
+		tx_written(vif, &q->tx.pkts[which[i]], w < 0 ? -errno : w);
+	}
+}
+
+int tx_process(struct vif *vif)
+{
+	struct vif_queue *q = vif->q;
+	const struct netif_features *feat = &vif->conn.features;
+	domid_t dom = (domid_t)vif->domid;
+
+	int n = pvio_back_take_requests(&q->tx_ring, q->tx.reqs + q->tx.nr_reqs,
+					NETBACK_TX_RING_SLOTS);
+	if (n < 0) {
+		vif_disable(vif,
+			    "TX ring: request producer %u is more than a ring "
+			    "ahead of the responses (%u) or behind the "
+			    "requests taken (%u)",
+			    q->tx_ring.sring->req_prod, q->tx_ring.rsp_prod_pvt,
+			    q->tx_ring.req_cons);
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	q->tx.nr_reqs += (unsigned)n;
+	/* Ring index of reqs[0]. */
+	RING_IDX base = q->tx_ring.req_cons - q->tx.nr_reqs;
+
+	unsigned off = 0, npkts = 0, nsegs = 0;
+	uint32_t staged = 0;
+	while (off < q->tx.nr_reqs) {
+		struct tx_slot_state *ps = &q->tx.pkts[npkts];
+		enum netif_tx_reason reason = netif_tx_parse(
+			q->tx.reqs + off, q->tx.nr_reqs - off, feat, &ps->pkt);
+		enum netif_action action = netif_tx_action(reason);
+		if (action == NETIF_INCOMPLETE)
+			break; /* the rest of it is not published yet */
+		if (action == NETIF_DISABLE) {
+			tx_disable(vif, q->tx.reqs + off, &ps->pkt, reason,
+				   base + off);
+			return -1;
+		}
+		if (ps->pkt.nr_slots == 0) {
+			/* Never from netif_tx_parse; a guard against
+			 * looping on the same request forever. */
+			vif_disable(vif,
+				    "TX packet at ring index %u: parsed "
+				    "into no slots",
+				    base + off);
+			return -1;
+		}
+		ps->first_req = off;
+		/* A multicast filter change (only with the extras, not
+		 * offered) carries no frame: answered, not forwarded. */
+		ps->forward = action == NETIF_ACCEPT && ps->pkt.size > 0;
+		ps->first_seg = nsegs;
+		ps->nr_segs = 0;
+		if (ps->forward) {
+			ps->status = NETIF_RSP_OKAY;
+			ps->data_off = staged;
+			ps->nr_segs = tx_add_segments(q, dom, &ps->pkt,
+						      q->tx.staging + staged,
+						      q->tx.segs + nsegs);
+			nsegs += ps->nr_segs;
+			staged += ps->pkt.size;
+		} else if (action == NETIF_ACCEPT) {
+			ps->status = NETIF_RSP_OKAY;
+		} else {
+			ps->status = action == NETIF_DROP ? NETIF_RSP_DROPPED
+							  : NETIF_RSP_ERROR;
+			tx_refuse(vif, &ps->pkt, reason, base + off);
+		}
+		off += ps->pkt.nr_slots;
+		npkts++;
+	}
+	if (npkts == 0)
+		return 0;
+
+	unsigned nready = 0;
+	/* One grant copy for the whole batch. */
+	if (nsegs) {
+		stat_add(&vif->stats->syscalls, 1);
+		int rc = pvio_gnttab_copy(q->gnttab, nsegs, q->tx.segs);
+		for (unsigned i = 0; i < nsegs && rc < 0; i++)
+			q->tx.segs[i].status = GNTST_general_error;
+	}
+	for (unsigned p = 0; p < npkts; p++) {
+		struct tx_slot_state *ps = &q->tx.pkts[p];
+		if (!ps->forward)
+			continue;
+		for (unsigned i = 0; i < ps->nr_segs; i++) {
+			const pvio_gnt_copy_seg_t *s =
+				&q->tx.segs[ps->first_seg + i];
+			if (s->status == GNTST_okay)
+				continue;
+			ps->forward = false;
+			ps->status = NETIF_RSP_ERROR;
+			stat_add(&vif->stats->tx_grant_errors, 1);
+			if (!q->tx.logged_grant) {
+				q->tx.logged_grant = true;
+				vif_log(vif,
+					"TX grant copy from gref %u offset "
+					"%u length %u failed: %s; further "
+					"failures are only counted",
+					s->source.foreign.ref,
+					s->source.foreign.offset, s->len,
+					pvio_gnt_status_str(s->status));
+			}
+			break;
+		}
+		if (ps->forward &&
+		    tx_prepare_frame(vif, ps, &q->tx.vnet[p], q->tx.iov[p]))
+			q->tx.ready[nready++] = p;
+	}
+	tx_write_frames(vif, q->tx.ready, nready);
+
+	/* Responses for every packet of the batch, in ring order. */
+	unsigned nrsp = 0;
+	for (unsigned p = 0; p < npkts; p++) {
+		struct tx_slot_state *ps = &q->tx.pkts[p];
+		nrsp += netif_tx_responses(q->tx.reqs + ps->first_req, &ps->pkt,
+					   ps->status, q->tx.rsps + nrsp);
+	}
+	pvio_back_put_responses(&q->tx_ring, q->tx.rsps, nrsp);
+	if (pvio_back_push_responses(&q->tx_ring))
+		q->need_notify = true;
+	stat_add(&vif->stats->tx_batches, 1);
+
+	/* Requests of a packet still incomplete wait for the rest. */
+	q->tx.nr_reqs -= off;
+	memmove(q->tx.reqs, q->tx.reqs + off,
+		q->tx.nr_reqs * sizeof(q->tx.reqs[0]));
+	return (int)npkts;
+}

@@ -1,0 +1,383 @@
+/*
+ * Feature negotiation through xenstore: the keys each side writes and the
+ * strict reading of the keys the peer wrote. A key the peer wrote badly is
+ * refused with its name and value, never guessed at.
+ */
+#include "config.h"
+
+#include "netif.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The largest multi-queue-max-queues taken seriously. */
+#define NETIF_MAX_QUEUES_LIMIT 4096u
+
+/* ---- writing ---- */
+
+struct key_writer {
+	struct netif_key_value *kv;
+	unsigned max;
+	unsigned count;
+};
+
+static void put_key(struct key_writer *w, const char *key, unsigned long value)
+{
+	if (w->count >= w->max)
+		return;
+	w->kv[w->count].key = key;
+	snprintf(w->kv[w->count].value, sizeof(w->kv[w->count].value), "%lu",
+		 value);
+	w->count++;
+}
+
+unsigned netif_backend_offer_keys(const struct netif_features *offer,
+				  struct netif_key_value *kv, unsigned max)
+{
+	struct key_writer w = {kv, max, 0};
+
+	put_key(&w, "feature-rx-copy", offer->rx_copy);
+	put_key(&w, "feature-rx-flip", 0);
+	put_key(&w, "feature-sg", offer->sg);
+	put_key(&w, "feature-gso-tcpv4", offer->gso_tcpv4);
+	put_key(&w, "feature-gso-tcpv6", offer->gso_tcpv6);
+	put_key(&w, "feature-ipv6-csum-offload", offer->ipv6_csum);
+	put_key(&w, "feature-split-event-channels", offer->split_evtchn);
+	put_key(&w, "feature-multicast-control", offer->mcast_ctrl);
+	put_key(&w, "feature-ctrl-ring", offer->ctrl_ring);
+	/* Absent means on: written only to say off. */
+	if (!offer->ipv4_csum)
+		put_key(&w, "feature-no-csum-offload", 1);
+	if (offer->max_queues > 0)
+		put_key(&w, "multi-queue-max-queues", offer->max_queues);
+	return w.count;
+}
+
+unsigned netif_frontend_conn_keys(const struct netif_frontend_conn *conn,
+				  struct netif_key_value *kv, unsigned max)
+{
+	struct key_writer w = {kv, max, 0};
+	const struct netif_features *f = &conn->features;
+
+	put_key(&w, "tx-ring-ref", conn->tx_ring_ref);
+	put_key(&w, "rx-ring-ref", conn->rx_ring_ref);
+	if (conn->split_evtchn) {
+		put_key(&w, "event-channel-tx", conn->evtchn_tx);
+		put_key(&w, "event-channel-rx", conn->evtchn_rx);
+	} else {
+		put_key(&w, "event-channel", conn->evtchn_tx);
+	}
+	put_key(&w, "request-rx-copy", 1);
+	put_key(&w, "feature-rx-notify", 1);
+	put_key(&w, "feature-sg", f->sg);
+	put_key(&w, "feature-no-csum-offload", !f->ipv4_csum);
+	put_key(&w, "feature-ipv6-csum-offload", f->ipv6_csum);
+	put_key(&w, "feature-gso-tcpv4", f->gso_tcpv4);
+	put_key(&w, "feature-gso-tcpv6", f->gso_tcpv6);
+	if (f->mcast_ctrl)
+		put_key(&w, "request-multicast-control", 1);
+	return w.count;
+}
+
+/* ---- reading ---- */
+
+struct key_reader {
+	netif_read_key_fn read;
+	void *ctx;
+	struct netif_key_error *err;
+};
+
+/* Copies src into dst (size bytes), cut short when it does not fit. */
+static void copy_truncated(char *dst, size_t size, const char *src)
+{
+	size_t len = strnlen(src, size - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+static int refuse(struct key_reader *r, const char *key, const char *value,
+		  const char *why, int error)
+{
+	if (r->err) {
+		copy_truncated(r->err->key, sizeof(r->err->key), key);
+		copy_truncated(r->err->value, sizeof(r->err->value), value);
+		r->err->why = why;
+	}
+	return error;
+}
+
+/*
+ * Reads key into value: 1 when present, 0 when absent, or the reader's
+ * negative errno (with the error filled).
+ */
+static int get_key(struct key_reader *r, const char *key, char *value,
+		   size_t size)
+{
+	value[0] = '\0';
+	int rc = r->read(r->ctx, key, value, size);
+	if (rc < 0)
+		return refuse(r, key, "", "could not be read", rc);
+	if (rc == 0)
+		value[0] = '\0';
+	else
+		value[size - 1] = '\0';
+	return rc > 0 ? 1 : 0;
+}
+
+/*
+ * Strict decimal: digits only, no sign or space. -EINVAL when it is not a
+ * number, -ERANGE when it does not fit 32 bits.
+ */
+static int parse_decimal(const char *text, uint32_t *out)
+{
+	uint64_t value = 0;
+
+	if (text[0] == '\0')
+		return -EINVAL;
+	for (const char *p = text; *p; p++)
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+	for (const char *p = text; *p; p++) {
+		value = value * 10 + (uint64_t)(*p - '0');
+		if (value > UINT32_MAX)
+			return -ERANGE;
+	}
+	*out = (uint32_t)value;
+	return 0;
+}
+
+/* A 0/1 flag; absent reads as 0 and *present says which. */
+static int get_flag(struct key_reader *r, const char *key, bool *flag,
+		    bool *present)
+{
+	char value[64];
+	int rc = get_key(r, key, value, sizeof(value));
+
+	if (rc < 0)
+		return rc;
+	if (present)
+		*present = rc == 1;
+	*flag = false;
+	if (rc == 0)
+		return 0;
+	if (strcmp(value, "0") != 0 && strcmp(value, "1") != 0)
+		return refuse(r, key, value, "not 0 or 1", -EINVAL);
+	*flag = value[0] == '1';
+	return 0;
+}
+
+/* A number in [min, max]; *present says whether it was there at all. */
+static int get_number(struct key_reader *r, const char *key, uint32_t min,
+		      uint32_t max, uint32_t *number, bool *present)
+{
+	char value[64];
+	int rc = get_key(r, key, value, sizeof(value));
+
+	if (rc < 0)
+		return rc;
+	*present = rc == 1;
+	if (rc == 0)
+		return 0;
+	rc = parse_decimal(value, number);
+	if (rc == -EINVAL)
+		return refuse(r, key, value, "not a decimal number", -EINVAL);
+	if (rc < 0 || *number < min || *number > max)
+		return refuse(r, key, value, "out of range", -EINVAL);
+	return 0;
+}
+
+static int get_required_number(struct key_reader *r, const char *key,
+			       uint32_t min, uint32_t max, uint32_t *number)
+{
+	bool present;
+	int rc = get_number(r, key, min, max, number, &present);
+
+	if (rc < 0)
+		return rc;
+	if (!present)
+		return refuse(r, key, "", "missing", -EINVAL);
+	return 0;
+}
+
+int netif_read_backend_offer(netif_read_key_fn read, void *ctx,
+			     struct netif_features *offer,
+			     struct netif_key_error *err)
+{
+	struct key_reader r = {read, ctx, err};
+	bool no_csum = false;
+	uint32_t queues = 0;
+	bool present;
+	int rc;
+
+	memset(offer, 0, sizeof(*offer));
+	if ((rc = get_flag(&r, "feature-rx-copy", &offer->rx_copy, NULL)) ||
+	    (rc = get_flag(&r, "feature-sg", &offer->sg, NULL)) ||
+	    (rc = get_flag(&r, "feature-gso-tcpv4", &offer->gso_tcpv4, NULL)) ||
+	    (rc = get_flag(&r, "feature-gso-tcpv6", &offer->gso_tcpv6, NULL)) ||
+	    (rc = get_flag(&r, "feature-ipv6-csum-offload", &offer->ipv6_csum,
+			   NULL)) ||
+	    (rc = get_flag(&r, "feature-split-event-channels",
+			   &offer->split_evtchn, NULL)) ||
+	    (rc = get_flag(&r, "feature-multicast-control", &offer->mcast_ctrl,
+			   NULL)) ||
+	    (rc = get_flag(&r, "feature-ctrl-ring", &offer->ctrl_ring, NULL)) ||
+	    (rc = get_flag(&r, "feature-no-csum-offload", &no_csum, NULL)) ||
+	    (rc = get_number(&r, "multi-queue-max-queues", 0,
+			     NETIF_MAX_QUEUES_LIMIT, &queues, &present)))
+		return rc;
+	offer->ipv4_csum = !no_csum;
+	/* Every backend notifies: the key is the frontend's to write. */
+	offer->rx_notify = true;
+	offer->max_queues = queues;
+	return 0;
+}
+
+void netif_frontend_choose(const struct netif_features *offer,
+			   const struct netif_features *supported,
+			   struct netif_features *chosen)
+{
+	memset(chosen, 0, sizeof(*chosen));
+	chosen->rx_copy = true;
+	chosen->rx_notify = true;
+	chosen->sg = offer->sg && supported->sg;
+	chosen->ipv4_csum = supported->ipv4_csum;
+	chosen->ipv6_csum = offer->ipv6_csum && supported->ipv6_csum;
+	chosen->gso_tcpv4 = offer->gso_tcpv4 && supported->gso_tcpv4;
+	chosen->gso_tcpv6 = offer->gso_tcpv6 && supported->gso_tcpv6;
+	chosen->split_evtchn = offer->split_evtchn && supported->split_evtchn;
+	chosen->mcast_ctrl = offer->mcast_ctrl && supported->mcast_ctrl;
+	chosen->ctrl_ring = offer->ctrl_ring && supported->ctrl_ring;
+	unsigned offered = offer->max_queues ? offer->max_queues : 1;
+	unsigned wanted = supported->max_queues ? supported->max_queues : 1;
+	chosen->max_queues = offered < wanted ? offered : wanted;
+}
+
+/* A feature flag the frontend may set only when the backend offered it. */
+static int get_offered_flag(struct key_reader *r, const char *key, bool offered,
+			    bool *flag)
+{
+	int rc = get_flag(r, key, flag, NULL);
+
+	if (rc < 0)
+		return rc;
+	if (*flag && !offered)
+		return refuse(r, key, "1", "not offered by the backend",
+			      -EINVAL);
+	return 0;
+}
+
+/* A flag the protocol requires to be 1. */
+static int get_required_one(struct key_reader *r, const char *key, bool *flag)
+{
+	bool present;
+	int rc = get_flag(r, key, flag, &present);
+
+	if (rc < 0)
+		return rc;
+	if (!present)
+		return refuse(r, key, "", "missing", -EINVAL);
+	if (!*flag)
+		return refuse(r, key, "0", "not 1", -EINVAL);
+	return 0;
+}
+
+static int get_port(struct key_reader *r, const char *key, evtchn_port_t *port)
+{
+	uint32_t value;
+	int rc = get_required_number(r, key, 0, UINT32_MAX, &value);
+
+	if (rc < 0)
+		return rc;
+	if (value == 0) {
+		return refuse(r, key, "0",
+			      "not an event channel (0 is no port)", -EINVAL);
+	}
+	*port = value;
+	return 0;
+}
+
+int netif_read_frontend_conn(netif_read_key_fn read, void *ctx,
+			     const struct netif_features *offer,
+			     struct netif_frontend_conn *conn,
+			     struct netif_key_error *err)
+{
+	struct key_reader r = {read, ctx, err};
+	struct netif_features *f = &conn->features;
+	uint32_t value;
+	bool present;
+	bool no_csum;
+	int rc;
+
+	memset(conn, 0, sizeof(*conn));
+	if ((rc = get_required_number(&r, "tx-ring-ref", 0, UINT32_MAX,
+				      &value)))
+		return rc;
+	conn->tx_ring_ref = value;
+	if ((rc = get_required_number(&r, "rx-ring-ref", 0, UINT32_MAX,
+				      &value)))
+		return rc;
+	conn->rx_ring_ref = value;
+
+	/* Split channels when the frontend wrote event-channel-tx. */
+	if ((rc = get_number(&r, "event-channel-tx", 0, UINT32_MAX, &value,
+			     &present)))
+		return rc;
+	if (present) {
+		if (!offer->split_evtchn) {
+			char text[16];
+			snprintf(text, sizeof(text), "%u", (unsigned)value);
+			return refuse(&r, "event-channel-tx", text,
+				      "split event channels not offered",
+				      -EINVAL);
+		}
+		if ((rc = get_port(&r, "event-channel-tx", &conn->evtchn_tx)) ||
+		    (rc = get_port(&r, "event-channel-rx", &conn->evtchn_rx)))
+			return rc;
+		conn->split_evtchn = true;
+	} else {
+		if ((rc = get_port(&r, "event-channel", &conn->evtchn_tx)))
+			return rc;
+		conn->evtchn_rx = conn->evtchn_tx;
+	}
+
+	/* Only the copying receive path exists (rx-flip went with Linux 3.x).
+	 */
+	if ((rc = get_required_one(&r, "request-rx-copy", &f->rx_copy)) ||
+	    (rc = get_required_one(&r, "feature-rx-notify", &f->rx_notify)))
+		return rc;
+	if ((rc = get_offered_flag(&r, "feature-sg", offer->sg, &f->sg)) ||
+	    (rc = get_offered_flag(&r, "feature-gso-tcpv4", offer->gso_tcpv4,
+				   &f->gso_tcpv4)) ||
+	    (rc = get_offered_flag(&r, "feature-gso-tcpv6", offer->gso_tcpv6,
+				   &f->gso_tcpv6)) ||
+	    (rc = get_offered_flag(&r, "feature-ipv6-csum-offload",
+				   offer->ipv6_csum, &f->ipv6_csum)) ||
+	    (rc = get_offered_flag(&r, "request-multicast-control",
+				   offer->mcast_ctrl, &f->mcast_ctrl)) ||
+	    (rc = get_flag(&r, "feature-no-csum-offload", &no_csum, NULL)))
+		return rc;
+	/* The frontend's ability to take blank checksums: on unless it says. */
+	f->ipv4_csum = !no_csum;
+	f->split_evtchn = conn->split_evtchn;
+
+	/* One queue, in the flat layout: more than that is not offered. */
+	if ((rc = get_number(&r, "multi-queue-num-queues", 1, UINT32_MAX,
+			     &value, &present)))
+		return rc;
+	if (present && value > 1) {
+		char text[16];
+		snprintf(text, sizeof(text), "%u", (unsigned)value);
+		if (offer->max_queues <= 1)
+			return refuse(&r, "multi-queue-num-queues", text,
+				      "multi-queue not offered", -EINVAL);
+		if (value > offer->max_queues)
+			return refuse(&r, "multi-queue-num-queues", text,
+				      "more queues than offered", -EINVAL);
+		return refuse(&r, "multi-queue-num-queues", text,
+			      "multi-queue not supported", -EINVAL);
+	}
+	f->max_queues = 1;
+	return 0;
+}

@@ -1,0 +1,215 @@
+/*
+ * The TAP side: translation between netif's checksum flags and the
+ * virtio-net header a TAP opened with IFF_VNET_HDR reads and writes, and
+ * the software checksum for a peer that takes no offload. The header's
+ * fields are in the host's byte order (a TAP's default on a little-endian
+ * host, and what TUNSETVNETLE leaves alone there).
+ */
+#include "config.h"
+
+#include "netif.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define ETHERTYPE_IPV4	0x0800u
+#define ETHERTYPE_IPV6	0x86ddu
+#define ETHERTYPE_VLAN	0x8100u
+#define ETHERTYPE_QINQ	0x88a8u
+#define IPPROTO_NUM_TCP 6u
+#define IPPROTO_NUM_UDP 17u
+#define TCP_CSUM_OFFSET 16u
+#define UDP_CSUM_OFFSET 6u
+#define TCP_MIN_HLEN	20u
+#define UDP_HLEN	8u
+#define IPV4_MIN_HLEN	20u
+#define IPV6_HLEN	40u
+/* IPv6 extension headers walked before giving up. */
+#define IPV6_MAX_EXT_HEADERS 8u
+
+int netif_vnet_to_tx_flags(const struct virtio_net_hdr *vnet, uint16_t *flags)
+{
+	if ((vnet->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) !=
+	    VIRTIO_NET_HDR_GSO_NONE)
+		return -EOPNOTSUPP;
+	*flags = 0;
+	if (vnet->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		*flags |= NETTXF_csum_blank | NETTXF_data_validated;
+	else if (vnet->flags & VIRTIO_NET_HDR_F_DATA_VALID)
+		*flags |= NETTXF_data_validated;
+	return 0;
+}
+
+static uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Where a frame's L4 header is and where in it the checksum goes. */
+struct l4_place {
+	size_t start;  /* offset of the TCP or UDP header */
+	size_t end;    /* end of the IP payload it belongs to */
+	uint8_t proto; /* IPPROTO_NUM_TCP or _UDP */
+};
+
+static int find_ipv4_l4(const uint8_t *frame, size_t len, size_t l3,
+			struct l4_place *place)
+{
+	if (len < l3 + IPV4_MIN_HLEN)
+		return -EINVAL;
+	const uint8_t *ip = frame + l3;
+	if (ip[0] >> 4 != 4)
+		return -EINVAL;
+	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+	size_t total = get_be16(ip + 2);
+	if (ihl < IPV4_MIN_HLEN || total < ihl || l3 + total > len)
+		return -EINVAL;
+	/* A fragment's checksum covers data this frame does not have. */
+	if (get_be16(ip + 6) & 0x3fff)
+		return -EPROTONOSUPPORT;
+	place->proto = ip[9];
+	place->start = l3 + ihl;
+	place->end = l3 + total;
+	return 0;
+}
+
+static bool ipv6_ext_header(uint8_t next)
+{
+	return next == 0 /* hop-by-hop */ || next == 43 /* routing */ ||
+	       next == 60 /* destination options */ ||
+	       next == 44 /* fragment */;
+}
+
+static int find_ipv6_l4(const uint8_t *frame, size_t len, size_t l3,
+			struct l4_place *place)
+{
+	if (len < l3 + IPV6_HLEN)
+		return -EINVAL;
+	const uint8_t *ip = frame + l3;
+	if (ip[0] >> 4 != 6)
+		return -EINVAL;
+	size_t end = l3 + IPV6_HLEN + get_be16(ip + 4);
+	if (end > len)
+		return -EINVAL;
+	uint8_t next = ip[6];
+	size_t off = l3 + IPV6_HLEN;
+	for (unsigned i = 0; ipv6_ext_header(next); i++) {
+		if (i == IPV6_MAX_EXT_HEADERS)
+			return -EPROTONOSUPPORT;
+		if (off + 8 > end)
+			return -EINVAL;
+		const uint8_t *ext = frame + off;
+		size_t ext_len;
+		if (next == 44) {
+			/* Offset or more-fragments set: a real fragment. */
+			if (get_be16(ext + 2) & 0xfff9)
+				return -EPROTONOSUPPORT;
+			ext_len = 8;
+		} else {
+			ext_len = ((size_t)ext[1] + 1) * 8;
+		}
+		if (off + ext_len > end)
+			return -EINVAL;
+		next = ext[0];
+		off += ext_len;
+	}
+	place->proto = next;
+	place->start = off;
+	place->end = end;
+	return 0;
+}
+
+/* The checksum's place in a TCP or UDP frame (as skb_checksum_setup). */
+static int find_csum(const uint8_t *frame, size_t len, uint16_t *csum_start,
+		     uint16_t *csum_offset)
+{
+	struct l4_place place;
+	size_t l3 = NETIF_ETH_HLEN;
+	int rc;
+
+	if (len < NETIF_ETH_HLEN)
+		return -EINVAL;
+	uint16_t ethertype = get_be16(frame + 12);
+	if (ethertype == ETHERTYPE_VLAN || ethertype == ETHERTYPE_QINQ) {
+		if (len < NETIF_ETH_HLEN + 4)
+			return -EINVAL;
+		ethertype = get_be16(frame + 16);
+		l3 += 4;
+	}
+	if (ethertype == ETHERTYPE_IPV4)
+		rc = find_ipv4_l4(frame, len, l3, &place);
+	else if (ethertype == ETHERTYPE_IPV6)
+		rc = find_ipv6_l4(frame, len, l3, &place);
+	else
+		return -EPROTONOSUPPORT;
+	if (rc < 0)
+		return rc;
+
+	size_t offset;
+	if (place.proto == IPPROTO_NUM_TCP) {
+		if (place.start + TCP_MIN_HLEN > place.end)
+			return -EINVAL;
+		size_t doff = (size_t)(frame[place.start + 12] >> 4) * 4;
+		if (doff < TCP_MIN_HLEN || place.start + doff > place.end)
+			return -EINVAL;
+		offset = TCP_CSUM_OFFSET;
+	} else if (place.proto == IPPROTO_NUM_UDP) {
+		if (place.start + UDP_HLEN > place.end)
+			return -EINVAL;
+		offset = UDP_CSUM_OFFSET;
+	} else {
+		return -EPROTONOSUPPORT;
+	}
+	if (place.start > UINT16_MAX - offset - 2)
+		return -EINVAL;
+	*csum_start = (uint16_t)place.start;
+	*csum_offset = (uint16_t)offset;
+	return 0;
+}
+
+int netif_vnet_for_frame(bool csum_blank, bool data_validated,
+			 const uint8_t *frame, size_t len,
+			 struct virtio_net_hdr *vnet)
+{
+	memset(vnet, 0, sizeof(*vnet));
+	vnet->gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	if (csum_blank) {
+		uint16_t start, offset;
+		int rc = find_csum(frame, len, &start, &offset);
+
+		if (rc < 0)
+			return rc;
+		vnet->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vnet->csum_start = start;
+		vnet->csum_offset = offset;
+		/* What the TAP would round it up to anyway. */
+		vnet->hdr_len = (uint16_t)(start + offset + 2);
+	} else if (data_validated) {
+		vnet->flags = VIRTIO_NET_HDR_F_DATA_VALID;
+	}
+	return 0;
+}
+
+int netif_checksum_fill(uint8_t *frame, size_t len, uint16_t csum_start,
+			uint16_t csum_offset)
+{
+	size_t field = (size_t)csum_start + csum_offset;
+
+	if (field + 2 > len)
+		return -EINVAL;
+	uint64_t sum = 0;
+	size_t i = csum_start;
+	for (; i + 1 < len; i += 2)
+		sum += get_be16(frame + i);
+	if (i < len)
+		sum += (uint64_t)frame[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	uint16_t csum = (uint16_t)~sum;
+	/* 0 means "no checksum" to UDP; 0xffff is the same sum to TCP. */
+	if (csum == 0)
+		csum = 0xffff;
+	frame[field] = (uint8_t)(csum >> 8);
+	frame[field + 1] = (uint8_t)csum;
+	return 0;
+}

@@ -1,0 +1,28 @@
+/* A vif's xenstore directories, its hotplug script and its teardown: what
+ * network-attach, network-detach and destroy share. */
+#ifndef PVIO_TOOLS_VIF_H
+#define PVIO_TOOLS_VIF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "host.h"
+#include "xenstore/xenbus.h"
+
+/* The backend, frontend and /libxl directories of vif domid.devid. */
+char *vif_be_path(unsigned domid, int devid);
+char *vif_fe_path(unsigned domid, int devid);
+char *vif_libxl_path(unsigned domid, int devid);
+/* `SCRIPT online|offline type_if=vif` in dom0's namespace, with the
+ * environment libxl gives it; its output lands in out. */
+int vif_run_hotplug(const struct host *host, struct xs_handle *h,
+		    unsigned domid, int devid, const char *action, char *out,
+		    size_t outlen);
+/* Removes the three directories and the parents left empty (a warning
+ * when that fails). */
+void vif_remove_nodes(struct pvio_xenbus *xb, unsigned domid, int devid);
+/* libxl's teardown: Closing, wait for Closed, script offline, remove. */
+int vif_detach(const struct host *host, struct pvio_xenbus *xb, unsigned domid,
+	       int devid, bool quiet);
+
+#endif
