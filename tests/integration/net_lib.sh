@@ -327,12 +327,21 @@ traffic_stop() { # [check]
 ifindex_of() { gx "$1" cat "/sys/class/net/$2/ifindex" 2>/dev/null; }
 
 stats_file() { echo "$run/netback/vif$1.$2.stats"; } # DOMID DEVID
-vif_stats() { # DOMID DEVID: the statistics as "name value" lines
-	"$top/tests/integration/net_vif_stats" "$(stats_file "$1" "$2")"
-}
-# One counter of vif DOMID.DEVID (names as net_vif_stats prints them).
+# One counter of vif DOMID.DEVID from `pvio network-stats`: tx_bytes,
+# rx_bytes, tx_packets, rx_packets, or disabled (1 or 0).
 vif_stat() { # DOMID DEVID NAME
-	vif_stats "$1" "$2" | awk -F '\t' -v k="$3" '$1 == k {print $2}'
+	pv network-stats "$1" "$2" >"$tmp/stats.out" 2>&1 ||
+		fail "network-stats $1 $2: $(cat "$tmp/stats.out")"
+	awk -v k="$3" '
+		/^ *tx \(guest to bridge\):/ { tx_packets = $5; tx_bytes = $7 }
+		/^ *rx \(bridge to guest\):/ { rx_packets = $5; rx_bytes = $7 }
+		/^ *disabled:/ { disabled = ($2 == "yes") }
+		END {
+			v["tx_packets"] = tx_packets; v["tx_bytes"] = tx_bytes
+			v["rx_packets"] = rx_packets; v["rx_bytes"] = rx_bytes
+			v["disabled"] = disabled + 0
+			print v[k]
+		}' "$tmp/stats.out"
 }
 
 # The vif of DOMID.DEVID is gone from dom0: TAP, backend directory and
