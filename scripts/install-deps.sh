@@ -24,6 +24,9 @@ iperf3
 sockperf
 ethtool
 strace
+iputils-ping
+socat
+jq
 "
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -35,7 +38,8 @@ fi
 # and strace: its offload check and system-call counts.
 # xen-utils-common: Xen's hotplug scripts (/etc/xen/scripts), which the
 # toolstack tests run through script=. Recommends stay out: they pull in
-# the hypervisor and a boot loader.
+# the hypervisor and a boot loader. iputils-ping, iperf3, socat and jq:
+# traffic in the network tests (tests/integration/net-*.sh).
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $packages
