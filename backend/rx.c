@@ -60,9 +60,13 @@ bool rx_wants_tap(struct vif *vif)
 	struct vif_queue *q = vif->q;
 	if (q->rx.nr_pending)
 		return false;
-	return q->rx.nr_reqs > q->rx.used_reqs ||
-	       __atomic_load_n(&q->rx_ring.sring->req_prod, __ATOMIC_ACQUIRE) !=
-		       q->rx_ring.req_cons;
+	if (q->rx.nr_reqs > q->rx.used_reqs ||
+	    __atomic_load_n(&q->rx_ring.sring->req_prod, __ATOMIC_ACQUIRE) !=
+		    q->rx_ring.req_cons)
+		return true;
+	/* No buffers: the TAP is watched only until a frame is seen waiting
+	 * for them (counted in rx_ring_full), then left to queue it. */
+	return !q->rx.waiting;
 }
 
 /* The frame's network protocol, past one VLAN tag. */
@@ -372,6 +376,16 @@ int rx_process(struct vif *vif)
 	 * went, and no more than there are buffers for (one each at
 	 * least) and room in the arena. */
 	unsigned avail = q->rx.nr_reqs - q->rx.used_reqs;
+	if (!q->rx.nr_pending && q->tap_readable && !avail) {
+		/* A frame waits in the TAP and the frontend posted nothing:
+		 * counted once per wait, as one read and found short. */
+		if (!q->rx.waiting)
+			stat_add(&vif->stats->rx_ring_full, 1);
+		q->rx.waiting = true;
+		return 0;
+	}
+	if (!q->rx.nr_pending && avail && q->rx.waiting)
+		q->rx.waiting = false;
 	if (!q->rx.nr_pending && q->tap_readable && avail) {
 		unsigned max = NETBACK_RX_BATCH;
 		if (max > avail)

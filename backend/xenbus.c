@@ -84,6 +84,16 @@ static int state_write_txn(struct pvio_xenbus *xb, xs_transaction_t t,
 	if (cur == XenbusStateUnknown)
 		return 0;
 	char path[NETBACK_PATH_MAX + 64];
+	/* A teardown the toolstack began (Closing, online=0) is written over
+	 * by nothing but Closed: a worker reaped meanwhile must not send the
+	 * device back to InitWait, where nothing would finish it. */
+	if (w->state != XenbusStateClosed) {
+		bool online = false;
+		snprintf(path, sizeof(path), "%s/online", w->dir);
+		rc = pvio_xenbus_read_feature(xb, t, path, &online);
+		if (cur == XenbusStateClosing || rc || !online)
+			return 0;
+	}
 	for (unsigned i = 0; i < w->nkv; i++) {
 		snprintf(path, sizeof(path), "%s/%s", w->dir, w->kv[i].key);
 		rc = pvio_xenbus_write_str(xb, t, path, w->kv[i].value);
