@@ -177,6 +177,11 @@ struct vif_queue {
 		bool uring_ok;
 #endif
 		uint32_t read_len; /* frame bytes one batched read takes */
+		/* Reads one batch submits: a read of an empty TAP costs
+		 * about what a frame's does, so the batch follows what the
+		 * last one found (one more than its frames, doubled when
+		 * every read found one). */
+		unsigned read_batch;
 		uint8_t *arena; /* frames read from the TAP, packed */
 		size_t arena_size, arena_used;
 		/* Frames read and not delivered yet, frames[0..]: those the
