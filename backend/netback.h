@@ -142,6 +142,7 @@ struct vif_queue {
 	bool tap_polled;   /* the TAP is in the epoll set for reading */
 	bool tap_readable; /* it may have frames (until a read says EAGAIN) */
 	bool need_notify;  /* responses were pushed and the frontend asked */
+	bool wrote;	   /* this pass wrote frames to the TAP */
 
 	struct {
 		netif_tx_request_t

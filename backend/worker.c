@@ -296,22 +296,25 @@ static void queue_notify(struct vif *vif)
 static int worker_pass(struct nb_worker *w)
 {
 	int moved = 0;
-	bool wrote = false;
+	unsigned writers = 0;
 	for (struct vif *v = w->queues; v; v = v->worker_next) {
+		v->q->wrote = false;
 		if (queue_stopping(v))
 			continue;
 		int t = tx_process(v);
 		if (t > 0) {
 			moved += t;
-			wrote = true;
+			v->q->wrote = true;
+			writers++;
 		}
 	}
 	for (struct vif *v = w->queues; v; v = v->worker_next) {
 		if (queue_stopping(v))
 			continue;
-		/* A frame written a moment ago is likely on one of these
-		 * TAPs already: look without waiting for epoll to say so. */
-		if (wrote)
+		/* A frame written a moment ago is likely on another of these
+		 * TAPs already (the bridge sends nothing back to the port it
+		 * came from): look without waiting for epoll to say so. */
+		if (writers > (v->q->wrote ? 1u : 0u))
 			v->q->tap_readable = true;
 		int r = rx_process(v);
 		if (r > 0)
