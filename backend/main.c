@@ -32,18 +32,17 @@ static void usage(FILE *out)
 		"                    here %u)\n"
 		"  --busy-poll US    after activity, poll the rings this long "
 		"before\n"
-		"                    sleeping, 0 to 1000 (default %u on %u "
-		"CPUs "
-		"or more,\n"
-		"                    else 0; here %u)\n"
+		"                    sleeping, 0 to 1000 (default %u where the "
+		"CPUs\n"
+		"                    outnumber the workers, else 0; here %u)\n"
 		"  -h, --help        this text\n"
 		"Environment: XENSTORED_PATH (the xenstore socket), "
 		"PVIO_RUNDIR\n"
 		"(statistics under <rundir>/netback/), PVIO_PLATFORM, "
 		"PVIO_DOMID.\n",
 		NETBACK_WORKERS_MAX, workers_default_count(),
-		NETBACK_BUSY_POLL_US_DEFAULT, NETBACK_BUSY_POLL_MIN_CPUS,
-		workers_default_busy_poll_us());
+		NETBACK_BUSY_POLL_US_DEFAULT,
+		workers_default_busy_poll_us(workers_default_count()));
 }
 
 /* A number option's value in [min, max]; false (said on stderr) if not. */
@@ -77,7 +76,8 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	unsigned nr_workers = workers_default_count();
-	unsigned busy_poll_us = workers_default_busy_poll_us();
+	unsigned busy_poll_us = 0;
+	bool busy_poll_set = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -97,6 +97,7 @@ int main(int argc, char **argv)
 				usage(stderr);
 				return 2;
 			}
+			busy_poll_set = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -106,6 +107,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (!busy_poll_set)
+		busy_poll_us = workers_default_busy_poll_us(nr_workers);
 	if (optind < argc) {
 		fprintf(stderr, "pvio-netback: unexpected argument '%s'\n",
 			argv[optind]);

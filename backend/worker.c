@@ -467,11 +467,9 @@ unsigned workers_default_count(void)
 	return cpus <= 2 ? 1 : cpus / 2;
 }
 
-unsigned workers_default_busy_poll_us(void)
+unsigned workers_default_busy_poll_us(unsigned nr_workers)
 {
-	return cpus_usable() >= NETBACK_BUSY_POLL_MIN_CPUS
-		       ? NETBACK_BUSY_POLL_US_DEFAULT
-		       : 0;
+	return cpus_usable() > nr_workers ? NETBACK_BUSY_POLL_US_DEFAULT : 0;
 }
 
 int workers_start(unsigned count, unsigned busy_poll_us)
