@@ -20,15 +20,48 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: pvio-netback [-v] [-h]\n"
+		"usage: pvio-netback [-v] [--workers N] [--busy-poll US] "
+		"[-h]\n"
 		"The dom0 network backend: serves every vif under\n"
 		"/local/domain/0/backend/vif with a TAP vif<domid>.<devid>.\n"
-		"  -v, --verbose  log state changes (debug)\n"
-		"  -h, --help     this text\n"
+		"  -v, --verbose     log state changes (debug)\n"
+		"  --workers N       data-path threads, 1 to %u, each serving "
+		"many vifs\n"
+		"                    (default: 1 on up to two CPUs, else half "
+		"the CPUs;\n"
+		"                    here %u)\n"
+		"  --busy-poll US    after activity, poll the rings this long "
+		"before\n"
+		"                    sleeping, 0 to 1000 (default %u where the "
+		"CPUs\n"
+		"                    outnumber the workers, else 0; here %u)\n"
+		"  -h, --help        this text\n"
 		"Environment: XENSTORED_PATH (the xenstore socket), "
 		"PVIO_RUNDIR\n"
 		"(statistics under <rundir>/netback/), PVIO_PLATFORM, "
-		"PVIO_DOMID.\n");
+		"PVIO_DOMID.\n",
+		NETBACK_WORKERS_MAX, workers_default_count(),
+		NETBACK_BUSY_POLL_US_DEFAULT,
+		workers_default_busy_poll_us(workers_default_count()));
+}
+
+/* A number option's value in [min, max]; false (said on stderr) if not. */
+static bool parse_count(const char *opt, const char *text, unsigned min,
+			unsigned max, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v < min ||
+	    v > max) {
+		fprintf(stderr,
+			"pvio-netback: %s '%s': expected a number from %u to "
+			"%u\n",
+			opt, text, min, max);
+		return false;
+	}
+	*out = (unsigned)v;
+	return true;
 }
 
 enum { EV_XENBUS = 1, EV_SIGNAL, EV_WORKERS };
@@ -37,14 +70,34 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"verbose", no_argument, NULL, 'v'},
+		{"workers", required_argument, NULL, 'w'},
+		{"busy-poll", required_argument, NULL, 'b'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	unsigned nr_workers = workers_default_count();
+	unsigned busy_poll_us = 0;
+	bool busy_poll_set = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			netback_verbose = true;
+			break;
+		case 'w':
+			if (!parse_count("--workers", optarg, 1,
+					 NETBACK_WORKERS_MAX, &nr_workers)) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'b':
+			if (!parse_count("--busy-poll", optarg, 0, 1000,
+					 &busy_poll_us)) {
+				usage(stderr);
+				return 2;
+			}
+			busy_poll_set = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -54,6 +107,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (!busy_poll_set)
+		busy_poll_us = workers_default_busy_poll_us(nr_workers);
 	if (optind < argc) {
 		fprintf(stderr, "pvio-netback: unexpected argument '%s'\n",
 			argv[optind]);
@@ -99,8 +154,16 @@ int main(int argc, char **argv)
 	epoll_ctl(ep, EPOLL_CTL_ADD, nb.wake_fd, &ev);
 
 	nb_log("started (pid %d, run directory %s)", (int)getpid(), nb.rundir);
+	nb_debug("%u worker threads, busy-poll %u us", nr_workers,
+		 busy_poll_us);
+	if (workers_start(nr_workers, busy_poll_us)) {
+		workers_stop();
+		pvio_xenbus_close(nb.xb);
+		return 1;
+	}
 	if (xenbus_start(&nb)) {
 		xenbus_shutdown(&nb);
+		workers_stop();
 		pvio_xenbus_close(nb.xb);
 		return 1;
 	}
@@ -138,6 +201,7 @@ int main(int argc, char **argv)
 		}
 	}
 	xenbus_shutdown(&nb);
+	workers_stop();
 	pvio_xenbus_close(nb.xb);
 	nb_log("stopped");
 	return rc;

@@ -3,10 +3,11 @@
  * every vif of every guest; what its files share lives here.
  *
  * Threads: the main thread does xenstore only (main.c, xenbus.c: watches
- * and the per-device state machine) and owns every struct vif. Each
- * connected vif has one worker thread (vif.c) with its own grant and
- * event-channel handles, which moves packets between the rings and the TAP
- * (tx.c: guest to TAP, rx.c: TAP to guest) and never touches xenstore.
+ * and the per-device state machine) and owns every struct vif. A pool of
+ * worker threads (worker.c) runs the data path: each connected vif's queue
+ * is served by one of them, with its own grant and event-channel handles,
+ * moving packets between the rings and the TAP (tx.c: guest to TAP, rx.c:
+ * TAP to guest); workers never touch xenstore.
  */
 #ifndef PVIO_NETBACK_H
 #define PVIO_NETBACK_H
@@ -42,6 +43,17 @@
 
 /* Frames read from the TAP per RX batch, at most. */
 #define NETBACK_RX_BATCH 64u
+
+/* Default busy-poll after activity (--busy-poll), microseconds, where the
+ * process may run on more CPUs than it has workers (else none: spinning
+ * workers on every CPU would hold the ones the frontends need). About one
+ * request/response round trip through two guests, so that the next
+ * request finds the worker still looking: on the two-CPU test machine the
+ * ping-pong p50 went from 1.87x the relay's without polling to 1.44x with
+ * 30 us and 0.8x with 60 or 100 us (docs/performance.md). */
+#define NETBACK_BUSY_POLL_US_DEFAULT 100u
+/* --workers, at most. */
+#define NETBACK_WORKERS_MAX 64u
 
 /* ---- logging (log.c) ---- */
 
@@ -112,17 +124,28 @@ struct rx_frame {
 	unsigned nr_slots;
 };
 
-/* The data path's private state: the worker's alone. */
+/* What a worker's epoll event names: a queue's channel or TAP, or the
+ * worker's own mailbox (vif NULL). */
+enum nb_event_kind { NB_EV_CTL, NB_EV_EVTCHN, NB_EV_TAP };
+struct nb_poll_tag {
+	struct vif *vif;
+	enum nb_event_kind kind;
+};
+
+/* The data path's private state: its worker's alone. */
 struct vif_queue {
 	struct pvio_gnttab *gnttab;
 	struct pvio_evtchn *evtchn;
 	evtchn_port_t port; /* local port bound to the frontend's */
 	void *tx_area, *rx_area;
 	struct pvio_back_ring tx_ring, rx_ring;
-	int epoll_fd;
+	struct nb_poll_tag tag_evtchn, tag_tap; /* in the worker's epoll set */
+	bool peer_check_due;			/* woken since the last check */
+	int64_t peer_checked_ns;		/* CLOCK_MONOTONIC */
 	bool tap_polled;   /* the TAP is in the epoll set for reading */
 	bool tap_readable; /* it may have frames (until a read says EAGAIN) */
 	bool need_notify;  /* responses were pushed and the frontend asked */
+	bool wrote;	   /* this pass wrote frames to the TAP */
 
 	struct {
 		netif_tx_request_t
@@ -158,7 +181,12 @@ struct vif_queue {
 		bool uring_ok;
 #endif
 		uint32_t read_len; /* frame bytes one batched read takes */
-		uint8_t *arena;	   /* frames read from the TAP, packed */
+		/* Reads one batch submits: a read of an empty TAP costs
+		 * about what a frame's does, so the batch follows what the
+		 * last one found (one more than its frames, doubled when
+		 * every read found one). */
+		unsigned read_batch;
+		uint8_t *arena; /* frames read from the TAP, packed */
 		size_t arena_size, arena_used;
 		/* Frames read and not delivered yet, frames[0..]: those the
 		 * ring had too few buffers for wait, and the TAP is not
@@ -196,20 +224,14 @@ struct vif {
 
 	/* Connection and worker. */
 	struct netif_frontend_conn conn;
-	pthread_t worker;
-	int stop_fd;	  /* eventfd: the main thread asks the worker to stop */
+	struct nb_worker *worker; /* serving the queue (main thread's) */
+	struct vif *worker_next;  /* in its worker's list (the worker's) */
 	int main_wake_fd; /* shared eventfd: a worker stopped on its own */
 	int exit_reason;  /* enum vif_worker_exit, atomic */
-	/* Connect handshake: the worker reports its result. */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
 	/* vif_log's budget. */
 	pthread_mutex_t log_lock;
 	int64_t log_window_start;
 	unsigned log_lines;
-	bool connect_done;
-	int connect_err;
-	char connect_msg[256];
 
 	struct vif_queue *q; /* allocated at connect, freed at disconnect */
 };
@@ -218,17 +240,23 @@ struct vif {
 struct vif *vif_create(unsigned domid, unsigned devid, const char *be_dir,
 		       const char *fe_dir, const char *rundir,
 		       int main_wake_fd);
-/* Starts the worker and waits for it to map, bind and report. Returns 0,
- * or -errno with msg saying what failed (the frontend stays as it was). */
+/* Gives the queue to a worker and waits for it to map, bind and report.
+ * Returns 0, or -errno with msg saying what failed (the frontend stays as
+ * it was). */
 int vif_connect(struct vif *vif, const struct netif_frontend_conn *conn,
 		char *msg, size_t msg_size);
-/* Stops and joins the worker (if any): rings unmapped, channel unbound,
- * queued frames dropped. Returns the worker's exit reason. */
+/* Takes the queue back from its worker (if any): rings unmapped, channel
+ * unbound, queued frames dropped. Returns the worker's exit reason. */
 enum vif_worker_exit vif_disconnect(struct vif *vif);
 /* The worker's exit reason without waiting (RUNNING while it runs). */
 enum vif_worker_exit vif_worker_state(struct vif *vif);
 /* Disconnects, closes the TAP (which deletes it), removes the stats. */
 void vif_destroy(struct vif *vif);
+
+/* Worker side (vif.c): the queue's setup (map, bind, buffers) and
+ * teardown, in the worker that serves it. */
+int vif_queue_setup(struct vif *vif, char *msg, size_t msg_size);
+void vif_queue_teardown(struct vif *vif);
 
 /* Worker-side helpers (vif.c): shared by tx.c and rx.c. */
 void vif_set_exit(struct vif *vif, enum vif_worker_exit why);
@@ -255,6 +283,22 @@ void rx_fini(struct vif_queue *q);
 /* The disable path (vif.c): log once with the values, stats, exit. */
 void vif_disable(struct vif *vif, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* ---- worker.c: the pool of data-path threads ---- */
+
+struct nb_worker;
+/* Defaults for --workers and --busy-poll, from the CPUs the process may
+ * run on (the latter for that many workers). */
+unsigned workers_default_count(void);
+unsigned workers_default_busy_poll_us(unsigned nr_workers);
+int workers_start(unsigned count, unsigned busy_poll_us);
+/* After every queue was detached. */
+void workers_stop(void);
+/* The least-loaded worker takes vif's queue (vif->q allocated, vif->conn
+ * set) and sets it up; 0 or -errno with msg. */
+int worker_attach(struct vif *vif, char *msg, size_t msg_size);
+/* Its worker stops serving it (if it had not stopped on its own). */
+void worker_detach(struct vif *vif);
 
 /* ---- xenbus.c: the state machine ---- */
 

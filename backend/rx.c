@@ -218,6 +218,10 @@ static int rx_take_frame(struct vif *vif, struct rx_frame *f,
 }
 
 #ifdef HAVE_LIBURING
+/* The fewest reads of a batch: a frame and the read that finds the TAP
+ * empty, in one submission. */
+#define RX_READ_BATCH_MIN 2u
+
 /* How long a batch of reads may take to complete before io_uring is given
  * up on (they complete at once when the kernel honours RWF_NOWAIT). */
 #define RX_URING_TIMEOUT_NS 100000000
@@ -299,6 +303,10 @@ static int rx_read_frames_uring(struct vif *vif, unsigned max)
 	}
 	if (empty)
 		q->tap_readable = false;
+	unsigned next = empty ? 2 * got : 2 * max;
+	q->rx.read_batch = next < RX_READ_BATCH_MIN  ? RX_READ_BATCH_MIN
+			   : next > NETBACK_RX_BATCH ? NETBACK_RX_BATCH
+						     : next;
 	return (int)got;
 }
 #endif
@@ -313,8 +321,11 @@ static unsigned rx_read_frames(struct vif *vif, unsigned max)
 	struct vif_queue *q = vif->q;
 	unsigned got = 0, first = q->rx.nr_pending;
 #ifdef HAVE_LIBURING
+	unsigned batch = q->rx.read_batch < RX_READ_BATCH_MIN
+				 ? RX_READ_BATCH_MIN
+				 : q->rx.read_batch;
 	if (q->rx.uring_ok && max > 1) {
-		int kept = rx_read_frames_uring(vif, max);
+		int kept = rx_read_frames_uring(vif, max < batch ? max : batch);
 		if (kept >= 0)
 			return (unsigned)kept;
 		/* Not usable here: one readv at a time from now on. */

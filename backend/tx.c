@@ -220,7 +220,8 @@ static void tx_write_frames(struct vif *vif, const unsigned *which, unsigned n)
 	if (!n)
 		return;
 #ifdef HAVE_LIBURING
-	if (q->tx.uring_ok) {
+	/* One frame: a writev costs less than a submission. */
+	if (q->tx.uring_ok && n > 1) {
 		if (tx_write_batch(vif, which, n))
 			return;
 		/* A ring that failed is not used again. */

@@ -42,6 +42,9 @@
  * process may run on at least NF_BUSY_POLL_MIN_CPUS CPUs (else none). */
 #define NF_BUSY_POLL_US_DEFAULT 25u
 #define NF_BUSY_POLL_MIN_CPUS	4u
+/* How often, at most, a worker asks whether the backend's end of the
+ * channel closed (sim: one poll() each), microseconds. */
+#define NF_PEER_CHECK_US 100000u
 
 /* ---- logging ---- */
 
@@ -119,6 +122,8 @@ struct nf_conn {
 	struct pvio_evtchn *evtchn;
 	evtchn_port_t port;
 	int epoll_fd;
+	bool peer_check_due;	  /* woken since the last peer check */
+	uint64_t peer_checked_us; /* CLOCK_MONOTONIC */
 
 	struct pvio_front_ring tx, rx;
 

@@ -149,10 +149,51 @@ static int worker_setup(struct nf_conn *c)
 	return 0;
 }
 
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The backend's death (sim: its end of the channel closed) wakes the
+ * channel once, maybe together with its last responses: asked after a
+ * wake-up (xen: -EOPNOTSUPP, no cost; sim: a poll()), at most every
+ * NF_PEER_CHECK_US; one put off is made when it falls due. */
+static void peer_check(struct nf_conn *c, uint64_t now)
+{
+	c->peer_check_due = false;
+	c->peer_checked_us = now;
+	if (pvio_evtchn_peer_closed(c->evtchn, c->port) == 1)
+		nf_conn_fail(c,
+			     "the backend closed event channel %u (its "
+			     "process exited?)",
+			     c->port);
+}
+
+/* How long the worker may sleep: until a peer check put off is due. */
+static int peer_check_timeout_ms(const struct nf_conn *c)
+{
+	if (!c->peer_check_due)
+		return -1;
+	uint64_t due = c->peer_checked_us + NF_PEER_CHECK_US, now = now_us();
+	return due <= now ? 0 : (int)((due - now) / 1000u) + 1;
+}
+
+static void peer_check_if_due(struct nf_conn *c)
+{
+	if (!c->peer_check_due || atomic_get(&c->failed))
+		return;
+	uint64_t now = now_us();
+	if (now - c->peer_checked_us >= NF_PEER_CHECK_US)
+		peer_check(c, now);
+}
+
+/* One port per handle: one pending call per wake-up takes it. */
 static void drain_evtchn(struct nf_conn *c)
 {
-	int port;
-	while ((port = pvio_evtchn_pending(c->evtchn)) >= 0) {
+	int port = pvio_evtchn_pending(c->evtchn);
+	if (port >= 0) {
 		c->stats.wakeups++;
 		int err = pvio_evtchn_unmask(c->evtchn, (evtchn_port_t)port);
 		if (err) {
@@ -160,20 +201,13 @@ static void drain_evtchn(struct nf_conn *c)
 				     strerror(-err));
 			return;
 		}
-	}
-	if (port != -EAGAIN) {
+	} else if (port != -EAGAIN) {
 		nf_conn_fail(c, "event channel %u: %s", c->port,
 			     strerror(-port));
 		return;
 	}
-	/* The backend's death (sim: its end of the channel closed) wakes
-	 * the channel once, maybe together with its last responses: ask on
-	 * every wake-up, not per packet (xen: -EOPNOTSUPP, no cost). */
-	if (pvio_evtchn_peer_closed(c->evtchn, c->port) == 1)
-		nf_conn_fail(c,
-			     "the backend closed event channel %u (its "
-			     "process exited?)",
-			     c->port);
+	c->peer_check_due = true;
+	peer_check_if_due(c);
 }
 
 /* Wait up to timeout_ms for events and take them in. False: stop. */
@@ -213,13 +247,6 @@ static bool poll_events(struct nf_conn *c, int timeout_ms)
 		c->tap_pending = true;
 	}
 	return true;
-}
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* One round of work: until nothing is left, with a short busy-poll after
@@ -300,7 +327,8 @@ static void *worker_main(void *arg)
 	sem_post(&c->setup_done);
 	if (err)
 		return NULL;
-	while (poll_events(c, -1)) {
+	while (poll_events(c, peer_check_timeout_ms(c))) {
+		peer_check_if_due(c);
 		if (!atomic_get(&c->failed) && !run_data_path(c))
 			break;
 	}
