@@ -283,6 +283,10 @@ void rx_fini(struct vif_queue *q);
 /* The disable path (vif.c): log once with the values, stats, exit. */
 void vif_disable(struct vif *vif, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Disable for a ring whose request index the ring helpers refused (more
+ * than a ring ahead, or backwards); which: "TX" or "RX". */
+void vif_disable_ring(struct vif *vif, const char *which,
+		      const struct pvio_back_ring *ring);
 
 /* ---- worker.c: the pool of data-path threads ---- */
 

@@ -373,12 +373,7 @@ int rx_process(struct vif *vif)
 	int n = pvio_back_take_requests(&q->rx_ring, q->rx.reqs + q->rx.nr_reqs,
 					NETBACK_RX_RING_SLOTS - q->rx.nr_reqs);
 	if (n < 0) {
-		vif_disable(vif,
-			    "RX ring: request producer %u is more than a ring "
-			    "ahead of the responses (%u) or behind the "
-			    "requests taken (%u)",
-			    q->rx_ring.sring->req_prod, q->rx_ring.rsp_prod_pvt,
-			    q->rx_ring.req_cons);
+		vif_disable_ring(vif, "RX", &q->rx_ring);
 		return -1;
 	}
 	q->rx.nr_reqs += (unsigned)n;

@@ -245,12 +245,7 @@ int tx_process(struct vif *vif)
 	int n = pvio_back_take_requests(&q->tx_ring, q->tx.reqs + q->tx.nr_reqs,
 					NETBACK_TX_RING_SLOTS);
 	if (n < 0) {
-		vif_disable(vif,
-			    "TX ring: request producer %u is more than a ring "
-			    "ahead of the responses (%u) or behind the "
-			    "requests taken (%u)",
-			    q->tx_ring.sring->req_prod, q->tx_ring.rsp_prod_pvt,
-			    q->tx_ring.req_cons);
+		vif_disable_ring(vif, "TX", &q->tx_ring);
 		return -1;
 	}
 	if (n == 0)

@@ -87,6 +87,17 @@ void vif_disable(struct vif *vif, const char *fmt, ...)
 	vif_set_exit(vif, VIF_WORKER_DISABLED);
 }
 
+void vif_disable_ring(struct vif *vif, const char *which,
+		      const struct pvio_back_ring *ring)
+{
+	vif_disable(vif,
+		    "%s ring: request producer %u is more than a ring ahead of "
+		    "the responses (%u) or behind the requests taken (%u)",
+		    which,
+		    __atomic_load_n(&ring->sring->req_prod, __ATOMIC_RELAXED),
+		    ring->rsp_prod_pvt, ring->req_cons);
+}
+
 bool vif_notify(struct vif *vif)
 {
 	struct vif_queue *q = vif->q;

@@ -157,12 +157,7 @@ static bool final_check(struct vif *vif)
 	struct vif_queue *q = vif->q;
 	int n = pvio_back_final_check_requests(&q->tx_ring);
 	if (n < 0) {
-		vif_disable(vif,
-			    "TX ring: request producer %u is more than a ring "
-			    "ahead of the responses (%u) or behind the "
-			    "requests taken (%u)",
-			    q->tx_ring.sring->req_prod, q->tx_ring.rsp_prod_pvt,
-			    q->tx_ring.req_cons);
+		vif_disable_ring(vif, "TX", &q->tx_ring);
 		return false;
 	}
 	if (n > 0)
@@ -170,13 +165,7 @@ static bool final_check(struct vif *vif)
 	if (!rx_wants_tap(vif) || q->rx.nr_pending) {
 		n = pvio_back_final_check_requests(&q->rx_ring);
 		if (n < 0) {
-			vif_disable(vif,
-				    "RX ring: request producer %u is more "
-				    "than a ring ahead of the responses (%u) "
-				    "or behind the requests taken (%u)",
-				    q->rx_ring.sring->req_prod,
-				    q->rx_ring.rsp_prod_pvt,
-				    q->rx_ring.req_cons);
+			vif_disable_ring(vif, "RX", &q->rx_ring);
 			return false;
 		}
 		if (n > 0)
