@@ -427,7 +427,12 @@ if ip -n "$dom0ns" link show dev vif2.0 >/dev/null 2>&1; then fail "vif2.0 left"
 if ip netns list | grep -q "^pvio-$id1-2\b"; then fail "beta's namespace left"; fi
 [ ! -e "$run1/dom2" ] || fail "beta's grant and port tables left"
 p1 list | grep -q '^beta ' && fail "beta still listed"
-p1 network-attach alpha || fail "attach after detach"
+# Without PVIO_SCRIPTDIR the build tree's pvio finds the source tree's
+# scripts (an installed one: $(sysconfdir)/pvio/scripts).
+(unset PVIO_SCRIPTDIR && p1 network-attach alpha) || fail "attach after detach"
+[ "$(realpath "$(xs1 xenstore-read "$be/script")")" = \
+	"$(realpath "$abs_src/tools/hotplug/vif-bridge")" ] ||
+	fail "build tree's script: $(xs1 xenstore-read "$be/script")"
 
 echo "== the guest driver starts inside the guest, with its identity"
 cat >"$tmp/fake-netfront" <<EOS

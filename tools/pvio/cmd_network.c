@@ -13,6 +13,7 @@
 #include "netns.h"
 #include "options.h"
 #include "proc.h"
+#include "programs.h"
 #include "store.h"
 #include "vif.h"
 #include "vif_stats.h"
@@ -27,18 +28,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *script_dir(void)
-{
-	const char *env = getenv("PVIO_SCRIPTDIR");
-	return env && *env ? env : PVIO_SCRIPTDIR;
-}
-
 /* As libxl__abs_path against the script directory. */
 static char *script_path(const char *script)
 {
 	if (script[0] == '/')
 		return strdup(script);
-	return pvio_strfmt("%s/%s", script_dir(), script);
+	return pvio_strfmt("%s/%s", hotplug_script_dir(), script);
 }
 
 /* Scripts say why last; errors stay one line. */

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "msg.h"
 #include "options.h"
+#include "programs.h"
 #include "pvio_sim_layout.h"
 
 #include <getopt.h>
@@ -63,7 +64,8 @@ static void usage(FILE *f)
 		"  PVIO_NETBACK, PVIO_NETFRONT\n"
 		"                     the backend / guest driver programs "
 		"('none': none)\n",
-		PVIO_DEFAULT_RUNDIR, PVIO_DEFAULT_TIMEOUT_S, PVIO_SCRIPTDIR);
+		PVIO_DEFAULT_RUNDIR, PVIO_DEFAULT_TIMEOUT_S,
+		hotplug_script_dir());
 }
 
 static const struct {

@@ -20,6 +20,26 @@ static bool is_executable(const char *path)
 	       access(path, X_OK) == 0;
 }
 
+/* This process is the pvio the build tree made, not an installed one. */
+static bool running_from_build_tree(void)
+{
+	char *self = realpath("/proc/self/exe", NULL);
+	char *built = realpath(PVIO_BUILD_EXE, NULL);
+	bool same = self && built && !strcmp(self, built);
+	free(self);
+	free(built);
+	return same;
+}
+
+const char *hotplug_script_dir(void)
+{
+	const char *env = getenv("PVIO_SCRIPTDIR");
+	if (env && *env)
+		return env;
+	return running_from_build_tree() ? PVIO_BUILD_SCRIPTDIR
+					 : PVIO_SCRIPTDIR;
+}
+
 char *find_program(const char *name, const char *room)
 {
 	char self[PATH_MAX];

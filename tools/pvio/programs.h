@@ -12,4 +12,10 @@ char *find_program(const char *name, const char *room);
 int driver_program(const char *env_name, const char *name, const char *room,
 		   char **prog);
 
+/* The hotplug script directory relative script= names resolve against:
+ * PVIO_SCRIPTDIR, else the source tree's tools/hotplug when this pvio is
+ * the build tree's (so that a build works without make install), else
+ * the installed $(sysconfdir)/pvio/scripts. */
+const char *hotplug_script_dir(void);
+
 #endif
