@@ -45,15 +45,10 @@ unset XENSTORED_PATH PVIO_NETBACK PVIO_NETFRONT PVIO_RUNDIR
 bg_pids=
 host_id=
 
-# Waits until the command succeeds: at most about 30 s (600 x 50 ms).
-wait_for() {
-	i=0
-	until "$@"; do
-		i=$((i + 1))
-		[ $i -lt 600 ] || return 1
-		sleep 0.05
-	done
-}
+# shellcheck source=tests/integration/host_lib.sh
+. "$abs_src/tests/integration/host_lib.sh"
+# Waits of at most about 30 s.
+WAIT_TRIES=600
 
 # What any pvio daemon or driver logs when a sanitizer caught it.
 sanitizer_reports() {
@@ -81,13 +76,7 @@ net_cleanup() {
 	for pid in $bg_pids; do
 		kill "$pid" 2>/dev/null || true
 	done
-	pv host stop >/dev/null 2>&1 || true
-	if [ -n "$host_id" ]; then
-		for ns in $(ip netns list | awk '{print $1}' | grep "^pvio-$host_id-"); do
-			for p in $(ip netns pids "$ns"); do kill -9 "$p" 2>/dev/null; done
-			ip netns delete "$ns" 2>/dev/null
-		done
-	fi
+	host_remove "$run" "$pvio"
 	# A restarted backend (net-faults) runs outside host start's record.
 	for p in $(host_pids); do
 		kill -9 "$p" 2>/dev/null || true

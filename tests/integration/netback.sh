@@ -36,39 +36,17 @@ export PVIO_TIMEOUT=5
 export PVIO_RUNDIR="$run"
 unset XENSTORED_PATH
 
-host_id() { sed -n 's/^id=//p' "$1/host" 2>/dev/null || true; }
+# shellcheck source=tests/integration/host_lib.sh
+. "$abs_src/tests/integration/host_lib.sh"
 bg_pids=
 cleanup() {
 	for p in $bg_pids; do kill -9 "$p" 2>/dev/null || true; done
-	id=$(host_id "$run")
-	"$pvio" host stop >/dev/null 2>&1 || true
-	if [ -n "$id" ]; then
-		for ns in $(ip netns list | awk '{print $1}' | grep "^pvio-$id-"); do
-			for p in $(ip netns pids "$ns"); do kill -9 "$p"; done
-			ip netns delete "$ns"
-		done
-	fi
+	host_remove "$run" "$pvio"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
 
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$run"/*.log "$tmp"/*.out; do
-		[ -f "$f" ] && sed "s|^|$(basename "$f"): |" "$f" >&2
-	done
-	exit 1
-}
-
-# Waits (at most ~10 s) until the command succeeds.
-wait_for() {
-	i=0
-	until "$@"; do
-		i=$((i + 1))
-		[ $i -lt 200 ] || return 1
-		sleep 0.05
-	done
-}
+fail() { fail_with_logs "$*" "$run"/*.log "$tmp"/*.out; }
 
 xs() { XENSTORED_PATH=$run/xenstored/socket "$@"; }
 be_state() { xs xenstore-read "/local/domain/0/backend/vif/$1/$2/state" 2>/dev/null; }

@@ -44,38 +44,19 @@ export PVIO_TIMEOUT=20 # a bound for a loaded machine, not a timing check
 export PVIO_RUNDIR="$run"
 unset XENSTORED_PATH
 
+# shellcheck source=tests/integration/host_lib.sh
+. "$abs_src/tests/integration/host_lib.sh"
+# Waits of at most about 30 s.
+WAIT_TRIES=600
 watcher=
 cleanup() {
 	if [ -n "$watcher" ]; then kill "$watcher" 2>/dev/null || true; fi
-	id=$(sed -n 's/^id=//p' "$run/host" 2>/dev/null || true)
-	"$pvio" host stop >/dev/null 2>&1 || true
-	if [ -n "$id" ]; then
-		for ns in $(ip netns list | awk '{print $1}' | grep "^pvio-$id-"); do
-			for p in $(ip netns pids "$ns"); do kill -9 "$p"; done
-			ip netns delete "$ns"
-		done
-	fi
+	host_remove "$run" "$pvio"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
 
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$run"/*.log; do
-		[ -f "$f" ] && sed "s|^|$(basename "$f"): |" "$f" >&2
-	done
-	exit 1
-}
-
-# Waits (at most ~30 s) until the command succeeds.
-wait_for() {
-	i=0
-	until "$@"; do
-		i=$((i + 1))
-		[ $i -lt 600 ] || return 1
-		sleep 0.05
-	done
-}
+fail() { fail_with_logs "$*" "$run"/*.log; }
 
 xs() { XENSTORED_PATH=$run/xenstored/socket "$@"; }
 fe=/local/domain/1/device/vif

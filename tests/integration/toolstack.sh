@@ -31,44 +31,20 @@ export PVIO_SCRIPTDIR="$abs_src/tools/hotplug"
 export PVIO_TIMEOUT=20
 unset XENSTORED_PATH
 
-# Everything a host made carries its id: remove leftovers by that prefix
-# if stop itself failed.
-host_id() { sed -n 's/^id=//p' "$1/host" 2>/dev/null || true; }
+# shellcheck source=tests/integration/host_lib.sh
+. "$abs_src/tests/integration/host_lib.sh"
 watcher=
 stranger=
 cleanup() {
 	if [ -n "$watcher" ]; then kill "$watcher" 2>/dev/null || true; fi
 	if [ -n "$stranger" ]; then kill "$stranger" 2>/dev/null || true; fi
-	for run in "$run1" "$run2"; do
-		id=$(host_id "$run")
-		PVIO_RUNDIR=$run "$pvio" host stop >/dev/null 2>&1 || true
-		[ -n "$id" ] || continue
-		for ns in $(ip netns list | awk '{print $1}' | grep "^pvio-$id-"); do
-			for p in $(ip netns pids "$ns"); do kill -9 "$p"; done
-			ip netns delete "$ns"
-		done
-	done
+	host_remove "$run1" "$pvio"
+	host_remove "$run2" "$pvio"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
 
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$run1"/*.log "$run2"/*.log; do
-		[ -f "$f" ] && sed "s|^|$(basename "$f"): |" "$f" >&2
-	done
-	exit 1
-}
-
-# Waits (at most ~10 s) until the command succeeds.
-wait_for() {
-	i=0
-	until "$@"; do
-		i=$((i + 1))
-		[ $i -lt 200 ] || return 1
-		sleep 0.05
-	done
-}
+fail() { fail_with_logs "$*" "$run1"/*.log "$run2"/*.log; }
 
 p1() { PVIO_RUNDIR=$run1 "$pvio" "$@"; }
 connected() { # DOMID DEVID on host 1

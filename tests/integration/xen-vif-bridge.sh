@@ -25,25 +25,14 @@ export PVIO_NETBACK="$abs_src/tests/integration/standin-netback.sh"
 export PVIO_NETFRONT=none
 export PVIO_TIMEOUT=5
 export XENSTORED_PATH="$PVIO_RUNDIR/xenstored/socket"
+# shellcheck source=tests/integration/host_lib.sh
+. "$abs_src/tests/integration/host_lib.sh"
 cleanup() {
-	id=$(sed -n 's/^id=//p' "$PVIO_RUNDIR/host" 2>/dev/null || true)
-	"$pvio" host stop >/dev/null 2>&1 || true
-	if [ -n "$id" ]; then
-		for ns in $(ip netns list | awk '{print $1}' | grep "^pvio-$id-"); do
-			for p in $(ip netns pids "$ns"); do kill -9 "$p"; done
-			ip netns delete "$ns"
-		done
-	fi
+	host_remove "$PVIO_RUNDIR" "$pvio"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$PVIO_RUNDIR"/*.log; do
-		[ -f "$f" ] && sed "s|^|$(basename "$f"): |" "$f" >&2
-	done
-	exit 1
-}
+fail() { fail_with_logs "$*" "$PVIO_RUNDIR"/*.log; }
 
 "$pvio" host start >/dev/null || fail "host start"
 dom0ns=pvio-$(sed -n 's/^id=//p' "$PVIO_RUNDIR/host")-dom0
