@@ -73,6 +73,7 @@ refuse "--paths expects a comma-separated list of pvio, relay and bridge, each o
 refuse "--paths expects a comma-separated list of pvio, relay and bridge, each once, got 'veth'" \
 	net --paths veth
 refuse "--duration expects an integer in 1..3600, got '0'" net --duration 0
+refuse "--streams expects an integer in 2..128, got '1'" net --streams 1
 
 # pvio-bench net needs root (namespaces, bridges, TAPs), iperf3 and
 # sockperf (scripts/install-deps.sh).
@@ -123,12 +124,15 @@ if [ "$status" -ne 0 ]; then
 	fail "pvio-bench net --paths $paths failed"
 fi
 out=$tmp/full.out
-for title in "TCP throughput alpha -> beta" "TCP throughput beta -> alpha" \
+for title in "TCP throughput alpha -> beta (iperf3, 1 stream)" \
+	"TCP throughput beta -> alpha (iperf3, 1 stream)" \
+	"TCP throughput alpha -> beta (iperf3, 4 streams)" \
+	"TCP throughput beta -> alpha (iperf3, 4 streams)" \
 	"TCP round trip, 64-byte ping-pong (sockperf), p50" \
 	"TCP round trip, 64-byte ping-pong (sockperf), p99"; do
 	grep -qF "$title" "$out" || fail "net printed no '$title'"
 done
-# Every figure of every path: 4 lines each, a number and its range.
+# Every figure of every path: 6 lines each, a number and its range.
 rows="bare relay (TAP, read+write, TAP)
 veth pairs on a bridge"
 [ "$paths" = relay,bridge ] || rows="$rows
@@ -136,22 +140,51 @@ pvio (netfront, netback, xenbr0)"
 echo "$rows" | while read -r row; do
 	n=$(grep -F "  $row " "$out" | grep -cE \
 		' [0-9.]+ (Mbit/s|us)  \(range [0-9.]+\.\.[0-9.]+ over 1 runs\)$')
-	[ "$n" = 4 ] || fail "net: $n figures, not 4, for '$row': $(cat "$out")"
+	[ "$n" = 6 ] || fail "net: $n figures, not 6, for '$row': $(cat "$out")"
 done
-[ "$(grep -cE '^  ratio relay / bridge +[0-9.]+' "$out")" = 4 ] ||
-	fail "net: not 4 relay / bridge ratios"
+[ "$(grep -cE '^  ratio relay / bridge +[0-9.]+' "$out")" = 6 ] ||
+	fail "net: not 6 relay / bridge ratios"
 grep -qE '^  strace, iperf3: both relays +[0-9.]+ system calls per packet' \
 	"$out" || fail "net: no relay system call count"
 grep -qE '^  ping-pong: CPU, both relays +[0-9.]+ us per packet' "$out" ||
 	fail "net: no relay CPU time"
+grep -qE '^  iperf3: CPU, both relays +[0-9.]+ CPU s per GB received' "$out" ||
+	fail "net: no relay CPU time per gigabyte"
+# The summary table: a row per figure, numbers in the columns of the
+# paths run ("-" in the others), ratios where pvio ran.
+num='[0-9]+\.[0-9]+'
 if [ "$paths" = pvio,relay,bridge ]; then
-	[ "$(grep -cE '^  ratio pvio / relay +[0-9.]+ +\(target' "$out")" = 4 ] ||
-		fail "net: not 4 pvio / relay ratios"
+	cols="$num +$num +$num +$num +$num"
+	cpu_cols="$num +$num +- +$num +-"
+else
+	cols="- +$num +$num +- +-"
+	cpu_cols="- +$num +- +- +-"
+fi
+for row in "TCP 1 stream a->b, Mbit/s" "TCP 1 stream b->a, Mbit/s" \
+	"TCP 4 streams a->b, Mbit/s" "TCP 4 streams b->a, Mbit/s" \
+	"round trip p50, us" "round trip p99, us"; do
+	grep -qE "^  $row +$cols\$" "$out" ||
+		fail "net: summary row '$row' lacks its numbers: $(cat "$out")"
+done
+grep -qE "^  iperf3 CPU s per GB +$cpu_cols\$" "$out" ||
+	fail "net: summary row of CPU per GB lacks its numbers: $(cat "$out")"
+if [ "$paths" = pvio,relay,bridge ]; then
+	[ "$(grep -cE '^  ratio pvio / relay +[0-9.]+ +\(target' "$out")" = 6 ] ||
+		fail "net: not 6 pvio / relay ratios"
+	[ "$(grep -cE '^  ratio pvio / bridge +[0-9.]+ +\(target' "$out")" = 6 ] ||
+		fail "net: not 6 pvio / bridge ratios"
+	# The negotiated feature set, as both ends wrote it in xenstore.
+	grep -qE '^    backend: +.*feature-sg=[01]' "$out" ||
+		fail "net: no backend feature set: $(cat "$out")"
+	grep -qE '^    frontend: +.*request-rx-copy=1' "$out" ||
+		fail "net: no frontend feature set: $(cat "$out")"
 	for what in "iperf3: netback system calls" "ping-pong: notifications" \
 		"strace, iperf3: both netfronts" "iperf3: CPU, netback"; do
 		grep -qE "^  $what +[0-9.]+ " "$out" ||
 			fail "net: no '$what' figure: $(cat "$out")"
 	done
+	grep -qE '^  iperf3: CPU, pvio in all +[0-9.]+ CPU s per GB received' \
+		"$out" || fail "net: no pvio CPU time per gigabyte"
 fi
 leftovers=$(left_behind "$run_id")
 [ -z "$leftovers" ] || fail "net run $run_id left: $leftovers"

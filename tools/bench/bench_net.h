@@ -101,6 +101,17 @@ unsigned net_cleanup_run(struct net_cleanup *rec);
 #define NET_RUN_ENV "PVIO_BENCH_NET_RUN"
 unsigned net_kill_marked(const char *run_id, bool report);
 
+/* Mbit/s and bytes the receiver counted in iperf3's JSON output (-J);
+ * false when it has no result. */
+bool net_iperf3_received(const char *json, double *mbps, double *bytes);
+
+/* CPU time (user + system, all threads) pid has used, in microseconds
+ * (clock ticks: 10 ms steps); 0 when it is gone. */
+double net_cpu_us(pid_t pid);
+
+/* pid of pvio-netfront in a guest's namespace, or 0. */
+pid_t net_netfront_pid(const struct net_guest *g);
+
 /* Start the bare relay between a TAP eth0 in guest_ns and a TAP tap_name
  * on the bridge br0 in host_ns; returns once both TAPs exist. */
 pid_t net_relay_start(const char *guest_ns, const char *host_ns,
