@@ -73,6 +73,11 @@ refuse "--paths expects a comma-separated list of pvio, relay and bridge, each o
 refuse "--paths expects a comma-separated list of pvio, relay and bridge, each once, got 'veth'" \
 	net --paths veth
 refuse "--duration expects an integer in 1..3600, got '0'" net --duration 0
+refuse "--vifs expects increasing counts in 1..64 separated by commas (at most 16), got '2,1'" \
+	scale --vifs 2,1
+refuse "--vifs expects increasing counts in 1..64 separated by commas (at most 16), got '1,,2'" \
+	scale --vifs 1,,2
+refuse "--pairs expects an integer in 1..31, got '0'" scale --pairs 0
 refuse "--streams expects an integer in 2..128, got '1'" net --streams 1
 
 # pvio-bench net needs root (namespaces, bridges, TAPs), iperf3 and
@@ -88,7 +93,9 @@ left_behind() {
 	for ns in /run/netns/pvbench-"$1"-*; do
 		[ ! -e "$ns" ] || echo "$ns"
 	done
-	[ ! -e "/tmp/pvio-bench-net.$1" ] || echo "/tmp/pvio-bench-net.$1"
+	for dir in /tmp/pvio-bench-net."$1" /tmp/pvio-bench-scale."$1"; do
+		[ ! -e "$dir" ] || echo "$dir"
+	done
 	grep -lsxz "PVIO_BENCH_NET_RUN=$1" /proc/[0-9]*/environ || true
 	sed -n 's/^  pvio host \([0-9a-f]*\) .*/\1/p' "$tmp/net.err" |
 		while read -r host; do
@@ -220,4 +227,43 @@ run_id=$(sed -n 's/^pvio-bench net: run \([0-9a-f]\{8\}\):.*/\1/p' "$tmp/int.out
 leftovers=$(left_behind "$run_id")
 [ -z "$leftovers" ] || fail "interrupted net run $run_id left: $leftovers"
 echo "ok: pvio-bench net interrupted cleans up"
+
+# pvio-bench scale, reduced: 2 pairs (6 guests), 1 and 2 vifs. Every row
+# of its tables must carry its numbers, and the CSV file every figure.
+if [ "$paths" = pvio,relay,bridge ]; then
+	status=0
+	"$bench" scale --pairs 2 --vifs 1,2 --duration 1 --csv "$tmp/scale.csv" \
+		>"$tmp/scale.out" 2>"$tmp/scale.err" || status=$?
+	cp "$tmp/scale.err" "$tmp/net.err"
+	out=$tmp/scale.out
+	[ "$status" -eq 0 ] ||
+		fail "pvio-bench scale failed: $(cat "$out" "$tmp/scale.err")"
+	run_id=$(sed -n 's/^pvio-bench scale: run \([0-9a-f]\{8\}\):.*/\1/p' "$out")
+	[ -n "$run_id" ] || fail "pvio-bench scale: no run id: $(cat "$out")"
+	n='[0-9]+\.[0-9]+'
+	for re in "^  1 +g01 -> g02 +$n\$" "^  2 +g03 -> g04 +$n\$" \
+		"^  aggregate +$n Mbit/s\$" "^  Jain's fairness index +$n " \
+		"^  netback CPU +$n CPU s per GB received\$" \
+		"^  idle +$n +$n\$" "^  while the pairs stream +$n +$n\$" \
+		"^  ratio loaded / idle +$n +$n\$" \
+		"^ +0 +[0-9]+ +[0-9]+ +- +- +- +-\$" \
+		"^ +1 +[0-9]+ +[0-9]+ +-?$n +$n +$n +$n\$" \
+		"^ +2 +[0-9]+ +[0-9]+ +-?$n +$n +$n +$n\$"; do
+		grep -qE "$re" "$out" ||
+			fail "pvio-bench scale: no line matching '$re': $(cat "$out")"
+	done
+	grep -q "round trip of one more pair, g05 -> g06" "$out" ||
+		fail "pvio-bench scale: the round-trip pair is not g05 -> g06"
+	head -n 1 "$tmp/scale.csv" | grep -qx "section,row,metric,value,unit" ||
+		fail "pvio-bench scale: CSV header: $(head -n 1 "$tmp/scale.csv")"
+	for row in "pairs,pair 1,throughput" "pairs,pair 2,throughput" \
+		"pairs,all,jain" "round_trip,loaded,p99" "vifs,0,pss" \
+		"vifs,2,pss_per_vif" "vifs,2,netback_cpu"; do
+		grep -qE "^$row,-?$n,[A-Za-z/]+\$" "$tmp/scale.csv" ||
+			fail "pvio-bench scale: no CSV row '$row': $(cat "$tmp/scale.csv")"
+	done
+	leftovers=$(left_behind "$run_id")
+	[ -z "$leftovers" ] || fail "scale run $run_id left: $leftovers"
+	echo "ok: pvio-bench scale --pairs 2 --vifs 1,2, nothing left behind"
+fi
 echo "PASS: pvio-bench"

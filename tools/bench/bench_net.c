@@ -79,8 +79,7 @@ static bool parse_paths(const char *text, bool selected[NET_PATH_COUNT])
 	       !strstr(text, ",,");
 }
 
-/* Whether tool can run: a path to an executable, or a name in PATH. */
-static bool in_path(const char *tool)
+bool net_in_path(const char *tool)
 {
 	const char *path = getenv("PATH");
 	char buf[4096];
@@ -98,13 +97,7 @@ static bool in_path(const char *tool)
 	return false;
 }
 
-/*
- * The pvio CLI: --pvio, $PVIO, the build tree's (tools/pvio/pvio beside
- * tools/pvio-bench), an installed one beside pvio-bench, then PATH. A
- * build tree's pvio has no installed hotplug scripts: unless
- * PVIO_SCRIPTDIR says where they are, use the tree's tools/hotplug.
- */
-static void find_pvio(const char *given, char *out, size_t size)
+void net_find_pvio(const char *given, char *out, size_t size)
 {
 	const char *env = getenv("PVIO");
 	char scripts[PATH_MAX];
@@ -143,13 +136,17 @@ static bool iperf3_server_busy(void)
 	       strstr(output, "unable to receive control message");
 }
 
-bool net_iperf3_received(const char *json, double *mbps, double *bytes)
+bool net_iperf3_received(const char *json, const char *sum, double *mbps,
+			 double *bytes)
 {
-	const char *sum = NULL;
-	for (const char *s = json; (s = strstr(s, "\"sum_received\"")); s++)
-		sum = s;
-	const char *bps = sum ? strstr(sum, "\"bits_per_second\"") : NULL;
-	const char *n = sum ? strstr(sum, "\"bytes\"") : NULL;
+	char key[64];
+	snprintf(key, sizeof(key), "\"%s\"", sum);
+	const char *at = NULL;
+	/* The last: the end's sums follow the intervals'. */
+	for (const char *s = json; (s = strstr(s, key)); s++)
+		at = s;
+	const char *bps = at ? strstr(at, "\"bits_per_second\"") : NULL;
+	const char *n = at ? strstr(at, "\"bytes\"") : NULL;
 	double v, b;
 	if (!bps || !n || sscanf(bps + 17, " : %lf", &v) != 1 ||
 	    sscanf(n + 7, " : %lf", &b) != 1)
@@ -179,7 +176,8 @@ static double measure_throughput(const struct net_path *p, bool reverse,
 		int status = net_run(argv, (secs + 20) * 1000, output,
 				     sizeof(output));
 		double v, b;
-		if (!status && net_iperf3_received(output, &v, &b)) {
+		if (!status &&
+		    net_iperf3_received(output, "sum_received", &v, &b)) {
 			if (bytes)
 				*bytes = b;
 			return v;
@@ -874,6 +872,9 @@ static void report_per_packet(const struct accounting *acc,
 static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 		      struct net_relay_counters *counters)
 {
+	printf("  rounds: %u, interleaved; medians (range). %u s per "
+	       "measurement; addresses 169.254.0.0/16.\n",
+	       o->rounds, o->duration);
 	static struct net_path all[NET_PATH_COUNT];
 	struct net_path *paths[NET_PATH_COUNT], *pvio = NULL, *relay = NULL;
 	size_t n = 0;
@@ -948,7 +949,7 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 
 	struct strace_figures fig[2];
 	memset(fig, 0, sizeof(fig));
-	if (o->strace_seconds && in_path("strace") && (pvio || relay)) {
+	if (o->strace_seconds && net_in_path("strace") && (pvio || relay)) {
 		fprintf(stderr, "  counting system calls with strace\n");
 		for (int k = 0; k < 2; k++)
 			strace_accounting(pvio, relay, o, rec->tmpdir, k,
@@ -1051,6 +1052,17 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 	return 0;
 }
 
+struct net_run_args {
+	const struct net_options *o;
+	struct net_relay_counters *counters;
+};
+
+static int net_run_worker(struct net_cleanup *rec, void *arg)
+{
+	const struct net_run_args *a = arg;
+	return net_worker(a->o, rec, a->counters);
+}
+
 /* ---- the supervisor ---- */
 
 static volatile sig_atomic_t worker_pid;
@@ -1111,45 +1123,57 @@ int bench_net(int argc, char **argv)
 			paths_text);
 		return 2;
 	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "pvio-bench net: needs root (network "
-				"namespaces, bridges, TAPs)\n");
+	if (!net_needs_met())
 		return 1;
+	struct net_relay_counters *counters =
+		bench_shared_alloc(2 * sizeof(*counters));
+	struct net_run_args args = {&o, counters};
+	return net_supervise(pvio_arg, net_run_worker, &args);
+}
+
+bool net_needs_met(void)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr,
+			"pvio-bench %s: needs root (network namespaces, "
+			"bridges, TAPs)\n",
+			net_command);
+		return false;
 	}
 	static const char *const tools[][2] = {{"ip", "iproute2"},
 					       {"iperf3", "iperf3"},
 					       {"sockperf", "sockperf"}};
 	for (size_t i = 0; i < 3; i++)
-		if (!in_path(tools[i][0])) {
+		if (!net_in_path(tools[i][0])) {
 			fprintf(stderr,
-				"pvio-bench net: %s not found; install the "
+				"pvio-bench %s: %s not found; install the "
 				"Debian package %s (scripts/install-deps.sh)\n",
-				tools[i][0], tools[i][1]);
-			return 1;
+				net_command, tools[i][0], tools[i][1]);
+			return false;
 		}
+	return true;
+}
 
+int net_supervise(const char *pvio_arg,
+		  int (*worker)(struct net_cleanup *rec, void *arg), void *arg)
+{
 	struct net_cleanup *rec = bench_shared_alloc(sizeof(*rec));
-	struct net_relay_counters *counters =
-		bench_shared_alloc(2 * sizeof(*counters));
-	find_pvio(pvio_arg, rec->pvio, sizeof(rec->pvio));
+	net_find_pvio(pvio_arg, rec->pvio, sizeof(rec->pvio));
 	uint32_t id;
 	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
 		id = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
 	snprintf(rec->run_id, sizeof(rec->run_id), "%08x", id);
-	snprintf(rec->tmpdir, sizeof(rec->tmpdir), "/tmp/pvio-bench-net.%s",
-		 rec->run_id);
+	snprintf(rec->tmpdir, sizeof(rec->tmpdir), "/tmp/pvio-bench-%s.%s",
+		 net_command, rec->run_id);
 	if (mkdir(rec->tmpdir, 0700)) {
-		fprintf(stderr, "pvio-bench net: mkdir %s: %s\n", rec->tmpdir,
-			strerror(errno));
+		fprintf(stderr, "pvio-bench %s: mkdir %s: %s\n", net_command,
+			rec->tmpdir, strerror(errno));
 		return 1;
 	}
 	unsetenv("XENSTORED_PATH");
 
-	printf("pvio-bench net: run %s: namespaces pvbench-%s-*, files %s\n",
-	       rec->run_id, rec->run_id, rec->tmpdir);
-	printf("  rounds: %u, interleaved; medians (range). %u s per "
-	       "measurement; addresses 169.254.0.0/16.\n",
-	       o.rounds, o.duration);
+	printf("pvio-bench %s: run %s: namespaces pvbench-%s-*, files %s\n",
+	       net_command, rec->run_id, rec->run_id, rec->tmpdir);
 	fflush(stdout);
 
 	struct sigaction sa = {.sa_handler = forward_signal};
@@ -1159,7 +1183,8 @@ int bench_net(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
-		perror("pvio-bench net: fork");
+		fprintf(stderr, "pvio-bench %s: fork: %s\n", net_command,
+			strerror(errno));
 		rmdir(rec->tmpdir);
 		return 1;
 	}
@@ -1169,7 +1194,7 @@ int bench_net(int argc, char **argv)
 		signal(SIGHUP, SIG_DFL);
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		setenv(NET_RUN_ENV, rec->run_id, 1);
-		_exit(net_worker(&o, rec, counters));
+		_exit(worker(rec, arg));
 	}
 	worker_pid = pid;
 	int status = 0;
@@ -1183,20 +1208,19 @@ int bench_net(int argc, char **argv)
 	unsigned problems = net_cleanup_run(rec);
 	if (problems)
 		fprintf(stderr,
-			"pvio-bench net: cleanup of run %s had to force or "
+			"pvio-bench %s: cleanup of run %s had to force or "
 			"could not remove %u thing(s), named above\n",
-			rec->run_id, problems);
+			net_command, rec->run_id, problems);
 	if (stop_signal) {
 		fprintf(stderr,
-			"pvio-bench net: stopped by signal %d; run %s "
+			"pvio-bench %s: stopped by signal %d; run %s "
 			"cleaned up\n",
-			(int)stop_signal, rec->run_id);
+			net_command, (int)stop_signal, rec->run_id);
 		return 128 + stop_signal;
 	}
 	if (WIFSIGNALED(status)) {
-		fprintf(stderr,
-			"pvio-bench net: the worker died of signal %d\n",
-			WTERMSIG(status));
+		fprintf(stderr, "pvio-bench %s: the worker died of signal %d\n",
+			net_command, WTERMSIG(status));
 		return 1;
 	}
 	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
