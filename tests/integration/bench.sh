@@ -265,5 +265,21 @@ if [ "$paths" = pvio,relay,bridge ]; then
 	leftovers=$(left_behind "$run_id")
 	[ -z "$leftovers" ] || fail "scale run $run_id left: $leftovers"
 	echo "ok: pvio-bench scale --pairs 2 --vifs 1,2, nothing left behind"
+
+	# With no backend: a clear failure, and nothing left either.
+	status=0
+	PVIO_NETBACK=none PVIO_TIMEOUT=2 "$bench" scale --pairs 1 --vifs 1 \
+		--duration 1 >"$tmp/scale-fail.out" 2>"$tmp/scale-fail.err" ||
+		status=$?
+	cp "$tmp/scale-fail.err" "$tmp/net.err"
+	[ "$status" -eq 1 ] || fail "scale with no backend exited $status, not 1"
+	grep -q "^pvio-bench scale: pvio path: " "$tmp/scale-fail.err" ||
+		fail "scale with no backend: $(cat "$tmp/scale-fail.err")"
+	run_id=$(sed -n 's/^pvio-bench scale: run \([0-9a-f]\{8\}\):.*/\1/p' \
+		"$tmp/scale-fail.out")
+	[ -n "$run_id" ] || fail "failed scale: no run id"
+	leftovers=$(left_behind "$run_id")
+	[ -z "$leftovers" ] || fail "failed scale run $run_id left: $leftovers"
+	echo "ok: pvio-bench scale fails clearly with no backend and cleans up"
 fi
 echo "PASS: pvio-bench"
