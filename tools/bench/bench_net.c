@@ -449,19 +449,13 @@ static void print_offloads(const struct net_path *p)
 /* Prints the keys of one xenstore directory that say what an end offers
  * or chose (feature-*, request-*, multi-queue-*), as they are: a feature
  * another branch adds shows without a change here. */
-static void print_feature_keys(const struct net_path *p, const char *who,
-			       const char *dir)
+static void print_feature_keys(const struct net_path *p, const char *pvio,
+			       const char *who, const char *dir)
 {
 	/* In dom0 (`pvio exec 0`), whose xenstore socket sees both. */
-	const char *const argv[] = {p->guest[0].prefix[0],
-				    "--rundir",
-				    p->pvio_rundir,
-				    "exec",
-				    "0",
-				    "--",
-				    "xenstore-ls",
-				    dir,
-				    NULL};
+	const char *const argv[] = {pvio,	   "--rundir", p->pvio_rundir,
+				    "exec",	   "0",	       "--",
+				    "xenstore-ls", dir,	       NULL};
 	printf("    %-9s", who);
 	if (net_run(argv, 10000, output, sizeof(output))) {
 		printf(" (xenstore-ls %s failed: %s)\n", dir, last_words());
@@ -500,7 +494,7 @@ static void print_feature_keys(const struct net_path *p, const char *who,
 
 /* The feature set of alpha's vif, both ends, from the pvio host's
  * xenstore. */
-static void print_features(const struct net_path *p)
+static void print_features(const struct net_path *p, const char *pvio)
 {
 	char dir[2][96];
 	snprintf(dir[0], sizeof(dir[0]), "/local/domain/0/backend/vif/%u/0",
@@ -510,8 +504,8 @@ static void print_features(const struct net_path *p)
 	printf("  %-8s negotiated, vif of %s (xenstore feature-*, request-*, "
 	       "multi-queue-*):\n",
 	       p->name, p->guest[0].label);
-	print_feature_keys(p, "backend:", dir[0]);
-	print_feature_keys(p, "frontend:", dir[1]);
+	print_feature_keys(p, pvio, "backend:", dir[0]);
+	print_feature_keys(p, pvio, "frontend:", dir[1]);
 }
 
 /* ---- strace accounting ---- */
@@ -898,7 +892,7 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 	for (size_t i = 0; i < n; i++)
 		print_offloads(paths[i]);
 	if (pvio)
-		print_features(pvio);
+		print_features(pvio, rec->pvio);
 	fflush(stdout);
 
 	struct samples s[NET_PATH_COUNT];
