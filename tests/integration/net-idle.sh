@@ -109,7 +109,8 @@ if ! cmp -s "$tmp/threads.before" "$tmp/threads.after"; then
 	diff "$tmp/threads.before" "$tmp/threads.after" >&2 || true
 	fail "the drivers ran while no frame moved (window $window of 2 s)"
 fi
-cat "$tmp/threads.after"; echo "idle: $(wc -l <"$tmp/threads.after") threads of pvio-netback ($nb) and pvio-netfront ($(echo $nfs)) not scheduled in 2 s (window $window)"
+echo "idle: $(wc -l <"$tmp/threads.after") threads of pvio-netback ($nb) and pvio-netfront ($(echo "$nfs" | tr '\n' ' ')) not scheduled in 2 s (window $window):"
+cat "$tmp/threads.after"
 
 echo "== still working after the idle window"
 ping_must alpha 169.254.0.2
