@@ -1,18 +1,21 @@
 /*
- * pvio-bench net: TCP throughput (iperf3, one stream, each direction) and
- * TCP request/response round trips (sockperf ping-pong, p50 and p99)
+ * pvio-bench net: TCP throughput (iperf3, one stream and several, each
+ * direction) and TCP request/response round trips (sockperf ping-pong,
+ * p50 and p99)
  * between two guests along three paths, measured in one run, rounds
  * interleaved:
  *   pvio:   two pvio guests, a vif each on xenbr0 of a private pvio host;
  *   relay:  the bare relay (bench_net_relay.c), TAP to TAP through user
  *           space with pvio's offloads: the floor of any such design;
  *   bridge: veth pairs on a bridge, no virtualization: the ceiling.
- * Then, on pvio's path, the copies, system calls and notifications per
- * packet.
+ * Then, on pvio's path, the negotiated feature set, and the CPU time (per
+ * packet and per gigabyte, against the relays'), copies, system calls and
+ * notifications per packet; a summary table last.
  *
- * A supervisor process owns the cleanup: the worker records everything
- * before creating it, and whatever way the worker ends (done, failed,
- * Ctrl-C, crashed), the supervisor then removes it.
+ * A supervisor process owns the cleanup (net_supervise, which pvio-bench
+ * scale shares): the worker records everything before creating it, and
+ * whatever way the worker ends (done, failed, Ctrl-C, crashed), the
+ * supervisor then removes it.
  */
 #include "config.h"
 

@@ -1,6 +1,8 @@
-/* pvio-bench net: what its files share (bench_net.c measures and reports,
- * bench_net_paths.c builds and removes the three paths, bench_net_relay.c
- * is the bare relay). */
+/* pvio-bench net and scale: what their files share (bench_net.c measures
+ * and reports, and supervises a run; bench_net_paths.c builds and removes
+ * the three paths, the pvio one also piece by piece for many guests;
+ * bench_net_relay.c is the bare relay; bench_scale.c is pvio-bench
+ * scale). */
 #ifndef PVIO_BENCH_NET_H
 #define PVIO_BENCH_NET_H
 
