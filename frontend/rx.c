@@ -86,7 +86,8 @@ static void rx_deliver(struct nf_conn *c, const struct netif_rx_packet *pkt,
 		}
 		size += pkt->frags[i].len;
 	}
-	bool csum_blank = pkt->flags & NETRXF_csum_blank;
+	/* A GSO packet's checksum is blank whatever the flags say. */
+	bool csum_blank = (pkt->flags & NETRXF_csum_blank) || pkt->has_gso;
 	bool validated = pkt->flags & NETRXF_data_validated;
 	const uint8_t *frame = contiguous_frame(c, first, pkt);
 	bool copied = false;
@@ -103,8 +104,12 @@ static void rx_deliver(struct nf_conn *c, const struct netif_rx_packet *pkt,
 		frame = c->rx_scratch;
 		copied = true;
 	}
-	int err = netif_vnet_for_frame(csum_blank, validated, frame,
-				       csum_blank ? size : 0, &vnet);
+	int err =
+		pkt->has_gso
+			? netif_vnet_for_gso_frame(pkt->gso_type, pkt->gso_size,
+						   frame, size, &vnet)
+			: netif_vnet_for_frame(csum_blank, validated, frame,
+					       csum_blank ? size : 0, &vnet);
 	if (err) {
 		c->stats.rx_dropped++;
 		nf_conn_complain(c, NF_C_RX_VNET,

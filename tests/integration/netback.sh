@@ -65,7 +65,8 @@ stat_at() {
 }
 tx_packets() { stat_at "$1" 16; }
 rx_packets() { stat_at "$1" 32; }
-disabled() { stat_at "$1" -8; }
+# Fixed offset: counters appended after it (netif_stats.h) move the end.
+disabled() { stat_at "$1" 224; }
 peer_in() { # DOM ARGS...: netback_peer inside the guest
 	dom=$1
 	shift

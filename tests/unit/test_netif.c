@@ -1294,7 +1294,9 @@ static void test_frontend_choose(void)
 	CU_ASSERT_TRUE(chosen.ipv4_csum);
 	CU_ASSERT_FALSE(chosen.ipv6_csum); /* not supported */
 	CU_ASSERT_TRUE(chosen.gso_tcpv4);
-	CU_ASSERT_FALSE(chosen.gso_tcpv6); /* not offered */
+	/* An offer of what the frontend takes on RX: not the backend's to
+	 * grant (Linux netfront writes it whatever was offered). */
+	CU_ASSERT_TRUE(chosen.gso_tcpv6);
 	CU_ASSERT_FALSE(chosen.split_evtchn);
 	CU_ASSERT_EQUAL(chosen.max_queues, 2);
 
@@ -1311,7 +1313,8 @@ static void test_frontend_choose(void)
 	netif_frontend_choose(&nothing, &supported, &chosen);
 	CU_ASSERT_TRUE(chosen.rx_copy);
 	CU_ASSERT_TRUE(chosen.rx_notify);
-	CU_ASSERT_FALSE(chosen.sg);
+	CU_ASSERT_TRUE(chosen.sg);
+	CU_ASSERT_FALSE(chosen.split_evtchn);
 	CU_ASSERT_EQUAL(chosen.max_queues, 1);
 }
 
@@ -1494,25 +1497,20 @@ static void test_frontend_conn_malformed(void)
 			   "feature-rx-notify", "", "missing", -EINVAL);
 	check_conn_refused("feature-rx-notify", "0", NULL, NULL,
 			   "feature-rx-notify", "0", "not 1", -EINVAL);
-	/* Flags: 0 or 1, and only what was offered. */
+	/* Flags: 0 or 1; the offloads are the frontend's own offers (what
+	 * it takes on RX), the rest only what was offered. */
 	check_conn_refused("feature-sg", "2", NULL, NULL, "feature-sg", "2",
 			   "not 0 or 1", -EINVAL);
-	check_conn_refused("feature-gso-tcpv4", "1", NULL, NULL,
-			   "feature-gso-tcpv4", "1",
-			   "not offered by the backend", -EINVAL);
-	check_conn_refused("feature-gso-tcpv6", "1", NULL, NULL,
-			   "feature-gso-tcpv6", "1",
-			   "not offered by the backend", -EINVAL);
+	check_conn_refused("feature-gso-tcpv4", "yes", NULL, NULL,
+			   "feature-gso-tcpv4", "yes", "not 0 or 1", -EINVAL);
+	check_conn_refused("feature-gso-tcpv6", "2", NULL, NULL,
+			   "feature-gso-tcpv6", "2", "not 0 or 1", -EINVAL);
 	check_conn_refused("request-multicast-control", "1", NULL, NULL,
 			   "request-multicast-control", "1",
 			   "not offered by the backend", -EINVAL);
 	check_conn_refused("feature-no-csum-offload", "on", NULL, NULL,
 			   "feature-no-csum-offload", "on", "not 0 or 1",
 			   -EINVAL);
-	struct netif_features no_sg = pvio_offer;
-	no_sg.sg = false;
-	check_conn_refused(NULL, NULL, NULL, &no_sg, "feature-sg", "1",
-			   "not offered by the backend", -EINVAL);
 	/* More than one queue. */
 	check_conn_refused("multi-queue-num-queues", "2", NULL, NULL,
 			   "multi-queue-num-queues", "2",
@@ -1654,25 +1652,48 @@ static void check_vnet_fails(const uint8_t *frame, size_t len, int error)
 			error);
 }
 
-static void test_vnet_to_tx_flags(void)
+static void test_vnet_to_tx(void)
 {
 	struct virtio_net_hdr vnet = {0};
-	uint16_t flags = 0xffff;
+	uint16_t flags = 0xffff, mss = 7;
+	uint8_t gso = 9;
 
-	CU_ASSERT_EQUAL(netif_vnet_to_tx_flags(&vnet, &flags), 0);
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss), 0);
 	CU_ASSERT_EQUAL(flags, 0);
+	CU_ASSERT_EQUAL(gso, XEN_NETIF_GSO_TYPE_NONE);
+	CU_ASSERT_EQUAL(mss, 0);
 	vnet.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vnet.csum_start = 34;
 	vnet.csum_offset = 16;
-	CU_ASSERT_EQUAL(netif_vnet_to_tx_flags(&vnet, &flags), 0);
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss), 0);
 	CU_ASSERT_EQUAL(flags, NETTXF_csum_blank | NETTXF_data_validated);
 	vnet.flags = VIRTIO_NET_HDR_F_DATA_VALID;
-	CU_ASSERT_EQUAL(netif_vnet_to_tx_flags(&vnet, &flags), 0);
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss), 0);
 	CU_ASSERT_EQUAL(flags, NETTXF_data_validated);
+	/* TCP GSO: the type and MSS, and a blank checksum whatever the
+	 * header's flags said. */
 	vnet.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-	CU_ASSERT_EQUAL(netif_vnet_to_tx_flags(&vnet, &flags), -EOPNOTSUPP);
+	vnet.gso_size = 1448;
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss), 0);
+	CU_ASSERT_EQUAL(gso, XEN_NETIF_GSO_TYPE_TCPV4);
+	CU_ASSERT_EQUAL(mss, 1448);
+	CU_ASSERT_EQUAL(flags, NETTXF_csum_blank | NETTXF_data_validated);
+	vnet.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+	vnet.gso_size = 1428;
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss), 0);
+	CU_ASSERT_EQUAL(gso, XEN_NETIF_GSO_TYPE_TCPV6);
+	CU_ASSERT_EQUAL(mss, 1428);
+	/* No MSS: a lie. */
+	vnet.gso_size = 0;
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss), -EINVAL);
+	/* What netif has no GSO type for. */
+	vnet.gso_size = 1448;
 	vnet.gso_type = VIRTIO_NET_HDR_GSO_UDP;
-	CU_ASSERT_EQUAL(netif_vnet_to_tx_flags(&vnet, &flags), -EOPNOTSUPP);
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss),
+			-EOPNOTSUPP);
+	vnet.gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN;
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss),
+			-EOPNOTSUPP);
 }
 
 static void test_vnet_ipv4(void)
@@ -2039,7 +2060,7 @@ static CU_TestInfo key_tests[] = {
 };
 
 static CU_TestInfo vnet_tests[] = {
-	{"vnet header to TX flags", test_vnet_to_tx_flags},
+	{"vnet header to TX flags", test_vnet_to_tx},
 	{"IPv4 TCP and UDP", test_vnet_ipv4},
 	{"IPv6 TCP and UDP, extension headers", test_vnet_ipv6},
 	{"not TCP or UDP", test_vnet_unsupported},

@@ -67,6 +67,9 @@ static struct netif_vif_stats sample(void)
 	s.notify_received = 4005;
 	s.syscalls = 4006;
 	s.disabled = 0;
+	s.tx_gso_packets = 5001;
+	s.rx_gso_packets = 5002;
+	s.rx_csum_filled = 5003;
 	return s;
 }
 
@@ -122,6 +125,8 @@ static void test_print(void)
 	for (unsigned r = 0; r < NETIF_RX_DROP_COUNT; r++)
 		ADD("    %s: %u\n", netif_rx_drop_str((enum netif_rx_drop)r),
 		    300 + r);
+	ADD("  gso: 5001 tx packets, 5002 rx packets\n");
+	ADD("  rx checksums filled: 5003\n");
 	ADD("  rx ring full: 4003\n");
 	ADD("  batches: 4001 tx, 4002 rx\n");
 	ADD("  notifications: 4004 sent, 4005 received\n");

@@ -76,6 +76,9 @@ static void snapshot(const struct netif_vif_stats *map,
 	LOAD(notify_received);
 	LOAD(syscalls);
 	LOAD(disabled);
+	LOAD(tx_gso_packets);
+	LOAD(rx_gso_packets);
+	LOAD(rx_csum_filled);
 }
 
 #undef LOAD
@@ -157,6 +160,9 @@ void vif_stats_print(FILE *f, const struct netif_vif_stats *s,
 		fprintf(f, "    %s: %" PRIu64 "\n",
 			netif_rx_drop_str((enum netif_rx_drop)r),
 			s->rx_drops[r]);
+	fprintf(f, "  gso: %" PRIu64 " tx packets, %" PRIu64 " rx packets\n",
+		s->tx_gso_packets, s->rx_gso_packets);
+	fprintf(f, "  rx checksums filled: %" PRIu64 "\n", s->rx_csum_filled);
 	fprintf(f, "  rx ring full: %" PRIu64 "\n", s->rx_ring_full);
 	fprintf(f, "  batches: %" PRIu64 " tx, %" PRIu64 " rx\n", s->tx_batches,
 		s->rx_batches);
