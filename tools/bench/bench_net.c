@@ -18,6 +18,7 @@
 
 #include "bench.h"
 #include "bench_net.h"
+#include "netif.h"
 #include "netif_stats.h"
 
 #include <errno.h>
@@ -31,6 +32,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <xenstore.h>
 
 /*
  * Copies of a packet's data through user space, by design. pvio: netfront
@@ -430,6 +433,63 @@ static void print_offloads(const struct net_path *p)
 	}
 }
 
+/* One key under dir for netif's parsers (ctx: {handle, dir}). */
+struct xs_reader {
+	struct xs_handle *h;
+	char dir[128];
+};
+
+static int read_xs_key(void *ctx, const char *key, char *value, size_t size)
+{
+	const struct xs_reader *r = ctx;
+	char path[192];
+	unsigned len;
+	snprintf(path, sizeof(path), "%s/%s", r->dir, key);
+	char *v = xs_read(r->h, XBT_NULL, path, &len);
+	if (!v)
+		return errno == ENOENT ? 0 : -errno;
+	snprintf(value, size, "%s", v);
+	free(v);
+	return 1;
+}
+
+/*
+ * The offloads the pvio path negotiated, from its host's xenstore: what
+ * the backend takes on TX (its feature keys) and what the first guest's
+ * frontend takes on RX (its keys).
+ */
+static void print_pvio_features(const struct net_path *p)
+{
+	char sock[PATH_MAX + 32];
+	snprintf(sock, sizeof(sock), "%s/xenstored/socket", p->pvio_rundir);
+	if (access(sock, F_OK) == 0)
+		setenv("XENSTORED_PATH", sock, 1);
+	struct xs_reader r = {xs_open(0), ""};
+	if (!r.h) {
+		printf("  %-8s features: (xenstore: %s)\n", p->name,
+		       strerror(errno));
+		return;
+	}
+	struct netif_features backend;
+	struct netif_frontend_conn conn;
+	struct netif_key_error kerr;
+	char be[96] = "?", fe[96] = "?";
+	snprintf(r.dir, sizeof(r.dir), "/local/domain/0/backend/vif/%u/0",
+		 p->domid[0]);
+	if (netif_read_backend_offer(read_xs_key, &r, &backend, &kerr) == 0) {
+		netif_features_str(&backend, be, sizeof(be));
+		snprintf(r.dir, sizeof(r.dir), "/local/domain/%u/device/vif/0",
+			 p->domid[0]);
+		if (netif_read_frontend_conn(read_xs_key, &r, &backend, &conn,
+					     &kerr) == 0)
+			netif_features_str(&conn.features, fe, sizeof(fe));
+	}
+	xs_close(r.h);
+	printf("  %-8s features: backend takes (TX ring) %s; frontend takes "
+	       "(RX ring) %s\n",
+	       p->name, be, fe);
+}
+
 /* ---- strace accounting ---- */
 
 /* What strace -c counted for one or more processes: every system call
@@ -775,8 +835,11 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 		if (p->kind == NET_PATH_RELAY)
 			relay = p;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		print_offloads(paths[i]);
+		if (paths[i]->kind == NET_PATH_PVIO)
+			print_pvio_features(paths[i]);
+	}
 	fflush(stdout);
 
 	struct samples s[NET_PATH_COUNT];
