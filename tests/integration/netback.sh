@@ -111,8 +111,10 @@ for k in feature-rx-copy feature-sg feature-ipv6-csum-offload; do
 	[ "$(xs xenstore-read /local/domain/0/backend/vif/1/0/$k)" = 1 ] ||
 		fail "$k not offered"
 done
-[ "$(xs xenstore-read /local/domain/0/backend/vif/1/0/feature-gso-tcpv4)" = 0 ] ||
-	fail "GSO offered"
+for k in feature-gso-tcpv4 feature-gso-tcpv6; do
+	[ "$(xs xenstore-read /local/domain/0/backend/vif/1/0/$k)" = 1 ] ||
+		fail "$k not offered"
+done
 
 echo "== frames a -> b (sg, csum_blank passed on)"
 traffic a b 300
