@@ -255,11 +255,10 @@ static int rx_take_frame(struct vif *vif, struct rx_frame *f,
 			rx_size_reads(vif);
 		return 0;
 	}
-	/* The frame goes where the arena's free space starts (data was
-	 * given room there, or further on for a batched read). */
-	uint8_t *dst = q->rx.arena + q->rx.arena_used;
-	if (dst != data)
-		memmove(dst, data, len);
+	/* The frame stays where it was read (past the arena's free start:
+	 * a batched read's room, holes left by dropped frames included), so
+	 * that a 64 KiB GSO frame is not moved again. */
+	uint8_t *dst = data;
 	if (!rx_prepare(vif, vnet, dst, len, &f->meta))
 		return 0;
 	f->nr_slots = netif_rx_slots_needed(len, f->meta.has_gso,
@@ -272,7 +271,7 @@ static int rx_take_frame(struct vif *vif, struct rx_frame *f,
 	}
 	f->data = dst;
 	f->len = len;
-	q->rx.arena_used += RX_ALIGN(len);
+	q->rx.arena_used = (size_t)(dst - q->rx.arena) + RX_ALIGN(len);
 	return 1;
 }
 

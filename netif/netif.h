@@ -419,6 +419,19 @@ int netif_vnet_for_gso_frame(uint8_t gso_type, uint16_t gso_size,
 			     struct virtio_net_hdr *vnet);
 
 /*
+ * Either of the two above for a packet whose first head_len bytes are at
+ * head (the headers: a frame in pieces gives its first piece) out of len
+ * in all: GSO when gso_type is not XEN_NETIF_GSO_TYPE_NONE (as
+ * netif_vnet_for_gso_frame), else as netif_vnet_for_frame. The headers
+ * the header describes lie within head (-EINVAL otherwise), so a caller
+ * that parsed a private copy of them writes that copy.
+ */
+int netif_vnet_for_packet(bool csum_blank, bool data_validated,
+			  uint8_t gso_type, uint16_t gso_size,
+			  const uint8_t *head, size_t head_len, size_t len,
+			  struct virtio_net_hdr *vnet);
+
+/*
  * Fill a blank checksum in software, for a peer that takes no checksum
  * offload (as skb_checksum_help): the checksum field holds the
  * pseudo-header sum, as in any CHECKSUM_PARTIAL packet; the ones'

@@ -69,10 +69,15 @@ struct l4_place {
 	uint8_t proto; /* IPPROTO_NUM_TCP or _UDP */
 };
 
-static int find_ipv4_l4(const uint8_t *frame, size_t len, size_t l3,
-			struct l4_place *place)
+/*
+ * The finders read only the first avail bytes of a frame of len bytes (the
+ * headers; a frame in pieces gives its first): a header past avail is cut
+ * short, a length past len a lie.
+ */
+static int find_ipv4_l4(const uint8_t *frame, size_t avail, size_t len,
+			size_t l3, struct l4_place *place)
 {
-	if (len < l3 + IPV4_MIN_HLEN)
+	if (avail < l3 + IPV4_MIN_HLEN)
 		return -EINVAL;
 	const uint8_t *ip = frame + l3;
 	if (ip[0] >> 4 != 4)
@@ -97,10 +102,10 @@ static bool ipv6_ext_header(uint8_t next)
 	       next == 44 /* fragment */;
 }
 
-static int find_ipv6_l4(const uint8_t *frame, size_t len, size_t l3,
-			struct l4_place *place)
+static int find_ipv6_l4(const uint8_t *frame, size_t avail, size_t len,
+			size_t l3, struct l4_place *place)
 {
-	if (len < l3 + IPV6_HLEN)
+	if (avail < l3 + IPV6_HLEN)
 		return -EINVAL;
 	const uint8_t *ip = frame + l3;
 	if (ip[0] >> 4 != 6)
@@ -113,7 +118,7 @@ static int find_ipv6_l4(const uint8_t *frame, size_t len, size_t l3,
 	for (unsigned i = 0; ipv6_ext_header(next); i++) {
 		if (i == IPV6_MAX_EXT_HEADERS)
 			return -EPROTONOSUPPORT;
-		if (off + 8 > end)
+		if (off + 8 > end || off + 8 > avail)
 			return -EINVAL;
 		const uint8_t *ext = frame + off;
 		size_t ext_len;
@@ -145,40 +150,48 @@ struct csum_place {
 	uint8_t proto;	    /* IPPROTO_NUM_TCP or _UDP */
 };
 
-static int find_csum(const uint8_t *frame, size_t len, struct csum_place *out)
+static int find_csum(const uint8_t *frame, size_t avail, size_t len,
+		     struct csum_place *out)
 {
 	struct l4_place place;
 	size_t l3 = NETIF_ETH_HLEN;
 	int rc;
 
-	if (len < NETIF_ETH_HLEN)
+	if (avail > len)
+		avail = len;
+	if (avail < NETIF_ETH_HLEN)
 		return -EINVAL;
 	uint16_t ethertype = get_be16(frame + 12);
 	if (ethertype == ETHERTYPE_VLAN || ethertype == ETHERTYPE_QINQ) {
-		if (len < NETIF_ETH_HLEN + 4)
+		if (avail < NETIF_ETH_HLEN + 4)
 			return -EINVAL;
 		ethertype = get_be16(frame + 16);
 		l3 += 4;
 	}
 	if (ethertype == ETHERTYPE_IPV4)
-		rc = find_ipv4_l4(frame, len, l3, &place);
+		rc = find_ipv4_l4(frame, avail, len, l3, &place);
 	else if (ethertype == ETHERTYPE_IPV6)
-		rc = find_ipv6_l4(frame, len, l3, &place);
+		rc = find_ipv6_l4(frame, avail, len, l3, &place);
 	else
 		return -EPROTONOSUPPORT;
 	if (rc < 0)
 		return rc;
 
+	/* The L4 header, whole within the end of its IP packet and within
+	 * what was given to read. */
 	size_t offset, hlen;
 	if (place.proto == IPPROTO_NUM_TCP) {
-		if (place.start + TCP_MIN_HLEN > place.end)
+		if (place.start + TCP_MIN_HLEN > place.end ||
+		    place.start + TCP_MIN_HLEN > avail)
 			return -EINVAL;
 		hlen = (size_t)(frame[place.start + 12] >> 4) * 4;
-		if (hlen < TCP_MIN_HLEN || place.start + hlen > place.end)
+		if (hlen < TCP_MIN_HLEN || place.start + hlen > place.end ||
+		    place.start + hlen > avail)
 			return -EINVAL;
 		offset = TCP_CSUM_OFFSET;
 	} else if (place.proto == IPPROTO_NUM_UDP) {
-		if (place.start + UDP_HLEN > place.end)
+		if (place.start + UDP_HLEN > place.end ||
+		    place.start + UDP_HLEN > avail)
 			return -EINVAL;
 		offset = UDP_CSUM_OFFSET;
 		hlen = UDP_HLEN;
@@ -195,15 +208,39 @@ static int find_csum(const uint8_t *frame, size_t len, struct csum_place *out)
 	return 0;
 }
 
-int netif_vnet_for_frame(bool csum_blank, bool data_validated,
-			 const uint8_t *frame, size_t len,
-			 struct virtio_net_hdr *vnet)
+int netif_vnet_for_packet(bool csum_blank, bool data_validated,
+			  uint8_t gso_type, uint16_t gso_size,
+			  const uint8_t *head, size_t head_len, size_t len,
+			  struct virtio_net_hdr *vnet)
 {
+	struct csum_place place;
+
 	memset(vnet, 0, sizeof(*vnet));
 	vnet->gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	if (gso_type != XEN_NETIF_GSO_TYPE_NONE) {
+		if (gso_size == 0 || (gso_type != XEN_NETIF_GSO_TYPE_TCPV4 &&
+				      gso_type != XEN_NETIF_GSO_TYPE_TCPV6))
+			return -EINVAL;
+		int rc = find_csum(head, head_len, len, &place);
+		if (rc < 0)
+			return rc;
+		uint16_t want = gso_type == XEN_NETIF_GSO_TYPE_TCPV4
+					? ETHERTYPE_IPV4
+					: ETHERTYPE_IPV6;
+		if (place.proto != IPPROTO_NUM_TCP || place.ethertype != want)
+			return -EINVAL;
+		vnet->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vnet->gso_type = gso_type == XEN_NETIF_GSO_TYPE_TCPV4
+					 ? VIRTIO_NET_HDR_GSO_TCPV4
+					 : VIRTIO_NET_HDR_GSO_TCPV6;
+		vnet->gso_size = gso_size;
+		vnet->csum_start = place.start;
+		vnet->csum_offset = place.offset;
+		vnet->hdr_len = (uint16_t)(place.start + place.l4_hlen);
+		return 0;
+	}
 	if (csum_blank) {
-		struct csum_place place;
-		int rc = find_csum(frame, len, &place);
+		int rc = find_csum(head, head_len, len, &place);
 
 		if (rc < 0)
 			return rc;
@@ -218,32 +255,25 @@ int netif_vnet_for_frame(bool csum_blank, bool data_validated,
 	return 0;
 }
 
+int netif_vnet_for_frame(bool csum_blank, bool data_validated,
+			 const uint8_t *frame, size_t len,
+			 struct virtio_net_hdr *vnet)
+{
+	return netif_vnet_for_packet(csum_blank, data_validated,
+				     XEN_NETIF_GSO_TYPE_NONE, 0, frame, len,
+				     len, vnet);
+}
+
 int netif_vnet_for_gso_frame(uint8_t gso_type, uint16_t gso_size,
 			     const uint8_t *frame, size_t len,
 			     struct virtio_net_hdr *vnet)
 {
-	struct csum_place place;
-
-	memset(vnet, 0, sizeof(*vnet));
-	if (gso_size == 0 || (gso_type != XEN_NETIF_GSO_TYPE_TCPV4 &&
-			      gso_type != XEN_NETIF_GSO_TYPE_TCPV6))
+	if (gso_type == XEN_NETIF_GSO_TYPE_NONE) {
+		memset(vnet, 0, sizeof(*vnet));
 		return -EINVAL;
-	int rc = find_csum(frame, len, &place);
-	if (rc < 0)
-		return rc;
-	uint16_t want = gso_type == XEN_NETIF_GSO_TYPE_TCPV4 ? ETHERTYPE_IPV4
-							     : ETHERTYPE_IPV6;
-	if (place.proto != IPPROTO_NUM_TCP || place.ethertype != want)
-		return -EINVAL;
-	vnet->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	vnet->gso_type = gso_type == XEN_NETIF_GSO_TYPE_TCPV4
-				 ? VIRTIO_NET_HDR_GSO_TCPV4
-				 : VIRTIO_NET_HDR_GSO_TCPV6;
-	vnet->gso_size = gso_size;
-	vnet->csum_start = place.start;
-	vnet->csum_offset = place.offset;
-	vnet->hdr_len = (uint16_t)(place.start + place.l4_hlen);
-	return 0;
+	}
+	return netif_vnet_for_packet(true, true, gso_type, gso_size, frame, len,
+				     len, vnet);
 }
 
 int netif_checksum_fill(uint8_t *frame, size_t len, uint16_t csum_start,
