@@ -38,6 +38,13 @@
 /* Ring slots one TX packet can take before the parser gives up (fatal). */
 #define NETIF_TX_MAX_PACKET_SLOTS (NETIF_TX_FATAL_SLOT_COUNT + NETIF_MAX_EXTRAS)
 
+/*
+ * The smallest MSS a GSO packet may carry to a TAP (Linux's TCP_MIN_MSS):
+ * a smaller one from a peer would have the kernel cut 64 KiB into
+ * thousands of segments wherever it must segment.
+ */
+#define NETIF_GSO_MIN_MSS 88u
+
 /* ---- features and xenstore keys ---- */
 
 /*
@@ -412,7 +419,7 @@ int netif_vnet_for_frame(bool csum_blank, bool data_validated,
  * netif_vnet_for_frame. Returns -EINVAL when the GSO type or MSS is not
  * valid or the frame is not TCP over the IP version its type names (a
  * lying peer: the kernel would refuse or mis-segment it), or what finding
- * the checksum returned.
+ * the checksum returned. An MSS below NETIF_GSO_MIN_MSS is -EINVAL too.
  */
 int netif_vnet_for_gso_frame(uint8_t gso_type, uint16_t gso_size,
 			     const uint8_t *frame, size_t len,

@@ -218,8 +218,9 @@ int netif_vnet_for_packet(bool csum_blank, bool data_validated,
 	memset(vnet, 0, sizeof(*vnet));
 	vnet->gso_type = VIRTIO_NET_HDR_GSO_NONE;
 	if (gso_type != XEN_NETIF_GSO_TYPE_NONE) {
-		if (gso_size == 0 || (gso_type != XEN_NETIF_GSO_TYPE_TCPV4 &&
-				      gso_type != XEN_NETIF_GSO_TYPE_TCPV6))
+		if (gso_size < NETIF_GSO_MIN_MSS ||
+		    (gso_type != XEN_NETIF_GSO_TYPE_TCPV4 &&
+		     gso_type != XEN_NETIF_GSO_TYPE_TCPV6))
 			return -EINVAL;
 		int rc = find_csum(head, head_len, len, &place);
 		if (rc < 0)

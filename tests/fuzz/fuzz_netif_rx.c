@@ -167,7 +167,7 @@ static void check_vnet_gso(const uint8_t *frame, size_t len, uint8_t bits)
 		CHECK(rc == -EINVAL || rc == -EPROTONOSUPPORT);
 		return;
 	}
-	CHECK(mss != 0);
+	CHECK(mss >= NETIF_GSO_MIN_MSS);
 	CHECK(vnet.gso_size == mss);
 	CHECK(vnet.gso_type == (type == XEN_NETIF_GSO_TYPE_TCPV4
 					? VIRTIO_NET_HDR_GSO_TCPV4

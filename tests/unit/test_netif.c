@@ -2229,6 +2229,15 @@ static void test_vnet_gso(void)
 	CU_ASSERT_EQUAL(netif_vnet_for_gso_frame(XEN_NETIF_GSO_TYPE_TCPV4, 0, f,
 						 n, &vnet),
 			-EINVAL);
+	/* An MSS no TCP uses: thousands of segments for 64 KiB. */
+	CU_ASSERT_EQUAL(netif_vnet_for_gso_frame(XEN_NETIF_GSO_TYPE_TCPV4,
+						 NETIF_GSO_MIN_MSS - 1, f, n,
+						 &vnet),
+			-EINVAL);
+	CU_ASSERT_EQUAL(netif_vnet_for_gso_frame(XEN_NETIF_GSO_TYPE_TCPV4,
+						 NETIF_GSO_MIN_MSS, f, n,
+						 &vnet),
+			0);
 	n = put_eth(f, ETH_IPV4);
 	n += put_ipv4(f + n, 17, 8 + 5);
 	n += put_udp(f + n, 5);
