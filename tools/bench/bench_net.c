@@ -21,6 +21,7 @@
 
 #include "bench.h"
 #include "bench_net.h"
+#include "netif.h"
 #include "netif_stats.h"
 
 #include <errno.h>
@@ -34,6 +35,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <xenstore.h>
 
 /*
  * Copies of a packet's data through user space, by design. pvio: netfront

@@ -63,7 +63,9 @@ static void usage(FILE *f)
 		"(%s)\n"
 		"  PVIO_NETBACK, PVIO_NETFRONT\n"
 		"                     the backend / guest driver programs "
-		"('none': none)\n",
+		"('none': none)\n"
+		"  PVIO_NETBACK_ARGS, PVIO_NETFRONT_ARGS\n"
+		"                     their options (words split at spaces)\n",
 		PVIO_DEFAULT_RUNDIR, PVIO_DEFAULT_TIMEOUT_S,
 		hotplug_script_dir());
 }
