@@ -12,6 +12,7 @@
 #include "ioemu_layout.h"
 #include "ioemu_stats.h"
 #include "ioreq.h"
+#include "rtl8139.h"
 #include "pvio_evtchn.h"
 #include "pvio_tap.h"
 #include "xenstore/xenbus.h"
@@ -57,7 +58,9 @@ struct dm {
 	evtchn_port_t irq_port;
 	bool irq_lost; /* the guest closed its interrupt port */
 	struct ioemu_mem mem;
+	bool rtl; /* model=rtl8139, else e1000 */
 	struct e1000 nic;
+	struct rtl8139 rtl8139;
 	/* A frame the NIC had no descriptors for yet (its RX FIFO). */
 	uint8_t rx_frame[E1K_TX_MAX_FRAME];
 	size_t rx_len;
@@ -68,13 +71,31 @@ struct dm {
 	char stats_path[512];
 };
 
+/* The emulated NIC, whichever model it is. */
+static struct e1000_faults *nic_faults(struct dm *dm)
+{
+	return dm->rtl ? &dm->rtl8139.faults : &dm->nic.faults;
+}
+
+static bool nic_can_receive(struct dm *dm)
+{
+	return dm->rtl ? rtl8139_can_receive(&dm->rtl8139)
+		       : e1000_can_receive(&dm->nic);
+}
+
+static int nic_receive(struct dm *dm, const uint8_t *frame, size_t len)
+{
+	return dm->rtl ? rtl8139_receive(&dm->rtl8139, frame, len)
+		       : e1000_receive(&dm->nic, frame, len);
+}
+
 /* The counters network-stats reads, published in place. */
 static void publish_stats(struct dm *dm)
 {
 	struct ioemu_nic_stats *s = dm->stats;
 	if (!s)
 		return;
-	const struct e1000_faults *f = &dm->nic.faults;
+	const struct e1000_faults *f = nic_faults(dm);
 #define PUT(field, v) __atomic_store_n(&s->field, (v), __ATOMIC_RELAXED)
 	PUT(tx_packets, dm->tx_frames);
 	PUT(tx_bytes, dm->tx_bytes);
@@ -153,12 +174,30 @@ static void handle_ioreq(void *opaque, ioreq_t *req)
 	uint32_t size = req->size;
 	/* Rep and data-in-memory forms are not a NIC register access. */
 	if (req->data_is_ptr || req->count != 1 || size > 4) {
-		dm->nic.faults.bad_access++;
+		nic_faults(dm)->bad_access++;
 		if (read)
 			req->data = ~0ull;
 		return;
 	}
 	uint64_t a = req->addr;
+	if (dm->rtl) {
+		if (req->type == IOREQ_TYPE_PIO &&
+		    a >= IOEMU_RTL8139_PIO_BASE &&
+		    a - IOEMU_RTL8139_PIO_BASE < IOEMU_RTL8139_PIO_BYTES) {
+			uint32_t off = (uint32_t)(a - IOEMU_RTL8139_PIO_BASE);
+			if (read)
+				req->data = rtl8139_io_read(&dm->rtl8139, off,
+							    size);
+			else
+				rtl8139_io_write(&dm->rtl8139, off, size,
+						 value);
+			return;
+		}
+		dm->rtl8139.faults.bad_access++;
+		if (read)
+			req->data = ~0ull;
+		return;
+	}
 	if (req->type == IOREQ_TYPE_COPY && a >= IOEMU_E1000_MMIO_BASE &&
 	    a - IOEMU_E1000_MMIO_BASE < IOEMU_E1000_MMIO_BYTES) {
 		uint32_t off = (uint32_t)(a - IOEMU_E1000_MMIO_BASE);
@@ -189,15 +228,15 @@ static void pump_rx(struct dm *dm)
 {
 	for (int i = 0; i < 64; i++) {
 		if (dm->rx_held) {
-			if (!e1000_can_receive(&dm->nic) ||
-			    !e1000_receive(&dm->nic, dm->rx_frame, dm->rx_len))
+			if (!nic_can_receive(dm) ||
+			    !nic_receive(dm, dm->rx_frame, dm->rx_len))
 				return;
 			dm->rx_held = false;
 			dm->rx_frames++;
 			dm->rx_bytes += dm->rx_len;
 			continue;
 		}
-		if (!e1000_can_receive(&dm->nic))
+		if (!nic_can_receive(dm))
 			return;
 		uint8_t hdr[PVIO_TAP_VNET_HDR_BYTES];
 		struct iovec iov[2] = {{hdr, sizeof(hdr)},
@@ -287,10 +326,11 @@ static void serve(struct dm *dm)
 		{.fd = dm->tap, .events = 0},
 	};
 	while (!stop_requested && !dm->irq_lost) {
-		pfd[1].events = !dm->rx_held && e1000_can_receive(&dm->nic)
-					? POLLIN
-					: 0;
-		uint64_t due = e1000_irq_due_in_ns(&dm->nic, now_ns(NULL));
+		pfd[1].events =
+			!dm->rx_held && nic_can_receive(dm) ? POLLIN : 0;
+		uint64_t due =
+			dm->rtl ? UINT64_MAX
+				: e1000_irq_due_in_ns(&dm->nic, now_ns(NULL));
 		int timeout = due == UINT64_MAX
 				      ? 1000
 				      : (int)((due + 999999) / 1000000);
@@ -319,7 +359,8 @@ static void serve(struct dm *dm)
 						   (evtchn_port_t)port);
 			}
 		}
-		e1000_timer(&dm->nic);
+		if (!dm->rtl)
+			e1000_timer(&dm->nic);
 		pump_rx(dm);
 		publish_stats(dm);
 		if (!any &&
@@ -411,8 +452,12 @@ int main(int argc, char **argv)
 	}
 	if (read_config(&dm, &model, mac, &ifname))
 		goto out;
-	if (strcmp(model, "e1000")) {
-		dm_log("model=%s: this device model emulates e1000", model);
+	if (!strcmp(model, "rtl8139")) {
+		dm.rtl = true;
+	} else if (strcmp(model, "e1000")) {
+		dm_log("model=%s: this device model emulates e1000 and "
+		       "rtl8139",
+		       model);
 		goto out;
 	}
 	dm.tap = pvio_tap_open(ifname);
@@ -443,7 +488,10 @@ int main(int argc, char **argv)
 				  .transmit = nic_transmit,
 				  .interrupt = nic_interrupt,
 				  .now_ns = now_ns};
-	e1000_init(&dm.nic, mac, &dm.mem, &host);
+	if (dm.rtl)
+		rtl8139_init(&dm.rtl8139, mac, &dm.mem, &host);
+	else
+		e1000_init(&dm.nic, mac, &dm.mem, &host);
 	if (pvio_xenbus_switch_state(dm.xb, XBT_NULL, dm.dm_dir,
 				     XenbusStateConnected))
 		goto out;
@@ -451,7 +499,7 @@ int main(int argc, char **argv)
 	dm_log("vif%u.%u: connected to the guest", dm.domid, dm.devid);
 	serve(&dm);
 	rc = 0;
-	const struct e1000_faults *f = &dm.nic.faults;
+	const struct e1000_faults *f = nic_faults(&dm);
 	dm_log("vif%u.%u: %llu ioreqs, %llu interrupts, %llu frames out, %llu "
 	       "in; absorbed: %llu bad accesses, %llu bad DMA addresses, "
 	       "%llu bad rings, %llu oversized and %llu unsupported TX frames",

@@ -3,33 +3,12 @@
 #include "config.h"
 
 #include "e1000.h"
+#include "eth.h"
 
 #include <string.h>
 
 /* The PHY (M88E1011) registers MDIC reaches at PHY address 1. */
 #define PHY_ADDR 1u
-
-static const uint32_t crc_poly = 0xedb88320u;
-
-/* Ethernet's CRC-32, for the FCS the device appends unless RCTL.SECRC. */
-static uint32_t fcs32(const uint8_t *p, size_t len)
-{
-	static uint32_t table[256];
-	static bool ready;
-	if (!ready) {
-		for (uint32_t i = 0; i < 256; i++) {
-			uint32_t c = i;
-			for (int k = 0; k < 8; k++)
-				c = c & 1 ? (c >> 1) ^ crc_poly : c >> 1;
-			table[i] = c;
-		}
-		ready = true;
-	}
-	uint32_t crc = 0xffffffffu;
-	for (size_t i = 0; i < len; i++)
-		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
 
 void e1000_eeprom_build(uint16_t eeprom[E1K_EEPROM_WORDS], const uint8_t mac[6])
 {
@@ -69,6 +48,7 @@ void e1000_reset(struct e1000 *d)
 	/* The emulated link is always up at 1000 Mb/s full duplex. */
 	d->status = E1K_STATUS_FD | E1K_STATUS_LU | E1K_STATUS_SPEED_1000;
 	d->eecd = E1K_EECD_PRES;
+	eeprom_93c46_pins(&d->ee, false, false, false);
 	d->eerd = d->ctrl_ext = d->mdic = 0;
 	d->icr = d->ims = d->itr = 0;
 	d->rctl = d->rdbal = d->rdbah = d->rdlen = d->rdh = d->rdt = 0;
@@ -99,6 +79,7 @@ void e1000_init(struct e1000 *d, const uint8_t mac[6],
 	d->host = *host;
 	d->mem = mem;
 	e1000_eeprom_build(d->eeprom, mac);
+	eeprom_93c46_init(&d->ee, d->eeprom);
 	e1000_reset(d);
 }
 
@@ -368,7 +349,7 @@ int e1000_receive(struct e1000 *d, const uint8_t *frame, size_t len)
 	bool strip = d->rctl & E1K_RCTL_SECRC;
 	uint8_t fcs[4];
 	if (!strip) {
-		uint32_t c = fcs32(frame, len);
+		uint32_t c = eth_fcs32(frame, len);
 		for (int i = 0; i < 4; i++)
 			fcs[i] = (uint8_t)(c >> (8 * i));
 	}
@@ -509,7 +490,8 @@ static uint32_t reg_read(struct e1000 *d, uint32_t off)
 	case E1K_STATUS:
 		return d->status;
 	case E1K_EECD:
-		return d->eecd;
+		return (d->eecd & ~E1K_EECD_DO) |
+		       (eeprom_93c46_dout(&d->ee) ? E1K_EECD_DO : 0);
 	case E1K_EERD:
 		return d->eerd;
 	case E1K_CTRL_EXT:
@@ -583,12 +565,16 @@ static void reg_write(struct e1000 *d, uint32_t off, uint32_t v)
 		d->ctrl = v & ~E1K_CTRL_PHY_RST;
 		return;
 	case E1K_EECD:
-		/* The wires and the request; GNT follows REQ at once. DO
-		 * stays 0: the bit-banged 93C46 path is not emulated. */
+		/* The request and the wires; GNT follows REQ at once, and
+		 * with it software drives the 93C46 (SK, CS, DI; DO reads
+		 * back its answer). */
 		d->eecd = E1K_EECD_PRES |
 			  (v & (E1K_EECD_SK | E1K_EECD_CS | E1K_EECD_DI |
 				E1K_EECD_REQ)) |
 			  (v & E1K_EECD_REQ ? E1K_EECD_GNT : 0);
+		if (d->eecd & E1K_EECD_GNT)
+			eeprom_93c46_pins(&d->ee, v & E1K_EECD_CS,
+					  v & E1K_EECD_SK, v & E1K_EECD_DI);
 		return;
 	case E1K_EERD:
 		eerd_write(d, v);

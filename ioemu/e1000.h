@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "e1000_regs.h"
+#include "eeprom_93c46.h"
 #include "guest_mem.h"
 
 /* The largest frame the TX path assembles (the 82540EM's TX FIFO). */
@@ -43,6 +44,7 @@ struct e1000 {
 	struct e1000_host host;
 	const struct ioemu_mem *mem;
 	uint16_t eeprom[E1K_EEPROM_WORDS];
+	struct eeprom_93c46 ee; /* the same words behind EECD's pins */
 	uint16_t phy[32];
 	uint32_t ctrl, status, eecd, eerd, ctrl_ext, mdic;
 	uint32_t icr, ims, itr;

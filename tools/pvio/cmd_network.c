@@ -383,10 +383,6 @@ int cmd_network_attach(int argc, char **argv)
 	}
 	if (ioemu && !nic.model)
 		nic.model = "rtl8139"; /* xl's default for an emulated NIC */
-	if (ioemu && !strcmp(nic.model, "rtl8139")) {
-		pvio_err("model=rtl8139 is not emulated yet; use model=e1000");
-		goto out;
-	}
 	script = script_path(nic.script);
 	if (nic_check(&host, xb, domid, argv[1], &nic, script) ||
 	    nic_mac(&nic, mac))

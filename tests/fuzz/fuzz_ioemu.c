@@ -1,12 +1,15 @@
 /*
- * libFuzzer target over the 82540EM model (ioemu/e1000.c): the guest is
+ * libFuzzer target over the device models (ioemu/e1000.c, the 82540EM,
+ * and ioemu/rtl8139.c, the RTL8139C): the guest is
  * untrusted input. It writes any register with any size, lays out any
  * descriptors and buffers in its memory (and rewrites them midway), and
  * frames arrive from the wire; the model must never touch memory outside
  * the guest's region or its own state, and its heads stay in their rings.
  *
- * Input: a byte L, then L * 64 bytes copied into guest memory, then
- * operations of one opcode byte each:
+ * Input: a byte whose top bit picks the RTL8139 and whose low 7 bits are
+ * L, then L * 64 bytes copied into guest memory, then operations of one
+ * opcode byte each (for the RTL8139, 0-2 are I/O BAR accesses at the
+ * index's low byte):
  *   0 write: u16 register index (into a table of the registers the model
  *     knows, or raw offsets when the top bit is set), u8 size, u32 value
  *   1 read: u16 index, u8 size
@@ -18,6 +21,7 @@
 #include "config.h"
 
 #include "e1000.h"
+#include "rtl8139.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +89,14 @@ static uint32_t offset_of(uint16_t index)
 	       4 * ((index >> 8) & 0x7f);
 }
 
+static void check_rtl(const struct rtl8139 *d)
+{
+	CHECK((d->isr & ~RTL_INT_MASK) == 0);
+	CHECK((d->imr & ~RTL_INT_MASK) == 0);
+	CHECK(d->cbr < rtl8139_rx_ring_bytes(d));
+	CHECK((d->cbr & 3) == 0);
+}
+
 static void check_state(const struct e1000 *d)
 {
 	CHECK(d->tx_len <= E1K_TX_MAX_FRAME);
@@ -97,15 +109,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t *ram;
 	static struct e1000 *dev;
+	static struct rtl8139 *rtl;
 	if (!ram) {
 		ram = malloc(RAM_BYTES);
 		dev = malloc(sizeof(*dev));
-		if (!ram || !dev)
+		rtl = malloc(sizeof(*rtl));
+		if (!ram || !dev || !rtl)
 			abort();
 	}
 	struct input in = {data, size};
 	uint8_t blocks = 0;
 	take(&in, &blocks, 1);
+	bool is_rtl = blocks & 0x80;
+	blocks &= 0x7f;
 	memset(ram, 0, RAM_BYTES);
 	size_t seed = (size_t)blocks * 64;
 	if (seed > in.left)
@@ -121,12 +137,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint8_t mac[6] = {0x00, 0x16, 0x3e, 1, 2, 3};
 	now = 1;
 	e1000_init(dev, mac, &mem, &host);
+	rtl8139_init(rtl, mac, &mem, &host);
 	uint8_t op;
 	while (take(&in, &op, 1) == 0) {
 		uint16_t idx, len;
 		uint8_t sz, off, rd;
 		uint32_t v;
 		static uint8_t frame[E1K_TX_MAX_FRAME + 64];
+		if (is_rtl && op % 6 <= 2) {
+			if (take(&in, &idx, 2) || take(&in, &sz, 1) ||
+			    take(&in, &v, 4))
+				return 0;
+			if (op % 6 == 1)
+				rtl8139_io_read(rtl, idx & 0x1ff, sz & 7);
+			else
+				rtl8139_io_write(rtl, idx & 0x1ff, sz & 7, v);
+			check_rtl(rtl);
+			continue;
+		}
 		switch (op % 6) {
 		case 0:
 			if (take(&in, &idx, 2) || take(&in, &sz, 1) ||
@@ -157,7 +185,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(frame, in.p, len);
 			in.p += len;
 			in.left -= len;
-			if (e1000_can_receive(dev))
+			if (is_rtl && rtl8139_can_receive(rtl))
+				rtl8139_receive(rtl, frame, len);
+			else if (!is_rtl && e1000_can_receive(dev))
 				e1000_receive(dev, frame, len);
 			break;
 		case 4:
@@ -181,6 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		check_state(dev);
+		check_rtl(rtl);
 	}
 	return 0;
 }
