@@ -10,8 +10,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum net_path_kind { NET_PATH_PVIO, NET_PATH_RELAY, NET_PATH_BRIDGE };
-#define NET_PATH_COUNT 3
+/* NET_PATH_EMU: the emulated e1000 (type=ioemu) on a pvio host, the
+ * HVM side of the PV comparison. */
+enum net_path_kind {
+	NET_PATH_PVIO,
+	NET_PATH_RELAY,
+	NET_PATH_BRIDGE,
+	NET_PATH_EMU
+};
+#define NET_PATH_COUNT 4
 
 /* Ports of the servers in the second guest (namespaces are private). */
 #define NET_IPERF_PORT	  5201

@@ -1,6 +1,7 @@
 /*
- * pvio-bench net: the three paths between two guests (pvio, the bare
- * relay, veth pairs on a bridge), the commands that build them and the
+ * pvio-bench net: the paths between two guests (pvio, the bare relay,
+ * veth pairs on a bridge, the emulated e1000), the commands that build
+ * them and the
  * cleanup that removes them. Everything a path creates lives in network
  * namespaces named for the run (pvbench-<id>-*), or in a private pvio host
  * (its own pvio-<hostid>-* namespaces); addresses are link-local.
@@ -414,16 +415,22 @@ __attribute__((noreturn)) static void pvio_fail(const struct net_path *p,
 						const char *why)
 {
 	char nb[2048], f1[2048], f2[2048], path[PATH_MAX + 64];
-	snprintf(path, sizeof(path), "%s/netback.log", p->pvio_rundir);
+	bool emu = p->kind == NET_PATH_EMU;
+	/* The emu path: the first device model's log and both drivers'. */
+	if (emu)
+		snprintf(path, sizeof(path), "%s/ioemu-%u.0-dm.log",
+			 p->pvio_rundir, p->domid[0]);
+	else
+		snprintf(path, sizeof(path), "%s/netback.log", p->pvio_rundir);
 	net_log_tail(path, nb, sizeof(nb));
-	snprintf(path, sizeof(path), "%s/domain-%u-netfront.log",
-		 p->pvio_rundir, p->domid[0]);
+	snprintf(path, sizeof(path), "%s/domain-%u-%s.log", p->pvio_rundir,
+		 p->domid[0], emu ? "ioemu-0" : "netfront");
 	net_log_tail(path, f1, sizeof(f1));
-	snprintf(path, sizeof(path), "%s/domain-%u-netfront.log",
-		 p->pvio_rundir, p->domid[1]);
+	snprintf(path, sizeof(path), "%s/domain-%u-%s.log", p->pvio_rundir,
+		 p->domid[1], emu ? "ioemu-0" : "netfront");
 	net_log_tail(path, f2, sizeof(f2));
-	net_fatal("pvio path: no traffic between the guests: %s%s%s%s", why, nb,
-		  f1, f2);
+	net_fatal("%s path: no traffic between the guests: %s%s%s%s", p->name,
+		  why, nb, f1, f2);
 }
 
 /* Like must(), but a failure is the pvio path's. */
@@ -492,22 +499,30 @@ static bool pvio_host_id(const char *rundir, char *id, size_t size)
 	return found;
 }
 
+/* The pvio path and the emu path share one private host (the cleanup
+ * knows one): the first of them starts it. Each has its own two guests and
+ * subnet on its xenbr0. */
 static void setup_pvio(struct net_path *p, struct net_cleanup *rec)
 {
+	bool emu = p->kind == NET_PATH_EMU;
 	snprintf(p->pvio_rundir, sizeof(p->pvio_rundir), "%s/pvio",
 		 rec->tmpdir);
-	snprintf(rec->pvio_rundir, sizeof(rec->pvio_rundir), "%s",
-		 p->pvio_rundir);
 	const char *pvio = rec->pvio, *dir = p->pvio_rundir;
-	pvio_must(p, (const char *const[]){pvio, "--rundir", dir, "host",
-					   "start", NULL});
-	char host_id[32];
-	if (pvio_host_id(dir, host_id, sizeof(host_id)))
-		fprintf(stderr, "  pvio host %s (namespaces pvio-%s-*)\n",
-			host_id, host_id);
+	if (!rec->pvio_rundir[0]) {
+		snprintf(rec->pvio_rundir, sizeof(rec->pvio_rundir), "%s",
+			 p->pvio_rundir);
+		pvio_must(p, (const char *const[]){pvio, "--rundir", dir,
+						   "host", "start", NULL});
+		char host_id[32];
+		if (pvio_host_id(dir, host_id, sizeof(host_id)))
+			fprintf(stderr,
+				"  pvio host %s (namespaces pvio-%s-*)\n",
+				host_id, host_id);
+	}
 	for (int i = 0; i < 2; i++) {
 		struct net_guest *g = &p->guest[i];
-		const char *name = i ? "beta" : "alpha";
+		const char *name = emu ? (i ? "emu-beta" : "emu-alpha")
+				       : (i ? "beta" : "alpha");
 		char arg[32];
 		snprintf(arg, sizeof(arg), "name=%s", name);
 		pvio_must(p, (const char *const[]){pvio, "--rundir", dir,
@@ -517,8 +532,8 @@ static void setup_pvio(struct net_path *p, struct net_cleanup *rec)
 				 sizeof(g->netns)))
 			pvio_fail(p, "no domain record for a guest pvio "
 				     "created");
-		snprintf(g->addr, sizeof(g->addr), "%s",
-			 i ? "169.254.1.2" : "169.254.1.1");
+		snprintf(g->addr, sizeof(g->addr), "169.254.%d.%d", emu ? 4 : 1,
+			 i + 1);
 		g->prefix[0] = pvio;
 		g->prefix[1] = "--rundir";
 		g->prefix[2] = dir;
@@ -526,11 +541,19 @@ static void setup_pvio(struct net_path *p, struct net_cleanup *rec)
 		g->prefix[4] = g->label;
 		g->prefix[5] = "--";
 		g->prefix[6] = NULL;
-		pvio_must(p,
-			  (const char *const[]){pvio, "--rundir", dir,
-						"network-attach", name, NULL});
+		if (emu)
+			pvio_must(p,
+				  (const char *const[]){pvio, "--rundir", dir,
+							"network-attach", name,
+							"type=ioemu",
+							"model=e1000", NULL});
+		else
+			pvio_must(p, (const char *const[]){
+					     pvio, "--rundir", dir,
+					     "network-attach", name, NULL});
 	}
-	/* pvio-netfront creates eth0 in each guest once it sees the vif. */
+	/* pvio-netfront (or pvio-ioemu-nic) creates eth0 in each guest once
+	 * it sees its device. */
 	for (int i = 0; i < 2; i++) {
 		const char *argv[16];
 		static char out[4096];
@@ -593,6 +616,7 @@ void net_path_setup(struct net_path *p, struct net_cleanup *rec)
 {
 	switch (p->kind) {
 	case NET_PATH_PVIO:
+	case NET_PATH_EMU:
 		setup_pvio(p, rec);
 		break;
 	case NET_PATH_RELAY:
@@ -606,7 +630,7 @@ void net_path_setup(struct net_path *p, struct net_cleanup *rec)
 	char err[512];
 	if (!net_tcp_reaches(&p->guest[0], &p->guest[1], NET_SOCKPERF_PORT,
 			     NET_READY_TIMEOUT_MS, err, sizeof(err))) {
-		if (p->kind == NET_PATH_PVIO)
+		if (p->kind == NET_PATH_PVIO || p->kind == NET_PATH_EMU)
 			pvio_fail(p, err);
 		net_fatal("%s path: no traffic between the guests: %s", p->name,
 			  err);
