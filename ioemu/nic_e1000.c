@@ -179,7 +179,6 @@ static void tx_send(struct nic *n)
 	if (queued) {
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		wr(n, E1K_TDT, n->tx_tail);
-		n->tx_frames += queued;
 	}
 }
 
