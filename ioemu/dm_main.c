@@ -65,8 +65,7 @@ struct dm {
 	uint8_t rx_frame[E1K_TX_MAX_FRAME];
 	size_t rx_len;
 	bool rx_held;
-	uint64_t ioreqs, interrupts, tx_frames, rx_frames;
-	uint64_t tx_bytes, rx_bytes;
+	uint64_t ioreqs, interrupts, tx_frames, tx_bytes;
 	struct ioemu_nic_stats *stats; /* for network-stats; NULL: none */
 	char stats_path[512];
 };
@@ -99,8 +98,10 @@ static void publish_stats(struct dm *dm)
 #define PUT(field, v) __atomic_store_n(&s->field, (v), __ATOMIC_RELAXED)
 	PUT(tx_packets, dm->tx_frames);
 	PUT(tx_bytes, dm->tx_bytes);
-	PUT(rx_packets, dm->rx_frames);
-	PUT(rx_bytes, dm->rx_bytes);
+	PUT(rx_packets,
+	    dm->rtl ? dm->rtl8139.rx_delivered : dm->nic.rx_delivered);
+	PUT(rx_bytes, dm->rtl ? dm->rtl8139.rx_delivered_bytes
+			      : dm->nic.rx_delivered_bytes);
 	PUT(ioreqs, dm->ioreqs);
 	PUT(interrupts, dm->interrupts);
 	PUT(bad_access, f->bad_access);
@@ -232,8 +233,6 @@ static void pump_rx(struct dm *dm)
 			    !nic_receive(dm, dm->rx_frame, dm->rx_len))
 				return;
 			dm->rx_held = false;
-			dm->rx_frames++;
-			dm->rx_bytes += dm->rx_len;
 			continue;
 		}
 		if (!nic_can_receive(dm))
@@ -506,7 +505,8 @@ int main(int argc, char **argv)
 	       dm.domid, dm.devid, (unsigned long long)dm.ioreqs,
 	       (unsigned long long)dm.interrupts,
 	       (unsigned long long)dm.tx_frames,
-	       (unsigned long long)dm.rx_frames,
+	       (unsigned long long)(dm.rtl ? dm.rtl8139.rx_delivered
+					   : dm.nic.rx_delivered),
 	       (unsigned long long)f->bad_access,
 	       (unsigned long long)f->bad_dma, (unsigned long long)f->bad_ring,
 	       (unsigned long long)f->tx_oversize,

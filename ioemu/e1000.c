@@ -409,6 +409,8 @@ int e1000_receive(struct e1000 *d, const uint8_t *frame, size_t len)
 		d->rdh = (d->rdh + 1) % n;
 	}
 	if (!bad) {
+		d->rx_delivered++;
+		d->rx_delivered_bytes += len;
 		stat_add(d, E1K_GPRC, 1);
 		stat_add64(d, E1K_GORCL, len + 4);
 		static const uint8_t bcast[6] = {0xff, 0xff, 0xff,

@@ -62,6 +62,8 @@ struct e1000 {
 	size_t tx_len;
 	bool tx_bad; /* the frame being assembled is dropped at EOP */
 	struct e1000_faults faults;
+	/* Frames handed to the guest whole (for network-stats). */
+	uint64_t rx_delivered, rx_delivered_bytes;
 };
 
 /* Power-on: the EEPROM from mac (with its checksum), then a reset. */

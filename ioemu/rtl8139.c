@@ -199,6 +199,8 @@ int rtl8139_receive(struct rtl8139 *d, const uint8_t *frame, size_t len)
 		return 1;
 	}
 	d->cbr = (uint16_t)((at + need) % n);
+	d->rx_delivered++;
+	d->rx_delivered_bytes += len;
 	d->cr &= (uint8_t)~RTL_CR_BUFE;
 	raise_isr(d, RTL_INT_ROK);
 	return 1;

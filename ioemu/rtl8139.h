@@ -28,6 +28,7 @@ struct rtl8139 {
 	bool line_high;
 	uint8_t tx_frame[RTL_TX_MAX];
 	struct e1000_faults faults;
+	uint64_t rx_delivered, rx_delivered_bytes; /* as struct e1000's */
 };
 
 void rtl8139_init(struct rtl8139 *d, const uint8_t mac[6],

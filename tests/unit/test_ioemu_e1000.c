@@ -407,6 +407,7 @@ static void test_rx_ring(void)
 	CU_ASSERT_EQUAL(interrupts, 1);
 	CU_ASSERT_EQUAL(rd(E1K_GPRC), 9);
 	CU_ASSERT_EQUAL(rd(E1K_GPRC), 0);
+	CU_ASSERT_EQUAL(dev->rx_delivered, 9); /* not cleared by the read */
 	/* 64-bit octet counters: low then high, cleared by the high read;
 	 * counted with the FCS. */
 	uint64_t octets = rd(E1K_GORCL);
@@ -526,6 +527,7 @@ static void test_rx_hostile(void)
 	CU_ASSERT_TRUE(rxd(1)->status & E1K_RXD_STAT_DD);
 	CU_ASSERT_EQUAL(dev->faults.bad_dma, 2);
 	CU_ASSERT_EQUAL(rd(E1K_GPRC), 0);
+	CU_ASSERT_EQUAL(dev->rx_delivered, 0);
 	/* RDT beyond the ring, a head beyond the ring, a ring outside
 	 * memory: nothing is received. */
 	wr(E1K_RDT, 100);

@@ -249,6 +249,8 @@ static void test_rx_ring(void)
 	memset(frame, 0xff, 6);
 	rtl8139_receive(dev, frame, len);
 	CU_ASSERT_EQUAL(in(RTL_CBR, 2), 108);
+	CU_ASSERT_EQUAL(dev->rx_delivered, 1);
+	CU_ASSERT_EQUAL(dev->rx_delivered_bytes, 100);
 }
 
 static void test_rx_wrap_and_full(void)
