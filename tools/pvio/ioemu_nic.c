@@ -341,9 +341,14 @@ int ioemu_nic_attach(const struct host *host, struct pvio_xenbus *xb,
 		enum xenbus_state st = XenbusStateUnknown;
 		pvio_xenbus_read_state(xb, XBT_NULL, dm_dir, &st);
 		if (err || st == XenbusStateClosed) {
-			pvio_err("the device model of %s did not create its "
-				 "TAP %s (see %s)",
-				 tap, err ? "in time" : "", dm_log);
+			if (err)
+				pvio_err("the device model of %s did not "
+					 "create its TAP within %d s (see %s)",
+					 tap, g_opts.timeout_s, dm_log);
+			else
+				pvio_err("the device model of %s exited "
+					 "before creating its TAP (see %s)",
+					 tap, dm_log);
 			rc = -1;
 		}
 	}
