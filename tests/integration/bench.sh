@@ -116,6 +116,10 @@ paths=relay,bridge
 top=${top_builddir:-.}
 if [ -x "$top/backend/pvio-netback" ] && [ -x "$top/frontend/pvio-netfront" ]; then
 	paths=pvio,relay,bridge
+	# The emulated e1000 shares the pvio path's host.
+	if [ -x "$top/ioemu/pvio-ioemu-dm" ] && [ -x "$top/ioemu/pvio-ioemu-nic" ]; then
+		paths=pvio,relay,bridge,emu
+	fi
 fi
 net full --paths "$paths" --rounds 1 --duration 1 --strace 1
 if [ "$status" -ne 0 ]; then
@@ -133,6 +137,14 @@ rows="bare relay (TAP, read+write, TAP)
 veth pairs on a bridge"
 [ "$paths" = relay,bridge ] || rows="$rows
 pvio (netfront, netback, xenbr0)"
+case $paths in
+*emu*)
+	rows="$rows
+emulated e1000 (traps, device model)"
+	grep -qE "emu \(e1000\), per frame guest to guest +[0-9.]+ traps, [0-9.]+ interrupts" "$out" ||
+		fail "net: no traps per frame for the emu path: $(cat "$out")"
+	;;
+esac
 echo "$rows" | while read -r row; do
 	n=$(grep -F "  $row " "$out" | grep -cE \
 		' [0-9.]+ (Mbit/s|us)  \(range [0-9.]+\.\.[0-9.]+ over 1 runs\)$')
