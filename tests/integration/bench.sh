@@ -68,9 +68,9 @@ refuse "--clients expects an integer in 2..64, got '1'" xenstore --clients 1
 refuse "unknown command 'nosuch'" nosuch
 
 "$bench" ring --help | grep -q -- "--requests N" || fail "ring --help"
-refuse "--paths expects a comma-separated list of pvio, relay, bridge and emu, each once, got 'relay,relay'" \
+refuse "--paths expects a comma-separated list of pvio, relay, bridge, emu and emu-rtl8139, each once, got 'relay,relay'" \
 	net --paths relay,relay
-refuse "--paths expects a comma-separated list of pvio, relay, bridge and emu, each once, got 'veth'" \
+refuse "--paths expects a comma-separated list of pvio, relay, bridge, emu and emu-rtl8139, each once, got 'veth'" \
 	net --paths veth
 refuse "--duration expects an integer in 1..3600, got '0'" net --duration 0
 

@@ -49,13 +49,14 @@ struct net_options {
 	bool selected[NET_PATH_COUNT];
 };
 
-static const char *const path_names[NET_PATH_COUNT] = {"pvio", "relay",
-						       "bridge", "emu"};
+static const char *const path_names[NET_PATH_COUNT] = {
+	"pvio", "relay", "bridge", "emu", "emu-rtl8139"};
 static const char *const path_titles[NET_PATH_COUNT] = {
 	"pvio (netfront, netback, xenbr0)",
 	"bare relay (TAP, read+write, TAP)",
 	"veth pairs on a bridge",
 	"emulated e1000 (traps, device model)",
+	"emulated rtl8139 (traps, device model)",
 };
 
 /* ---- options ---- */
@@ -754,7 +755,7 @@ static void report_per_packet(const struct accounting *acc,
 	}
 }
 
-/* The emu path's cost per packet: what both device models counted
+/* An emu path's cost per packet: what both device models counted
  * (ioemu_stats.h) over the whole run, setup included. */
 static void report_emu(const struct net_path *p)
 {
@@ -772,9 +773,9 @@ static void report_emu(const struct net_path *p)
 		if (f)
 			fclose(f);
 		if (!ok) {
-			printf("  emu: the device models' counters: "
+			printf("  %s: the device models' counters: "
 			       "unavailable (%s)\n",
-			       path);
+			       p->name, path);
 			return;
 		}
 		traps += st.ioreqs;
@@ -783,11 +784,13 @@ static void report_emu(const struct net_path *p)
 	}
 	if (!frames)
 		return;
+	char what[64];
+	snprintf(what, sizeof(what), "%s (%s), per frame guest to guest",
+		 p->name, p->kind == NET_PATH_EMU ? "e1000" : "rtl8139");
 	printf("  %-44s %.2f traps, %.2f interrupts (both ends, %llu "
 	       "frames)\n",
-	       "emu (e1000), per frame guest to guest",
-	       (double)traps / (double)frames, (double)irqs / (double)frames,
-	       (unsigned long long)frames);
+	       what, (double)traps / (double)frames,
+	       (double)irqs / (double)frames, (unsigned long long)frames);
 }
 
 static int net_worker(const struct net_options *o, struct net_cleanup *rec,
@@ -895,7 +898,8 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 	}
 	report_per_packet(&acc, fig, o, pvio_cpu, relay_cpu);
 	for (size_t i = 0; i < n; i++)
-		if (paths[i]->kind == NET_PATH_EMU)
+		if (paths[i]->kind == NET_PATH_EMU ||
+		    paths[i]->kind == NET_PATH_EMU_RTL)
 			report_emu(paths[i]);
 	fflush(stdout);
 	return 0;
@@ -927,7 +931,7 @@ int bench_net(int argc, char **argv)
 		 &strace_secs, 0, 3600, NULL},
 		{"paths",
 		 "comma-separated paths to measure: pvio, relay, bridge, "
-		 "emu (default pvio,relay,bridge)",
+		 "emu (e1000), emu-rtl8139 (default pvio,relay,bridge)",
 		 NULL, 0, 0, &paths_text},
 		{"pvio",
 		 "the pvio CLI (default: $PVIO, then the build tree or bin "
@@ -952,7 +956,9 @@ int bench_net(int argc, char **argv)
 	if (!parse_paths(paths_text, o.selected)) {
 		fprintf(stderr,
 			"pvio-bench net: --paths expects a comma-separated "
-			"list of pvio, relay, bridge and emu, each once, got "
+			"list of pvio, relay, bridge, emu and emu-rtl8139, "
+			"each "
+			"once, got "
 			"'%s'\n",
 			paths_text);
 		return 2;

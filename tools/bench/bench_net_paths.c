@@ -415,8 +415,8 @@ __attribute__((noreturn)) static void pvio_fail(const struct net_path *p,
 						const char *why)
 {
 	char nb[2048], f1[2048], f2[2048], path[PATH_MAX + 64];
-	bool emu = p->kind == NET_PATH_EMU;
-	/* The emu path: the first device model's log and both drivers'. */
+	bool emu = p->kind == NET_PATH_EMU || p->kind == NET_PATH_EMU_RTL;
+	/* An emu path: the first device model's log and both drivers'. */
 	if (emu)
 		snprintf(path, sizeof(path), "%s/ioemu-%u.0-dm.log",
 			 p->pvio_rundir, p->domid[0]);
@@ -504,7 +504,8 @@ static bool pvio_host_id(const char *rundir, char *id, size_t size)
  * subnet on its xenbr0. */
 static void setup_pvio(struct net_path *p, struct net_cleanup *rec)
 {
-	bool emu = p->kind == NET_PATH_EMU;
+	bool emu = p->kind == NET_PATH_EMU || p->kind == NET_PATH_EMU_RTL;
+	bool rtl = p->kind == NET_PATH_EMU_RTL;
 	snprintf(p->pvio_rundir, sizeof(p->pvio_rundir), "%s/pvio",
 		 rec->tmpdir);
 	const char *pvio = rec->pvio, *dir = p->pvio_rundir;
@@ -521,8 +522,9 @@ static void setup_pvio(struct net_path *p, struct net_cleanup *rec)
 	}
 	for (int i = 0; i < 2; i++) {
 		struct net_guest *g = &p->guest[i];
-		const char *name = emu ? (i ? "emu-beta" : "emu-alpha")
-				       : (i ? "beta" : "alpha");
+		const char *name = rtl	 ? (i ? "rtl-beta" : "rtl-alpha")
+				   : emu ? (i ? "emu-beta" : "emu-alpha")
+					 : (i ? "beta" : "alpha");
 		char arg[32];
 		snprintf(arg, sizeof(arg), "name=%s", name);
 		pvio_must(p, (const char *const[]){pvio, "--rundir", dir,
@@ -543,10 +545,11 @@ static void setup_pvio(struct net_path *p, struct net_cleanup *rec)
 		g->prefix[6] = NULL;
 		if (emu)
 			pvio_must(p,
-				  (const char *const[]){pvio, "--rundir", dir,
-							"network-attach", name,
-							"type=ioemu",
-							"model=e1000", NULL});
+				  (const char *const[]){
+					  pvio, "--rundir", dir,
+					  "network-attach", name, "type=ioemu",
+					  rtl ? "model=rtl8139" : "model=e1000",
+					  NULL});
 		else
 			pvio_must(p, (const char *const[]){
 					     pvio, "--rundir", dir,
@@ -617,6 +620,7 @@ void net_path_setup(struct net_path *p, struct net_cleanup *rec)
 	switch (p->kind) {
 	case NET_PATH_PVIO:
 	case NET_PATH_EMU:
+	case NET_PATH_EMU_RTL:
 		setup_pvio(p, rec);
 		break;
 	case NET_PATH_RELAY:
@@ -630,7 +634,8 @@ void net_path_setup(struct net_path *p, struct net_cleanup *rec)
 	char err[512];
 	if (!net_tcp_reaches(&p->guest[0], &p->guest[1], NET_SOCKPERF_PORT,
 			     NET_READY_TIMEOUT_MS, err, sizeof(err))) {
-		if (p->kind == NET_PATH_PVIO || p->kind == NET_PATH_EMU)
+		if (p->kind == NET_PATH_PVIO || p->kind == NET_PATH_EMU ||
+		    p->kind == NET_PATH_EMU_RTL)
 			pvio_fail(p, err);
 		net_fatal("%s path: no traffic between the guests: %s", p->name,
 			  err);
