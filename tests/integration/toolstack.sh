@@ -241,7 +241,9 @@ refuse "hotplug script $tmp: not an executable file" network-attach alpha script
 refuse "unknown key 'colour'" network-attach alpha colour=blue
 refuse "vifname xenbr0: an interface of that name exists in dom0" network-attach alpha vifname=xenbr0
 refuse "invalid mtu" network-attach alpha mtu=10
-refuse "type=ioemu" network-attach alpha type=ioemu
+refuse "invalid model 'ne2k_pci'" network-attach alpha type=ioemu model=ne2k_pci
+refuse "model=e1000 applies to type=ioemu only" network-attach alpha model=e1000
+refuse "type=ioemu takes mac, bridge, model, script and devid" network-attach alpha type=ioemu mtu=9000
 refuse "unknown domain 'nosuch'" network-attach alpha backend=nosuch
 refuse "cannot attach a vif to Domain-0" network-attach 0
 refuse "hotplug script /bin/false online failed for vif1.2" network-attach alpha script=/bin/false

@@ -14,7 +14,7 @@ layer() { # FILE (without .c/.h) -> its layer, or nothing
 	proc) echo 2 ;;
 	netns) echo 3 ;;
 	host) echo 4 ;;
-	vif) echo 5 ;;
+	vif | ioemu_nic) echo 5 ;;
 	domain) echo 6 ;;
 	commands | cmd_host | cmd_domain | cmd_network) echo 7 ;;
 	main) echo 8 ;;

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "domain.h"
 #include "host.h"
+#include "ioemu_nic.h"
 #include "msg.h"
 #include "netns.h"
 #include "options.h"
@@ -46,17 +47,23 @@ static const char *last_line(char *text)
 	return nl ? nl + 1 : text;
 }
 
-/* libxl__device_nextid: the last frontend entry + 1. */
+/* libxl__device_nextid: the last frontend entry + 1, over the domain's
+ * vifs and emulated NICs (one devid space, as xl's NIC list). */
 static int next_devid(struct xs_handle *h, unsigned domid)
 {
-	unsigned num;
-	char *dir = pvio_strfmt("/local/domain/%u/device/vif", domid);
-	char **ents = xs_directory(h, XBT_NULL, dir, &num);
-	free(dir);
 	int devid = 0;
-	if (ents && num)
-		devid = atoi(ents[num - 1]) + 1;
-	free(ents);
+	const char *kinds[] = {"vif", "ioemu"};
+	for (int k = 0; k < 2; k++) {
+		unsigned num;
+		char *dir = pvio_strfmt("/local/domain/%u/device/%s", domid,
+					kinds[k]);
+		char **ents = xs_directory(h, XBT_NULL, dir, &num);
+		free(dir);
+		for (unsigned i = 0; ents && i < num; i++)
+			if (atoi(ents[i]) + 1 > devid)
+				devid = atoi(ents[i]) + 1;
+		free(ents);
+	}
 	return devid;
 }
 
@@ -226,7 +233,8 @@ static int nic_check(const struct host *host, struct pvio_xenbus *xb,
 	char *fe = vif_fe_path(domid, nic->devid),
 	     *be = vif_be_path(domid, nic->devid);
 	bool in_use = pvio_xenbus_exists(xb, XBT_NULL, fe) ||
-		      pvio_xenbus_exists(xb, XBT_NULL, be);
+		      pvio_xenbus_exists(xb, XBT_NULL, be) ||
+		      ioemu_nic_exists(xb, domid, nic->devid);
 	free(fe);
 	free(be);
 	if (in_use) {
@@ -361,10 +369,37 @@ int cmd_network_attach(int argc, char **argv)
 			 nic.backend);
 		goto out;
 	}
+	bool ioemu = !strcmp(nic.type, "ioemu");
+	if (!ioemu && nic.model) {
+		pvio_err("model=%s applies to type=ioemu only", nic.model);
+		goto out;
+	}
+	if (ioemu && (nic.vifname || nic.rate_usecs || nic.ip ||
+		      nic.mtu != PVIO_MTU_DEFAULT)) {
+		pvio_err(
+			"type=ioemu takes mac, bridge, model, script and devid "
+			"(vifname, rate, ip and mtu are for type=vif)");
+		goto out;
+	}
+	if (ioemu && !nic.model)
+		nic.model = "rtl8139"; /* xl's default for an emulated NIC */
 	script = script_path(nic.script);
 	if (nic_check(&host, xb, domid, argv[1], &nic, script) ||
 	    nic_mac(&nic, mac))
 		goto out;
+	if (ioemu) {
+		char netns[64];
+		char *env[4];
+		guest_netns(&host, domid, netns, sizeof(netns));
+		guest_env(&host, domid, env);
+		struct ioemu_guest guest = {netns, env};
+		if (ioemu_nic_attach(&host, xb, domid, &nic, script, mac,
+				     &guest) == 0)
+			rc = 0;
+		for (int i = 0; env[i]; i++)
+			free(env[i]);
+		goto out;
+	}
 	int err = write_device(xb, domid, nic.devid, &nic, script, mac);
 	if (err) {
 		pvio_err("cannot write the vif's xenstore nodes: %s",
@@ -390,7 +425,8 @@ static int find_devid(struct pvio_xenbus *xb, unsigned domid, const char *what,
 		char *fe = vif_fe_path(domid, *devid),
 		     *be = vif_be_path(domid, *devid);
 		bool exists = pvio_xenbus_exists(xb, XBT_NULL, fe) ||
-			      pvio_xenbus_exists(xb, XBT_NULL, be);
+			      pvio_xenbus_exists(xb, XBT_NULL, be) ||
+			      ioemu_nic_exists(xb, domid, *devid);
 		free(fe);
 		free(be);
 		return exists ? 0 : -1;
@@ -407,6 +443,23 @@ static int find_devid(struct pvio_xenbus *xb, unsigned domid, const char *what,
 		char *m = pvio_store_readf(h, XBT_NULL,
 					   "/local/domain/%u/device/vif/%s/mac",
 					   domid, ents[i]);
+		uint8_t have[6];
+		if (m && !pvio_parse_mac(m, have) &&
+		    !memcmp(have, want, sizeof(have)) &&
+		    !pvio_parse_devid(ents[i], devid))
+			rc = 0;
+		free(m);
+	}
+	free(ents);
+	/* Emulated NICs keep their MAC in the device model's directory. */
+	dir = pvio_strfmt("/local/domain/0/device-model/%u/vif", domid);
+	ents = xs_directory(h, XBT_NULL, dir, &num);
+	free(dir);
+	for (unsigned i = 0; ents && i < num && rc; i++) {
+		char *m = pvio_store_readf(
+			h, XBT_NULL,
+			"/local/domain/0/device-model/%u/vif/%s/mac", domid,
+			ents[i]);
 		uint8_t have[6];
 		if (m && !pvio_parse_mac(m, have) &&
 		    !memcmp(have, want, sizeof(have)) &&
@@ -438,7 +491,10 @@ int cmd_network_detach(int argc, char **argv)
 			 argv[1], argv[2], argv[1]);
 		goto out;
 	}
-	rc = vif_detach(&host, xb, domid, devid, false) ? 1 : 0;
+	if (ioemu_nic_exists(xb, domid, devid))
+		rc = ioemu_nic_detach(&host, xb, domid, devid, false) ? 1 : 0;
+	else
+		rc = vif_detach(&host, xb, domid, devid, false) ? 1 : 0;
 out:
 	pvio_xenbus_close(xb);
 	return rc;
@@ -503,6 +559,30 @@ int cmd_network_list(int argc, char **argv)
 		}
 		free(ents);
 		free(dir);
+		/* Emulated NICs: no rings; evt-ch is the interrupt's port. */
+		dir = pvio_strfmt("/local/domain/%u/device/ioemu", ids[d]);
+		ents = xs_directory(h, XBT_NULL, dir, &num);
+		if (ents)
+			qsort(ents, num, sizeof(*ents), cmp_ent);
+		for (unsigned i = 0; ents && i < num; i++) {
+			char *gd = pvio_strfmt("%s/%s", dir, ents[i]);
+			char *be =
+				pvio_store_readf(h, XBT_NULL, "%s/backend", gd);
+			char *mac =
+				be ? pvio_store_readf(h, XBT_NULL, "%s/mac", be)
+				   : NULL;
+			printf("%-3d %-2d %-17s %6d %5d %6d %5d/%-11d %-30s\n",
+			       atoi(ents[i]), read_int(h, gd, "backend-id"),
+			       mac ? mac : "-", atoi(ents[i]),
+			       read_int(h, gd, "state"),
+			       read_int(h, gd, "irq-port"), -1, -1,
+			       be ? be : "-");
+			free(gd);
+			free(mac);
+			free(be);
+		}
+		free(ents);
+		free(dir);
 	}
 	pvio_xenbus_close(xb);
 	return 0;
@@ -551,6 +631,12 @@ int cmd_network_stats(int argc, char **argv)
 	if (resolve_domain(h, argv[1], &domid))
 		goto out;
 	name = pvio_store_readf(h, XBT_NULL, "/local/domain/%u/name", domid);
+	if (devid >= 0 && ioemu_nic_exists(xb, domid, devid)) {
+		rc = ioemu_nic_print_stats(&host, stdout, domid, devid, name)
+			     ? 1
+			     : 0;
+		goto out;
+	}
 	if (devid >= 0) {
 		char *be = vif_be_path(domid, devid);
 		bool exists = pvio_xenbus_exists(xb, XBT_NULL, be);
@@ -569,19 +655,34 @@ int cmd_network_stats(int argc, char **argv)
 	unsigned num = 0;
 	ents = xs_directory(h, XBT_NULL, dir, &num);
 	free(dir);
-	if (!ents || !num) {
+	dir = pvio_strfmt("/local/domain/0/device-model/%u/vif", domid);
+	unsigned num_emu = 0;
+	char **emu = xs_directory(h, XBT_NULL, dir, &num_emu);
+	free(dir);
+	if ((!ents || !num) && (!emu || !num_emu)) {
 		printf("domain %s has no vifs\n", argv[1]);
+		free(emu);
 		rc = 0;
 		goto out;
 	}
-	qsort(ents, num, sizeof(*ents), cmp_ent);
+	if (ents)
+		qsort(ents, num, sizeof(*ents), cmp_ent);
 	rc = 0;
-	for (unsigned i = 0; i < num; i++) {
+	for (unsigned i = 0; ents && i < num; i++) {
 		if (pvio_parse_devid(ents[i], &devid))
 			continue;
 		if (print_vif_stats(&host, domid, devid, name))
 			rc = 1;
 	}
+	if (emu)
+		qsort(emu, num_emu, sizeof(*emu), cmp_ent);
+	for (unsigned i = 0; emu && i < num_emu; i++) {
+		if (pvio_parse_devid(emu[i], &devid))
+			continue;
+		if (ioemu_nic_print_stats(&host, stdout, domid, devid, name))
+			rc = 1;
+	}
+	free(emu);
 out:
 	free(ents);
 	free(name);

@@ -7,6 +7,7 @@
 #include "domain.h"
 #include "files.h"
 #include "host.h"
+#include "ioemu_nic.h"
 #include "msg.h"
 #include "netns.h"
 #include "store.h"
@@ -101,6 +102,9 @@ static int remove_domain_nodes(struct pvio_xenbus *xb, xs_transaction_t t,
 	p = pvio_strfmt("/local/domain/0/backend/vif/%u", domid);
 	pvio_store_rm_cleanup(h, t, p, "/local/domain/0");
 	free(p);
+	p = pvio_strfmt("/local/domain/0/device-model/%u", domid);
+	pvio_store_rm_cleanup(h, t, p, "/local/domain/0");
+	free(p);
 	return 0;
 }
 
@@ -141,6 +145,7 @@ int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
 		}
 		free(fe);
 		free(be);
+		ioemu_nic_detach_all(host, xb, domid);
 		/* ENOENT: never introduced (a create that failed early). */
 		errno = 0;
 		if (!xs_release_domain(h, domid) && errno != ENOENT) {
