@@ -10,13 +10,13 @@ dir=$src/tools/pvio
 layer() { # FILE (without .c/.h) -> its layer, or nothing
 	case $1 in
 	msg | args | options) echo 0 ;;
-	files | programs | store | vif_stats) echo 1 ;;
+	files | programs | store | vif_stats | xlcfg | procfs) echo 1 ;;
 	proc) echo 2 ;;
 	netns) echo 3 ;;
 	host) echo 4 ;;
 	vif) echo 5 ;;
 	domain) echo 6 ;;
-	commands | cmd_host | cmd_domain | cmd_network) echo 7 ;;
+	commands | cmd_host | cmd_domain | cmd_network | cmd_demo) echo 7 ;;
 	main) echo 8 ;;
 	esac
 }

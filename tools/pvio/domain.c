@@ -116,9 +116,38 @@ void guest_env(const struct host *host, unsigned domid, char **env)
 	env[3] = NULL;
 }
 
+bool domain_dying(const struct host *host, unsigned domid)
+{
+	char *rec = domain_record_path(host, domid);
+	char *text = read_text_file(rec);
+	char v[8];
+	bool dying = text && !kv_get(text, "dying", v, sizeof(v));
+	free(text);
+	free(rec);
+	return dying;
+}
+
+/* The record says so from the start of a destroy until it is gone (or,
+ * when xenstored did not release the domain, until a second destroy). */
+static void mark_dying(const struct host *host, unsigned domid)
+{
+	char *rec = domain_record_path(host, domid);
+	char *text = read_text_file(rec);
+	char v[8];
+	if (text && kv_get(text, "dying", v, sizeof(v))) {
+		char *marked = pvio_strfmt("%sdying=1\n", text);
+		if (write_text_file(rec, marked))
+			pvio_warn("cannot write %s", rec);
+		free(marked);
+	}
+	free(text);
+	free(rec);
+}
+
 int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
 		   unsigned domid)
 {
+	mark_dying(host, domid);
 	struct xs_handle *h = xb ? pvio_xenbus_handle(xb) : NULL;
 	bool released = true;
 	char netns[64];
@@ -167,4 +196,23 @@ int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
 	unlink(rec);
 	free(rec);
 	return 0;
+}
+
+int domain_attach_vif(const struct host *host, struct pvio_xenbus *xb,
+		      unsigned domid, const char *dom, struct pvio_nic *nic)
+{
+	unsigned backend;
+	if (domid == 0) {
+		pvio_err("cannot attach a vif to Domain-0");
+		return -1;
+	}
+	if (resolve_domain(pvio_xenbus_handle(xb), nic->backend, &backend))
+		return -1;
+	if (backend != 0) {
+		pvio_err("backend=%s: only Domain-0 runs backends on the sim "
+			 "platform",
+			 nic->backend);
+		return -1;
+	}
+	return vif_attach(host, xb, domid, dom, nic);
 }
