@@ -293,10 +293,18 @@ static int attach_vifs(struct demo *d, const struct host *host,
 			return -1;
 		}
 	}
-	printf("    %s (vif%u.0, eth0 %s) and %s (vif%u.0, eth0 %s) are on "
-	       "xenbr0\n",
-	       guests[0].name, domids[0], guests[0].addr, guests[1].name,
-	       domids[1], guests[1].addr);
+	for (int i = 0; i < 2; i++) {
+		char netns[64];
+		guest_netns(host, domids[i], netns, sizeof(netns));
+		printf("    %s: domid %u, eth0 %s, vif%u.0 on xenbr0, network "
+		       "namespace %s\n",
+		       guests[i].name, domids[i], guests[i].addr, domids[i],
+		       netns);
+	}
+	if (host->dom0_netns[0])
+		printf("    dom0 (xenbr0, the vifs, pvio-netback): network "
+		       "namespace %s\n",
+		       host->dom0_netns);
 	return 0;
 }
 
