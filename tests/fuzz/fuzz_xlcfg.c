@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						     sizeof(err));
 				free(spec);
 			}
-		} else if (line < 0 || line > lines || !err[0]) {
+		} else if (line < -1 || line > lines || !err[0]) {
 			abort();
 		}
 	}

@@ -254,7 +254,7 @@ static void check_refused(const char *text, int line, const char *what)
 
 static void test_domain_errors(void)
 {
-	check_refused("memory = 1\n", 0, "no name");
+	check_refused("memory = 1\n", -1, "no name");
 	check_refused("name = 'a'\ntype = 'hvm'\n", 2, "pvio guests are PV");
 	check_refused("name = 'a'\nbuilder = 'hvm'\n", 2, "pvio guests are PV");
 	check_refused("name = 'a'\n\npci = [ '01:00.0' ]\n", 3,

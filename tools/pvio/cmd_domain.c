@@ -250,13 +250,13 @@ static int start_netfront(const struct host *host, unsigned domid,
 	return pid < 0 ? -1 : 0;
 }
 
-/* Where a config's settings came from, for messages: "guest.cfg:3" or
- * "command line". */
+/* Where a config's settings came from, for messages: "guest.cfg:3",
+ * "command line" (line 0), or the whole config (line -1). */
 static void where(char *out, size_t len, const char *file, int line)
 {
 	if (line > 0)
 		snprintf(out, len, "%s:%d", file, line);
-	else if (line == 0 && file)
+	else if (line < 0 && file)
 		snprintf(out, len, "%s", file);
 	else
 		snprintf(out, len, "command line");
@@ -265,7 +265,7 @@ static void where(char *out, size_t len, const char *file, int line)
 static void warn_setting(void *file, int line, const char *msg)
 {
 	char at[PATH_MAX + 16];
-	where(at, sizeof(at), line ? file : NULL, line);
+	where(at, sizeof(at), file, line);
 	pvio_warn("%s: %s", at, msg);
 }
 

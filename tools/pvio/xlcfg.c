@@ -745,7 +745,7 @@ int xl_domain_from_cfg(const struct xlcfg *cfg, struct xl_domain *d,
 	}
 	const struct xlcfg_setting *name = xlcfg_get(cfg, "name");
 	if (!name) {
-		*err_line = 0;
+		*err_line = -1; /* the whole config */
 		snprintf(err, errlen,
 			 "no name (name = \"NAME\" in the file, "
 			 "or name=NAME on the command line)");

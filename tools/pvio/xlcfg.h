@@ -65,7 +65,8 @@ typedef void (*xl_warn_fn)(void *ctx, int line, const char *msg);
 /* Fills d from cfg. Keys that pvio ignores without changing what it
  * builds get a warning through warn; keys whose absence would change the
  * meaning (an HVM guest, passthrough), malformed values and a missing
- * name fail with -1, *err_line and err. */
+ * name fail with -1, *err_line (0: the command line; -1: the whole
+ * config, for a missing name) and err. */
 int xl_domain_from_cfg(const struct xlcfg *cfg, struct xl_domain *d,
 		       xl_warn_fn warn, void *ctx, int *err_line, char *err,
 		       size_t errlen);
