@@ -151,6 +151,16 @@ static void test_overrides(void)
 	CU_ASSERT_STRING_EQUAL(s->items[1].text, "");
 	CU_ASSERT_EQUAL(s->items[0].line, 0);
 	CU_ASSERT_STRING_EQUAL(xlcfg_get(&cfg, "extra")->text, "x y");
+	/* A bare value that only starts with a digit is a string. */
+	CU_ASSERT_EQUAL(xlcfg_parse_override("name=1st", &cfg, err,
+					     sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(xlcfg_get(&cfg, "name")->type, XLCFG_STRING);
+	CU_ASSERT_STRING_EQUAL(xlcfg_get(&cfg, "name")->text, "1st");
+	CU_ASSERT_EQUAL(xlcfg_parse_override("vcpus=0x2", &cfg, err,
+					     sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(xlcfg_get(&cfg, "vcpus")->type, XLCFG_NUMBER);
 	size_t n = cfg.n;
 	CU_ASSERT_EQUAL(xlcfg_parse_override("novalue", &cfg, err, sizeof(err)),
 			-1);
@@ -201,7 +211,7 @@ static void test_domain_keys(void)
 	CU_ASSERT_EQUAL_FATAL(
 		domain("name = 'web'\n"
 		       "type = 'pv'\n"
-		       "vcpus = 2\n"
+		       "vcpus = 2; maxvcpus = 0x10\n"
 		       "kernel = '/boot/vmlinuz'\n"
 		       "memory = 256\n"
 		       "frobnicate = 1\n"
@@ -212,6 +222,7 @@ static void test_domain_keys(void)
 		0);
 	CU_ASSERT_STRING_EQUAL(d.name, "web");
 	CU_ASSERT_EQUAL(d.vcpus, 2);
+	CU_ASSERT_EQUAL(d.maxvcpus, 16); /* 0x10 */
 	CU_ASSERT_EQUAL(d.memory_mb, 256);
 	CU_ASSERT_EQUAL(d.maxmem_mb, 512);
 	CU_ASSERT_STRING_EQUAL(d.uuid, "0a1b2c3d-0000-4000-8000-00163e000001");
@@ -268,6 +279,10 @@ static void test_domain_errors(void)
 	check_refused("name = 'a'\nmemory = 0\n", 2, "memory: expected");
 	check_refused("name = 'a'\nvcpus = 129\n", 2, "vcpus: expected");
 	check_refused("name = 'a'\nvcpus = [ 1 ]\n", 2, "vcpus: expected");
+	check_refused("name = 'a'\nvcpus = 0x81\n", 2, "vcpus: expected");
+	check_refused("name = 'a'\nmemory = '12x'\n", 2, "memory: expected");
+	check_refused("name = 'a'\nmemory = 99999999999999999999\n", 2,
+		      "memory: expected");
 	check_refused("name = 'a'\nvif = 'bridge=xenbr0'\n", 2,
 		      "vif: expected a list");
 	check_refused("name = 'a'\nvif = [ 'x',\n 7 ]\n", 3,

@@ -1,6 +1,7 @@
 /* Network devices the xl way: `pvio network-attach`, `network-detach` and
  * `network-list`, and `network-stats` from what pvio-netback counts. Keys,
- * permissions, the transaction and the hotplug calling convention follow libxl.
+ * permissions, the transaction and the hotplug calling convention follow libxl
+ * (vif_attach in vif.c, which create shares for a config's vifs).
  * The toolstack stays backend-agnostic: it writes xenstore, waits for the
  * backend through watches and runs the script. */
 #include "config.h"
@@ -10,10 +11,6 @@
 #include "domain.h"
 #include "host.h"
 #include "msg.h"
-#include "netns.h"
-#include "options.h"
-#include "proc.h"
-#include "programs.h"
 #include "store.h"
 #include "vif.h"
 #include "vif_stats.h"
@@ -24,8 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 int cmd_network_attach(int argc, char **argv)

@@ -443,6 +443,22 @@ int xlcfg_parse(const char *text, size_t len, struct xlcfg *cfg, int *err_line,
 	return -1;
 }
 
+/* The whole of s is a number as the file syntax writes one. */
+static bool is_number(const char *s)
+{
+	size_t i = 0;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && s[2]) {
+		for (i = 2; s[i]; i++)
+			if (hexval(s[i]) < 0)
+				return false;
+		return true;
+	}
+	for (; s[i]; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return i > 0;
+}
+
 int xlcfg_parse_override(const char *arg, struct xlcfg *cfg, char *err,
 			 size_t errlen)
 {
@@ -466,8 +482,7 @@ int xlcfg_parse_override(const char *arg, struct xlcfg *cfg, char *err,
 	struct xlcfg one = {NULL, 0};
 	int line;
 	char msg[256];
-	if (*v == '\'' || *v == '"' || *v == '[' ||
-	    isdigit((unsigned char)*v)) {
+	if (*v == '\'' || *v == '"' || *v == '[' || is_number(v)) {
 		if (xlcfg_parse(arg, strlen(arg), &one, &line, msg,
 				sizeof(msg))) {
 			snprintf(err, errlen, "%s: %s", arg, msg);
@@ -586,9 +601,14 @@ static int number_value(const struct xlcfg_setting *s, unsigned long min,
 			unsigned long max, unsigned long *out, int *err_line,
 			char *err, size_t errlen)
 {
+	/* Decimal or 0x, as xl reads numbers (strtol, base 0), from a
+	 * number or a string holding one. */
 	const char *t = s->type == XLCFG_LIST ? NULL : s->text;
-	unsigned long v;
-	if (!t || pvio_parse_uint(t, max, &v) || v < min) {
+	unsigned long v = 0;
+	bool ok = t && is_number(t) && strlen(t) <= 18;
+	if (ok)
+		v = strtoul(t, NULL, t[1] == 'x' || t[1] == 'X' ? 16 : 10);
+	if (!ok || v < min || v > max) {
 		*err_line = s->line;
 		snprintf(err, errlen, "%s: expected a number from %lu to %lu",
 			 s->key, min, max);
