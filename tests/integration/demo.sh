@@ -159,6 +159,15 @@ for ns in $(demo_netns "$tmp/fail.out"); do
 	netns_gone "$ns" || fail "namespace $ns left behind"
 done
 
+echo "== a sweep without plots (no gnuplot) still succeeds"
+STANDIN_BENCH=noplots "$pvio" demo --out "$tmp/results5" >"$tmp/noplots.out" 2>"$tmp/noplots.err" ||
+	fail "the demo failed without plots"
+run=$(demo_rundir "$tmp/noplots.out")
+grep -qF "data:  $tmp/results5/sweep.csv" "$tmp/noplots.out" || fail "no CSV named"
+grep -q "no plots (gnuplot missing?" "$tmp/noplots.out" || fail "no word on the plots"
+grep -q "plots: " "$tmp/noplots.out" && fail "plots named that do not exist"
+[ ! -e "$run" ] || fail "the private run directory $run is left"
+
 echo "== a guest whose vif never connects (no guest driver)"
 PVIO_NETFRONT=none PVIO_TIMEOUT=2 "$pvio" demo --out "$tmp/results4" \
 	>"$tmp/nf.out" 2>"$tmp/nf.err" && fail "the demo succeeded without guest drivers"

@@ -7,6 +7,7 @@
 #   sweep    (default) the contract above
 #   nosweep  a pvio-bench without sweep (as on main today)
 #   fail     sweep fails with status 3 after a message on stderr
+#   noplots  the CSV and the table but no plots (no gnuplot: still 0)
 # Each call is logged to $STANDIN_BENCH_LOG when set.
 set -eu
 mode=${STANDIN_BENCH:-sweep}
@@ -50,7 +51,8 @@ mkdir -p "$out"
 echo "sweep: 4/4 points" >&2
 printf 'path,size,latency_us,bandwidth_mbps\nnative,1,20,10\npvio,1,40,5\n' >"$out/sweep.csv"
 # The PNG signature and an IHDR chunk: enough for the demo's check.
-for f in latency bandwidth; do
+[ "$mode" = noplots ] && echo "pvio-bench sweep: no gnuplot: no plots" >&2
+[ "$mode" = noplots ] || for f in latency bandwidth; do
 	printf '\211PNG\r\n\032\n\000\000\000\015IHDR' >"$out/$f.png"
 done
 echo "path    latency(us)  bandwidth(Mb/s)"
