@@ -152,14 +152,12 @@ static void test_overrides(void)
 	CU_ASSERT_EQUAL(s->items[0].line, 0);
 	CU_ASSERT_STRING_EQUAL(xlcfg_get(&cfg, "extra")->text, "x y");
 	/* A bare value that only starts with a digit is a string. */
-	CU_ASSERT_EQUAL(xlcfg_parse_override("name=1st", &cfg, err,
-					     sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(
+		xlcfg_parse_override("name=1st", &cfg, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(xlcfg_get(&cfg, "name")->type, XLCFG_STRING);
 	CU_ASSERT_STRING_EQUAL(xlcfg_get(&cfg, "name")->text, "1st");
-	CU_ASSERT_EQUAL(xlcfg_parse_override("vcpus=0x2", &cfg, err,
-					     sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(
+		xlcfg_parse_override("vcpus=0x2", &cfg, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(xlcfg_get(&cfg, "vcpus")->type, XLCFG_NUMBER);
 	size_t n = cfg.n;
 	CU_ASSERT_EQUAL(xlcfg_parse_override("novalue", &cfg, err, sizeof(err)),
