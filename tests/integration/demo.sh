@@ -59,12 +59,12 @@ fail() {
 	exit 1
 }
 
-# The run directory a demo's output names, remembered for the cleanup.
+# Sets run to the run directory a demo's output names, remembered for the
+# cleanup (not in a subshell: the cleanup needs rundirs).
 demo_rundir() { # OUTPUT-FILE
-	r=$(sed -n 's/^pvio demo: a sim host under \(.*\)$/\1/p' "$1")
-	[ -n "$r" ] || fail "no run directory in the demo's output"
-	rundirs="$rundirs $r"
-	echo "$r"
+	run=$(sed -n 's/^pvio demo: a sim host under \(.*\)$/\1/p' "$1")
+	[ -n "$run" ] || fail "no run directory in the demo's output"
+	rundirs="$rundirs $run"
 }
 # The namespaces a demo's output names (its guests' and dom0's).
 demo_netns() { grep -o 'namespace pvio-[0-9a-f]*-[0-9a-z]*' "$1" | cut -d' ' -f2 | sort -u; }
@@ -77,7 +77,7 @@ no_host_process() {
 echo "== the demo, to its end"
 "$pvio" demo --out "$tmp/results" >"$tmp/demo.out" 2>"$tmp/demo.err" ||
 	fail "pvio demo exited $?"
-run=$(demo_rundir "$tmp/demo.out")
+demo_rundir "$tmp/demo.out"
 for n in 1 2 3 4 5 6 7; do
 	grep -q "^\[$n/7\] " "$tmp/demo.out" || fail "no step $n/7 in the output"
 done
@@ -122,7 +122,7 @@ echo "== --keep, with a pvio-bench that has no sweep"
 : >"$STANDIN_BENCH_LOG"
 STANDIN_BENCH=nosweep "$pvio" demo --keep --out "$tmp/results2" >"$tmp/keep.out" 2>"$tmp/keep.err" ||
 	fail "pvio demo --keep exited $?"
-run=$(demo_rundir "$tmp/keep.out")
+demo_rundir "$tmp/keep.out"
 grep -q 'has no `sweep` command yet' "$tmp/keep.out" || fail "no word on the missing sweep"
 grep -q '^pvio demo: done (without the sweep' "$tmp/keep.out" || fail "final line"
 [ "$(cat "$STANDIN_BENCH_LOG")" = "--help" ] || fail "a sweep ran: $(cat "$STANDIN_BENCH_LOG")"
@@ -147,7 +147,7 @@ no_host_process "$run" || fail "processes of the kept host left after the stop"
 echo "== a failing sweep"
 STANDIN_BENCH=fail "$pvio" demo --out "$tmp/results3" >"$tmp/fail.out" 2>"$tmp/fail.err" &&
 	fail "the demo succeeded with a failing sweep"
-run=$(demo_rundir "$tmp/fail.out")
+demo_rundir "$tmp/fail.out"
 grep -q "step 6/7 (.*) failed: \`pvio-bench sweep\` exited with status 3" "$tmp/fail.err" ||
 	fail "no word on the sweep's failure"
 grep -q "cannot start the native path" "$tmp/fail.err" || fail "the sweep's own message is lost"
@@ -162,7 +162,7 @@ done
 echo "== a sweep without plots (no gnuplot) still succeeds"
 STANDIN_BENCH=noplots "$pvio" demo --out "$tmp/results5" >"$tmp/noplots.out" 2>"$tmp/noplots.err" ||
 	fail "the demo failed without plots"
-run=$(demo_rundir "$tmp/noplots.out")
+demo_rundir "$tmp/noplots.out"
 grep -qF "data:  $tmp/results5/sweep.csv" "$tmp/noplots.out" || fail "no CSV named"
 grep -q "no plots (gnuplot missing?" "$tmp/noplots.out" || fail "no word on the plots"
 grep -q "plots: " "$tmp/noplots.out" && fail "plots named that do not exist"
@@ -171,7 +171,7 @@ grep -q "plots: " "$tmp/noplots.out" && fail "plots named that do not exist"
 echo "== a guest whose vif never connects (no guest driver)"
 PVIO_NETFRONT=none PVIO_TIMEOUT=2 "$pvio" demo --out "$tmp/results4" \
 	>"$tmp/nf.out" 2>"$tmp/nf.err" && fail "the demo succeeded without guest drivers"
-run=$(demo_rundir "$tmp/nf.out")
+demo_rundir "$tmp/nf.out"
 grep -q "step 3/7 (.*) failed: vif1.0 of demo-a did not connect within 2 s" "$tmp/nf.err" ||
 	fail "no word on the vif"
 grep -q "^  logs:  $run/xenstored.log, $run/netback.log" "$tmp/nf.err" || fail "no logs named"
