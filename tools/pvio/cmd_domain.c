@@ -238,12 +238,18 @@ static int start_netfront(const struct host *host, unsigned domid,
 		return 0;
 	char *env[4];
 	guest_env(host, domid, env);
-	char *argv_nf[] = {(char *)nf, NULL};
+	char **argv_nf = driver_argv(nf, "PVIO_NETFRONT_ARGS");
+	if (!argv_nf) {
+		for (int i = 0; env[i]; i++)
+			free(env[i]);
+		return -1;
+	}
 	char **full = netns_argv(netns, argv_nf);
 	char *log =
 		pvio_strfmt("%s/domain-%u-netfront.log", host->rundir, domid);
 	pid_t pid = spawn_detached(nf, full, env, log);
 	free(full);
+	free(argv_nf);
 	free(log);
 	for (int i = 0; env[i]; i++)
 		free(env[i]);

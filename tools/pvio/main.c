@@ -73,6 +73,8 @@ static void usage(FILE *f)
 		"  PVIO_NETBACK, PVIO_NETFRONT\n"
 		"                     the backend / guest driver programs "
 		"('none': none)\n"
+		"  PVIO_NETBACK_ARGS, PVIO_NETFRONT_ARGS\n"
+		"                     their options (words split at spaces)\n"
 		"  PVIO_BENCH         the pvio-bench `pvio demo` runs\n",
 		PVIO_DEFAULT_RUNDIR, PVIO_DEFAULT_TIMEOUT_S,
 		hotplug_script_dir());
