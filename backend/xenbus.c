@@ -18,9 +18,10 @@
 #define BACKEND_BASE "/local/domain/0/backend/vif"
 
 /* What pvio-netback offers (DRIVERS.md): rx-copy, sg, IPv4 checksum
- * offload (always), IPv6 checksum offload; no GSO, one queue, one event
- * channel, no control ring. */
-static const struct netif_features backend_offer = {
+ * offload (always), IPv6 checksum offload, split event channels (unless
+ * --no-split-event-channels), --max-queues queues; no GSO, no control
+ * ring. Set by xenbus_start. */
+static struct netif_features backend_offer = {
 	.rx_copy = true,
 	.rx_notify = true,
 	.sg = true,
@@ -217,11 +218,20 @@ static void try_connect(struct netback *nb, struct vif *vif)
 	vif->wait_fe_change = false;
 	vif->quiet_refusal = false;
 	vif->last_refusal[0] = 0;
+	const struct netif_queue_conn *q0 = &conn.queues[0];
+	char channels[48];
+	if (conn.split_evtchn)
+		snprintf(channels, sizeof(channels),
+			 "event-channel-tx %u -rx %u", q0->evtchn_tx,
+			 q0->evtchn_rx);
+	else
+		snprintf(channels, sizeof(channels), "event-channel %u",
+			 q0->evtchn_tx);
 	vif_log(vif,
-		"connected: tx-ring-ref %u rx-ring-ref %u event-channel %u"
-		"%s%s%s",
-		conn.tx_ring_ref, conn.rx_ring_ref, conn.evtchn_tx,
-		conn.features.sg ? " sg" : "",
+		"connected: %u queue%s (queue 0: tx-ring-ref %u rx-ring-ref "
+		"%u %s)%s%s%s",
+		conn.nr_queues, conn.nr_queues == 1 ? "" : "s", q0->tx_ring_ref,
+		q0->rx_ring_ref, channels, conn.features.sg ? " sg" : "",
 		conn.features.ipv4_csum ? " ipv4-csum" : " no-csum-offload",
 		conn.features.ipv6_csum ? " ipv6-csum" : "");
 }
@@ -503,6 +513,8 @@ static void on_release_domain(struct pvio_xenbus *xb, const char *path,
 
 int xenbus_start(struct netback *nb)
 {
+	backend_offer.max_queues = nb->max_queues;
+	backend_offer.split_evtchn = nb->split_evtchn;
 	/* Devices that exist already were left by a backend before us. */
 	scan_all(nb, UPDATE_SCAN);
 	nb->started = true;

@@ -119,6 +119,14 @@ static int write_state_txn(struct pvio_xenbus *xb, xs_transaction_t t,
 				  : pvio_xenbus_rm(xb, t, path);
 		if (err && !(err == -ENOENT && !a->with_keys))
 			return err;
+		/* A queue-N/ key's directory goes with it. */
+		char *slash = strrchr(path, '/');
+		if (!a->with_keys && strchr(vif->keys[i].key, '/') && slash) {
+			*slash = '\0';
+			err = pvio_xenbus_rm(xb, t, path);
+			if (err && err != -ENOENT)
+				return err;
+		}
 	}
 	return pvio_xenbus_switch_state(xb, t, vif->fe_dir, a->state);
 }
@@ -145,12 +153,29 @@ static int set_state(struct nf_vif *vif, enum xenbus_state state,
 
 /* ---- connect and tear down ---- */
 
+/* Every queue's worker stopped, its grants, channels and TAP queue gone. */
+static void stop_queues(struct nf_vif *vif)
+{
+	for (unsigned i = 0; i < vif->nr_queues; i++) {
+		nf_conn_stop(vif->queues[i], &vif->total);
+		vif->queues[i] = NULL;
+	}
+	vif->nr_queues = 0;
+}
+
+/* What a running connection's queues have counted so far. */
+static uint64_t live_packets(const struct nf_vif *vif, bool tx)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < vif->nr_queues; i++)
+		n += tx ? vif->queues[i]->stats.tx_packets
+			: vif->queues[i]->stats.rx_packets;
+	return n;
+}
+
 static void teardown(struct nf_vif *vif, enum xenbus_state next)
 {
-	if (vif->conn) {
-		nf_conn_stop(vif->conn, &vif->total);
-		vif->conn = NULL;
-	}
+	stop_queues(vif);
 	vif->backend_connected = false;
 	if (vif->state != next || vif->nkeys)
 		set_state(vif, next, false);
@@ -179,6 +204,8 @@ static void connect_backend(struct nf_vif *vif)
 		.sg = true,
 		.ipv4_csum = true,
 		.ipv6_csum = true,
+		.split_evtchn = d->split_evtchn,
+		.max_queues = d->max_queues,
 	};
 	netif_frontend_choose(&offer, &supported, &chosen);
 
@@ -208,31 +235,49 @@ static void connect_backend(struct nf_vif *vif)
 		nf_log("%s: TUNSETOFFLOAD %#x on %s: %s", vif->label, offload,
 		       vif->ifname, strerror(-err));
 
-	struct nf_conn *conn;
 	char why[256];
-	err = nf_conn_start(vif, &chosen, d->busy_poll_us, d->worker_event_fd,
-			    &conn, why, sizeof(why));
-	if (err) {
-		vif_log(vif, "cannot connect: %s", why);
-		return;
+	for (unsigned i = 0; i < chosen.max_queues; i++) {
+		err = nf_conn_start(vif, &chosen, i, d->busy_poll_us,
+				    d->worker_event_fd, &vif->queues[i], why,
+				    sizeof(why));
+		if (err) {
+			vif_log(vif, "cannot connect queue %u of %u: %s", i,
+				chosen.max_queues, why);
+			stop_queues(vif);
+			return;
+		}
+		vif->nr_queues = i + 1;
 	}
-	vif->nkeys = nf_conn_keys(conn, vif->keys, NETIF_MAX_KEYS);
+	/* Linux netfront writes multi-queue-num-queues whenever the backend
+	 * offered multi-queue, even for one queue (whose keys are flat). */
+	vif->nkeys = nf_vif_keys(vif, offer.max_queues > 0, vif->keys,
+				 NETIF_MAX_KEYS);
 	/* Keys and Connected in one transaction: the backend sees all or
 	 * nothing. */
 	err = set_state(vif, XenbusStateConnected, true);
 	if (err) {
-		nf_conn_stop(conn, &vif->total);
+		stop_queues(vif);
 		vif->nkeys = 0;
 		return;
 	}
-	vif->conn = conn;
 	vif->backend_connected = false;
+	const struct nf_conn *q0 = vif->queues[0];
+	char channels[48];
+	if (chosen.split_evtchn)
+		snprintf(channels, sizeof(channels),
+			 "event-channel-tx %u -rx %u", q0->port_tx,
+			 q0->port_rx);
+	else
+		snprintf(channels, sizeof(channels), "event-channel %u",
+			 q0->port_tx);
 	vif_log(vif,
-		"%s up, Connected: tx-ring-ref %u rx-ring-ref %u "
-		"event-channel %u, sg %d, csum ipv4 %d ipv6 %d, mtu %u, "
-		"backend %s",
-		vif->ifname, conn->tx_ring_ref, conn->rx_ring_ref, conn->port,
-		chosen.sg, chosen.ipv4_csum, chosen.ipv6_csum, vif->mtu_set,
+		"%s up, Connected: %u queue%s (backend offers %u), queue 0: "
+		"tx-ring-ref %u rx-ring-ref %u %s, sg %d, csum ipv4 %d ipv6 "
+		"%d, mtu %u, backend %s",
+		vif->ifname, vif->nr_queues, vif->nr_queues == 1 ? "" : "s",
+		offer.max_queues ? offer.max_queues : 1, q0->tx_ring_ref,
+		q0->rx_ring_ref, channels, chosen.sg, chosen.ipv4_csum,
+		chosen.ipv6_csum, vif->mtu_set,
 		vif->trusted ? "trusted" : "untrusted");
 }
 
@@ -269,7 +314,7 @@ static void vif_update(struct nf_vif *vif)
 	}
 	nf_debug("%s: backend %s, frontend %s%s", vif->label,
 		 pvio_xenbus_state_name(be), pvio_xenbus_state_name(vif->state),
-		 vif->conn ? ", connected" : "");
+		 vif->nr_queues ? ", connected" : "");
 
 	/* Detach: the toolstack wrote online=0 with Closing. */
 	if (be == XenbusStateClosing ||
@@ -283,12 +328,13 @@ static void vif_update(struct nf_vif *vif)
 		return;
 	}
 
-	if (vif->conn) {
+	if (vif->nr_queues) {
 		switch (be) {
 		case XenbusStateConnected:
 			if (!vif->backend_connected) {
 				vif->backend_connected = true;
-				nf_conn_kick(vif->conn);
+				for (unsigned i = 0; i < vif->nr_queues; i++)
+					nf_conn_kick(vif->queues[i]);
 				vif_log(vif, "backend Connected");
 			}
 			return;
@@ -332,8 +378,7 @@ static void vif_free(struct nf_vif *vif)
 {
 	if (vif->be_watch)
 		pvio_xenbus_unwatch(vif->daemon->xb, vif->be_watch);
-	if (vif->conn)
-		nf_conn_stop(vif->conn, &vif->total);
+	stop_queues(vif);
 	if (vif->tap_fd >= 0)
 		close(vif->tap_fd); /* deletes eth<N> */
 	if (vif->gntshr)
@@ -355,11 +400,9 @@ static void vif_remove(struct nf_vif *vif)
 	       "packets)",
 	       vif->label, vif->ifname,
 	       (unsigned long long)(vif->total.tx_packets +
-				    (vif->conn ? vif->conn->stats.tx_packets
-					       : 0)),
+				    live_packets(vif, true)),
 	       (unsigned long long)(vif->total.rx_packets +
-				    (vif->conn ? vif->conn->stats.rx_packets
-					       : 0)));
+				    live_packets(vif, false)));
 	vif_free(vif);
 }
 
@@ -432,7 +475,7 @@ static int vif_read_config(struct nf_vif *vif)
 static int vif_make_tap(struct nf_vif *vif)
 {
 	snprintf(vif->ifname, sizeof(vif->ifname), "eth%u", vif->devid);
-	int fd = pvio_tap_open(vif->ifname);
+	int fd = pvio_tap_open_multi_queue(vif->ifname);
 	if (fd < 0) {
 		nf_log("%s: cannot create TAP %s: %s", vif->label, vif->ifname,
 		       strerror(-fd));
@@ -579,10 +622,17 @@ int nf_xenbus_start(struct nf_daemon *d)
 void nf_xenbus_worker_event(struct nf_daemon *d)
 {
 	for (struct nf_vif *v = d->vifs; v; v = v->next) {
-		if (!v->conn ||
-		    !__atomic_load_n(&v->conn->failed, __ATOMIC_ACQUIRE))
+		const struct nf_conn *failed = NULL;
+		for (unsigned i = 0; i < v->nr_queues && !failed; i++)
+			if (__atomic_load_n(&v->queues[i]->failed,
+					    __ATOMIC_ACQUIRE))
+				failed = v->queues[i];
+		if (!failed)
 			continue;
-		reconnect(v, v->conn->fail_why);
+		char why[sizeof(failed->fail_why) + 16];
+		snprintf(why, sizeof(why), "queue %u: %s", failed->index,
+			 failed->fail_why);
+		reconnect(v, why);
 		vif_update(v);
 	}
 }
@@ -592,7 +642,7 @@ void nf_xenbus_shutdown(struct nf_daemon *d)
 	while (d->vifs) {
 		struct nf_vif *v = d->vifs;
 		d->vifs = v->next;
-		if (v->conn || v->state == XenbusStateConnected)
+		if (v->nr_queues || v->state == XenbusStateConnected)
 			teardown(v, XenbusStateClosed);
 		vif_free(v);
 	}

@@ -12,8 +12,9 @@
 
 #include "netif.h"
 
-#define NETIF_STATS_MAGIC   0x70766e73u /* "pvns" */
-#define NETIF_STATS_VERSION 1u
+#define NETIF_STATS_MAGIC 0x70766e73u /* "pvns" */
+/* 2: per-queue counters appended after the fields of version 1. */
+#define NETIF_STATS_VERSION 2u
 
 enum netif_rx_drop {
 	NETIF_RX_DROP_NO_BUFFERS, /* the frontend posted too few RX buffers */
@@ -23,10 +24,18 @@ enum netif_rx_drop {
 	NETIF_RX_DROP_COUNT
 };
 
+/* One queue's share of the traffic: where the kernel's flow steering and
+ * the frontend put packets. */
+struct netif_queue_stats {
+	uint64_t tx_packets; /* written to the vif TAP from this queue */
+	uint64_t rx_packets; /* delivered to the frontend on this queue */
+};
+
 /*
  * The file's layout. Counters only grow; a reader takes each with a
  * relaxed atomic load (__atomic_load_n) and may see one counter a batch
- * ahead of another.
+ * ahead of another. Fields are only ever appended, so that a reader of
+ * the older ones keeps their offsets.
  */
 struct netif_vif_stats {
 	uint32_t magic;	  /* NETIF_STATS_MAGIC */
@@ -47,6 +56,10 @@ struct netif_vif_stats {
 	uint64_t notify_received; /* wake-ups from the frontend */
 	uint64_t syscalls;	  /* system calls on the data path */
 	uint64_t disabled;	  /* 1 once the vif was disabled as hostile */
+	/* Version 2. Queues of the current (or last) connection; the
+	 * counters of queue N stay across reconnects. */
+	uint64_t nr_queues;
+	struct netif_queue_stats queue[NETIF_QUEUES_MAX];
 };
 
 const char *netif_rx_drop_str(enum netif_rx_drop drop);

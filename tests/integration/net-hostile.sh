@@ -17,6 +17,13 @@ net_name=net-hostile
 hostile=$top/tests/integration/hostile_netfront
 
 echo "== host, two real guests, traffic between them throughout"
+# A backend offering 4 queues whatever the CPUs (the multi-queue cases
+# need 2 or more), and real guests with 2 queues each: bystanders on
+# several queues.
+printf '#!/bin/sh\nexec %s --max-queues 4 "$@"\n' "$top/backend/pvio-netback" >"$tmp/netback"
+printf '#!/bin/sh\nexec %s --queues 2 "$@"\n' "$top/frontend/pvio-netfront" >"$tmp/netfront"
+chmod +x "$tmp/netback" "$tmp/netfront"
+export PVIO_NETBACK="$tmp/netback" PVIO_NETFRONT="$tmp/netfront"
 net_start
 nb=$(netback_pid)
 guest_new alpha

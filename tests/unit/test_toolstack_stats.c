@@ -67,6 +67,13 @@ static struct netif_vif_stats sample(void)
 	s.notify_received = 4005;
 	s.syscalls = 4006;
 	s.disabled = 0;
+	s.nr_queues = 2;
+	s.queue[0].tx_packets = 5001;
+	s.queue[0].rx_packets = 5002;
+	s.queue[1].tx_packets = 5003;
+	s.queue[1].rx_packets = 5004;
+	/* A queue of an earlier connection with more queues. */
+	s.queue[3].rx_packets = 5005;
 	return s;
 }
 
@@ -127,6 +134,10 @@ static void test_print(void)
 	ADD("  notifications: 4004 sent, 4005 received\n");
 	ADD("  syscalls: 4006\n");
 	ADD("  disabled: no\n");
+	ADD("  queues: 2\n");
+	ADD("    queue 0: tx 5001 packets, rx 5002 packets\n");
+	ADD("    queue 1: tx 5003 packets, rx 5004 packets\n");
+	ADD("    queue 3: tx 0 packets, rx 5005 packets\n");
 #undef ADD
 	char *text = printed(&s, "gamma");
 	CU_ASSERT_STRING_EQUAL(text, want);

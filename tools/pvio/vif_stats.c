@@ -76,6 +76,11 @@ static void snapshot(const struct netif_vif_stats *map,
 	LOAD(notify_received);
 	LOAD(syscalls);
 	LOAD(disabled);
+	LOAD(nr_queues);
+	for (unsigned i = 0; i < NETIF_QUEUES_MAX; i++) {
+		LOAD(queue[i].tx_packets);
+		LOAD(queue[i].rx_packets);
+	}
 }
 
 #undef LOAD
@@ -165,4 +170,16 @@ void vif_stats_print(FILE *f, const struct netif_vif_stats *s,
 	fprintf(f, "  syscalls: %" PRIu64 "\n", s->syscalls);
 	fprintf(f, "  disabled: %s\n",
 		s->disabled ? "yes (the frontend broke the protocol)" : "no");
+	/* Every queue that ever carried a packet, and those of the current
+	 * connection. */
+	fprintf(f, "  queues: %" PRIu64 "\n", s->nr_queues);
+	for (unsigned q = 0; q < NETIF_QUEUES_MAX; q++) {
+		const struct netif_queue_stats *qs = &s->queue[q];
+		if (q >= s->nr_queues && !qs->tx_packets && !qs->rx_packets)
+			continue;
+		fprintf(f,
+			"    queue %u: tx %" PRIu64 " packets, rx %" PRIu64
+			" packets\n",
+			q, qs->tx_packets, qs->rx_packets);
+	}
 }
