@@ -74,22 +74,28 @@ tcp_file() { # FROM TO ADDRESS PORT BYTES
 	rm -f "$tmp/file" "$tmp/received"
 }
 
-# A file in 1400-byte UDP datagrams, slow enough for no socket buffer to
-# overflow. A datagram lost (a short file) is tried again, at most three
-# times; a file of the right size with other bytes is corruption.
+# A file in 1400-byte UDP datagrams, few enough (64 KiB: 47) for the
+# receiving socket's buffer to hold them all however slowly socat reads
+# (it holds about 90). A datagram lost anyway (a short file) is tried
+# again, at most three times; a file of the right size with other bytes
+# is corruption.
 udp_file() { # FROM TO ADDRESS PORT BYTES
 	head -c "$5" /dev/urandom >"$tmp/file"
 	sent=$(sha256sum <"$tmp/file")
+	case $3 in
+	*:*) listen="UDP6-RECV:$4,reuseaddr" target="UDP6-SENDTO:[$3]:$4" ;;
+	*) listen="UDP-RECV:$4,bind=$3,reuseaddr" target="UDP-SENDTO:$3:$4" ;;
+	esac
 	for try in 1 2 3; do
 		rm -f "$tmp/received"
 		PVIO_RUNDIR=$run "$pvio" exec "$2" -- timeout 60 socat -u \
-			"UDP-RECV:$4,bind=$3,reuseaddr" "CREATE:$tmp/received" \
+			"$listen" "CREATE:$tmp/received" \
 			>"$tmp/socat-recv.log" 2>&1 &
 		receiver=$!
 		bg_pids="$bg_pids $receiver"
 		wait_for udp_listens "$2" "$4" || fail "socat does not listen on UDP in $2"
 		gx "$1" timeout 60 socat -u -b 1400 "OPEN:$tmp/file" \
-			"UDP-SENDTO:$3:$4" >"$tmp/socat-send.log" 2>&1 ||
+			"$target" >"$tmp/socat-send.log" 2>&1 ||
 			fail "sending the UDP file: $(cat "$tmp/socat-send.log")"
 		wait_for received_all "$5" || true
 		kill "$receiver" 2>/dev/null || true
@@ -139,7 +145,7 @@ check_keys() { # DOMID QUEUES SPLIT
 
 echo "== host: pvio-netback offers 4 queues and split event channels"
 net_start
-grep -q "up to 4 queues per vif, split event channels offered" "$run/netback.log" ||
+wait_for grep -q "up to 4 queues per vif, split event channels offered" "$run/netback.log" ||
 	fail "pvio-netback did not start with 4 queues: $(cat "$run/netback.log")"
 
 pair=0
@@ -176,7 +182,8 @@ for queues in 1 2 4; do
 
 		tcp_file "a$pair" "b$pair" "169.254.$pair.2" 5301 8388608
 		tcp_file "b$pair" "a$pair" "fe80::$pair:1%eth0" 5302 8388608
-		udp_file "a$pair" "b$pair" "169.254.$pair.2" 5303 262144
+		udp_file "a$pair" "b$pair" "169.254.$pair.2" 5303 65536
+		udp_file "b$pair" "a$pair" "fe80::$pair:1%eth0" 5304 65536
 
 		if [ "$queues" -gt 1 ]; then
 			# 16 flows each way: the chance that the kernels' flow
