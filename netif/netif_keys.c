@@ -82,7 +82,7 @@ unsigned netif_frontend_conn_keys(const struct netif_frontend_conn *conn,
 		put_key(&w, "multi-queue-num-queues", nr_queues);
 	for (unsigned q = 0; q < nr_queues && q < NETIF_QUEUES_MAX; q++) {
 		const struct netif_queue_conn *qc = &conn->queues[q];
-		char prefix[16];
+		char prefix[24];
 		queue_prefix(prefix, sizeof(prefix), q, nr_queues);
 		put_key_in(&w, prefix, "tx-ring-ref", qc->tx_ring_ref);
 		put_key_in(&w, prefix, "rx-ring-ref", qc->rx_ring_ref);
@@ -444,7 +444,7 @@ int netif_read_frontend_conn(netif_read_key_fn read, void *ctx,
 	if ((rc = read_num_queues(&r, offer, &conn->nr_queues)))
 		return rc;
 	for (unsigned q = 0; q < conn->nr_queues; q++) {
-		char prefix[16];
+		char prefix[24];
 		bool split;
 		queue_prefix(prefix, sizeof(prefix), q, conn->nr_queues);
 		if ((rc = read_queue(&r, prefix, offer, &conn->queues[q],
