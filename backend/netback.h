@@ -303,7 +303,7 @@ void vif_disable(struct vif *vif, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Disable for a ring whose request index the ring helpers refused (more
  * than a ring ahead, or backwards); which: "TX" or "RX". */
-void vif_disable_ring(struct vif *vif, const char *which,
+void vif_disable_ring(struct vif_queue *q, const char *which,
 		      const struct pvio_back_ring *ring);
 
 /* ---- worker.c: the pool of data-path threads ---- */

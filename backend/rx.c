@@ -372,7 +372,7 @@ int rx_process(struct vif_queue *q)
 	int n = pvio_back_take_requests(&q->rx_ring, q->rx.reqs + q->rx.nr_reqs,
 					NETBACK_RX_RING_SLOTS - q->rx.nr_reqs);
 	if (n < 0) {
-		vif_disable_ring(vif, "RX", &q->rx_ring);
+		vif_disable_ring(q, "RX", &q->rx_ring);
 		return -1;
 	}
 	q->rx.nr_reqs += (unsigned)n;

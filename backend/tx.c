@@ -247,7 +247,7 @@ int tx_process(struct vif_queue *q)
 	int n = pvio_back_take_requests(&q->tx_ring, q->tx.reqs + q->tx.nr_reqs,
 					NETBACK_TX_RING_SLOTS);
 	if (n < 0) {
-		vif_disable_ring(vif, "TX", &q->tx_ring);
+		vif_disable_ring(q, "TX", &q->tx_ring);
 		return -1;
 	}
 	if (n == 0)

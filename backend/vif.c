@@ -89,13 +89,23 @@ void vif_disable(struct vif *vif, const char *fmt, ...)
 	vif_set_exit(vif, VIF_WORKER_DISABLED);
 }
 
-void vif_disable_ring(struct vif *vif, const char *which,
+/* "queue N: " before what a queue's setup says, when there are several
+ * (a one-queue vif's messages are as they always were). */
+static const char *queue_label(struct vif_queue *q)
+{
+	if (q->vif->nr_queues <= 1)
+		return "";
+	snprintf(q->label, sizeof(q->label), "queue %u: ", q->index);
+	return q->label;
+}
+
+void vif_disable_ring(struct vif_queue *q, const char *which,
 		      const struct pvio_back_ring *ring)
 {
-	vif_disable(vif,
-		    "%s ring: request producer %u is more than a ring ahead of "
-		    "the responses (%u) or behind the requests taken (%u)",
-		    which,
+	vif_disable(q->vif,
+		    "%s%s ring: request producer %u is more than a ring ahead "
+		    "of the responses (%u) or behind the requests taken (%u)",
+		    queue_label(q), which,
 		    __atomic_load_n(&ring->sring->req_prod, __ATOMIC_RELAXED),
 		    ring->rsp_prod_pvt, ring->req_cons);
 }
@@ -132,16 +142,6 @@ static void drain_tap(int tap_fd)
 	for (int i = 0; i < DRAIN_MAX; i++)
 		if (read(tap_fd, buf, sizeof(buf)) < 0)
 			break;
-}
-
-/* "queue N: " before what a queue's setup says, when there are several
- * (a one-queue vif's messages are as they always were). */
-static const char *queue_label(struct vif_queue *q)
-{
-	if (q->vif->nr_queues <= 1)
-		return "";
-	snprintf(q->label, sizeof(q->label), "queue %u: ", q->index);
-	return q->label;
 }
 
 /* Binds the frontend's port (key names it in errors); the local port or

@@ -162,10 +162,9 @@ static void take_events(struct vif_queue *q, int64_t now)
  * vif does not notify for each. */
 static bool final_check(struct vif_queue *q)
 {
-	struct vif *vif = q->vif;
 	int n = pvio_back_final_check_requests(&q->tx_ring);
 	if (n < 0) {
-		vif_disable_ring(vif, "TX", &q->tx_ring);
+		vif_disable_ring(q, "TX", &q->tx_ring);
 		return false;
 	}
 	if (n > 0)
@@ -173,7 +172,7 @@ static bool final_check(struct vif_queue *q)
 	if (!rx_wants_tap(q) || q->rx.nr_pending) {
 		n = pvio_back_final_check_requests(&q->rx_ring);
 		if (n < 0) {
-			vif_disable_ring(vif, "RX", &q->rx_ring);
+			vif_disable_ring(q, "RX", &q->rx_ring);
 			return false;
 		}
 		if (n > 0)

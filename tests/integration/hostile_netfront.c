@@ -693,6 +693,95 @@ static void run_bad_queues(struct hostile *h, const struct hostile_case *c)
 	expect_not_disabled(h);
 }
 
+/*
+ * Two queues that connect, then queue 1 breaks its TX ring (req_prod 1000
+ * ahead): the whole vif is disabled, as Linux netback does, and both
+ * queues let go of their rings and channels; then a one-queue reconnect
+ * works.
+ */
+static void run_queue_disable(struct hostile *h, const struct hostile_case *c)
+{
+	(void)c;
+	share_rings(h);
+	void *tx1, *rx1;
+	grant_ref_t tx1_ref, rx1_ref;
+	int rc = pvio_gntshr_share(h->gs, 0, 1, true, &tx1_ref, &tx1);
+	if (!rc)
+		rc = pvio_gntshr_share(h->gs, 0, 1, true, &rx1_ref, &rx1);
+	if (rc)
+		fail(h, "sharing queue 1's rings: %s", strerror(-rc));
+	SHARED_RING_INIT((netif_tx_sring_t *)tx1);
+	SHARED_RING_INIT((netif_rx_sring_t *)rx1);
+	int port1 = pvio_evtchn_alloc_unbound(h->ev, 0);
+	if (port1 < 0)
+		fail(h, "allocating queue 1's channel: %s", strerror(-port1));
+	struct key keys[16] = {
+		{"multi-queue-num-queues", "2"}, {"queue-0/tx-ring-ref", ""},
+		{"queue-0/rx-ring-ref", ""},	 {"queue-0/event-channel", ""},
+		{"queue-1/tx-ring-ref", ""},	 {"queue-1/rx-ring-ref", ""},
+		{"queue-1/event-channel", ""},	 {"request-rx-copy", "1"},
+		{"feature-rx-notify", "1"},	 {"feature-sg", "1"},
+	};
+	snprintf(keys[1].value, sizeof(keys[1].value), "%u", h->tx_ref);
+	snprintf(keys[2].value, sizeof(keys[2].value), "%u", h->rx_ref);
+	snprintf(keys[3].value, sizeof(keys[3].value), "%d", h->port);
+	snprintf(keys[4].value, sizeof(keys[4].value), "%u", tx1_ref);
+	snprintf(keys[5].value, sizeof(keys[5].value), "%u", rx1_ref);
+	snprintf(keys[6].value, sizeof(keys[6].value), "%d", port1);
+	struct txn_keys tk = {h, keys, 10, "4"};
+	rc = pvio_xenbus_transaction(h->xb, write_keys_txn, &tk, 0);
+	if (rc)
+		fail(h, "writing the frontend's keys: %s", strerror(-rc));
+	wait_backend(h, XenbusStateConnected);
+	map_stats(h);
+	if (stat_load(&h->stats->nr_queues) != 2)
+		fail(h, "the backend connected %llu queues, not 2",
+		     (unsigned long long)stat_load(&h->stats->nr_queues));
+	expect_log(h, "connected: 2 queues");
+	/* Queue 0 serves. */
+	good_frame(h);
+
+	netif_tx_sring_t *t1 = tx1;
+	__atomic_store_n(&t1->req_prod, 1000, __ATOMIC_RELEASE);
+	pump_events(h);
+	rc = pvio_evtchn_notify(h->ev, (evtchn_port_t)port1);
+	if (rc)
+		fail(h, "notify on queue 1's port %d: %s", port1,
+		     strerror(-rc));
+	wait_stat(h, &h->stats->disabled, 1, "disabled");
+	expect_log(h, "frontend disabled: queue 1: TX ring: request producer "
+		      "1000");
+	/* Both queues stopped: queue 0's rings and channel as well. */
+	rings_released(h, "disabling the vif on queue 1");
+	channel_released(h, "disabling the vif on queue 1");
+	void *pages[2] = {tx1, rx1};
+	for (int i = 0; i < 2; i++) {
+		rc = pvio_gntshr_unshare(h->gs, pages[i], 1);
+		for (long end = now_ms() + WAIT_MS;
+		     rc == -EBUSY && now_ms() < end; sleep_ms(20))
+			rc = pvio_gntshr_reclaim(h->gs) > 0 ? -EBUSY : 0;
+		if (rc)
+			fail(h,
+			     "after the disable the backend still maps queue "
+			     "1's %s ring (ending its grant: %s)",
+			     i ? "RX" : "TX", strerror(-rc));
+	}
+	for (long end = now_ms() + WAIT_MS;; sleep_ms(20)) {
+		pump_events(h);
+		if (pvio_evtchn_peer_closed(h->ev, (evtchn_port_t)port1) == 1)
+			break;
+		if (now_ms() >= end)
+			fail(h,
+			     "after the disable the backend still holds "
+			     "queue 1's event channel %d",
+			     port1);
+	}
+	pvio_evtchn_unbind(h->ev, (evtchn_port_t)port1);
+	note(h, "both queues let go of their rings and channels");
+	reconnect(h);
+	good_frame(h);
+}
+
 /* A state outside the enum, with good keys written: the backend must not
  * take it for Connected (nor for Closed). */
 static void run_bad_state(struct hostile *h, const struct hostile_case *c)
@@ -1016,6 +1105,8 @@ static const struct hostile_case cases[] = {
 	QUEUES("queues-ring-ungranted",
 	       "two queues, queue-1's TX ring never granted: queue 0 let go",
 	       "ungranted", "queue 1: tx-ring-ref 4000: map refused"),
+	TX("queue-disable", run_queue_disable,
+	   "two queues, queue 1's TX req_prod 1000 ahead: the vif disabled"),
 	STATE("state-99", "state=99 with good keys", "99"),
 	STATE("state-minus-1", "state=-1 with good keys", "-1"),
 	STATE("state-abc", "state=abc with good keys", "abc"),
