@@ -158,7 +158,6 @@ struct vif_queue {
 	bool tap_readable;   /* it may have frames (until a read says EAGAIN) */
 	bool need_notify;    /* RX responses were pushed, the frontend asked */
 	bool need_notify_tx; /* TX responses were pushed, the frontend asked */
-	bool wrote;	     /* this pass wrote frames to the TAP */
 
 	struct {
 		netif_tx_request_t
@@ -247,6 +246,9 @@ struct vif {
 	int64_t log_window_start;
 	unsigned log_lines;
 
+	/* The last pass of worker i in which one of its queues of this vif
+	 * wrote to the TAP (worker i's slot: its own to write). */
+	uint64_t wrote_in_pass[NETBACK_WORKERS_MAX];
 	/* Allocated at connect, freed at disconnect: conn.nr_queues. */
 	struct vif_queue *queues;
 	unsigned nr_queues;

@@ -59,6 +59,7 @@ struct nb_worker {
 
 	/* The worker's own. */
 	struct vif_queue *queues; /* served, linked by worker_next */
+	uint64_t passes;	  /* worker_pass calls */
 	int64_t busy_poll_ns;
 };
 
@@ -134,19 +135,18 @@ static void peer_check(struct vif_queue *q, int64_t now)
 		vif_set_exit(q->vif, VIF_WORKER_PEER_GONE);
 }
 
-/* The channel woke: take its ports and unmask them (one handle per
- * queue; one pending call per port, and one that finds none when there
- * are two), and the peer check when it is due. Which port woke needs no
- * routing of its own: a pass looks at both rings, two loads each. */
+/* The channel woke: take a port and unmask it (one handle per queue:
+ * with split channels a second pending port keeps the handle readable,
+ * and the next epoll_wait, level-triggered, reports it at once, so one
+ * pending call per wake-up is enough), and the peer check when it is due.
+ * Which port woke needs no routing of its own: a pass looks at both
+ * rings, two loads each. */
 static void take_events(struct vif_queue *q, int64_t now)
 {
 	struct vif *vif = q->vif;
-	unsigned ports = q->port_rx != q->port_tx ? 2 : 1;
-	for (unsigned i = 0; i < ports; i++) {
-		int port = pvio_evtchn_pending(q->evtchn);
-		stat_add(&vif->stats->syscalls, 1);
-		if (port < 0)
-			break;
+	int port = pvio_evtchn_pending(q->evtchn);
+	stat_add(&vif->stats->syscalls, 1);
+	if (port >= 0) {
 		stat_add(&vif->stats->notify_received, 1);
 		stat_add(&vif->stats->syscalls, 1);
 		pvio_evtchn_unmask(q->evtchn, (evtchn_port_t)port);
@@ -298,25 +298,32 @@ static void queue_notify(struct vif_queue *q)
 static int worker_pass(struct nb_worker *w)
 {
 	int moved = 0;
+	/* Vifs (not queues) that wrote in this pass, marked by pass number
+	 * in each vif's slot for this worker (no other thread writes it). */
 	unsigned writers = 0;
+	uint64_t pass = ++w->passes;
 	for (struct vif_queue *v = w->queues; v; v = v->worker_next) {
-		v->wrote = false;
 		if (queue_stopping(v))
 			continue;
 		int t = tx_process(v);
 		if (t > 0) {
 			moved += t;
-			v->wrote = true;
-			writers++;
+			if (v->vif->wrote_in_pass[w->index] != pass) {
+				v->vif->wrote_in_pass[w->index] = pass;
+				writers++;
+			}
 		}
 	}
 	for (struct vif_queue *v = w->queues; v; v = v->worker_next) {
 		if (queue_stopping(v))
 			continue;
-		/* A frame written a moment ago is likely on another of these
-		 * TAPs already (the bridge sends nothing back to the port it
-		 * came from): look without waiting for epoll to say so. */
-		if (writers > (v->wrote ? 1u : 0u))
+		/* A frame written a moment ago is likely on a TAP of another
+		 * of these vifs already (the bridge sends nothing back to the
+		 * port it came from; which of that vif's queues it is on, the
+		 * kernel's flow hash chose): look without waiting for epoll
+		 * to say so. */
+		bool own = v->vif->wrote_in_pass[w->index] == pass;
+		if (writers > (own ? 1u : 0u))
 			v->tap_readable = true;
 		int r = rx_process(v);
 		if (r > 0)

@@ -211,20 +211,13 @@ static void peer_check_if_due(struct nf_conn *c)
 		peer_check(c, now);
 }
 
-/* One or two ports per handle: a pending call per port takes them (with
- * two, the second call may find none). */
+/* One pending call per wake-up: with split channels a second pending
+ * port keeps the handle readable, and the next epoll_wait (level-
+ * triggered) reports it at once. */
 static void drain_evtchn(struct nf_conn *c)
 {
-	unsigned nr_ports = c->port_rx != c->port_tx ? 2 : 1;
-	for (unsigned i = 0; i < nr_ports; i++) {
-		int port = pvio_evtchn_pending(c->evtchn);
-		if (port == -EAGAIN)
-			break;
-		if (port < 0) {
-			nf_conn_fail(c, "event channel %u: %s", c->port_tx,
-				     strerror(-port));
-			return;
-		}
+	int port = pvio_evtchn_pending(c->evtchn);
+	if (port >= 0) {
 		c->stats.wakeups++;
 		int err = pvio_evtchn_unmask(c->evtchn, (evtchn_port_t)port);
 		if (err) {
@@ -232,6 +225,10 @@ static void drain_evtchn(struct nf_conn *c)
 				     strerror(-err));
 			return;
 		}
+	} else if (port != -EAGAIN) {
+		nf_conn_fail(c, "event channel %u: %s", c->port_tx,
+			     strerror(-port));
+		return;
 	}
 	c->peer_check_due = true;
 	peer_check_if_due(c);
