@@ -5,6 +5,7 @@
 
 #include <CUnit/Basic.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,24 @@ static void test_read(void)
 	CU_ASSERT_EQUAL(memcmp(&in, &out, sizeof(in)), 0);
 }
 
+/* A version-1 file (what a pvio-netback before the queue counters
+ * wrote) is read as far as it goes: the queue counters read as 0 and are
+ * not printed. */
+static void test_read_version1(void)
+{
+	struct netif_vif_stats in = sample(), out;
+	in.version = 1;
+	size_t v1 = offsetof(struct netif_vif_stats, nr_queues);
+	write_file(&in, v1, v1);
+	CU_ASSERT_EQUAL(vif_stats_read(path, 3, 1, &out, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(memcmp(&in, &out, v1), 0);
+	CU_ASSERT_EQUAL(out.nr_queues, 0);
+	CU_ASSERT_EQUAL(out.queue[0].tx_packets, 0);
+	write_file(&in, v1 - 8, v1 - 8);
+	CU_ASSERT_EQUAL(vif_stats_read(path, 3, 1, &out, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "version 1 has"));
+}
+
 static char *printed(const struct netif_vif_stats *s, const char *name)
 {
 	char *text = NULL;
@@ -145,6 +164,12 @@ static void test_print(void)
 	/* The reasons are netif's names, e.g. */
 	CU_ASSERT_PTR_NOT_NULL(strstr(want, "    too many slots: 102\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(want, "    no RX buffers: 300\n"));
+
+	s.version = 1;
+	text = printed(&s, NULL);
+	CU_ASSERT_PTR_NULL(strstr(text, "queue"));
+	free(text);
+	s.version = NETIF_STATS_VERSION;
 
 	s.disabled = 1;
 	text = printed(&s, NULL);
@@ -213,6 +238,7 @@ int main(void)
 		{"a statistics file is read whole", test_read},
 		{"every counter printed, reasons by name", test_print},
 		{"missing, foreign, other-version, short files", test_refused},
+		{"version 1 files", test_read_version1},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_SuiteInfo suites[] = {

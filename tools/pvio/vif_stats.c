@@ -6,15 +6,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The header is written once, before the file is used: a plain read. */
+/* Bytes of the file's layout in version v: fields are only appended, so
+ * a version-1 file (no queue counters) is read as far as it goes. */
+static size_t stats_size(uint32_t version)
+{
+	return version == 1 ? offsetof(struct netif_vif_stats, nr_queues)
+			    : sizeof(struct netif_vif_stats);
+}
+
+/* The header is written once, before the file is used: a plain read.
+ * *version is the file's. */
 static int check_header(int fd, const char *path, const struct stat *st,
-			char *err, size_t errlen)
+			uint32_t *version, char *err, size_t errlen)
 {
 	uint32_t head[2];
 	if (st->st_size < (off_t)sizeof(head) ||
@@ -31,7 +41,7 @@ static int check_header(int fd, const char *path, const struct stat *st,
 			 path, head[0], NETIF_STATS_MAGIC);
 		return -1;
 	}
-	if (head[1] != NETIF_STATS_VERSION) {
+	if (head[1] != NETIF_STATS_VERSION && head[1] != 1) {
 		snprintf(err, errlen,
 			 "%s: statistics version %" PRIu32
 			 ", this pvio reads version %u (pvio and pvio-netback "
@@ -39,19 +49,19 @@ static int check_header(int fd, const char *path, const struct stat *st,
 			 path, head[1], NETIF_STATS_VERSION);
 		return -1;
 	}
-	if ((size_t)st->st_size < sizeof(struct netif_vif_stats)) {
+	if ((size_t)st->st_size < stats_size(head[1])) {
 		snprintf(err, errlen,
 			 "%s: %lld bytes, version %u has %zu: truncated", path,
-			 (long long)st->st_size, NETIF_STATS_VERSION,
-			 sizeof(struct netif_vif_stats));
+			 (long long)st->st_size, head[1], stats_size(head[1]));
 		return -1;
 	}
+	*version = head[1];
 	return 0;
 }
 
 #define LOAD(field) out->field = __atomic_load_n(&map->field, __ATOMIC_RELAXED)
 
-static void snapshot(const struct netif_vif_stats *map,
+static void snapshot(const struct netif_vif_stats *map, uint32_t version,
 		     struct netif_vif_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -76,6 +86,8 @@ static void snapshot(const struct netif_vif_stats *map,
 	LOAD(notify_received);
 	LOAD(syscalls);
 	LOAD(disabled);
+	if (version < 2)
+		return;
 	LOAD(nr_queues);
 	for (unsigned i = 0; i < NETIF_QUEUES_MAX; i++) {
 		LOAD(queue[i].tx_packets);
@@ -108,8 +120,11 @@ int vif_stats_read(const char *path, unsigned domid, unsigned devid,
 			 strerror(errno));
 		goto out;
 	}
-	if (check_header(fd, path, &st, err, errlen))
+	uint32_t version;
+	if (check_header(fd, path, &st, &version, err, errlen))
 		goto out;
+	/* A version-1 file maps as far as it goes (the fields past it are
+	 * not read). */
 	const struct netif_vif_stats *map =
 		mmap(NULL, sizeof(*map), PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
@@ -117,7 +132,7 @@ int vif_stats_read(const char *path, unsigned domid, unsigned devid,
 			 strerror(errno));
 		goto out;
 	}
-	snapshot(map, out);
+	snapshot(map, version, out);
 	munmap((void *)map, sizeof(*map));
 	if (out->domid != domid || out->devid != devid) {
 		snprintf(err, errlen,
@@ -171,7 +186,9 @@ void vif_stats_print(FILE *f, const struct netif_vif_stats *s,
 	fprintf(f, "  disabled: %s\n",
 		s->disabled ? "yes (the frontend broke the protocol)" : "no");
 	/* Every queue that ever carried a packet, and those of the current
-	 * connection. */
+	 * connection (a version-1 file has none). */
+	if (s->version < 2)
+		return;
 	fprintf(f, "  queues: %" PRIu64 "\n", s->nr_queues);
 	for (unsigned q = 0; q < NETIF_QUEUES_MAX; q++) {
 		const struct netif_queue_stats *qs = &s->queue[q];
