@@ -68,8 +68,9 @@ static void parse_dir(const uint8_t *data, size_t size, struct dir *d)
 		size_t eq = pos;
 		while (eq < end && data[eq] != '=')
 			eq++;
-		size_t klen = eq - pos < sizeof(e->key) - 1 ? eq - pos
-							    : sizeof(e->key) - 1;
+		size_t klen = eq - pos < sizeof(e->key) - 1
+				      ? eq - pos
+				      : sizeof(e->key) - 1;
 		memcpy(e->key, data + pos, klen);
 		e->key[strnlen(e->key, klen)] = '\0';
 		if (eq == end) {
