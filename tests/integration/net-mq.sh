@@ -6,8 +6,11 @@
 # same SHA-256. With several queues, parallel TCP flows must land on at
 # least two queues in each direction (the per-queue counters of
 # `pvio network-stats`), and the xenstore keys must be the layout Linux
-# uses: flat for one queue, queue-N/ otherwise. Last, a backend that
-# offers neither feature serves a frontend that wants both. Needs root.
+# uses: flat for one queue, queue-N/ otherwise, and pvio-netback must hold
+# no more descriptors or threads once the guests are gone. Last, the
+# backend is killed and restarted offering neither feature: guests that
+# had 4 queues and split channels reconnect with one of each, keeping no
+# thread or descriptor of the others. Needs root.
 set -eu
 net_name=net-mq
 # shellcheck source=tests/integration/net_lib.sh
@@ -115,6 +118,26 @@ udp_file() { # FROM TO ADDRESS PORT BYTES
 udp_listens() { gx "$1" ss -Hlun "sport = :$2" | grep -q .; }
 received_all() { [ "$(wc -c <"$tmp/received" 2>/dev/null || echo 0)" -ge "$1" ]; }
 
+# pvio-netback's descriptors and threads: after each pair is gone they
+# must be what they were after the first (a queue's TAP descriptor, grant
+# and event-channel handles, epoll registrations all go with it).
+nb_fds() { ls "/proc/$(netback_pid)/fd" | wc -l; }
+nb_threads() { ls "/proc/$(netback_pid)/task" | wc -l; }
+idle_fds=
+idle_threads=
+check_nothing_left() { # LABEL
+	fds=$(nb_fds)
+	threads=$(nb_threads)
+	if [ -z "$idle_fds" ]; then
+		idle_fds=$fds
+		idle_threads=$threads
+	fi
+	[ "$fds" = "$idle_fds" ] ||
+		fail "$1: pvio-netback holds $fds descriptors, $idle_fds before: $(ls -l "/proc/$(netback_pid)/fd")"
+	[ "$threads" = "$idle_threads" ] ||
+		fail "$1: pvio-netback runs $threads threads, $idle_threads before"
+}
+
 key() { xs xenstore-read "/local/domain/$1/device/vif/0/$2" 2>/dev/null; }
 has_key() { xs xenstore-exists "/local/domain/$1/device/vif/0/$2" 2>/dev/null; }
 
@@ -207,20 +230,11 @@ for queues in 1 2 4; do
 		pv destroy "b$pair" >"$tmp/destroy.out" 2>&1 || fail "destroy b$pair: $(cat "$tmp/destroy.out")"
 		wait_for vif_gone "$a" 0 || fail "vif$a.0 left after destroy"
 		wait_for vif_gone "$b" 0 || fail "vif$b.0 left after destroy"
+		check_nothing_left "after $queues queue(s), split $split"
 	done
 done
 
-echo "== a backend offering neither: one queue, flat keys, one channel"
-pid=$(netback_pid)
-kill "$pid"
-wait_for sh -c "! kill -0 $pid 2>/dev/null" || fail "pvio-netback did not stop"
-wrapper "$tmp/netback" "$top/backend/pvio-netback" --max-queues 1 --no-split-event-channels
-# Started as net-faults.sh does: as `host start` would (host stop stops it).
-# shellcheck disable=SC2016 # expanded by the backend's shell
-PVIO_RUNDIR=$run "$pvio" exec 0 -- setsid sh -c 'echo $$ >"$1"; exec "$2"' \
-	sh "$run/netback.pid" "$tmp/netback" >>"$run/netback.log" 2>&1 </dev/null &
-wait_for grep -q "up to 1 queues per vif, split event channels not offered" "$run/netback.log" ||
-	fail "the restarted pvio-netback did not start"
+echo "== backend restart: 4-queue guests reconnect to a backend offering neither"
 wrapper "$tmp/netfront-all" "$top/frontend/pvio-netfront" --queues 4
 PVIO_NETFRONT="$tmp/netfront-all"
 export PVIO_NETFRONT
@@ -230,10 +244,51 @@ vif_attach plain1
 a=$domid
 vif_attach plain2
 b=$domid
-unset PVIO_NETFRONT
-check_keys "$a" 1 no
+check_keys "$a" 4 yes
 guest_addr plain1 0 9 1
 guest_addr plain2 0 9 2
 tcp_file plain1 plain2 169.254.9.2 5320 4194304
+old=$(netback_pid)
+kill -9 "$old"
+wait_for sh -c "! kill -0 $old 2>/dev/null" || fail "pvio-netback survived SIGKILL"
+wrapper "$tmp/netback" "$top/backend/pvio-netback" --max-queues 1 --no-split-event-channels
+# Started as net-faults.sh does: as `host start` would (host stop stops it).
+# shellcheck disable=SC2016 # expanded by the backend's shell
+PVIO_RUNDIR=$run "$pvio" exec 0 -- setsid sh -c 'echo $$ >"$1"; exec "$2"' \
+	sh "$run/netback.pid" "$tmp/netback" >>"$run/netback.log" 2>&1 </dev/null &
+wait_for grep -q "up to 1 queues per vif, split event channels not offered" "$run/netback.log" ||
+	fail "the restarted pvio-netback did not start"
+wait_for both_connected "$a" 0 || fail "plain1 did not reconnect (backend $(backend_state "$a" 0), frontend $(frontend_state "$a" 0))"
+wait_for both_connected "$b" 0 || fail "plain2 did not reconnect (backend $(backend_state "$b" 0), frontend $(frontend_state "$b" 0))"
+# One queue now, flat, one channel: the queue-N/ keys of before are gone.
+check_keys "$a" 1 no
+check_keys "$b" 1 no
+wait_for sh -c "ip netns exec pvio-$host_id-dom0 ip link show dev vif$a.0 | grep -q 'master xenbr0'" ||
+	fail "vif$a.0 not on the bridge after the restart"
+tcp_file plain1 plain2 169.254.9.2 5321 4194304
+# The frontend that went from 4 queues to 1 holds what one that started
+# with 1 holds: the other queues' threads and descriptors went.
+guest_new plain3
+vif_attach plain3
+c=$domid
+unset PVIO_NETFRONT
+check_keys "$c" 1 no
+nf_pid() { # DOMID
+	for p in $(host_pids); do
+		if grep -q -s -z -x -F "PVIO_DOMID=$1" "/proc/$p/environ" &&
+			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = pvio-netfront ]; then
+			echo "$p"
+		fi
+	done
+}
+pa=$(nf_pid "$a")
+pc=$(nf_pid "$c")
+[ -n "$pa" ] && [ -n "$pc" ] || fail "no pvio-netfront of plain1 ($pa) or plain3 ($pc)"
+fa=$(ls "/proc/$pa/fd" | wc -l)
+fc=$(ls "/proc/$pc/fd" | wc -l)
+[ "$fa" = "$fc" ] || fail "plain1's pvio-netfront holds $fa descriptors after going from 4 queues to 1, plain3's $fc"
+ta=$(ls "/proc/$pa/task" | wc -l)
+tc=$(ls "/proc/$pc/task" | wc -l)
+[ "$ta" = "$tc" ] || fail "plain1's pvio-netfront runs $ta threads after going from 4 queues to 1, plain3's $tc"
 
 net_finish
