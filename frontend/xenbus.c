@@ -240,11 +240,19 @@ static void connect_backend(struct nf_vif *vif)
 		err = nf_conn_start(vif, &chosen, i, d->busy_poll_us,
 				    d->worker_event_fd, &vif->queues[i], why,
 				    sizeof(why));
-		if (err) {
-			vif_log(vif, "cannot connect queue %u of %u: %s", i,
-				chosen.max_queues, why);
-			stop_queues(vif);
+		if (err && i == 0) {
+			vif_log(vif, "cannot connect: %s", why);
 			return;
+		}
+		if (err) {
+			/* As Linux netfront: the queues that could be made
+			 * (the grant table may be too small for more). */
+			vif_log(vif,
+				"cannot set up queue %u of %u: %s; going on "
+				"with %u",
+				i, chosen.max_queues, why, i);
+			chosen.max_queues = i;
+			break;
 		}
 		vif->nr_queues = i + 1;
 	}

@@ -234,6 +234,27 @@ for queues in 1 2 4; do
 	done
 done
 
+echo "== two vifs of 4 queues do not fit one guest's grants: the second gets fewer"
+# Each queue takes 514 grants; the sim grant table holds 4096 a domain.
+wrapper "$tmp/netfront-many" "$top/frontend/pvio-netfront" --queues 4
+PVIO_NETFRONT="$tmp/netfront-many"
+export PVIO_NETFRONT
+guest_new many
+unset PVIO_NETFRONT
+vif_attach many
+vif_attach many
+m=$domid
+[ "$(key "$m" multi-queue-num-queues)" = 4 ] || fail "the first vif of 'many' has $(key "$m" multi-queue-num-queues) queues"
+second=$(xs xenstore-read "/local/domain/$m/device/vif/1/multi-queue-num-queues")
+[ "$second" -ge 1 ] && [ "$second" -lt 4 ] ||
+	fail "the second vif of 'many' has $second queues"
+grep -q "vif$m.1: cannot set up queue $second of 4: .*; going on with $second" \
+	"$run/domain-$m-netfront.log" || fail "the frontend did not say why vif$m.1 has $second queues"
+[ "$(nr_queues_stat "$m" 1)" = "$second" ] || fail "vif$m.1: the backend serves $(nr_queues_stat "$m" 1) queues, not $second"
+pv destroy many >"$tmp/destroy.out" 2>&1 || fail "destroy many: $(cat "$tmp/destroy.out")"
+wait_for vif_gone "$m" 1 || fail "vif$m.1 left after destroy"
+check_nothing_left "after the two vifs of 'many'"
+
 echo "== backend restart: 4-queue guests reconnect to a backend offering neither"
 wrapper "$tmp/netfront-all" "$top/frontend/pvio-netfront" --queues 4
 PVIO_NETFRONT="$tmp/netfront-all"
