@@ -52,6 +52,10 @@ busy_queues() { # DOMID N DIR
 	echo "$busy"
 }
 
+# A background job reaped: cleanup must not signal its pid, which another
+# process may have by then.
+forget_pid() { bg_pids=$(echo " $bg_pids " | sed "s/ $1 / /"); }
+
 # A file of BYTES random bytes from guest FROM to TO at ADDRESS over TCP;
 # the same SHA-256 must arrive.
 tcp_file() { # FROM TO ADDRESS PORT BYTES
@@ -71,6 +75,7 @@ tcp_file() { # FROM TO ADDRESS PORT BYTES
 		"TCP:$target,connect-timeout=10" >"$tmp/socat-send.log" 2>&1 ||
 		fail "sending the file to $target: $(cat "$tmp/socat-send.log")"
 	wait "$receiver" || fail "receiving the file: $(cat "$tmp/socat-recv.log")"
+	forget_pid "$receiver"
 	got=$(sha256sum <"$tmp/received")
 	[ "$got" = "$sent" ] ||
 		fail "TCP to $target changed the file: sent $sent, got $got ($(wc -c <"$tmp/received") bytes)"
@@ -103,6 +108,7 @@ udp_file() { # FROM TO ADDRESS PORT BYTES
 		wait_for received_all "$5" || true
 		kill "$receiver" 2>/dev/null || true
 		wait "$receiver" 2>/dev/null || true
+		forget_pid "$receiver"
 		size=$(wc -c <"$tmp/received" 2>/dev/null || echo 0)
 		if [ "$size" -eq "$5" ]; then
 			got=$(sha256sum <"$tmp/received")

@@ -70,11 +70,18 @@ fail() {
 	exit 1
 }
 
+# PID is a live child of this shell.
+child_of_us() {
+	[ "$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f2)" = "$$" ]
+}
+
 net_cleanup() {
 	status=$?
 	trap - EXIT INT TERM
 	for pid in $bg_pids; do
-		kill "$pid" 2>/dev/null || true
+		# Only a job still ours: one that ended long ago may have left
+		# its pid to another test's process (pid_max is 32768 here).
+		child_of_us "$pid" && kill "$pid" 2>/dev/null || true
 	done
 	host_remove "$run" "$pvio"
 	# A restarted backend (net-faults) runs outside host start's record.
