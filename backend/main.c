@@ -21,6 +21,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: pvio-netback [-v] [--workers N] [--busy-poll US] "
+		"[--max-queues N]\n"
+		"                    [--no-split-event-channels] "
 		"[--no-FEATURE...] [-h]\n"
 		"The dom0 network backend: serves every vif under\n"
 		"/local/domain/0/backend/vif with a TAP vif<domid>.<devid>.\n"
@@ -35,6 +37,12 @@ static void usage(FILE *out)
 		"                    sleeping, 0 to 1000 (default %u where the "
 		"CPUs\n"
 		"                    outnumber the workers, else 0; here %u)\n"
+		"  --max-queues N    multi-queue-max-queues offered, 1 to %u "
+		"(default:\n"
+		"                    the CPUs; here %u)\n"
+		"  --no-split-event-channels\n"
+		"                    do not offer "
+		"feature-split-event-channels\n"
 		"  -h, --help        this text\n"
 		"Offloads offered to frontends (what this backend takes on "
 		"TX; all by\n"
@@ -48,6 +56,7 @@ static void usage(FILE *out)
 		NETBACK_WORKERS_MAX, workers_default_count(),
 		NETBACK_BUSY_POLL_US_DEFAULT,
 		workers_default_busy_poll_us(workers_default_count()),
+		NETIF_QUEUES_MAX, workers_default_max_queues(),
 		netif_offload_options_help);
 }
 
@@ -82,6 +91,8 @@ int main(int argc, char **argv)
 		{"verbose", no_argument, NULL, 'v'},
 		{"workers", required_argument, NULL, 'w'},
 		{"busy-poll", required_argument, NULL, 'b'},
+		{"max-queues", required_argument, NULL, 'q'},
+		{"no-split-event-channels", no_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{"no-sg", no_argument, NULL, OPT_NO_FEATURE},
 		{"no-csum", no_argument, NULL, OPT_NO_FEATURE},
@@ -95,6 +106,8 @@ int main(int argc, char **argv)
 	unsigned nr_workers = workers_default_count();
 	unsigned busy_poll_us = 0;
 	bool busy_poll_set = false;
+	unsigned max_queues = workers_default_max_queues();
+	bool split_evtchn = true;
 	int c, longindex = 0;
 	while ((c = getopt_long(argc, argv, "vh", opts, &longindex)) != -1) {
 		if (c == OPT_NO_FEATURE) {
@@ -120,6 +133,16 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			busy_poll_set = true;
+			break;
+		case 'q':
+			if (!parse_count("--max-queues", optarg, 1,
+					 NETIF_QUEUES_MAX, &max_queues)) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 's':
+			split_evtchn = false;
 			break;
 		case 'h':
 			usage(stdout);
@@ -152,6 +175,8 @@ int main(int argc, char **argv)
 	int sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	struct netback nb = {0};
 	nb.rundir = pvio_sim_rundir();
+	nb.max_queues = max_queues;
+	nb.split_evtchn = split_evtchn;
 	nb.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	if (sig_fd < 0 || nb.wake_fd < 0 || ep < 0) {
@@ -176,8 +201,10 @@ int main(int argc, char **argv)
 	epoll_ctl(ep, EPOLL_CTL_ADD, nb.wake_fd, &ev);
 
 	nb_log("started (pid %d, run directory %s)", (int)getpid(), nb.rundir);
-	nb_debug("%u worker threads, busy-poll %u us", nr_workers,
-		 busy_poll_us);
+	nb_log("%u worker thread%s, busy-poll %u us, up to %u queues per vif, "
+	       "split event channels %s",
+	       nr_workers, nr_workers == 1 ? "" : "s", busy_poll_us, max_queues,
+	       split_evtchn ? "offered" : "not offered");
 	if (workers_start(nr_workers, busy_poll_us)) {
 		workers_stop();
 		pvio_xenbus_close(nb.xb);

@@ -4,10 +4,11 @@
  *
  * Threads: the main thread does xenstore only (main.c, xenbus.c: watches
  * and the per-device state machine) and owns every struct vif. A pool of
- * worker threads (worker.c) runs the data path: each connected vif's queue
- * is served by one of them, with its own grant and event-channel handles,
- * moving packets between the rings and the TAP (tx.c: guest to TAP, rx.c:
- * TAP to guest); workers never touch xenstore.
+ * worker threads (worker.c) runs the data path: each queue of a connected
+ * vif (one ring pair, its event channel or two, its own descriptor of the
+ * multi-queue TAP) is served by one of them, with its own grant and
+ * event-channel handles, moving packets between the rings and the TAP
+ * (tx.c: guest to TAP, rx.c: TAP to guest); workers never touch xenstore.
  */
 #ifndef PVIO_NETBACK_H
 #define PVIO_NETBACK_H
@@ -91,13 +92,12 @@ struct netif_vif_stats *stats_create(const char *rundir, unsigned domid,
 				     size_t path_size);
 void stats_destroy(struct netif_vif_stats *stats, const char *path);
 
-/* Counters have one writer (the vif's worker) and readers elsewhere:
- * relaxed atomic stores, so a reader never sees a torn value. */
+/* A vif's counters have one writer per queue (its worker), and a vif's
+ * queues may be served by different workers: an atomic add (relaxed), so
+ * that none is lost and a reader never sees a torn value. */
 static inline void stat_add(uint64_t *counter, uint64_t n)
 {
-	__atomic_store_n(counter,
-			 __atomic_load_n(counter, __ATOMIC_RELAXED) + n,
-			 __ATOMIC_RELAXED);
+	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
 }
 
 /* ---- one vif ---- */
@@ -132,27 +132,39 @@ struct rx_frame {
 };
 
 /* What a worker's epoll event names: a queue's channel or TAP, or the
- * worker's own mailbox (vif NULL). */
+ * worker's own mailbox (q NULL). */
 enum nb_event_kind { NB_EV_CTL, NB_EV_EVTCHN, NB_EV_TAP };
+struct vif_queue;
 struct nb_poll_tag {
-	struct vif *vif;
+	struct vif_queue *q;
 	enum nb_event_kind kind;
 };
 
-/* The data path's private state: its worker's alone. */
+/* One queue of a vif: from the main thread's vif_connect to its
+ * vif_disconnect. The data path's state is its worker's alone. */
 struct vif_queue {
+	struct vif *vif;
+	unsigned index; /* queue-<index>/ */
+	char label[24]; /* "queue <index>: " in messages */
+	int tap_fd;	/* this queue's descriptor of the TAP */
+	struct netif_queue_stats *stats; /* in the vif's statistics file */
+	struct nb_worker *worker;	 /* serving it (main thread's) */
+	struct vif_queue *worker_next; /* in its worker's list (the worker's) */
+
 	struct pvio_gnttab *gnttab;
 	struct pvio_evtchn *evtchn;
-	evtchn_port_t port; /* local port bound to the frontend's */
+	/* Local ports bound to the frontend's: TX requests and responses
+	 * on port_tx, RX on port_rx (the same port unless split). */
+	evtchn_port_t port_tx, port_rx;
 	void *tx_area, *rx_area;
 	struct pvio_back_ring tx_ring, rx_ring;
 	struct nb_poll_tag tag_evtchn, tag_tap; /* in the worker's epoll set */
 	bool peer_check_due;			/* woken since the last check */
 	int64_t peer_checked_ns;		/* CLOCK_MONOTONIC */
-	bool tap_polled;   /* the TAP is in the epoll set for reading */
-	bool tap_readable; /* it may have frames (until a read says EAGAIN) */
-	bool need_notify;  /* responses were pushed and the frontend asked */
-	bool wrote;	   /* this pass wrote frames to the TAP */
+	bool tap_polled;     /* the TAP is in the epoll set for reading */
+	bool tap_readable;   /* it may have frames (until a read says EAGAIN) */
+	bool need_notify;    /* RX responses were pushed, the frontend asked */
+	bool need_notify_tx; /* TX responses were pushed, the frontend asked */
 
 	struct {
 		netif_tx_request_t
@@ -229,31 +241,38 @@ struct vif {
 	bool quiet_refusal;	/* the frontend went: its stale keys may fail
 				   to connect, unlogged */
 
-	/* Connection and worker. */
+	/* Connection and workers. */
 	struct netif_frontend_conn conn;
-	struct nb_worker *worker; /* serving the queue (main thread's) */
-	struct vif *worker_next;  /* in its worker's list (the worker's) */
 	int main_wake_fd; /* shared eventfd: a worker stopped on its own */
-	int exit_reason;  /* enum vif_worker_exit, atomic */
+	/* enum vif_worker_exit, atomic: one for every queue, so that a
+	 * protocol violation on one queue stops them all (as Linux
+	 * disables the whole vif). */
+	int exit_reason;
 	/* vif_log's budget. */
 	pthread_mutex_t log_lock;
 	int64_t log_window_start;
 	unsigned log_lines;
 
-	struct vif_queue *q; /* allocated at connect, freed at disconnect */
+	/* The last pass of worker i in which one of its queues of this vif
+	 * wrote to the TAP (worker i's slot: its own to write). */
+	uint64_t wrote_in_pass[NETBACK_WORKERS_MAX];
+	/* Allocated at connect, freed at disconnect: conn.nr_queues. */
+	struct vif_queue *queues;
+	unsigned nr_queues;
 };
 
 /* vif.c */
 struct vif *vif_create(unsigned domid, unsigned devid, const char *be_dir,
 		       const char *fe_dir, const char *rundir,
 		       int main_wake_fd);
-/* Gives the queue to a worker and waits for it to map, bind and report.
- * Returns 0, or -errno with msg saying what failed (the frontend stays as
- * it was). */
+/* Gives each queue to a worker and waits for them to map, bind and
+ * report. Returns 0, or -errno with msg saying what failed (the frontend
+ * stays as it was, every queue set up so far taken back). */
 int vif_connect(struct vif *vif, const struct netif_frontend_conn *conn,
 		char *msg, size_t msg_size);
-/* Takes the queue back from its worker (if any): rings unmapped, channel
- * unbound, queued frames dropped. Returns the worker's exit reason. */
+/* Takes the queues back from their workers: rings unmapped, channels
+ * unbound, the extra TAP queues closed, queued frames dropped. Returns
+ * the workers' exit reason. */
 enum vif_worker_exit vif_disconnect(struct vif *vif);
 /* The worker's exit reason without waiting (RUNNING while it runs). */
 enum vif_worker_exit vif_worker_state(struct vif *vif);
@@ -262,31 +281,33 @@ void vif_destroy(struct vif *vif);
 
 /* Worker side (vif.c): the queue's setup (map, bind, buffers) and
  * teardown, in the worker that serves it. */
-int vif_queue_setup(struct vif *vif, char *msg, size_t msg_size);
-void vif_queue_teardown(struct vif *vif);
+int vif_queue_setup(struct vif_queue *q, char *msg, size_t msg_size);
+void vif_queue_teardown(struct vif_queue *q);
 
 /* Worker-side helpers (vif.c): shared by tx.c and rx.c. */
 void vif_set_exit(struct vif *vif, enum vif_worker_exit why);
-/* Notifies the frontend; false when it is gone (the worker must stop). */
-bool vif_notify(struct vif *vif);
+/* Notifies the frontend on port (q->port_tx or q->port_rx); false when it
+ * is gone (the worker must stop). */
+bool vif_notify(struct vif_queue *q, evtchn_port_t port);
 
 /* tx.c: one pass over the TX ring. Returns the packets handled, or -1
  * when the vif was disabled or must stop. */
-int tx_process(struct vif *vif);
+int tx_process(struct vif_queue *q);
 int tx_init(struct vif_queue *q);
 void tx_fini(struct vif_queue *q);
 
 /* rx.c: one pass from the TAP to the RX ring. Returns frames delivered,
  * or -1 when the vif was disabled or must stop. */
-int rx_process(struct vif *vif);
+int rx_process(struct vif_queue *q);
 /* True when the RX path wants the TAP polled (buffers are posted). */
-bool rx_wants_tap(struct vif *vif);
+bool rx_wants_tap(struct vif_queue *q);
 int rx_init(struct vif_queue *q);
 /* Sizes the batched reads for the TAP's MTU (at connect, and when a frame
  * filled its read). */
-void rx_size_reads(struct vif *vif);
+void rx_size_reads(struct vif_queue *q);
 /* TUNSETOFFLOAD on the TAP for what the frontend takes (its feature
- * keys): TSO only when it takes GSO. At connect, before rx_size_reads. */
+ * keys): TSO only when it takes GSO. Once per connection, for every queue
+ * (the offloads are the device's), before the queues are set up. */
 void rx_set_offload(struct vif *vif);
 void rx_fini(struct vif_queue *q);
 
@@ -295,24 +316,26 @@ void vif_disable(struct vif *vif, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Disable for a ring whose request index the ring helpers refused (more
  * than a ring ahead, or backwards); which: "TX" or "RX". */
-void vif_disable_ring(struct vif *vif, const char *which,
+void vif_disable_ring(struct vif_queue *q, const char *which,
 		      const struct pvio_back_ring *ring);
 
 /* ---- worker.c: the pool of data-path threads ---- */
 
 struct nb_worker;
 /* Defaults for --workers and --busy-poll, from the CPUs the process may
- * run on (the latter for that many workers). */
+ * run on (the latter for that many workers), and for --max-queues: one
+ * queue per CPU, as Linux netback (at most NETIF_QUEUES_MAX). */
 unsigned workers_default_count(void);
+unsigned workers_default_max_queues(void);
 unsigned workers_default_busy_poll_us(unsigned nr_workers);
 int workers_start(unsigned count, unsigned busy_poll_us);
 /* After every queue was detached. */
 void workers_stop(void);
-/* The least-loaded worker takes vif's queue (vif->q allocated, vif->conn
- * set) and sets it up; 0 or -errno with msg. */
-int worker_attach(struct vif *vif, char *msg, size_t msg_size);
+/* The least-loaded worker takes q (its vif's conn set) and sets it up; 0
+ * or -errno with msg. */
+int worker_attach(struct vif_queue *q, char *msg, size_t msg_size);
 /* Its worker stops serving it (if it had not stopped on its own). */
-void worker_detach(struct vif *vif);
+void worker_detach(struct vif_queue *q);
 
 /* ---- xenbus.c: the state machine ---- */
 
@@ -332,6 +355,10 @@ struct netback {
 	int wake_fd; /* eventfd the workers write when they stop */
 	struct pvio_xenbus_watch *be_watch, *release_watch;
 	bool started; /* the initial scan is done */
+	/* Offered: multi-queue-max-queues (--max-queues), and
+	 * feature-split-event-channels (off with --no-split-event-channels). */
+	unsigned max_queues;
+	bool split_evtchn;
 };
 
 #endif

@@ -56,9 +56,8 @@ void rx_fini(struct vif_queue *q)
 	q->rx.arena = NULL;
 }
 
-bool rx_wants_tap(struct vif *vif)
+bool rx_wants_tap(struct vif_queue *q)
 {
-	struct vif_queue *q = vif->q;
 	if (q->rx.nr_pending)
 		return false;
 	if (q->rx.nr_reqs > q->rx.used_reqs ||
@@ -100,6 +99,9 @@ void rx_set_offload(struct vif *vif)
 	/* Blank checksums are filled here for a frontend that takes none:
 	 * the kernel need not fill them for every frame on the bridge. */
 	flags |= TUN_F_CSUM;
+	/* The offloads are the TAP device's (tun.c keeps them on the
+	 * device, not on the queue's file), so queue 0's descriptor sets
+	 * them for every queue. */
 	int err = pvio_tap_set_offload(vif->tap_fd, flags);
 	stat_add(&vif->stats->syscalls, 1);
 	if (err)
@@ -107,9 +109,9 @@ void rx_set_offload(struct vif *vif)
 			flags, strerror(-err));
 }
 
-void rx_size_reads(struct vif *vif)
+void rx_size_reads(struct vif_queue *q)
 {
-	struct vif_queue *q = vif->q;
+	struct vif *vif = q->vif;
 	const struct netif_features *feat = &vif->conn.features;
 	/* With GSO the TAP hands frames of up to 64 KiB whatever the MTU. */
 	if (netif_gso_usable(feat, XEN_NETIF_GSO_TYPE_TCPV4) ||
@@ -121,7 +123,7 @@ void rx_size_reads(struct vif *vif)
 	 * VLAN tag, and one byte more, so that a read that fills its buffer
 	 * is known to be cut short. */
 	unsigned mtu;
-	int err = pvio_tap_get_mtu(vif->tap_fd, &mtu);
+	int err = pvio_tap_get_mtu(q->tap_fd, &mtu);
 	stat_add(&vif->stats->syscalls, 3);
 	uint32_t len = !err ? (uint32_t)mtu + NETIF_ETH_HLEN + 4 + 1
 			    : NETBACK_RX_MAX_FRAME;
@@ -154,10 +156,10 @@ static uint8_t rx_gso_type(const struct virtio_net_hdr *vnet)
  * protocol, and is filled here for one that does not. Returns false when
  * the frame is dropped (counted).
  */
-static bool rx_prepare(struct vif *vif, const struct virtio_net_hdr *vnet,
+static bool rx_prepare(struct vif_queue *q, const struct virtio_net_hdr *vnet,
 		       uint8_t *data, uint32_t len, struct netif_rx_meta *meta)
 {
-	struct vif_queue *q = vif->q;
+	struct vif *vif = q->vif;
 	const struct netif_features *feat = &vif->conn.features;
 	memset(meta, 0, sizeof(*meta));
 	meta->size = len;
@@ -200,9 +202,9 @@ static bool rx_prepare(struct vif *vif, const struct virtio_net_hdr *vnet,
 
 /* Gives frame f the next f->nr_slots posted buffers: one segment for each
  * data slot (a GSO extra takes the second slot and no data). */
-static void rx_assign(struct vif *vif, struct rx_frame *f, unsigned *nsegs)
+static void rx_assign(struct vif_queue *q, struct rx_frame *f, unsigned *nsegs)
 {
-	struct vif_queue *q = vif->q;
+	struct vif *vif = q->vif;
 	f->first_req = q->rx.used_reqs;
 	f->first_seg = *nsegs;
 	uint32_t left = f->len;
@@ -230,11 +232,11 @@ static void rx_assign(struct vif *vif, struct rx_frame *f, unsigned *nsegs)
 /* A frame read into the arena at data (r bytes with its header, or
  * -errno): 1 with *f filled and the arena advanced, 0 when it was dropped,
  * -1 when the TAP had nothing. */
-static int rx_take_frame(struct vif *vif, struct rx_frame *f,
+static int rx_take_frame(struct vif_queue *q, struct rx_frame *f,
 			 const struct virtio_net_hdr *vnet, uint8_t *data,
 			 long r, uint32_t read_len)
 {
-	struct vif_queue *q = vif->q;
+	struct vif *vif = q->vif;
 	if (r < 0) {
 		if (r != -EAGAIN && r != -EINTR)
 			vif_log(vif, "reading the TAP: %s", strerror((int)-r));
@@ -252,14 +254,14 @@ static int rx_take_frame(struct vif *vif, struct rx_frame *f,
 				? "longer than the TAP's MTU when connected"
 				: "longer than the slots a packet may take");
 		if (read_len < NETBACK_RX_MAX_FRAME)
-			rx_size_reads(vif);
+			rx_size_reads(q);
 		return 0;
 	}
 	/* The frame stays where it was read (past the arena's free start:
 	 * a batched read's room, holes left by dropped frames included), so
 	 * that a 64 KiB GSO frame is not moved again. */
 	uint8_t *dst = data;
-	if (!rx_prepare(vif, vnet, dst, len, &f->meta))
+	if (!rx_prepare(q, vnet, dst, len, &f->meta))
 		return 0;
 	f->nr_slots = netif_rx_slots_needed(len, f->meta.has_gso,
 					    &vif->conn.features);
@@ -293,9 +295,9 @@ static int rx_take_frame(struct vif *vif, struct rx_frame *f,
  * -1 when io_uring cannot serve the TAP (the frames of a batch that did
  * not complete are lost: a kernel that ignores RWF_NOWAIT costs them once).
  */
-static int rx_read_frames_uring(struct vif *vif, unsigned max)
+static int rx_read_frames_uring(struct vif_queue *q, unsigned max)
 {
-	struct vif_queue *q = vif->q;
+	struct vif *vif = q->vif;
 	unsigned first = q->rx.nr_pending, got = 0;
 	size_t base = q->rx.arena_used;
 	unsigned room = (unsigned)((q->rx.arena_size - base) /
@@ -309,7 +311,7 @@ static int rx_read_frames_uring(struct vif *vif, unsigned max)
 		q->rx.iov[i][1] = (struct iovec){
 			q->rx.arena + base + i * RX_ALIGN(q->rx.read_len),
 			q->rx.read_len};
-		io_uring_prep_readv2(sqe, vif->tap_fd, q->rx.iov[i], 2, 0,
+		io_uring_prep_readv2(sqe, q->tap_fd, q->rx.iov[i], 2, 0,
 				     RWF_NOWAIT);
 		io_uring_sqe_set_data64(sqe, i);
 	}
@@ -354,7 +356,7 @@ static int rx_read_frames_uring(struct vif *vif, unsigned max)
 		}
 		/* Its header is used here, once: the frame's meta keeps
 		 * what it said. */
-		got += rx_take_frame(vif, &q->rx.frames[first + got],
+		got += rx_take_frame(q, &q->rx.frames[first + got],
 				     &q->rx.vnet[first + i],
 				     q->rx.iov[i][1].iov_base, res[i],
 				     (uint32_t)q->rx.iov[i][1].iov_len) == 1;
@@ -374,16 +376,16 @@ static int rx_read_frames_uring(struct vif *vif, unsigned max)
  * (packed, each read given room for the largest frame). Returns how many
  * were kept.
  */
-static unsigned rx_read_frames(struct vif *vif, unsigned max)
+static unsigned rx_read_frames(struct vif_queue *q, unsigned max)
 {
-	struct vif_queue *q = vif->q;
+	struct vif *vif = q->vif;
 	unsigned got = 0, first = q->rx.nr_pending;
 #ifdef HAVE_LIBURING
 	unsigned batch = q->rx.read_batch < RX_READ_BATCH_MIN
 				 ? RX_READ_BATCH_MIN
 				 : q->rx.read_batch;
 	if (q->rx.uring_ok && max > 1) {
-		int kept = rx_read_frames_uring(vif, max < batch ? max : batch);
+		int kept = rx_read_frames_uring(q, max < batch ? max : batch);
 		if (kept >= 0)
 			return (unsigned)kept;
 		/* Not usable here: one readv at a time from now on. */
@@ -401,11 +403,10 @@ static unsigned rx_read_frames(struct vif *vif, unsigned max)
 			{&q->rx.vnet[first + got], sizeof(q->rx.vnet[0])},
 			{data, NETBACK_RX_MAX_FRAME}};
 		stat_add(&vif->stats->syscalls, 1);
-		ssize_t r = readv(vif->tap_fd, iov, 2);
-		int kept =
-			rx_take_frame(vif, &q->rx.frames[first + got],
-				      &q->rx.vnet[first + got], data,
-				      r < 0 ? -errno : r, NETBACK_RX_MAX_FRAME);
+		ssize_t r = readv(q->tap_fd, iov, 2);
+		int kept = rx_take_frame(
+			q, &q->rx.frames[first + got], &q->rx.vnet[first + got],
+			data, r < 0 ? -errno : r, NETBACK_RX_MAX_FRAME);
 		if (kept < 0)
 			break;
 		got += (unsigned)kept;
@@ -426,13 +427,13 @@ static unsigned rx_error_responses(const netif_rx_request_t *reqs,
 	return nr_slots;
 }
 
-int rx_process(struct vif *vif)
+int rx_process(struct vif_queue *q)
 {
-	struct vif_queue *q = vif->q;
+	struct vif *vif = q->vif;
 	int n = pvio_back_take_requests(&q->rx_ring, q->rx.reqs + q->rx.nr_reqs,
 					NETBACK_RX_RING_SLOTS - q->rx.nr_reqs);
 	if (n < 0) {
-		vif_disable_ring(vif, "RX", &q->rx_ring);
+		vif_disable_ring(q, "RX", &q->rx_ring);
 		return -1;
 	}
 	q->rx.nr_reqs += (unsigned)n;
@@ -456,7 +457,7 @@ int rx_process(struct vif *vif)
 		if (max > avail)
 			max = avail;
 		if (max)
-			q->rx.nr_pending = rx_read_frames(vif, max);
+			q->rx.nr_pending = rx_read_frames(q, max);
 	}
 	if (!q->rx.nr_pending)
 		return 0;
@@ -465,7 +466,7 @@ int rx_process(struct vif *vif)
 	while (nframes < q->rx.nr_pending &&
 	       q->rx.nr_reqs - q->rx.used_reqs >=
 		       q->rx.frames[nframes].nr_slots)
-		rx_assign(vif, &q->rx.frames[nframes++], &nsegs);
+		rx_assign(q, &q->rx.frames[nframes++], &nsegs);
 	/* Counted once per wait, however many passes it lasts. */
 	bool short_of_buffers = nframes < q->rx.nr_pending;
 	if (short_of_buffers && !q->rx.waiting)
@@ -513,6 +514,7 @@ int rx_process(struct vif *vif)
 	if (pvio_back_push_responses(&q->rx_ring))
 		q->need_notify = true;
 	stat_add(&vif->stats->rx_packets, delivered);
+	stat_add(&q->stats->rx_packets, delivered);
 	stat_add(&vif->stats->rx_bytes, bytes);
 	if (gso_delivered)
 		stat_add(&vif->stats->rx_gso_packets, gso_delivered);

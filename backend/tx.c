@@ -52,10 +52,10 @@ void tx_fini(struct vif_queue *q)
 
 /* A packet the vif keeps (ERROR, DROP): counted, and logged once per
  * reason per connection, since the frontend can repeat it at will. */
-static void tx_refuse(struct vif *vif, const struct netif_tx_packet *pkt,
+static void tx_refuse(struct vif_queue *q, const struct netif_tx_packet *pkt,
 		      enum netif_tx_reason reason, RING_IDX idx)
 {
-	struct vif_queue *q = vif->q;
+	struct vif *vif = q->vif;
 	stat_add(&vif->stats->tx_drops[reason], 1);
 	if (q->tx.logged_reasons & (1u << reason))
 		return;
@@ -109,10 +109,10 @@ static unsigned tx_add_segments(struct vif_queue *q, domid_t dom,
 
 /* The virtio-net header and iovec of a fetched frame. Returns false when
  * it cannot go (its status says why). */
-static bool tx_prepare_frame(struct vif *vif, struct tx_slot_state *ps,
+static bool tx_prepare_frame(struct vif_queue *q, struct tx_slot_state *ps,
 			     struct virtio_net_hdr *vnet, struct iovec *iov)
 {
-	struct vif_queue *q = vif->q;
+	struct vif *vif = q->vif;
 	const struct netif_tx_packet *pkt = &ps->pkt;
 	uint8_t *data = q->tx.staging + ps->data_off;
 	/* A GSO packet goes to the TAP whole, for the kernel to segment
@@ -152,15 +152,16 @@ static bool tx_prepare_frame(struct vif *vif, struct tx_slot_state *ps,
 }
 
 /* The outcome of one TAP write (res: bytes or -errno). */
-static void tx_written(struct vif *vif, const struct tx_slot_state *ps,
+static void tx_written(struct vif_queue *q, const struct tx_slot_state *ps,
 		       long res)
 {
-	struct vif_queue *q = vif->q;
+	struct vif *vif = q->vif;
 	if (res >= 0) {
 		stat_add(&vif->stats->tx_packets, 1);
 		stat_add(&vif->stats->tx_bytes, ps->pkt.size);
 		if (ps->pkt.has_gso)
 			stat_add(&vif->stats->tx_gso_packets, 1);
+		stat_add(&q->stats->tx_packets, 1);
 		return;
 	}
 	/* The guest's packet was fine: it is answered OKAY, as a frame the
@@ -188,14 +189,14 @@ static void tx_written(struct vif *vif, const struct tx_slot_state *ps,
  * the batch instead of one writev each (a TAP write never blocks, so the
  * submission completes them all). False when the submission failed:
  * nothing was written. */
-static bool tx_write_batch(struct vif *vif, const unsigned *which, unsigned n)
+static bool tx_write_batch(struct vif_queue *q, const unsigned *which,
+			   unsigned n)
 {
-	struct vif_queue *q = vif->q;
+	struct vif *vif = q->vif;
 	for (unsigned i = 0; i < n; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&q->tx.uring);
 		/* The ring holds a whole TX ring's frames: never NULL. */
-		io_uring_prep_writev(sqe, vif->tap_fd, q->tx.iov[which[i]], 2,
-				     0);
+		io_uring_prep_writev(sqe, q->tap_fd, q->tx.iov[which[i]], 2, 0);
 		io_uring_sqe_set_data64(sqe, which[i]);
 	}
 	stat_add(&vif->stats->syscalls, 1);
@@ -216,7 +217,7 @@ static bool tx_write_batch(struct vif *vif, const unsigned *which, unsigned n)
 			stat_add(&vif->stats->tx_tap_errors, n - seen);
 			return true;
 		}
-		tx_written(vif, &q->tx.pkts[io_uring_cqe_get_data64(cqe)],
+		tx_written(q, &q->tx.pkts[io_uring_cqe_get_data64(cqe)],
 			   cqe->res);
 		io_uring_cqe_seen(&q->tx.uring, cqe);
 		seen++;
@@ -226,15 +227,16 @@ static bool tx_write_batch(struct vif *vif, const unsigned *which, unsigned n)
 #endif
 
 /* Writes the prepared frames to the TAP. */
-static void tx_write_frames(struct vif *vif, const unsigned *which, unsigned n)
+static void tx_write_frames(struct vif_queue *q, const unsigned *which,
+			    unsigned n)
 {
-	struct vif_queue *q = vif->q;
+	struct vif *vif = q->vif;
 	if (!n)
 		return;
 #ifdef HAVE_LIBURING
 	/* One frame: a writev costs less than a submission. */
 	if (q->tx.uring_ok && n > 1) {
-		if (tx_write_batch(vif, which, n))
+		if (tx_write_batch(q, which, n))
 			return;
 		/* A ring that failed is not used again. */
 		io_uring_queue_exit(&q->tx.uring);
@@ -243,14 +245,14 @@ static void tx_write_frames(struct vif *vif, const unsigned *which, unsigned n)
 #endif
 	for (unsigned i = 0; i < n; i++) {
 		stat_add(&vif->stats->syscalls, 1);
-		ssize_t w = writev(vif->tap_fd, q->tx.iov[which[i]], 2);
-		tx_written(vif, &q->tx.pkts[which[i]], w < 0 ? -errno : w);
+		ssize_t w = writev(q->tap_fd, q->tx.iov[which[i]], 2);
+		tx_written(q, &q->tx.pkts[which[i]], w < 0 ? -errno : w);
 	}
 }
 
-int tx_process(struct vif *vif)
+int tx_process(struct vif_queue *q)
 {
-	struct vif_queue *q = vif->q;
+	struct vif *vif = q->vif;
 	/* The TX ring carries what this backend offered. */
 	const struct netif_features *feat = &netback_offer;
 	domid_t dom = (domid_t)vif->domid;
@@ -258,7 +260,7 @@ int tx_process(struct vif *vif)
 	int n = pvio_back_take_requests(&q->tx_ring, q->tx.reqs + q->tx.nr_reqs,
 					NETBACK_TX_RING_SLOTS);
 	if (n < 0) {
-		vif_disable_ring(vif, "TX", &q->tx_ring);
+		vif_disable_ring(q, "TX", &q->tx_ring);
 		return -1;
 	}
 	if (n == 0)
@@ -309,7 +311,7 @@ int tx_process(struct vif *vif)
 		} else {
 			ps->status = action == NETIF_DROP ? NETIF_RSP_DROPPED
 							  : NETIF_RSP_ERROR;
-			tx_refuse(vif, &ps->pkt, reason, base + off);
+			tx_refuse(q, &ps->pkt, reason, base + off);
 		}
 		off += ps->pkt.nr_slots;
 		npkts++;
@@ -350,10 +352,10 @@ int tx_process(struct vif *vif)
 			break;
 		}
 		if (ps->forward &&
-		    tx_prepare_frame(vif, ps, &q->tx.vnet[p], q->tx.iov[p]))
+		    tx_prepare_frame(q, ps, &q->tx.vnet[p], q->tx.iov[p]))
 			q->tx.ready[nready++] = p;
 	}
-	tx_write_frames(vif, q->tx.ready, nready);
+	tx_write_frames(q, q->tx.ready, nready);
 
 	/* Responses for every packet of the batch, in ring order. */
 	unsigned nrsp = 0;
@@ -364,7 +366,7 @@ int tx_process(struct vif *vif)
 	}
 	pvio_back_put_responses(&q->tx_ring, q->tx.rsps, nrsp);
 	if (pvio_back_push_responses(&q->tx_ring))
-		q->need_notify = true;
+		q->need_notify_tx = true;
 	stat_add(&vif->stats->tx_batches, 1);
 
 	/* Requests of a packet still incomplete wait for the rest. */

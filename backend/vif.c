@@ -1,8 +1,10 @@
 /*
  * One vif: its TAP and statistics (for the device's whole life), and its
- * queue (from the frontend's Connected to a disconnect), set up by the
- * worker that serves it (worker.c): it opens its own grant and
- * event-channel handles, maps the rings and binds the channel.
+ * queues (from the frontend's Connected to a disconnect), each set up by
+ * the worker that serves it (worker.c): it opens its own grant and
+ * event-channel handles, maps the rings and binds the channel(s). The TAP
+ * is multi-queue: queue 0 reads and writes the descriptor the device was
+ * made with, every other queue one of its own, opened at connect.
  */
 #include "config.h"
 
@@ -41,7 +43,7 @@ struct vif *vif_create(unsigned domid, unsigned devid, const char *be_dir,
 	pthread_mutex_init(&vif->log_lock, NULL);
 	vif->log_window_start = -VIF_LOG_WINDOW_S;
 
-	vif->tap_fd = pvio_tap_open(vif->name);
+	vif->tap_fd = pvio_tap_open_multi_queue(vif->name);
 	int err = vif->tap_fd < 0
 			  ? vif->tap_fd
 			  : pvio_tap_set_offload(vif->tap_fd, TUN_F_CSUM);
@@ -87,21 +89,31 @@ void vif_disable(struct vif *vif, const char *fmt, ...)
 	vif_set_exit(vif, VIF_WORKER_DISABLED);
 }
 
-void vif_disable_ring(struct vif *vif, const char *which,
+/* "queue N: " before what a queue's setup says, when there are several
+ * (a one-queue vif's messages are as they always were). */
+static const char *queue_label(struct vif_queue *q)
+{
+	if (q->vif->nr_queues <= 1)
+		return "";
+	snprintf(q->label, sizeof(q->label), "queue %u: ", q->index);
+	return q->label;
+}
+
+void vif_disable_ring(struct vif_queue *q, const char *which,
 		      const struct pvio_back_ring *ring)
 {
-	vif_disable(vif,
-		    "%s ring: request producer %u is more than a ring ahead of "
-		    "the responses (%u) or behind the requests taken (%u)",
-		    which,
+	vif_disable(q->vif,
+		    "%s%s ring: request producer %u is more than a ring ahead "
+		    "of the responses (%u) or behind the requests taken (%u)",
+		    queue_label(q), which,
 		    __atomic_load_n(&ring->sring->req_prod, __ATOMIC_RELAXED),
 		    ring->rsp_prod_pvt, ring->req_cons);
 }
 
-bool vif_notify(struct vif *vif)
+bool vif_notify(struct vif_queue *q, evtchn_port_t port)
 {
-	struct vif_queue *q = vif->q;
-	int rc = pvio_evtchn_notify(q->evtchn, q->port);
+	struct vif *vif = q->vif;
+	int rc = pvio_evtchn_notify(q->evtchn, port);
 	stat_add(&vif->stats->syscalls, 1);
 	if (rc == -ENOTCONN) {
 		vif_set_exit(vif, VIF_WORKER_PEER_GONE);
@@ -124,18 +136,31 @@ static RING_IDX ring_start(const void *area)
 
 /* Frames the kernel queued while no frontend was connected (or for one
  * that is gone): stale for whoever connects next. */
-static void drain_tap(struct vif *vif)
+static void drain_tap(int tap_fd)
 {
 	uint8_t buf[2048];
 	for (int i = 0; i < DRAIN_MAX; i++)
-		if (read(vif->tap_fd, buf, sizeof(buf)) < 0)
+		if (read(tap_fd, buf, sizeof(buf)) < 0)
 			break;
 }
 
-int vif_queue_setup(struct vif *vif, char *msg, size_t msg_size)
+/* Binds the frontend's port (key names it in errors); the local port or
+ * -errno with msg. */
+static int bind_port(struct vif_queue *q, evtchn_port_t remote, const char *key,
+		     char *msg, size_t msg_size)
 {
-	struct vif_queue *q = vif->q;
-	const struct netif_frontend_conn *c = &vif->conn;
+	int rc = pvio_evtchn_bind_interdomain(q->evtchn, (domid_t)q->vif->domid,
+					      remote);
+	if (rc < 0)
+		snprintf(msg, msg_size, "%s%s %u: bind refused: %s",
+			 queue_label(q), key, remote, strerror(-rc));
+	return rc;
+}
+
+int vif_queue_setup(struct vif_queue *q, char *msg, size_t msg_size)
+{
+	struct vif *vif = q->vif;
+	const struct netif_queue_conn *c = &vif->conn.queues[q->index];
 	domid_t dom = (domid_t)vif->domid;
 	int rc = pvio_gnttab_open(PVIO_PLATFORM_AUTO, &q->gnttab);
 	if (rc) {
@@ -147,16 +172,16 @@ int vif_queue_setup(struct vif *vif, char *msg, size_t msg_size)
 			     &q->tx_area);
 	if (rc) {
 		q->tx_area = NULL;
-		snprintf(msg, msg_size, "tx-ring-ref %u: map refused: %s",
-			 c->tx_ring_ref, strerror(-rc));
+		snprintf(msg, msg_size, "%stx-ring-ref %u: map refused: %s",
+			 queue_label(q), c->tx_ring_ref, strerror(-rc));
 		return rc;
 	}
 	rc = pvio_gnttab_map(q->gnttab, dom, 1, &c->rx_ring_ref, true,
 			     &q->rx_area);
 	if (rc) {
 		q->rx_area = NULL;
-		snprintf(msg, msg_size, "rx-ring-ref %u: map refused: %s",
-			 c->rx_ring_ref, strerror(-rc));
+		snprintf(msg, msg_size, "%srx-ring-ref %u: map refused: %s",
+			 queue_label(q), c->rx_ring_ref, strerror(-rc));
 		return rc;
 	}
 	struct pvio_ring_layout tx_layout, rx_layout;
@@ -179,13 +204,20 @@ int vif_queue_setup(struct vif *vif, char *msg, size_t msg_size)
 			 strerror(-rc), pvio_platform_last_error());
 		return rc;
 	}
-	rc = pvio_evtchn_bind_interdomain(q->evtchn, dom, c->evtchn_tx);
-	if (rc < 0) {
-		snprintf(msg, msg_size, "event-channel %u: bind refused: %s",
-			 c->evtchn_tx, strerror(-rc));
+	bool split = vif->conn.split_evtchn;
+	rc = bind_port(q, c->evtchn_tx,
+		       split ? "event-channel-tx" : "event-channel", msg,
+		       msg_size);
+	if (rc < 0)
 		return rc;
+	q->port_tx = q->port_rx = (evtchn_port_t)rc;
+	if (split) {
+		rc = bind_port(q, c->evtchn_rx, "event-channel-rx", msg,
+			       msg_size);
+		if (rc < 0)
+			return rc;
+		q->port_rx = (evtchn_port_t)rc;
 	}
-	q->port = (evtchn_port_t)rc;
 
 	rc = tx_init(q);
 	if (!rc)
@@ -194,16 +226,14 @@ int vif_queue_setup(struct vif *vif, char *msg, size_t msg_size)
 		snprintf(msg, msg_size, "out of memory for buffers");
 		return rc;
 	}
-	rx_set_offload(vif);
-	drain_tap(vif);
-	rx_size_reads(vif);
+	drain_tap(q->tap_fd);
+	rx_size_reads(q);
 	q->tap_readable = true;
 	return 0;
 }
 
-void vif_queue_teardown(struct vif *vif)
+void vif_queue_teardown(struct vif_queue *q)
 {
-	struct vif_queue *q = vif->q;
 	tx_fini(q);
 	rx_fini(q);
 	if (q->evtchn)
@@ -215,7 +245,59 @@ void vif_queue_teardown(struct vif *vif)
 			pvio_gnttab_unmap(q->gnttab, q->rx_area, 1);
 		pvio_gnttab_close(q->gnttab);
 	}
-	drain_tap(vif);
+	q->evtchn = NULL;
+	q->gnttab = NULL;
+	q->tx_area = q->rx_area = NULL;
+	drain_tap(q->tap_fd);
+}
+
+/* The queues' memory and their TAP descriptors (queue 0 has the vif's). */
+static void free_queues(struct vif *vif)
+{
+	for (unsigned i = 1; i < vif->nr_queues; i++)
+		if (vif->queues[i].tap_fd >= 0)
+			close(vif->queues[i].tap_fd);
+	free(vif->queues);
+	vif->queues = NULL;
+	vif->nr_queues = 0;
+}
+
+/* The queues (not set up yet): a TAP descriptor each. */
+static int alloc_queues(struct vif *vif, char *msg, size_t msg_size)
+{
+	unsigned n = vif->conn.nr_queues ? vif->conn.nr_queues : 1;
+	vif->queues = calloc(n, sizeof(*vif->queues));
+	if (!vif->queues) {
+		snprintf(msg, msg_size, "out of memory for %u queues", n);
+		return -ENOMEM;
+	}
+	vif->nr_queues = n;
+	for (unsigned i = 0; i < n; i++) {
+		struct vif_queue *q = &vif->queues[i];
+		q->vif = vif;
+		q->index = i;
+		q->stats = &vif->stats->queue[i];
+		q->tap_fd =
+			i == 0 ? vif->tap_fd : pvio_tap_open_queue(vif->tap_fd);
+		if (q->tap_fd < 0) {
+			int err = q->tap_fd;
+			snprintf(msg, msg_size,
+				 "cannot open queue %u of the TAP: %s", i,
+				 strerror(-err));
+			free_queues(vif);
+			return err;
+		}
+	}
+	__atomic_store_n(&vif->stats->nr_queues, n, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Takes every queue back from its worker, then frees them. */
+static void detach_queues(struct vif *vif)
+{
+	for (unsigned i = 0; i < vif->nr_queues; i++)
+		worker_detach(&vif->queues[i]);
+	free_queues(vif);
 }
 
 int vif_connect(struct vif *vif, const struct netif_frontend_conn *conn,
@@ -223,18 +305,21 @@ int vif_connect(struct vif *vif, const struct netif_frontend_conn *conn,
 {
 	if (vif->connected)
 		return -EALREADY;
-	vif->q = calloc(1, sizeof(*vif->q));
-	if (!vif->q) {
-		snprintf(msg, msg_size, "out of memory");
-		return -ENOMEM;
-	}
 	vif->conn = *conn;
 	vif->exit_reason = VIF_WORKER_RUNNING;
-	int rc = worker_attach(vif, msg, msg_size);
-	if (rc) {
-		free(vif->q);
-		vif->q = NULL;
+	int rc = alloc_queues(vif, msg, msg_size);
+	if (rc)
 		return rc;
+	/* Before any queue reads: what the TAP hands every queue. */
+	rx_set_offload(vif);
+	for (unsigned i = 0; i < vif->nr_queues; i++) {
+		rc = worker_attach(&vif->queues[i], msg, msg_size);
+		if (rc) {
+			/* The queues set up so far go back. */
+			vif_set_exit(vif, VIF_WORKER_STOPPED);
+			detach_queues(vif);
+			return rc;
+		}
 	}
 	vif->connected = true;
 	return 0;
@@ -245,9 +330,7 @@ enum vif_worker_exit vif_disconnect(struct vif *vif)
 	if (!vif->connected)
 		return VIF_WORKER_STOPPED;
 	vif_set_exit(vif, VIF_WORKER_STOPPED);
-	worker_detach(vif);
-	free(vif->q);
-	vif->q = NULL;
+	detach_queues(vif);
 	vif->connected = false;
 	return vif_worker_state(vif);
 }

@@ -1,10 +1,11 @@
 /*
  * The data path's threads: a pool of workers, each serving many queues
- * (today one per connected vif) through one epoll set. A vif is given to
- * the least-loaded worker at connect; the main thread hands it over and
- * takes it back through the worker's mailbox, and the worker does the
- * queue's setup and teardown itself, since the grant and event-channel
- * handles belong to the thread that uses them.
+ * (of one vif or several) through one epoll set. Each queue of a vif is
+ * given to the least-loaded worker at connect, so that a vif's queues
+ * spread over the workers; the main thread hands a queue over and takes
+ * it back through the worker's mailbox, and the worker does the queue's
+ * setup and teardown itself, since the grant and event-channel handles
+ * belong to the thread that uses them.
  *
  * Why few threads: a frame the worker writes to one vif's TAP is bridged
  * inside that write, so it is already queued on the destination vif's TAP
@@ -47,7 +48,7 @@ struct nb_worker {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	enum worker_op op;
-	struct vif *op_vif;
+	struct vif_queue *op_queue;
 	bool op_done;
 	int op_rc;
 	char op_msg[256];
@@ -57,7 +58,8 @@ struct nb_worker {
 	unsigned nr_queues; /* main thread's count, for placement */
 
 	/* The worker's own. */
-	struct vif *queues; /* served, linked by worker_next */
+	struct vif_queue *queues; /* served, linked by worker_next */
+	uint64_t passes;	  /* worker_pass calls */
 	int64_t busy_poll_ns;
 };
 
@@ -81,9 +83,10 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static bool queue_stopping(struct vif *vif)
+/* A queue stops with its vif: one queue's violation stops them all. */
+static bool queue_stopping(struct vif_queue *q)
 {
-	return vif_worker_state(vif) != VIF_WORKER_RUNNING;
+	return vif_worker_state(q->vif) != VIF_WORKER_RUNNING;
 }
 
 /* Work is visible in shared memory: the frontend published TX requests
@@ -102,18 +105,18 @@ static bool ring_has_work(const struct vif_queue *q)
 }
 
 /* Poll the TAP for reading only while frames can go somewhere. */
-static int update_tap_poll(struct nb_worker *w, struct vif *vif)
+static int update_tap_poll(struct nb_worker *w, struct vif_queue *q)
 {
-	struct vif_queue *q = vif->q;
-	bool want = rx_wants_tap(vif);
+	struct vif *vif = q->vif;
+	bool want = rx_wants_tap(q);
 	if (want == q->tap_polled)
 		return 0;
 	struct epoll_event ev = {.events = want ? EPOLLIN : 0,
 				 .data.ptr = &q->tag_tap};
 	stat_add(&vif->stats->syscalls, 1);
-	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_MOD, vif->tap_fd, &ev) < 0) {
-		nb_log("%s: epoll_ctl on the TAP: %s", vif->name,
-		       strerror(errno));
+	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_MOD, q->tap_fd, &ev) < 0) {
+		nb_log("%s: queue %u: epoll_ctl on the TAP: %s", vif->name,
+		       q->index, strerror(errno));
 		return -1;
 	}
 	q->tap_polled = want;
@@ -122,20 +125,25 @@ static int update_tap_poll(struct nb_worker *w, struct vif *vif)
 
 /* A dead or closed frontend leaves its port pending; asked after a
  * wake-up, at most every PEER_CHECK_INTERVAL_NS. */
-static void peer_check(struct vif *vif, int64_t now)
+static void peer_check(struct vif_queue *q, int64_t now)
 {
-	struct vif_queue *q = vif->q;
 	q->peer_check_due = false;
 	q->peer_checked_ns = now;
-	if (pvio_evtchn_peer_closed(q->evtchn, q->port) == 1)
-		vif_set_exit(vif, VIF_WORKER_PEER_GONE);
+	if (pvio_evtchn_peer_closed(q->evtchn, q->port_tx) == 1 ||
+	    (q->port_rx != q->port_tx &&
+	     pvio_evtchn_peer_closed(q->evtchn, q->port_rx) == 1))
+		vif_set_exit(q->vif, VIF_WORKER_PEER_GONE);
 }
 
-/* The channel woke: take the port (one handle per queue, one port: one
- * pending call) and unmask it; the peer check when it is due. */
-static void take_events(struct vif *vif, int64_t now)
+/* The channel woke: take a port and unmask it (one handle per queue:
+ * with split channels a second pending port keeps the handle readable,
+ * and the next epoll_wait, level-triggered, reports it at once, so one
+ * pending call per wake-up is enough), and the peer check when it is due.
+ * Which port woke needs no routing of its own: a pass looks at both
+ * rings, two loads each. */
+static void take_events(struct vif_queue *q, int64_t now)
 {
-	struct vif_queue *q = vif->q;
+	struct vif *vif = q->vif;
 	int port = pvio_evtchn_pending(q->evtchn);
 	stat_add(&vif->stats->syscalls, 1);
 	if (port >= 0) {
@@ -145,27 +153,26 @@ static void take_events(struct vif *vif, int64_t now)
 	}
 	q->peer_check_due = true;
 	if (now - q->peer_checked_ns >= PEER_CHECK_INTERVAL_NS)
-		peer_check(vif, now);
+		peer_check(q, now);
 }
 
 /* Re-arm the ring events and look again (RING_FINAL_CHECK_FOR_REQUESTS):
  * true when there is work after all. The RX ring is re-armed only while
  * a frame waits for buffers, so that a frontend posting buffers to an idle
  * vif does not notify for each. */
-static bool final_check(struct vif *vif)
+static bool final_check(struct vif_queue *q)
 {
-	struct vif_queue *q = vif->q;
 	int n = pvio_back_final_check_requests(&q->tx_ring);
 	if (n < 0) {
-		vif_disable_ring(vif, "TX", &q->tx_ring);
+		vif_disable_ring(q, "TX", &q->tx_ring);
 		return false;
 	}
 	if (n > 0)
 		return true;
-	if (!rx_wants_tap(vif) || q->rx.nr_pending) {
+	if (!rx_wants_tap(q) || q->rx.nr_pending) {
 		n = pvio_back_final_check_requests(&q->rx_ring);
 		if (n < 0) {
-			vif_disable_ring(vif, "RX", &q->rx_ring);
+			vif_disable_ring(q, "RX", &q->rx_ring);
 			return false;
 		}
 		if (n > 0)
@@ -175,18 +182,17 @@ static bool final_check(struct vif *vif)
 }
 
 /* Registers a set-up queue in the worker's epoll set. */
-static int queue_register(struct nb_worker *w, struct vif *vif)
+static int queue_register(struct nb_worker *w, struct vif_queue *q)
 {
-	struct vif_queue *q = vif->q;
-	q->tag_evtchn = (struct nb_poll_tag){vif, NB_EV_EVTCHN};
-	q->tag_tap = (struct nb_poll_tag){vif, NB_EV_TAP};
+	q->tag_evtchn = (struct nb_poll_tag){q, NB_EV_EVTCHN};
+	q->tag_tap = (struct nb_poll_tag){q, NB_EV_TAP};
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &q->tag_evtchn};
 	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, pvio_evtchn_fd(q->evtchn),
 		      &ev) < 0)
 		return -errno;
 	/* The TAP is polled only while RX buffers are posted. */
 	ev = (struct epoll_event){.events = 0, .data.ptr = &q->tag_tap};
-	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, vif->tap_fd, &ev) < 0) {
+	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, q->tap_fd, &ev) < 0) {
 		int err = -errno;
 		epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, pvio_evtchn_fd(q->evtchn),
 			  NULL);
@@ -195,20 +201,20 @@ static int queue_register(struct nb_worker *w, struct vif *vif)
 	return 0;
 }
 
-/* Stops serving vif: out of the epoll set and the list, torn down. The
+/* Stops serving q: out of the epoll set and the list, torn down. The
  * main thread is told when the worker stopped it on its own. */
-static void queue_remove(struct nb_worker *w, struct vif *vif)
+static void queue_remove(struct nb_worker *w, struct vif_queue *q)
 {
-	struct vif_queue *q = vif->q;
-	epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, vif->tap_fd, NULL);
+	struct vif *vif = q->vif;
+	epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, q->tap_fd, NULL);
 	epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, pvio_evtchn_fd(q->evtchn), NULL);
-	for (struct vif **p = &w->queues; *p; p = &(*p)->worker_next)
-		if (*p == vif) {
-			*p = vif->worker_next;
+	for (struct vif_queue **p = &w->queues; *p; p = &(*p)->worker_next)
+		if (*p == q) {
+			*p = q->worker_next;
 			break;
 		}
-	vif->worker_next = NULL;
-	vif_queue_teardown(vif);
+	q->worker_next = NULL;
+	vif_queue_teardown(q);
 	if (vif_worker_state(vif) != VIF_WORKER_STOPPED) {
 		/* Tell the main thread it has a vif to move on. */
 		uint64_t one = 1;
@@ -227,31 +233,33 @@ static void serve_mailbox(struct nb_worker *w)
 	(void)r;
 	pthread_mutex_lock(&w->lock);
 	if (w->op != OP_NONE && !w->op_done) {
-		struct vif *vif = w->op_vif;
+		struct vif_queue *q = w->op_queue;
 		w->op_rc = 0;
 		w->op_msg[0] = '\0';
 		if (w->op == OP_ATTACH) {
-			int rc = vif_queue_setup(vif, w->op_msg,
+			int rc = vif_queue_setup(q, w->op_msg,
 						 sizeof(w->op_msg));
 			if (!rc) {
-				rc = queue_register(w, vif);
+				rc = queue_register(w, q);
 				if (rc)
 					snprintf(w->op_msg, sizeof(w->op_msg),
 						 "epoll: %s", strerror(-rc));
 			}
 			if (rc) {
-				vif_queue_teardown(vif);
+				vif_queue_teardown(q);
 			} else {
-				vif->worker_next = w->queues;
-				w->queues = vif;
+				q->worker_next = w->queues;
+				w->queues = q;
 			}
 			w->op_rc = rc;
 		} else {
 			/* Still served (it did not stop on its own)? */
-			for (struct vif *v = w->queues; v; v = v->worker_next)
-				if (v == vif) {
-					vif_set_exit(vif, VIF_WORKER_STOPPED);
-					queue_remove(w, vif);
+			for (struct vif_queue *v = w->queues; v;
+			     v = v->worker_next)
+				if (v == q) {
+					vif_set_exit(q->vif,
+						     VIF_WORKER_STOPPED);
+					queue_remove(w, q);
 					break;
 				}
 		}
@@ -266,15 +274,20 @@ static bool worker_stopping(struct nb_worker *w)
 	return __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE);
 }
 
-/* One notification per queue for both directions: they share the
- * channel. */
-static void queue_notify(struct vif *vif)
+/* One notification per queue for both directions when they share the
+ * channel; with split channels TX responses go on port_tx, RX on
+ * port_rx. */
+static void queue_notify(struct vif_queue *q)
 {
-	struct vif_queue *q = vif->q;
-	if (!q->need_notify)
-		return;
-	q->need_notify = false;
-	vif_notify(vif);
+	if (q->port_tx == q->port_rx) {
+		if (q->need_notify || q->need_notify_tx)
+			vif_notify(q, q->port_tx);
+	} else {
+		bool alive = !q->need_notify_tx || vif_notify(q, q->port_tx);
+		if (alive && q->need_notify)
+			vif_notify(q, q->port_rx);
+	}
+	q->need_notify = q->need_notify_tx = false;
 }
 
 /*
@@ -285,31 +298,38 @@ static void queue_notify(struct vif *vif)
 static int worker_pass(struct nb_worker *w)
 {
 	int moved = 0;
+	/* Vifs (not queues) that wrote in this pass, marked by pass number
+	 * in each vif's slot for this worker (no other thread writes it). */
 	unsigned writers = 0;
-	for (struct vif *v = w->queues; v; v = v->worker_next) {
-		v->q->wrote = false;
+	uint64_t pass = ++w->passes;
+	for (struct vif_queue *v = w->queues; v; v = v->worker_next) {
 		if (queue_stopping(v))
 			continue;
 		int t = tx_process(v);
 		if (t > 0) {
 			moved += t;
-			v->q->wrote = true;
-			writers++;
+			if (v->vif->wrote_in_pass[w->index] != pass) {
+				v->vif->wrote_in_pass[w->index] = pass;
+				writers++;
+			}
 		}
 	}
-	for (struct vif *v = w->queues; v; v = v->worker_next) {
+	for (struct vif_queue *v = w->queues; v; v = v->worker_next) {
 		if (queue_stopping(v))
 			continue;
-		/* A frame written a moment ago is likely on another of these
-		 * TAPs already (the bridge sends nothing back to the port it
-		 * came from): look without waiting for epoll to say so. */
-		if (writers > (v->q->wrote ? 1u : 0u))
-			v->q->tap_readable = true;
+		/* A frame written a moment ago is likely on a TAP of another
+		 * of these vifs already (the bridge sends nothing back to the
+		 * port it came from; which of that vif's queues it is on, the
+		 * kernel's flow hash chose): look without waiting for epoll
+		 * to say so. */
+		bool own = v->vif->wrote_in_pass[w->index] == pass;
+		if (writers > (own ? 1u : 0u))
+			v->tap_readable = true;
 		int r = rx_process(v);
 		if (r > 0)
 			moved += r;
 	}
-	for (struct vif *v = w->queues; v; v = v->worker_next)
+	for (struct vif_queue *v = w->queues; v; v = v->worker_next)
 		if (!queue_stopping(v))
 			queue_notify(v);
 	return moved;
@@ -318,7 +338,7 @@ static int worker_pass(struct nb_worker *w)
 /* Queues that stopped (disabled, peer gone, failed) leave. */
 static void reap_stopped(struct nb_worker *w)
 {
-	for (struct vif *v = w->queues, *next; v; v = next) {
+	for (struct vif_queue *v = w->queues, *next; v; v = next) {
 		next = v->worker_next;
 		if (queue_stopping(v))
 			queue_remove(w, v);
@@ -331,14 +351,13 @@ static void reap_stopped(struct nb_worker *w)
 static bool prepare_sleep(struct nb_worker *w, int *timeout_ms)
 {
 	int64_t now = now_ns(), wait_ns = -1;
-	for (struct vif *v = w->queues; v; v = v->worker_next) {
+	for (struct vif_queue *v = w->queues; v; v = v->worker_next) {
 		if (queue_stopping(v))
 			continue;
 		if (final_check(v))
 			return false;
-		struct vif_queue *q = v->q;
-		if (q->peer_check_due) {
-			int64_t left = q->peer_checked_ns +
+		if (v->peer_check_due) {
+			int64_t left = v->peer_checked_ns +
 				       PEER_CHECK_INTERVAL_NS - now;
 			if (left <= 0)
 				peer_check(v, now);
@@ -346,7 +365,7 @@ static bool prepare_sleep(struct nb_worker *w, int *timeout_ms)
 				wait_ns = left;
 		}
 		if (!queue_stopping(v) && update_tap_poll(w, v) < 0)
-			vif_set_exit(v, VIF_WORKER_FAILED);
+			vif_set_exit(v->vif, VIF_WORKER_FAILED);
 	}
 	*timeout_ms = wait_ns < 0 ? -1 : (int)(wait_ns / 1000000) + 1;
 	return true;
@@ -364,12 +383,12 @@ static void take_batch(struct nb_worker *w, const struct epoll_event *evs,
 			__atomic_store_n(&w->mail, 1, __ATOMIC_RELEASE);
 			continue;
 		}
-		if (queue_stopping(tag->vif))
+		if (queue_stopping(tag->q))
 			continue;
 		if (tag->kind == NB_EV_EVTCHN)
-			take_events(tag->vif, now);
+			take_events(tag->q, now);
 		else
-			tag->vif->q->tap_readable = true;
+			tag->q->tap_readable = true;
 	}
 }
 
@@ -380,12 +399,12 @@ static void wait_events(struct nb_worker *w, int timeout_ms)
 	struct epoll_event evs[WORKER_EVENTS];
 	/* A wait serves every queue: counted once, on the first. */
 	if (w->queues)
-		stat_add(&w->queues->stats->syscalls, 1);
+		stat_add(&w->queues->vif->stats->syscalls, 1);
 	int n = epoll_wait(w->epoll_fd, evs, WORKER_EVENTS, timeout_ms);
 	if (n < 0 && errno != EINTR) {
 		nb_log("worker %u: epoll_wait: %s", w->index, strerror(errno));
-		for (struct vif *v = w->queues; v; v = v->worker_next)
-			vif_set_exit(v, VIF_WORKER_FAILED);
+		for (struct vif_queue *v = w->queues; v; v = v->worker_next)
+			vif_set_exit(v->vif, VIF_WORKER_FAILED);
 		n = 0;
 	}
 	take_batch(w, evs, n);
@@ -419,10 +438,9 @@ static void *worker_main(void *arg)
 		if (w->busy_poll_ns && w->queues &&
 		    now_ns() - last_work < w->busy_poll_ns) {
 			bool work = false;
-			for (struct vif *v = w->queues; v && !work;
+			for (struct vif_queue *v = w->queues; v && !work;
 			     v = v->worker_next)
-				work = !queue_stopping(v) &&
-				       ring_has_work(v->q);
+				work = !queue_stopping(v) && ring_has_work(v);
 			if (!work)
 				cpu_relax();
 			continue;
@@ -454,6 +472,12 @@ unsigned workers_default_count(void)
 	/* On two CPUs the frontends and the guests' stacks need the other
 	 * one; beyond, about half of them. */
 	return cpus <= 2 ? 1 : cpus / 2;
+}
+
+unsigned workers_default_max_queues(void)
+{
+	unsigned cpus = cpus_usable();
+	return cpus < NETIF_QUEUES_MAX ? cpus : NETIF_QUEUES_MAX;
 }
 
 unsigned workers_default_busy_poll_us(unsigned nr_workers)
@@ -515,13 +539,13 @@ void workers_stop(void)
 	nr_workers = 0;
 }
 
-/* Posts op for vif to w and waits for the worker to do it. */
+/* Posts op for q to w and waits for the worker to do it. */
 static int worker_request(struct nb_worker *w, enum worker_op op,
-			  struct vif *vif, char *msg, size_t msg_size)
+			  struct vif_queue *q, char *msg, size_t msg_size)
 {
 	pthread_mutex_lock(&w->lock);
 	w->op = op;
-	w->op_vif = vif;
+	w->op_queue = q;
 	w->op_done = false;
 	pthread_mutex_unlock(&w->lock);
 	__atomic_store_n(&w->mail, 1, __ATOMIC_RELEASE);
@@ -535,12 +559,12 @@ static int worker_request(struct nb_worker *w, enum worker_op op,
 	if (msg)
 		snprintf(msg, msg_size, "%s", w->op_msg);
 	w->op = OP_NONE;
-	w->op_vif = NULL;
+	w->op_queue = NULL;
 	pthread_mutex_unlock(&w->lock);
 	return rc;
 }
 
-int worker_attach(struct vif *vif, char *msg, size_t msg_size)
+int worker_attach(struct vif_queue *q, char *msg, size_t msg_size)
 {
 	if (!nr_workers) {
 		snprintf(msg, msg_size, "no worker thread");
@@ -550,20 +574,20 @@ int worker_attach(struct vif *vif, char *msg, size_t msg_size)
 	for (unsigned i = 1; i < nr_workers; i++)
 		if (workers[i].nr_queues < best->nr_queues)
 			best = &workers[i];
-	int rc = worker_request(best, OP_ATTACH, vif, msg, msg_size);
+	int rc = worker_request(best, OP_ATTACH, q, msg, msg_size);
 	if (rc)
 		return rc;
-	vif->worker = best;
+	q->worker = best;
 	best->nr_queues++;
 	return 0;
 }
 
-void worker_detach(struct vif *vif)
+void worker_detach(struct vif_queue *q)
 {
-	struct nb_worker *w = vif->worker;
+	struct nb_worker *w = q->worker;
 	if (!w)
 		return;
-	worker_request(w, OP_DETACH, vif, NULL, 0);
+	worker_request(w, OP_DETACH, q, NULL, 0);
 	w->nr_queues--;
-	vif->worker = NULL;
+	q->worker = NULL;
 }

@@ -19,7 +19,8 @@
 
 /* What pvio-netback offers (docs/netif-backend.md): rx-copy, sg, IPv4 and
  * IPv6 checksum offload, GSO TCPv4 and TCPv6 (each can be switched off,
- * main.c); one queue, one event channel, no control ring. */
+ * main.c); split event channels (unless --no-split-event-channels) and
+ * --max-queues queues (set by xenbus_start); no control ring. */
 struct netif_features netback_offer = {
 	.rx_copy = true,
 	.rx_notify = true,
@@ -219,12 +220,22 @@ static void try_connect(struct netback *nb, struct vif *vif)
 	vif->wait_fe_change = false;
 	vif->quiet_refusal = false;
 	vif->last_refusal[0] = 0;
+	const struct netif_queue_conn *q0 = &conn.queues[0];
+	char channels[48];
+	if (conn.split_evtchn)
+		snprintf(channels, sizeof(channels),
+			 "event-channel-tx %u -rx %u", q0->evtchn_tx,
+			 q0->evtchn_rx);
+	else
+		snprintf(channels, sizeof(channels), "event-channel %u",
+			 q0->evtchn_tx);
 	char takes[96];
 	netif_features_str(&conn.features, takes, sizeof(takes));
 	vif_log(vif,
-		"connected: tx-ring-ref %u rx-ring-ref %u event-channel %u, "
-		"frontend takes: %s",
-		conn.tx_ring_ref, conn.rx_ring_ref, conn.evtchn_tx, takes);
+		"connected: %u queue%s (queue 0: tx-ring-ref %u rx-ring-ref "
+		"%u %s), frontend takes: %s",
+		conn.nr_queues, conn.nr_queues == 1 ? "" : "s", q0->tx_ring_ref,
+		q0->rx_ring_ref, channels, takes);
 }
 
 static void destroy_vif(struct netback *nb, struct vif *vif, bool write_closed)
@@ -504,6 +515,8 @@ static void on_release_domain(struct pvio_xenbus *xb, const char *path,
 
 int xenbus_start(struct netback *nb)
 {
+	netback_offer.max_queues = nb->max_queues;
+	netback_offer.split_evtchn = nb->split_evtchn;
 	/* Devices that exist already were left by a backend before us. */
 	scan_all(nb, UPDATE_SCAN);
 	nb->started = true;

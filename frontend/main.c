@@ -46,10 +46,27 @@ void nf_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+static unsigned cpus_usable(void)
+{
+	cpu_set_t cpus;
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+		return (unsigned)CPU_COUNT(&cpus);
+	return 1;
+}
+
+/* One queue per CPU, as Linux netfront, within the grants a domain has. */
+static unsigned default_queues(void)
+{
+	unsigned cpus = cpus_usable();
+	return cpus < NF_QUEUES_DEFAULT_MAX ? cpus : NF_QUEUES_DEFAULT_MAX;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: pvio-netfront [-v] [--busy-poll US] [--no-FEATURE...]\n"
+		"usage: pvio-netfront [-v] [--busy-poll US] [--queues N] "
+		"[--no-split-event-channels]\n"
+		"                     [--no-FEATURE...]\n"
 		"The guest's netif driver: watches device/vif of its own "
 		"domain and gives\n"
 		"each device a TAP eth<N> connected to its backend.\n"
@@ -58,6 +75,14 @@ static void usage(FILE *out)
 		"sleeping\n"
 		"                    (0: never; default %u on %u CPUs or more, "
 		"else 0)\n"
+		"  --queues N        queues per vif at most, 1 to %u, as many "
+		"as the\n"
+		"                    backend offers (default: the CPUs, at "
+		"most %u; here %u)\n"
+		"  --no-split-event-channels\n"
+		"                    one event channel per queue even when "
+		"split ones\n"
+		"                    are offered\n"
 		"  -h, --help        this text\n"
 		"Offloads offered to the backend (what this frontend takes "
 		"on RX; all by\n"
@@ -68,6 +93,7 @@ static void usage(FILE *out)
 		"(set by `pvio create`; PVIO_NETFRONT_ARGS there passes "
 		"options).\n",
 		NF_BUSY_POLL_US_DEFAULT, NF_BUSY_POLL_MIN_CPUS,
+		NETIF_QUEUES_MAX, NF_QUEUES_DEFAULT_MAX, default_queues(),
 		netif_offload_options_help);
 }
 
@@ -79,9 +105,7 @@ static void usage(FILE *out)
  */
 static unsigned default_busy_poll(void)
 {
-	cpu_set_t cpus;
-	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 &&
-	    (unsigned)CPU_COUNT(&cpus) >= NF_BUSY_POLL_MIN_CPUS)
+	if (cpus_usable() >= NF_BUSY_POLL_MIN_CPUS)
 		return NF_BUSY_POLL_US_DEFAULT;
 	return 0;
 }
@@ -96,6 +120,8 @@ static int parse_args(int argc, char **argv, struct nf_daemon *d)
 		{"help", no_argument, NULL, 'h'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"busy-poll", required_argument, NULL, 'b'},
+		{"queues", required_argument, NULL, 'q'},
+		{"no-split-event-channels", no_argument, NULL, 's'},
 		{"no-sg", no_argument, NULL, OPT_NO_FEATURE},
 		{"no-csum", no_argument, NULL, OPT_NO_FEATURE},
 		{"no-ipv4-csum", no_argument, NULL, OPT_NO_FEATURE},
@@ -116,6 +142,8 @@ static int parse_args(int argc, char **argv, struct nf_daemon *d)
 		.gso_tcpv4 = true,
 		.gso_tcpv6 = true,
 	};
+	d->max_queues = default_queues();
+	d->split_evtchn = true;
 	while ((c = getopt_long(argc, argv, "hv", opts, &longindex)) != -1) {
 		if (c == OPT_NO_FEATURE) {
 			netif_features_switch_off(&d->offer,
@@ -143,6 +171,23 @@ static int parse_args(int argc, char **argv, struct nf_daemon *d)
 			d->busy_poll_us = (unsigned)us;
 			break;
 		}
+		case 'q': {
+			char *end;
+			errno = 0;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || n < 1 ||
+			    n > NETIF_QUEUES_MAX || optarg[0] == '-') {
+				nf_log("--queues '%s': expected a number from "
+				       "1 to %u",
+				       optarg, NETIF_QUEUES_MAX);
+				return -1;
+			}
+			d->max_queues = (unsigned)n;
+			break;
+		}
+		case 's':
+			d->split_evtchn = false;
+			break;
 		default:
 			usage(stderr);
 			return -1;
@@ -227,8 +272,10 @@ int main(int argc, char **argv)
 	}
 	if (nf_xenbus_start(&d))
 		return 1;
-	nf_log("domain %u: watching device/vif (busy-poll %u us)", d.domid,
-	       d.busy_poll_us);
+	nf_log("domain %u: watching device/vif (busy-poll %u us, up to %u "
+	       "queues, split event channels %s)",
+	       d.domid, d.busy_poll_us, d.max_queues,
+	       d.split_evtchn ? "when offered" : "off");
 
 	for (;;) {
 		struct epoll_event evs[4];

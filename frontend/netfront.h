@@ -4,10 +4,11 @@
  * the rings shared with pvio-netback.
  *
  * Threads: the main thread does xenstore only (xenbus.c, main.c); each
- * connected vif has one worker thread (vif.c) that owns the connection's
- * grant and event-channel handles and runs the data path (tx.c, rx.c).
- * The two meet in struct nf_conn: the main thread creates and stops it,
- * the worker reports setup and failures through it.
+ * queue of a connected vif has one worker thread (vif.c) that owns the
+ * queue's event-channel handle and its descriptor of the multi-queue TAP
+ * and runs the data path (tx.c, rx.c). The two meet in struct nf_conn,
+ * one queue: the main thread creates and stops it, the worker reports
+ * setup and failures through it.
  */
 #ifndef PVIO_NETFRONT_H
 #define PVIO_NETFRONT_H
@@ -45,6 +46,10 @@
 /* How often, at most, a worker asks whether the backend's end of the
  * channel closed (sim: one poll() each), microseconds. */
 #define NF_PEER_CHECK_US 100000u
+/* Default queues at most (--queues): each takes 514 grants (two rings, 512
+ * pool pages), and the sim platform's grant table holds 4096 per domain,
+ * shared by all its vifs. */
+#define NF_QUEUES_DEFAULT_MAX 4u
 
 /* ---- logging ---- */
 
@@ -81,12 +86,16 @@ struct nf_stats {
 	uint64_t tx_batches, rx_batches; /* pushes */
 };
 
-/* ---- one connection: rings, pools, event channel, worker ---- */
+/* ---- one queue of a connection: rings, pools, event channel(s),
+ * worker ---- */
 
 struct nf_vif;
 
 struct nf_conn {
 	struct nf_vif *vif;
+	unsigned index; /* queue-<index>/ */
+	int tap_fd;	/* this queue's descriptor of the TAP */
+	bool own_tap;	/* opened for it (not queue 0's) */
 	/* What this frontend wrote it takes on the RX ring (its keys). */
 	struct netif_features features;
 	/* What the backend offered to take on the TX ring. */
@@ -123,7 +132,9 @@ struct nf_conn {
 
 	/* Owned by the worker from here on. */
 	struct pvio_evtchn *evtchn;
-	evtchn_port_t port;
+	/* TX requests notify on port_tx, RX buffers on port_rx: the same
+	 * port unless features.split_evtchn. */
+	evtchn_port_t port_tx, port_rx;
 	int epoll_fd;
 	bool peer_check_due;	  /* woken since the last peer check */
 	uint64_t peer_checked_us; /* CLOCK_MONOTONIC */
@@ -172,9 +183,11 @@ struct nf_vif {
 	struct pvio_gntshr *gntshr;
 	struct pvio_xenbus_watch *be_watch;
 	enum xenbus_state state; /* what this frontend last wrote */
-	struct nf_conn *conn;	 /* NULL while disconnected */
-	bool backend_connected;	 /* the backend reached Connected on conn */
-	bool config_failed;	 /* unusable; logged once, left alone */
+	/* The connection's queues; nr_queues 0 while disconnected. */
+	struct nf_conn *queues[NETIF_QUEUES_MAX];
+	unsigned nr_queues;
+	bool backend_connected; /* the backend reached Connected on conn */
+	bool config_failed;	/* unusable; logged once, left alone */
 	struct netif_key_value keys[NETIF_MAX_KEYS]; /* written at connect */
 	unsigned nkeys;
 	struct nf_stats total; /* of finished connections */
@@ -190,6 +203,8 @@ struct nf_daemon {
 	/* What every vif offers to take (the feature keys it writes):
 	 * everything but what the --no-* options switched off. */
 	struct netif_features offer;
+	unsigned max_queues; /* --queues: at most this many per vif */
+	bool split_evtchn;   /* split event channels when offered */
 	int worker_event_fd; /* eventfd: some worker set conn->failed */
 	struct pvio_xenbus_watch *vif_watch;
 	struct nf_vif *vifs;
@@ -206,13 +221,15 @@ void nf_xenbus_shutdown(struct nf_daemon *d);
 /* ---- vif.c: a connection's lifetime and its buffer pools ---- */
 
 /*
- * Start a connection for vif with features (what it takes on RX, the keys
- * it writes) and tx_features (what the backend takes on TX): a worker
- * thread grants the rings and pools and allocates the event channel; this
- * returns once it has (0) or could not (-errno, *why says what failed).
+ * Start queue index of a connection for vif with features (what it takes
+ * on RX, the keys it writes; features->max_queues queues) and tx_features
+ * (what the backend takes on TX): its rings and pools are granted, its
+ * TAP queue opened (queue 0 uses vif->tap_fd), and a worker thread
+ * allocates its event channel(s); this returns once it has (0) or could
+ * not (-errno, *why says what failed).
  */
 int nf_conn_start(struct nf_vif *vif, const struct netif_features *features,
-		  const struct netif_features *tx_features,
+		  const struct netif_features *tx_features, unsigned index,
 		  unsigned busy_poll_us, int worker_event_fd,
 		  struct nf_conn **out, char *why, size_t why_size);
 /*
@@ -224,9 +241,11 @@ int nf_conn_start(struct nf_vif *vif, const struct netif_features *features,
  * the pools are made for.
  */
 int nf_conn_rings_init(struct nf_conn *conn, char *why, size_t why_size);
-/* The keys that describe conn (netif_frontend_conn_keys). */
-unsigned nf_conn_keys(const struct nf_conn *conn, struct netif_key_value *kv,
-		      unsigned max);
+/* The keys that describe vif's queues (netif_frontend_conn_keys);
+ * num_queues_key: write multi-queue-num-queues (the backend offered
+ * multi-queue). */
+unsigned nf_vif_keys(const struct nf_vif *vif, bool num_queues_key,
+		     struct netif_key_value *kv, unsigned max);
 /* Ask the worker to notify the backend and look at the rings once. */
 void nf_conn_kick(struct nf_conn *conn);
 /* Stop the worker, end every grant and the channel, free conn; its
@@ -239,8 +258,9 @@ void nf_conn_fail(struct nf_conn *conn, const char *fmt, ...)
 void nf_conn_complain(struct nf_conn *conn, enum nf_complaint what,
 		      const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Notify the backend; a closed channel fails the connection. */
-void nf_conn_notify(struct nf_conn *conn);
+/* Notify the backend on port (conn->port_tx or ->port_rx); a closed
+ * channel fails the connection. */
+void nf_conn_notify(struct nf_conn *conn, evtchn_port_t port);
 
 static inline uint8_t *nf_tx_page(const struct nf_conn *c, unsigned id)
 {

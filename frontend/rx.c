@@ -36,7 +36,7 @@ void nf_rx_post(struct nf_conn *c)
 		return;
 	pvio_front_produce_requests(&c->rx, n);
 	if (pvio_front_push_requests(&c->rx))
-		nf_conn_notify(c);
+		nf_conn_notify(c, c->port_rx);
 }
 
 /* One fragment's bytes in its page, bounded whatever netif said. */
@@ -156,7 +156,7 @@ static void rx_deliver(struct nf_conn *c, const struct netif_rx_packet *pkt,
 	}
 	ssize_t put;
 	do
-		put = writev(c->vif->tap_fd, iov, (int)n);
+		put = writev(c->tap_fd, iov, (int)n);
 	while (put < 0 && errno == EINTR);
 	if (put < 0) {
 		c->stats.rx_dropped++;

@@ -195,7 +195,7 @@ int nf_tx_from_tap(struct nf_conn *c)
 			iov[i + 1].iov_base = nf_tx_page(c, ids[i]);
 			iov[i + 1].iov_len = NETIF_PAGE_BYTES;
 		}
-		ssize_t got = readv(c->vif->tap_fd, iov, (int)pages + 2);
+		ssize_t got = readv(c->tap_fd, iov, (int)pages + 2);
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
@@ -226,7 +226,7 @@ int nf_tx_from_tap(struct nf_conn *c)
 	if (sent) {
 		c->stats.tx_batches++;
 		if (pvio_front_push_requests(&c->tx))
-			nf_conn_notify(c);
+			nf_conn_notify(c, c->port_tx);
 	}
 	return (int)frames;
 }

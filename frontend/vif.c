@@ -1,7 +1,8 @@
 /*
- * A connection's lifetime: the pages it grants (rings and buffer pools,
- * granted once at connect, never per packet), the worker thread with its
- * event channel, and the worker's event loop.
+ * A connection queue's lifetime: the pages it grants (rings and buffer
+ * pools, granted once at connect, never per packet), its descriptor of
+ * the multi-queue TAP, the worker thread with its event channel(s), and
+ * the worker's event loop. A vif with N queues has N of each.
  */
 #include "config.h"
 
@@ -42,7 +43,7 @@ void nf_conn_fail(struct nf_conn *c, const char *fmt, ...)
 	va_end(ap);
 	/* Nothing more happens on the rings: the channel and the TAP leave
 	 * the loop, which then only waits to be stopped. */
-	epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, c->vif->tap_fd, NULL);
+	epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, c->tap_fd, NULL);
 	if (c->evtchn)
 		epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, pvio_evtchn_fd(c->evtchn),
 			  NULL);
@@ -61,31 +62,39 @@ void nf_conn_complain(struct nf_conn *c, enum nf_complaint what,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	nf_log("%s: %s (logged once per connection)", c->vif->label, msg);
+	nf_log("%s: queue %u: %s (logged once per connection)", c->vif->label,
+	       c->index, msg);
 }
 
-void nf_conn_notify(struct nf_conn *c)
+void nf_conn_notify(struct nf_conn *c, evtchn_port_t port)
 {
-	int err = pvio_evtchn_notify(c->evtchn, c->port);
+	int err = pvio_evtchn_notify(c->evtchn, port);
 	c->stats.notify_sent++;
 	if (err == -ENOTCONN)
-		nf_conn_fail(c, "the backend closed event channel %u", c->port);
+		nf_conn_fail(c, "the backend closed event channel %u", port);
 	else if (err)
-		nf_conn_fail(c, "notify on event channel %u: %s", c->port,
+		nf_conn_fail(c, "notify on event channel %u: %s", port,
 			     strerror(-err));
 }
 
-unsigned nf_conn_keys(const struct nf_conn *c, struct netif_key_value *kv,
-		      unsigned max)
+unsigned nf_vif_keys(const struct nf_vif *vif, bool num_queues_key,
+		     struct netif_key_value *kv, unsigned max)
 {
 	struct netif_frontend_conn fc = {
-		.tx_ring_ref = c->tx_ring_ref,
-		.rx_ring_ref = c->rx_ring_ref,
-		.evtchn_tx = c->port,
-		.evtchn_rx = c->port,
-		.split_evtchn = false,
-		.features = c->features,
+		.nr_queues = vif->nr_queues,
+		.split_evtchn = vif->queues[0]->features.split_evtchn,
+		.num_queues_key = num_queues_key,
+		.features = vif->queues[0]->features,
 	};
+	for (unsigned i = 0; i < vif->nr_queues; i++) {
+		const struct nf_conn *c = vif->queues[i];
+		fc.queues[i] = (struct netif_queue_conn){
+			.tx_ring_ref = c->tx_ring_ref,
+			.rx_ring_ref = c->rx_ring_ref,
+			.evtchn_tx = c->port_tx,
+			.evtchn_rx = c->port_rx,
+		};
+	}
 	return netif_frontend_conn_keys(&fc, kv, max);
 }
 
@@ -118,14 +127,23 @@ static int worker_setup(struct nf_conn *c)
 		c->evtchn = NULL;
 		return err;
 	}
-	int port = pvio_evtchn_alloc_unbound(c->evtchn, vif->backend_id);
-	if (port < 0) {
-		snprintf(c->setup_why, sizeof(c->setup_why),
-			 "cannot allocate an event channel for domain %u: %s",
-			 vif->backend_id, strerror(-port));
-		return port;
+	/* Two ports on the one handle with split channels. */
+	unsigned nr_ports = c->features.split_evtchn ? 2 : 1;
+	for (unsigned i = 0; i < nr_ports; i++) {
+		int port =
+			pvio_evtchn_alloc_unbound(c->evtchn, vif->backend_id);
+		if (port < 0) {
+			snprintf(c->setup_why, sizeof(c->setup_why),
+				 "cannot allocate an event channel for "
+				 "domain %u: %s",
+				 vif->backend_id, strerror(-port));
+			return port;
+		}
+		if (i == 0)
+			c->port_tx = c->port_rx = (evtchn_port_t)port;
+		else
+			c->port_rx = (evtchn_port_t)port;
 	}
-	c->port = (evtchn_port_t)port;
 	c->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (c->epoll_fd < 0) {
 		err = -errno;
@@ -136,7 +154,7 @@ static int worker_setup(struct nf_conn *c)
 	/* The TAP edge-triggered: a read stops before EAGAIN only when the
 	 * ring is full, and tap_pending remembers it. */
 	if ((err = epoll_add(c->epoll_fd, c->ctl_fd, EPOLLIN, TAG_CTL)) ||
-	    (err = epoll_add(c->epoll_fd, vif->tap_fd, EPOLLIN | EPOLLET,
+	    (err = epoll_add(c->epoll_fd, c->tap_fd, EPOLLIN | EPOLLET,
 			     TAG_TAP)) ||
 	    (err = epoll_add(c->epoll_fd, pvio_evtchn_fd(c->evtchn), EPOLLIN,
 			     TAG_EVTCHN))) {
@@ -164,11 +182,15 @@ static void peer_check(struct nf_conn *c, uint64_t now)
 {
 	c->peer_check_due = false;
 	c->peer_checked_us = now;
-	if (pvio_evtchn_peer_closed(c->evtchn, c->port) == 1)
-		nf_conn_fail(c,
-			     "the backend closed event channel %u (its "
-			     "process exited?)",
-			     c->port);
+	evtchn_port_t ports[2] = {c->port_tx, c->port_rx};
+	for (unsigned i = 0; i < (c->port_rx != c->port_tx ? 2u : 1u); i++)
+		if (pvio_evtchn_peer_closed(c->evtchn, ports[i]) == 1) {
+			nf_conn_fail(c,
+				     "the backend closed event channel %u "
+				     "(its process exited?)",
+				     ports[i]);
+			return;
+		}
 }
 
 /* How long the worker may sleep: until a peer check put off is due. */
@@ -189,7 +211,9 @@ static void peer_check_if_due(struct nf_conn *c)
 		peer_check(c, now);
 }
 
-/* One port per handle: one pending call per wake-up takes it. */
+/* One pending call per wake-up: with split channels a second pending
+ * port keeps the handle readable, and the next epoll_wait (level-
+ * triggered) reports it at once. */
 static void drain_evtchn(struct nf_conn *c)
 {
 	int port = pvio_evtchn_pending(c->evtchn);
@@ -202,7 +226,7 @@ static void drain_evtchn(struct nf_conn *c)
 			return;
 		}
 	} else if (port != -EAGAIN) {
-		nf_conn_fail(c, "event channel %u: %s", c->port,
+		nf_conn_fail(c, "event channel %u: %s", c->port_tx,
 			     strerror(-port));
 		return;
 	}
@@ -243,7 +267,9 @@ static bool poll_events(struct nf_conn *c, int timeout_ms)
 	    !atomic_get(&c->failed)) {
 		/* Notifications sent before the backend bound were dropped,
 		 * as on Xen: once it is Connected, tell it to look. */
-		nf_conn_notify(c);
+		nf_conn_notify(c, c->port_tx);
+		if (c->port_rx != c->port_tx && !atomic_get(&c->failed))
+			nf_conn_notify(c, c->port_rx);
 		c->tap_pending = true;
 	}
 	return true;
@@ -404,6 +430,8 @@ static int share_all(struct nf_conn *c, char *why, size_t why_size)
 static void conn_free(struct nf_conn *c)
 {
 	unshare_all(c);
+	if (c->own_tap && c->tap_fd >= 0)
+		close(c->tap_fd); /* detaches the queue */
 	if (c->ctl_fd >= 0)
 		close(c->ctl_fd);
 	sem_destroy(&c->setup_done);
@@ -411,7 +439,7 @@ static void conn_free(struct nf_conn *c)
 }
 
 int nf_conn_start(struct nf_vif *vif, const struct netif_features *features,
-		  const struct netif_features *tx_features,
+		  const struct netif_features *tx_features, unsigned index,
 		  unsigned busy_poll_us, int worker_event_fd,
 		  struct nf_conn **out, char *why, size_t why_size)
 {
@@ -421,12 +449,27 @@ int nf_conn_start(struct nf_vif *vif, const struct netif_features *features,
 		return -ENOMEM;
 	}
 	c->vif = vif;
+	c->index = index;
+	c->tap_fd = vif->tap_fd;
 	c->features = *features;
 	c->tx_features = *tx_features;
 	c->busy_poll_us = busy_poll_us;
 	c->worker_event_fd = worker_event_fd;
 	c->epoll_fd = -1;
 	sem_init(&c->setup_done, 0, 0);
+	if (index > 0) {
+		c->tap_fd = pvio_tap_open_queue(vif->tap_fd);
+		if (c->tap_fd < 0) {
+			int err = c->tap_fd;
+			snprintf(why, why_size,
+				 "cannot open queue %u of %s: %s", index,
+				 vif->ifname, strerror(-err));
+			c->ctl_fd = -1;
+			conn_free(c);
+			return err;
+		}
+		c->own_tap = true;
+	}
 	c->ctl_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (c->ctl_fd < 0) {
 		int err = -errno;
@@ -485,11 +528,12 @@ void nf_conn_stop(struct nf_conn *c, struct nf_stats *total)
 	wake_fd(c->ctl_fd);
 	pthread_join(c->thread, NULL);
 	stats_add(total, &c->stats);
-	nf_debug("%s: connection done: tx %llu packets %llu bytes (%llu "
+	nf_debug("%s: queue %u done: tx %llu packets %llu bytes (%llu "
 		 "dropped, %llu errors), rx %llu packets %llu bytes (%llu "
 		 "dropped, %llu errors), %llu notifications sent, %llu "
 		 "wake-ups",
-		 c->vif->label, (unsigned long long)c->stats.tx_packets,
+		 c->vif->label, c->index,
+		 (unsigned long long)c->stats.tx_packets,
 		 (unsigned long long)c->stats.tx_bytes,
 		 (unsigned long long)c->stats.tx_dropped,
 		 (unsigned long long)c->stats.tx_errors,

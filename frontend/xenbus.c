@@ -119,6 +119,14 @@ static int write_state_txn(struct pvio_xenbus *xb, xs_transaction_t t,
 				  : pvio_xenbus_rm(xb, t, path);
 		if (err && !(err == -ENOENT && !a->with_keys))
 			return err;
+		/* A queue-N/ key's directory goes with it. */
+		char *slash = strrchr(path, '/');
+		if (!a->with_keys && strchr(vif->keys[i].key, '/') && slash) {
+			*slash = '\0';
+			err = pvio_xenbus_rm(xb, t, path);
+			if (err && err != -ENOENT)
+				return err;
+		}
 	}
 	return pvio_xenbus_switch_state(xb, t, vif->fe_dir, a->state);
 }
@@ -145,12 +153,29 @@ static int set_state(struct nf_vif *vif, enum xenbus_state state,
 
 /* ---- connect and tear down ---- */
 
+/* Every queue's worker stopped, its grants, channels and TAP queue gone. */
+static void stop_queues(struct nf_vif *vif)
+{
+	for (unsigned i = 0; i < vif->nr_queues; i++) {
+		nf_conn_stop(vif->queues[i], &vif->total);
+		vif->queues[i] = NULL;
+	}
+	vif->nr_queues = 0;
+}
+
+/* What a running connection's queues have counted so far. */
+static uint64_t live_packets(const struct nf_vif *vif, bool tx)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < vif->nr_queues; i++)
+		n += tx ? vif->queues[i]->stats.tx_packets
+			: vif->queues[i]->stats.rx_packets;
+	return n;
+}
+
 static void teardown(struct nf_vif *vif, enum xenbus_state next)
 {
-	if (vif->conn) {
-		nf_conn_stop(vif->conn, &vif->total);
-		vif->conn = NULL;
-	}
+	stop_queues(vif);
 	vif->backend_connected = false;
 	if (vif->state != next || vif->nkeys)
 		set_state(vif, next, false);
@@ -173,9 +198,12 @@ static void connect_backend(struct nf_vif *vif)
 			     "only receive path there is); not connecting");
 		return;
 	}
-	/* chosen: the keys it writes, what it takes on RX; offer: what
-	 * the backend takes on TX. */
-	netif_frontend_choose(&offer, &d->offer, &chosen);
+	/* chosen: the keys it writes, what it takes on RX (and the queues
+	 * and channels agreed); offer: what the backend takes on TX. */
+	struct netif_features supported = d->offer;
+	supported.split_evtchn = d->split_evtchn;
+	supported.max_queues = d->max_queues;
+	netif_frontend_choose(&offer, &supported, &chosen);
 
 	/* Without scatter-gather either way a frame must fit one page: the
 	 * MTU an Ethernet frame gets then (as Linux netfront). */
@@ -196,42 +224,68 @@ static void connect_backend(struct nf_vif *vif)
 					 : "the backend offers");
 	}
 	/* What the kernel hands over is what the backend takes (a blank
-	 * checksum of a kind it does not take is filled in tx.c). */
+	 * checksum of a kind it does not take is filled in tx.c). The
+	 * offloads are the TAP device's: every queue's descriptor has them. */
 	unsigned offload = netif_tun_offload(&offer);
 	err = pvio_tap_set_offload(vif->tap_fd, offload);
 	if (err)
 		nf_log("%s: TUNSETOFFLOAD %#x on %s: %s", vif->label, offload,
 		       vif->ifname, strerror(-err));
 
-	struct nf_conn *conn;
 	char why[256];
-	err = nf_conn_start(vif, &chosen, &offer, d->busy_poll_us,
-			    d->worker_event_fd, &conn, why, sizeof(why));
-	if (err) {
-		vif_log(vif, "cannot connect: %s", why);
-		return;
+	for (unsigned i = 0; i < chosen.max_queues; i++) {
+		err = nf_conn_start(vif, &chosen, &offer, i, d->busy_poll_us,
+				    d->worker_event_fd, &vif->queues[i], why,
+				    sizeof(why));
+		if (err && i == 0) {
+			vif_log(vif, "cannot connect: %s", why);
+			return;
+		}
+		if (err) {
+			/* As Linux netfront: the queues that could be made
+			 * (the grant table may be too small for more). */
+			vif_log(vif,
+				"cannot set up queue %u of %u: %s; going on "
+				"with %u",
+				i, chosen.max_queues, why, i);
+			chosen.max_queues = i;
+			break;
+		}
+		vif->nr_queues = i + 1;
 	}
-	vif->nkeys = nf_conn_keys(conn, vif->keys, NETIF_MAX_KEYS);
+	/* Linux netfront writes multi-queue-num-queues whenever the backend
+	 * offered multi-queue, even for one queue (whose keys are flat). */
+	vif->nkeys = nf_vif_keys(vif, offer.max_queues > 0, vif->keys,
+				 NETIF_MAX_KEYS);
 	/* Keys and Connected in one transaction: the backend sees all or
 	 * nothing. */
 	err = set_state(vif, XenbusStateConnected, true);
 	if (err) {
-		nf_conn_stop(conn, &vif->total);
+		stop_queues(vif);
 		vif->nkeys = 0;
 		return;
 	}
-	vif->conn = conn;
 	vif->backend_connected = false;
+	const struct nf_conn *q0 = vif->queues[0];
+	char channels[48];
+	if (chosen.split_evtchn)
+		snprintf(channels, sizeof(channels),
+			 "event-channel-tx %u -rx %u", q0->port_tx,
+			 q0->port_rx);
+	else
+		snprintf(channels, sizeof(channels), "event-channel %u",
+			 q0->port_tx);
 	char takes[96], backend_takes[96];
 	netif_features_str(&chosen, takes, sizeof(takes));
 	netif_features_str(&offer, backend_takes, sizeof(backend_takes));
 	vif_log(vif,
-		"%s up, Connected: tx-ring-ref %u rx-ring-ref %u "
-		"event-channel %u, takes: %s; backend takes: %s; TAP offload "
-		"%#x, mtu %u, backend %s",
-		vif->ifname, conn->tx_ring_ref, conn->rx_ring_ref, conn->port,
-		takes, backend_takes, offload, vif->mtu_set,
-		vif->trusted ? "trusted" : "untrusted");
+		"%s up, Connected: %u queue%s (backend offers %u), queue 0: "
+		"tx-ring-ref %u rx-ring-ref %u %s, takes: %s; backend takes: "
+		"%s; TAP offload %#x, mtu %u, backend %s",
+		vif->ifname, vif->nr_queues, vif->nr_queues == 1 ? "" : "s",
+		offer.max_queues ? offer.max_queues : 1, q0->tx_ring_ref,
+		q0->rx_ring_ref, channels, takes, backend_takes, offload,
+		vif->mtu_set, vif->trusted ? "trusted" : "untrusted");
 }
 
 static bool backend_online(struct nf_vif *vif)
@@ -267,7 +321,7 @@ static void vif_update(struct nf_vif *vif)
 	}
 	nf_debug("%s: backend %s, frontend %s%s", vif->label,
 		 pvio_xenbus_state_name(be), pvio_xenbus_state_name(vif->state),
-		 vif->conn ? ", connected" : "");
+		 vif->nr_queues ? ", connected" : "");
 
 	/* Detach: the toolstack wrote online=0 with Closing. */
 	if (be == XenbusStateClosing ||
@@ -281,12 +335,13 @@ static void vif_update(struct nf_vif *vif)
 		return;
 	}
 
-	if (vif->conn) {
+	if (vif->nr_queues) {
 		switch (be) {
 		case XenbusStateConnected:
 			if (!vif->backend_connected) {
 				vif->backend_connected = true;
-				nf_conn_kick(vif->conn);
+				for (unsigned i = 0; i < vif->nr_queues; i++)
+					nf_conn_kick(vif->queues[i]);
 				vif_log(vif, "backend Connected");
 			}
 			return;
@@ -330,8 +385,7 @@ static void vif_free(struct nf_vif *vif)
 {
 	if (vif->be_watch)
 		pvio_xenbus_unwatch(vif->daemon->xb, vif->be_watch);
-	if (vif->conn)
-		nf_conn_stop(vif->conn, &vif->total);
+	stop_queues(vif);
 	if (vif->tap_fd >= 0)
 		close(vif->tap_fd); /* deletes eth<N> */
 	if (vif->gntshr)
@@ -353,11 +407,9 @@ static void vif_remove(struct nf_vif *vif)
 	       "packets)",
 	       vif->label, vif->ifname,
 	       (unsigned long long)(vif->total.tx_packets +
-				    (vif->conn ? vif->conn->stats.tx_packets
-					       : 0)),
+				    live_packets(vif, true)),
 	       (unsigned long long)(vif->total.rx_packets +
-				    (vif->conn ? vif->conn->stats.rx_packets
-					       : 0)));
+				    live_packets(vif, false)));
 	vif_free(vif);
 }
 
@@ -430,7 +482,7 @@ static int vif_read_config(struct nf_vif *vif)
 static int vif_make_tap(struct nf_vif *vif)
 {
 	snprintf(vif->ifname, sizeof(vif->ifname), "eth%u", vif->devid);
-	int fd = pvio_tap_open(vif->ifname);
+	int fd = pvio_tap_open_multi_queue(vif->ifname);
 	if (fd < 0) {
 		nf_log("%s: cannot create TAP %s: %s", vif->label, vif->ifname,
 		       strerror(-fd));
@@ -577,10 +629,17 @@ int nf_xenbus_start(struct nf_daemon *d)
 void nf_xenbus_worker_event(struct nf_daemon *d)
 {
 	for (struct nf_vif *v = d->vifs; v; v = v->next) {
-		if (!v->conn ||
-		    !__atomic_load_n(&v->conn->failed, __ATOMIC_ACQUIRE))
+		const struct nf_conn *failed = NULL;
+		for (unsigned i = 0; i < v->nr_queues && !failed; i++)
+			if (__atomic_load_n(&v->queues[i]->failed,
+					    __ATOMIC_ACQUIRE))
+				failed = v->queues[i];
+		if (!failed)
 			continue;
-		reconnect(v, v->conn->fail_why);
+		char why[sizeof(failed->fail_why) + 16];
+		snprintf(why, sizeof(why), "queue %u: %s", failed->index,
+			 failed->fail_why);
+		reconnect(v, why);
 		vif_update(v);
 	}
 }
@@ -590,7 +649,7 @@ void nf_xenbus_shutdown(struct nf_daemon *d)
 	while (d->vifs) {
 		struct nf_vif *v = d->vifs;
 		d->vifs = v->next;
-		if (v->conn || v->state == XenbusStateConnected)
+		if (v->nr_queues || v->state == XenbusStateConnected)
 			teardown(v, XenbusStateClosed);
 		vif_free(v);
 	}

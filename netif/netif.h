@@ -67,14 +67,22 @@ struct netif_features {
 	unsigned max_queues; /* multi-queue-max-queues; 0 or 1: one queue */
 };
 
+/*
+ * The most queues a pvio driver sets up on one vif (either side's
+ * multi-queue-max-queues / -num-queues is capped here): each queue costs a
+ * ring pair, its buffer pools and a thread or worker slot.
+ */
+#define NETIF_QUEUES_MAX 16u
+
 /* One xenstore key a driver writes in its own directory. */
 struct netif_key_value {
-	const char *key; /* relative to the device directory */
-	char value[24];	 /* decimal */
+	char key[40];	/* relative to the device directory ("queue-N/...") */
+	char value[24]; /* decimal */
 };
 
-/* Enough for every key either side writes. */
-#define NETIF_MAX_KEYS 16u
+/* Enough for every key either side writes: the features, and four keys
+ * per queue. */
+#define NETIF_MAX_KEYS (16u + 4u * NETIF_QUEUES_MAX)
 
 /*
  * Reads key (relative to the peer's device directory) into value (size
@@ -109,9 +117,11 @@ int netif_read_backend_offer(netif_read_key_fn read, void *ctx,
 			     struct netif_key_error *err);
 
 /*
- * What a frontend asks for: each feature on when the offer has it and the
- * frontend supports it (ipv4_csum: when the frontend supports it; rx_copy
- * and rx_notify always).
+ * What a frontend asks for: the offloads (sg, checksums, GSO) are its
+ * own, what it supports, whatever the offer (each side's offer says what
+ * it takes); the others on when the offer has them and the frontend
+ * supports them; rx_copy and rx_notify always. max_queues: the queues to set
+ * up, min(offered, supported), at least 1 (a supported 0 counts as 1).
  */
 void netif_frontend_choose(const struct netif_features *offer,
 			   const struct netif_features *supported,
@@ -149,31 +159,50 @@ extern const char netif_offload_options_help[];
 /* "sg ipv4-csum ipv6-csum gso-tcpv4 gso-tcpv6" (or "none"): for logs. */
 void netif_features_str(const struct netif_features *f, char *buf, size_t size);
 
-/* The connection a frontend describes in its keys. */
-struct netif_frontend_conn {
+/* One queue's rings and channels. */
+struct netif_queue_conn {
 	grant_ref_t tx_ring_ref;
 	grant_ref_t rx_ring_ref;
 	evtchn_port_t evtchn_tx; /* event-channel, or event-channel-tx */
 	evtchn_port_t evtchn_rx; /* == evtchn_tx unless split */
-	bool split_evtchn;
+};
+
+/* The connection a frontend describes in its keys. */
+struct netif_frontend_conn {
+	unsigned nr_queues; /* 1 to NETIF_QUEUES_MAX */
+	struct netif_queue_conn queues[NETIF_QUEUES_MAX];
+	bool split_evtchn; /* every queue has event-channel-tx/-rx */
+	/* multi-queue-num-queues is written (the backend offered
+	 * multi-queue-max-queues: Linux netfront then writes it, even 1). */
+	bool num_queues_key;
 	struct netif_features features; /* what was negotiated */
 };
 
 /*
- * The keys a frontend writes for conn (tx-ring-ref, rx-ring-ref,
- * event-channel or event-channel-tx/-rx, request-rx-copy=1,
+ * The keys a frontend writes for conn: request-rx-copy=1,
  * feature-rx-notify=1, feature-sg, feature-no-csum-offload,
- * feature-ipv6-csum-offload, feature-gso-tcpv4/v6, ...). Returns the count.
+ * feature-ipv6-csum-offload, feature-gso-tcpv4/v6, ...;
+ * multi-queue-num-queues when num_queues_key; and each queue's
+ * tx-ring-ref, rx-ring-ref, event-channel or event-channel-tx/-rx, in the
+ * device directory itself for one queue (the flat layout), else in
+ * queue-N/ for queue N. Returns the count.
  */
 unsigned netif_frontend_conn_keys(const struct netif_frontend_conn *conn,
 				  struct netif_key_value *kv, unsigned max);
 
 /*
  * A backend reads the frontend's keys against what it offered. Refused
- * with -EINVAL and *err: a missing or malformed ring reference or event
- * channel (0 is not a port), request-rx-copy not 1 (rx-flip is not
- * supported, as in Linux since 3.x), feature-rx-notify not 1, a flag that
- * is not 0 or 1, split channels or a feature the backend did not offer.
+ * with -EINVAL and *err: multi-queue-num-queues 0, above the offered
+ * multi-queue-max-queues (or above 1 when none was offered) or not a
+ * number; a missing or malformed ring reference or event channel (0 is not
+ * a port) in the flat layout (one queue) or in any queue-N/; split
+ * channels half-written (event-channel-tx without -rx), not offered, or
+ * used by some queues and not others; request-rx-copy not 1 (rx-flip is
+ * not supported, as in Linux since 3.x), feature-rx-notify not 1, a flag
+ * that is not 0 or 1, or a feature the backend did not offer (the
+ * offloads excepted: the frontend's feature-sg, -gso-*, -ipv6-csum-offload
+ * say what it takes, whatever the backend offered). On success
+ * conn->features.max_queues is conn->nr_queues.
  */
 int netif_read_frontend_conn(netif_read_key_fn read, void *ctx,
 			     const struct netif_features *offer,

@@ -24,14 +24,31 @@ struct key_writer {
 	unsigned count;
 };
 
-static void put_key(struct key_writer *w, const char *key, unsigned long value)
+/* prefix/key = value (prefix "" for the device directory itself). */
+static void put_key_in(struct key_writer *w, const char *prefix,
+		       const char *key, unsigned long value)
 {
 	if (w->count >= w->max)
 		return;
-	w->kv[w->count].key = key;
-	snprintf(w->kv[w->count].value, sizeof(w->kv[w->count].value), "%lu",
-		 value);
+	struct netif_key_value *kv = &w->kv[w->count];
+	snprintf(kv->key, sizeof(kv->key), "%s%s", prefix, key);
+	snprintf(kv->value, sizeof(kv->value), "%lu", value);
 	w->count++;
+}
+
+static void put_key(struct key_writer *w, const char *key, unsigned long value)
+{
+	put_key_in(w, "", key, value);
+}
+
+/* Where queue q of nr_queues keeps its keys: the device directory for one
+ * queue (the flat layout), else queue-<q>/. */
+static void queue_prefix(char *buf, size_t size, unsigned q, unsigned nr_queues)
+{
+	if (nr_queues <= 1)
+		buf[0] = '\0';
+	else
+		snprintf(buf, size, "queue-%u/", q);
 }
 
 unsigned netif_backend_offer_keys(const struct netif_features *offer,
@@ -61,14 +78,24 @@ unsigned netif_frontend_conn_keys(const struct netif_frontend_conn *conn,
 {
 	struct key_writer w = {kv, max, 0};
 	const struct netif_features *f = &conn->features;
+	unsigned nr_queues = conn->nr_queues ? conn->nr_queues : 1;
 
-	put_key(&w, "tx-ring-ref", conn->tx_ring_ref);
-	put_key(&w, "rx-ring-ref", conn->rx_ring_ref);
-	if (conn->split_evtchn) {
-		put_key(&w, "event-channel-tx", conn->evtchn_tx);
-		put_key(&w, "event-channel-rx", conn->evtchn_rx);
-	} else {
-		put_key(&w, "event-channel", conn->evtchn_tx);
+	if (conn->num_queues_key)
+		put_key(&w, "multi-queue-num-queues", nr_queues);
+	for (unsigned q = 0; q < nr_queues && q < NETIF_QUEUES_MAX; q++) {
+		const struct netif_queue_conn *qc = &conn->queues[q];
+		char prefix[24];
+		queue_prefix(prefix, sizeof(prefix), q, nr_queues);
+		put_key_in(&w, prefix, "tx-ring-ref", qc->tx_ring_ref);
+		put_key_in(&w, prefix, "rx-ring-ref", qc->rx_ring_ref);
+		if (conn->split_evtchn) {
+			put_key_in(&w, prefix, "event-channel-tx",
+				   qc->evtchn_tx);
+			put_key_in(&w, prefix, "event-channel-rx",
+				   qc->evtchn_rx);
+		} else {
+			put_key_in(&w, prefix, "event-channel", qc->evtchn_tx);
+		}
 	}
 	put_key(&w, "request-rx-copy", 1);
 	put_key(&w, "feature-rx-notify", 1);
@@ -259,6 +286,8 @@ void netif_frontend_choose(const struct netif_features *offer,
 	unsigned offered = offer->max_queues ? offer->max_queues : 1;
 	unsigned wanted = supported->max_queues ? supported->max_queues : 1;
 	chosen->max_queues = offered < wanted ? offered : wanted;
+	if (chosen->max_queues > NETIF_QUEUES_MAX)
+		chosen->max_queues = NETIF_QUEUES_MAX;
 }
 
 /* A feature flag the frontend may set only when the backend offered it. */
@@ -305,6 +334,109 @@ static int get_port(struct key_reader *r, const char *key, evtchn_port_t *port)
 	return 0;
 }
 
+/* prefix + key, for the queue's keys. */
+static const char *queue_key(char *buf, size_t size, const char *prefix,
+			     const char *key)
+{
+	snprintf(buf, size, "%s%s", prefix, key);
+	return buf;
+}
+
+/*
+ * One queue's rings and channels, from prefix ("" or "queue-N/"). *split
+ * says whether it used event-channel-tx/-rx.
+ */
+static int read_queue(struct key_reader *r, const char *prefix,
+		      const struct netif_features *offer,
+		      struct netif_queue_conn *qc, bool *split)
+{
+	char key[64];
+	uint32_t value;
+	bool present;
+	int rc;
+
+	if ((rc = get_required_number(
+		     r, queue_key(key, sizeof(key), prefix, "tx-ring-ref"), 0,
+		     UINT32_MAX, &value)))
+		return rc;
+	qc->tx_ring_ref = value;
+	if ((rc = get_required_number(
+		     r, queue_key(key, sizeof(key), prefix, "rx-ring-ref"), 0,
+		     UINT32_MAX, &value)))
+		return rc;
+	qc->rx_ring_ref = value;
+
+	/* Split channels when the frontend wrote event-channel-tx. */
+	queue_key(key, sizeof(key), prefix, "event-channel-tx");
+	if ((rc = get_number(r, key, 0, UINT32_MAX, &value, &present)))
+		return rc;
+	*split = present;
+	if (present) {
+		if (!offer->split_evtchn) {
+			char text[16];
+			snprintf(text, sizeof(text), "%u", (unsigned)value);
+			return refuse(r, key, text,
+				      "split event channels not offered",
+				      -EINVAL);
+		}
+		if ((rc = get_port(r, key, &qc->evtchn_tx)) ||
+		    (rc = get_port(r,
+				   queue_key(key, sizeof(key), prefix,
+					     "event-channel-rx"),
+				   &qc->evtchn_rx)))
+			return rc;
+		return 0;
+	}
+	queue_key(key, sizeof(key), prefix, "event-channel-rx");
+	if ((rc = get_number(r, key, 0, UINT32_MAX, &value, &present)))
+		return rc;
+	if (present) {
+		char text[16];
+		snprintf(text, sizeof(text), "%u", (unsigned)value);
+		return refuse(r, key, text,
+			      "without event-channel-tx (split channels "
+			      "half-written)",
+			      -EINVAL);
+	}
+	if ((rc = get_port(r,
+			   queue_key(key, sizeof(key), prefix, "event-channel"),
+			   &qc->evtchn_tx)))
+		return rc;
+	qc->evtchn_rx = qc->evtchn_tx;
+	return 0;
+}
+
+/* multi-queue-num-queues against the offer: absent is one queue. */
+static int read_num_queues(struct key_reader *r,
+			   const struct netif_features *offer, unsigned *out)
+{
+	static const char key[] = "multi-queue-num-queues";
+	uint32_t value;
+	bool present;
+	char text[16];
+	int rc = get_number(r, key, 0, UINT32_MAX, &value, &present);
+
+	if (rc)
+		return rc;
+	*out = 1;
+	if (!present)
+		return 0;
+	snprintf(text, sizeof(text), "%u", (unsigned)value);
+	if (value == 0)
+		return refuse(r, key, text, "no queues (at least 1)", -EINVAL);
+	if (value > 1 && offer->max_queues <= 1)
+		return refuse(r, key, text, "multi-queue not offered", -EINVAL);
+	unsigned max = offer->max_queues > 1 ? offer->max_queues : 1;
+	if (max > NETIF_QUEUES_MAX)
+		max = NETIF_QUEUES_MAX;
+	if (value > max)
+		return refuse(r, key, text,
+			      "more queues than multi-queue-max-queues",
+			      -EINVAL);
+	*out = value;
+	return 0;
+}
+
 int netif_read_frontend_conn(netif_read_key_fn read, void *ctx,
 			     const struct netif_features *offer,
 			     struct netif_frontend_conn *conn,
@@ -312,41 +444,36 @@ int netif_read_frontend_conn(netif_read_key_fn read, void *ctx,
 {
 	struct key_reader r = {read, ctx, err};
 	struct netif_features *f = &conn->features;
-	uint32_t value;
-	bool present;
 	bool no_csum;
 	int rc;
 
 	memset(conn, 0, sizeof(*conn));
-	if ((rc = get_required_number(&r, "tx-ring-ref", 0, UINT32_MAX,
-				      &value)))
+	if ((rc = read_num_queues(&r, offer, &conn->nr_queues)))
 		return rc;
-	conn->tx_ring_ref = value;
-	if ((rc = get_required_number(&r, "rx-ring-ref", 0, UINT32_MAX,
-				      &value)))
-		return rc;
-	conn->rx_ring_ref = value;
-
-	/* Split channels when the frontend wrote event-channel-tx. */
-	if ((rc = get_number(&r, "event-channel-tx", 0, UINT32_MAX, &value,
-			     &present)))
-		return rc;
-	if (present) {
-		if (!offer->split_evtchn) {
-			char text[16];
-			snprintf(text, sizeof(text), "%u", (unsigned)value);
-			return refuse(&r, "event-channel-tx", text,
-				      "split event channels not offered",
+	for (unsigned q = 0; q < conn->nr_queues; q++) {
+		char prefix[24];
+		bool split;
+		queue_prefix(prefix, sizeof(prefix), q, conn->nr_queues);
+		if ((rc = read_queue(&r, prefix, offer, &conn->queues[q],
+				     &split)))
+			return rc;
+		if (q == 0) {
+			conn->split_evtchn = split;
+		} else if (split != conn->split_evtchn) {
+			char key[64];
+			/* One kind of channel per vif: a frontend mixing
+			 * them is confused, whichever it meant. */
+			return refuse(&r,
+				      queue_key(key, sizeof(key), prefix,
+						split ? "event-channel-tx"
+						      : "event-channel"),
+				      "",
+				      split ? "split channels where queue-0 "
+					      "has one"
+					    : "one channel where queue-0 has "
+					      "split ones",
 				      -EINVAL);
 		}
-		if ((rc = get_port(&r, "event-channel-tx", &conn->evtchn_tx)) ||
-		    (rc = get_port(&r, "event-channel-rx", &conn->evtchn_rx)))
-			return rc;
-		conn->split_evtchn = true;
-	} else {
-		if ((rc = get_port(&r, "event-channel", &conn->evtchn_tx)))
-			return rc;
-		conn->evtchn_rx = conn->evtchn_tx;
 	}
 
 	/* Only the copying receive path exists (rx-flip went with Linux 3.x).
@@ -370,24 +497,7 @@ int netif_read_frontend_conn(netif_read_key_fn read, void *ctx,
 	/* The frontend's ability to take blank checksums: on unless it says. */
 	f->ipv4_csum = !no_csum;
 	f->split_evtchn = conn->split_evtchn;
-
-	/* One queue, in the flat layout: more than that is not offered. */
-	if ((rc = get_number(&r, "multi-queue-num-queues", 1, UINT32_MAX,
-			     &value, &present)))
-		return rc;
-	if (present && value > 1) {
-		char text[16];
-		snprintf(text, sizeof(text), "%u", (unsigned)value);
-		if (offer->max_queues <= 1)
-			return refuse(&r, "multi-queue-num-queues", text,
-				      "multi-queue not offered", -EINVAL);
-		if (value > offer->max_queues)
-			return refuse(&r, "multi-queue-num-queues", text,
-				      "more queues than offered", -EINVAL);
-		return refuse(&r, "multi-queue-num-queues", text,
-			      "multi-queue not supported", -EINVAL);
-	}
-	f->max_queues = 1;
+	f->max_queues = conn->nr_queues;
 	return 0;
 }
 

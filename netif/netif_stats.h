@@ -13,8 +13,10 @@
 
 #include "netif.h"
 
-#define NETIF_STATS_MAGIC   0x70766e73u /* "pvns" */
-#define NETIF_STATS_VERSION 1u
+#define NETIF_STATS_MAGIC 0x70766e73u /* "pvns" */
+/* 2: per-queue counters (nr_queues, queue[]) appended after the fields of
+ * version 1 (whose last are the offload counters). */
+#define NETIF_STATS_VERSION 2u
 
 enum netif_rx_drop {
 	NETIF_RX_DROP_NO_BUFFERS, /* the frontend posted too few RX buffers */
@@ -24,10 +26,18 @@ enum netif_rx_drop {
 	NETIF_RX_DROP_COUNT
 };
 
+/* One queue's share of the traffic: where the kernel's flow steering and
+ * the frontend put packets. */
+struct netif_queue_stats {
+	uint64_t tx_packets; /* written to the vif TAP from this queue */
+	uint64_t rx_packets; /* delivered to the frontend on this queue */
+};
+
 /*
  * The file's layout. Counters only grow; a reader takes each with a
  * relaxed atomic load (__atomic_load_n) and may see one counter a batch
- * ahead of another.
+ * ahead of another. Fields are only ever appended, so that a reader of
+ * the older ones keeps their offsets.
  */
 struct netif_vif_stats {
 	uint32_t magic;	  /* NETIF_STATS_MAGIC */
@@ -50,16 +60,28 @@ struct netif_vif_stats {
 	uint64_t disabled;	  /* 1 once the vif was disabled as hostile */
 	/* Appended (older fields keep their offsets): segmentation and
 	 * checksum offload at work. A GSO packet is one ring packet (and one
-	 * TAP frame) for gso_size-byte segments on the wire. */
+	 * TAP frame) for gso_size-byte segments on the wire. Version 1 files
+	 * may end before these (an older pvio-netback): they read as 0. */
 	uint64_t tx_gso_packets; /* GSO packets taken from the TX ring */
 	uint64_t rx_gso_packets; /* GSO packets put on the RX ring */
 	uint64_t rx_csum_filled; /* blank checksums filled for a frontend
 				    that takes none of their kind */
+	/* Version 2. Queues of the current (or last) connection; the
+	 * counters of queue N stay across reconnects. */
+	uint64_t nr_queues;
+	struct netif_queue_stats queue[NETIF_QUEUES_MAX];
 };
 
 /* tests/integration/netback.sh reads the flag at this offset. */
 _Static_assert(offsetof(struct netif_vif_stats, disabled) == 224,
 	       "the statistics file's older fields keep their offsets");
+/* tests/integration/net-offload.sh and net-mq.sh read these. */
+_Static_assert(offsetof(struct netif_vif_stats, tx_gso_packets) == 232 &&
+		       offsetof(struct netif_vif_stats, rx_csum_filled) == 248,
+	       "version 1's appended counters keep their offsets");
+_Static_assert(offsetof(struct netif_vif_stats, nr_queues) == 256 &&
+		       offsetof(struct netif_vif_stats, queue) == 264,
+	       "version 2's queue counters follow version 1's fields");
 
 const char *netif_rx_drop_str(enum netif_rx_drop drop);
 

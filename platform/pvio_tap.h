@@ -27,6 +27,19 @@
  */
 int pvio_tap_open(const char *name);
 
+/*
+ * The same, IFF_MULTI_QUEUE: the first queue of a TAP that
+ * pvio_tap_open_queue gives more. The kernel spreads the frames it sends
+ * over the queues by flow (and takes frames written to any); the device
+ * lives until its last queue's descriptor is closed.
+ */
+int pvio_tap_open_multi_queue(const char *name);
+
+/* Another queue (a new descriptor, as pvio_tap_open's) of the
+ * multi-queue TAP behind fd, whatever it is called now. -EINVAL when it
+ * is not multi-queue. Closing it detaches the queue only. */
+int pvio_tap_open_queue(int fd);
+
 /* TUNSETOFFLOAD: TUN_F_* flags (TUN_F_CSUM: the kernel may hand frames
  * with a partial checksum, flagged VIRTIO_NET_HDR_F_NEEDS_CSUM). */
 int pvio_tap_set_offload(int fd, unsigned tun_flags);

@@ -26,24 +26,49 @@ static int ifreq_for(const char *name, struct ifreq *ifr)
 	return 0;
 }
 
-int pvio_tap_open(const char *name)
+/* A descriptor on the TAP ifr names (made if it does not exist). */
+static int tap_attach(struct ifreq *ifr, short extra_flags)
 {
-	struct ifreq ifr;
-	int err = ifreq_for(name, &ifr);
-	if (err)
-		return err;
+	int err;
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	ifr->ifr_flags =
+		(short)(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | extra_flags);
 	int hdr = (int)PVIO_TAP_VNET_HDR_BYTES;
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
+	if (ioctl(fd, TUNSETIFF, ifr) < 0 ||
 	    ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
 	return fd;
+}
+
+int pvio_tap_open(const char *name)
+{
+	struct ifreq ifr;
+	int err = ifreq_for(name, &ifr);
+	return err ? err : tap_attach(&ifr, 0);
+}
+
+int pvio_tap_open_multi_queue(const char *name)
+{
+	struct ifreq ifr;
+	int err = ifreq_for(name, &ifr);
+	return err ? err : tap_attach(&ifr, IFF_MULTI_QUEUE);
+}
+
+int pvio_tap_open_queue(int fd)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	/* By its name now: a hotplug script may have renamed it. */
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return -errno;
+	if (!(ifr.ifr_flags & IFF_MULTI_QUEUE))
+		return -EINVAL;
+	return tap_attach(&ifr, IFF_MULTI_QUEUE);
 }
 
 int pvio_tap_set_offload(int fd, unsigned tun_flags)

@@ -42,8 +42,9 @@ void nf_conn_complain(struct nf_conn *c, enum nf_complaint what,
 	(void)fmt;
 	c->complained[what] = true;
 }
-void nf_conn_notify(struct nf_conn *c)
+void nf_conn_notify(struct nf_conn *c, evtchn_port_t port)
 {
+	(void)port;
 	c->stats.notify_sent++;
 }
 
@@ -137,6 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strcpy(vif.ifname, "eth0");
 	memset(c, 0, sizeof(*c));
 	c->vif = &vif;
+	c->tap_fd = vif.tap_fd;
 	c->features = (struct netif_features){.rx_copy = true,
 					      .rx_notify = true,
 					      .sg = setup & 1,

@@ -183,10 +183,40 @@ struct txn_keys {
 	const char *state; /* written last, in the same transaction */
 };
 
+/* Keys (and queue directories) only a bad case writes: gone before the
+ * next write that does not write them, so that a good connect is good. */
+static const char *const case_only_keys[] = {
+	"multi-queue-num-queues",
+	"event-channel-tx",
+	"event-channel-rx",
+	"queue-0",
+	"queue-1",
+};
+
+static bool keys_have(const struct txn_keys *tk, const char *key)
+{
+	for (unsigned i = 0; i < tk->n; i++)
+		if (!strcmp(tk->keys[i].key, key) ||
+		    (!strncmp(tk->keys[i].key, key, strlen(key)) &&
+		     tk->keys[i].key[strlen(key)] == '/'))
+			return true;
+	return false;
+}
+
 static int write_keys_txn(struct pvio_xenbus *xb, xs_transaction_t t, void *arg)
 {
 	struct txn_keys *tk = arg;
 	char path[128];
+	for (size_t i = 0;
+	     i < sizeof(case_only_keys) / sizeof(case_only_keys[0]); i++) {
+		if (keys_have(tk, case_only_keys[i]))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", tk->h->fe,
+			 case_only_keys[i]);
+		int rc = pvio_xenbus_rm(xb, t, path);
+		if (rc && rc != -ENOENT)
+			return rc;
+	}
 	for (unsigned i = 0; i < tk->n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", tk->h->fe,
 			 tk->keys[i].key);
@@ -606,6 +636,152 @@ static void run_bad_key(struct hostile *h, const struct hostile_case *c)
 	expect_not_disabled(h);
 }
 
+/*
+ * Two queues in queue-N/ directories: queue 0 with the real rings and
+ * channel, queue 1 broken as c->value says ("missing": no rx-ring-ref;
+ * "ungranted": a tx-ring-ref never granted). Refused with a log line, in
+ * InitWait, and nothing of queue 0 stays mapped or bound; then a good
+ * one-queue connect works.
+ */
+static void run_bad_queues(struct hostile *h, const struct hostile_case *c)
+{
+	share_rings(h);
+	struct key keys[16] = {
+		{"multi-queue-num-queues", "2"}, {"queue-0/tx-ring-ref", ""},
+		{"queue-0/rx-ring-ref", ""},	 {"queue-0/event-channel", ""},
+		{"queue-1/tx-ring-ref", ""},	 {"queue-1/rx-ring-ref", ""},
+		{"queue-1/event-channel", ""},	 {"request-rx-copy", "1"},
+		{"feature-rx-notify", "1"},	 {"feature-sg", "1"},
+	};
+	unsigned n = 10;
+	for (unsigned q = 0; q < 2; q++) {
+		snprintf(keys[1 + 3 * q].value, sizeof(keys[0].value), "%u",
+			 h->tx_ref);
+		snprintf(keys[2 + 3 * q].value, sizeof(keys[0].value), "%u",
+			 h->rx_ref);
+		snprintf(keys[3 + 3 * q].value, sizeof(keys[0].value), "%d",
+			 h->port);
+	}
+	if (!strcmp(c->value, "missing"))
+		keys[5] = keys[--n];
+	else
+		snprintf(keys[4].value, sizeof(keys[4].value), "%u",
+			 UNGRANTED_REF);
+	struct txn_keys tk = {h, keys, n, "4"};
+	int rc = pvio_xenbus_transaction(h->xb, write_keys_txn, &tk, 0);
+	if (rc)
+		fail(h, "writing the frontend's keys: %s", strerror(-rc));
+	expect_log(h, c->log_needle);
+	if (backend_state(h) != XenbusStateInitWait)
+		fail(h,
+		     "after a refused connect the backend is %s (want "
+		     "InitWait)",
+		     pvio_xenbus_state_name(backend_state(h)));
+	/* Nothing stays mapped; with queue 1's ring refused, queue 0 was
+	 * set up first (its channel bound): that must be let go too. A
+	 * missing key is refused before anything is bound. */
+	rings_released(h, "a refused queue");
+	if (strcmp(c->value, "missing"))
+		channel_released(h, "a refused queue");
+	drop_rings(h);
+	share_rings(h);
+	write_state(h, "1");
+	write_keys(h, NULL, NULL, "4");
+	wait_backend(h, XenbusStateConnected);
+	map_stats(h);
+	good_frame(h);
+	expect_not_disabled(h);
+}
+
+/*
+ * Two queues that connect, then queue 1 breaks its TX ring (req_prod 1000
+ * ahead): the whole vif is disabled, as Linux netback does, and both
+ * queues let go of their rings and channels; then a one-queue reconnect
+ * works.
+ */
+static void run_queue_disable(struct hostile *h, const struct hostile_case *c)
+{
+	(void)c;
+	share_rings(h);
+	void *tx1, *rx1;
+	grant_ref_t tx1_ref, rx1_ref;
+	int rc = pvio_gntshr_share(h->gs, 0, 1, true, &tx1_ref, &tx1);
+	if (!rc)
+		rc = pvio_gntshr_share(h->gs, 0, 1, true, &rx1_ref, &rx1);
+	if (rc)
+		fail(h, "sharing queue 1's rings: %s", strerror(-rc));
+	SHARED_RING_INIT((netif_tx_sring_t *)tx1);
+	SHARED_RING_INIT((netif_rx_sring_t *)rx1);
+	int port1 = pvio_evtchn_alloc_unbound(h->ev, 0);
+	if (port1 < 0)
+		fail(h, "allocating queue 1's channel: %s", strerror(-port1));
+	struct key keys[16] = {
+		{"multi-queue-num-queues", "2"}, {"queue-0/tx-ring-ref", ""},
+		{"queue-0/rx-ring-ref", ""},	 {"queue-0/event-channel", ""},
+		{"queue-1/tx-ring-ref", ""},	 {"queue-1/rx-ring-ref", ""},
+		{"queue-1/event-channel", ""},	 {"request-rx-copy", "1"},
+		{"feature-rx-notify", "1"},	 {"feature-sg", "1"},
+	};
+	snprintf(keys[1].value, sizeof(keys[1].value), "%u", h->tx_ref);
+	snprintf(keys[2].value, sizeof(keys[2].value), "%u", h->rx_ref);
+	snprintf(keys[3].value, sizeof(keys[3].value), "%d", h->port);
+	snprintf(keys[4].value, sizeof(keys[4].value), "%u", tx1_ref);
+	snprintf(keys[5].value, sizeof(keys[5].value), "%u", rx1_ref);
+	snprintf(keys[6].value, sizeof(keys[6].value), "%d", port1);
+	struct txn_keys tk = {h, keys, 10, "4"};
+	rc = pvio_xenbus_transaction(h->xb, write_keys_txn, &tk, 0);
+	if (rc)
+		fail(h, "writing the frontend's keys: %s", strerror(-rc));
+	wait_backend(h, XenbusStateConnected);
+	map_stats(h);
+	if (stat_load(&h->stats->nr_queues) != 2)
+		fail(h, "the backend connected %llu queues, not 2",
+		     (unsigned long long)stat_load(&h->stats->nr_queues));
+	expect_log(h, "connected: 2 queues");
+	/* Queue 0 serves. */
+	good_frame(h);
+
+	netif_tx_sring_t *t1 = tx1;
+	__atomic_store_n(&t1->req_prod, 1000, __ATOMIC_RELEASE);
+	pump_events(h);
+	rc = pvio_evtchn_notify(h->ev, (evtchn_port_t)port1);
+	if (rc)
+		fail(h, "notify on queue 1's port %d: %s", port1,
+		     strerror(-rc));
+	wait_stat(h, &h->stats->disabled, 1, "disabled");
+	expect_log(h, "frontend disabled: queue 1: TX ring: request producer "
+		      "1000");
+	/* Both queues stopped: queue 0's rings and channel as well. */
+	rings_released(h, "disabling the vif on queue 1");
+	channel_released(h, "disabling the vif on queue 1");
+	void *pages[2] = {tx1, rx1};
+	for (int i = 0; i < 2; i++) {
+		rc = pvio_gntshr_unshare(h->gs, pages[i], 1);
+		for (long end = now_ms() + WAIT_MS;
+		     rc == -EBUSY && now_ms() < end; sleep_ms(20))
+			rc = pvio_gntshr_reclaim(h->gs) > 0 ? -EBUSY : 0;
+		if (rc)
+			fail(h,
+			     "after the disable the backend still maps queue "
+			     "1's %s ring (ending its grant: %s)",
+			     i ? "RX" : "TX", strerror(-rc));
+	}
+	for (long end = now_ms() + WAIT_MS;; sleep_ms(20)) {
+		pump_events(h);
+		if (pvio_evtchn_peer_closed(h->ev, (evtchn_port_t)port1) == 1)
+			break;
+		if (now_ms() >= end)
+			fail(h,
+			     "after the disable the backend still holds "
+			     "queue 1's event channel %d",
+			     port1);
+	}
+	pvio_evtchn_unbind(h->ev, (evtchn_port_t)port1);
+	note(h, "both queues let go of their rings and channels");
+	reconnect(h);
+	good_frame(h);
+}
+
 /* A state outside the enum, with good keys written: the backend must not
  * take it for Connected (nor for Closed). */
 static void run_bad_state(struct hostile *h, const struct hostile_case *c)
@@ -835,6 +1011,11 @@ static void run_rx_ungranted(struct hostile *h, const struct hostile_case *c)
 		.name = n, .run = run_bad_key, .what = w, .key = k,            \
 		.value = v, .log_needle = needle                               \
 	}
+#define QUEUES(n, w, v, needle)                                                \
+	{                                                                      \
+		.name = n, .run = run_bad_queues, .what = w, .value = v,       \
+		.log_needle = needle                                           \
+	}
 #define STATE(n, w, v)                                                         \
 	{                                                                      \
 		.name = n, .run = run_bad_state, .what = w, .value = v         \
@@ -906,6 +1087,27 @@ static const struct hostile_case cases[] = {
 	    "0", "request-rx-copy"),
 	KEY("key-feature-sg-2", "feature-sg=2", "feature-sg", "2",
 	    "feature-sg"),
+	KEY("key-num-queues-0", "multi-queue-num-queues=0",
+	    "multi-queue-num-queues", "0",
+	    "multi-queue-num-queues = \"0\": no queues (at least 1)"),
+	KEY("key-num-queues-too-many", "multi-queue-num-queues=99",
+	    "multi-queue-num-queues", "99",
+	    "multi-queue-num-queues = \"99\": more queues than "
+	    "multi-queue-max-queues"),
+	KEY("key-num-queues-flat-keys",
+	    "multi-queue-num-queues=2 with the keys flat",
+	    "multi-queue-num-queues", "2",
+	    "queue-0/tx-ring-ref = \"\": missing"),
+	KEY("key-split-half-written",
+	    "event-channel-tx without event-channel-rx", "event-channel-tx",
+	    "7", "event-channel-rx = \"\": missing"),
+	QUEUES("queues-key-missing", "two queues, queue-1/rx-ring-ref missing",
+	       "missing", "queue-1/rx-ring-ref = \"\": missing"),
+	QUEUES("queues-ring-ungranted",
+	       "two queues, queue-1's TX ring never granted: queue 0 let go",
+	       "ungranted", "queue 1: tx-ring-ref 4000: map refused"),
+	TX("queue-disable", run_queue_disable,
+	   "two queues, queue 1's TX req_prod 1000 ahead: the vif disabled"),
 	STATE("state-99", "state=99 with good keys", "99"),
 	STATE("state-minus-1", "state=-1 with good keys", "-1"),
 	STATE("state-abc", "state=abc with good keys", "abc"),

@@ -19,8 +19,15 @@ hostile=$top/tests/integration/hostile_netfront
 echo "== host, two real guests, traffic between them throughout"
 # No GSO TCPv4 offered, so that a GSO extra of that type is one the
 # backend never offered (gso-not-negotiated); the rest is the default.
+# A backend offering 4 queues whatever the CPUs (the multi-queue cases
+# need 2 or more), and real guests with 2 queues each: bystanders on
+# several queues.
 PVIO_NETBACK_ARGS=--no-gso-tcpv4
 export PVIO_NETBACK_ARGS
+printf '#!/bin/sh\nexec %s --max-queues 4 "$@"\n' "$top/backend/pvio-netback" >"$tmp/netback"
+printf '#!/bin/sh\nexec %s --queues 2 "$@"\n' "$top/frontend/pvio-netfront" >"$tmp/netfront"
+chmod +x "$tmp/netback" "$tmp/netfront"
+export PVIO_NETBACK="$tmp/netback" PVIO_NETFRONT="$tmp/netfront"
 net_start
 unset PVIO_NETBACK_ARGS
 nb=$(netback_pid)

@@ -134,7 +134,11 @@ udp_file() { # S R PORT ADDRESS 4|6 SIZE COUNT
 	rm -f "$f" "$f.got"
 }
 
-# One guest per frontend profile, in the order of the ring.
+serves_queues() { [ "$(vif_stat "$1" 0 nr_queues)" = "$2" ]; } # DOMID N
+
+# One guest per frontend profile, in the order of the ring; full2 has 3
+# queues (the others 1), so that GSO and checksums cross several queues
+# both ways (full -> full2 and full2 -> nogso).
 guests="full full2 nogso v4only nocsum nosg none"
 # Bytes of each TCP file: a few MiB.
 file_bytes=4194304
@@ -143,7 +147,9 @@ file_bytes=4194304
 run_host() { # BPROFILE
 	bp=$1
 	echo "== backend offers: $bp ($(profile_args "$bp"))"
-	PVIO_NETBACK_ARGS=$(profile_args "$bp")
+	# Up to 4 queues whatever the CPUs, so that guest full2 (3 queues)
+	# carries GSO and checksums on several queues.
+	PVIO_NETBACK_ARGS="--max-queues 4 $(profile_args "$bp")"
 	export PVIO_NETBACK_ARGS
 	net_start
 	unset PVIO_NETBACK_ARGS
@@ -151,6 +157,13 @@ run_host() { # BPROFILE
 	for g in $guests; do
 		n=$((n + 1))
 		PVIO_NETFRONT_ARGS=$(profile_args "$g")
+		# One queue for the others, whatever the CPUs: the one-queue
+		# (flat keys) case stays covered too.
+		if [ "$g" = full2 ]; then
+			PVIO_NETFRONT_ARGS="$PVIO_NETFRONT_ARGS --queues 3"
+		else
+			PVIO_NETFRONT_ARGS="$PVIO_NETFRONT_ARGS --queues 1"
+		fi
 		export PVIO_NETFRONT_ARGS
 		guest_new "$g"
 		unset PVIO_NETFRONT_ARGS
@@ -160,6 +173,10 @@ run_host() { # BPROFILE
 		eval "host_$g=$n"
 		check_keys "/local/domain/0/backend/vif/$domid/0" "$bp"
 		check_keys "/local/domain/$domid/device/vif/0" "$g"
+		want_queues=1
+		[ "$g" != full2 ] || want_queues=3
+		wait_for serves_queues "$domid" "$want_queues" ||
+			fail "vif$domid.0 ($g) serves $(vif_stat "$domid" 0 nr_queues) queues, not $want_queues"
 	done
 	set -- $guests
 	first=$1

@@ -71,11 +71,18 @@ fail() {
 	exit 1
 }
 
+# PID is a live child of this shell.
+child_of_us() {
+	[ "$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f2)" = "$$" ]
+}
+
 net_cleanup() {
 	status=$?
 	trap - EXIT INT TERM
 	for pid in $bg_pids; do
-		kill "$pid" 2>/dev/null || true
+		# Only a job still ours: one that ended long ago may have left
+		# its pid to another test's process (pid_max is 32768 here).
+		child_of_us "$pid" && kill "$pid" 2>/dev/null || true
 	done
 	host_remove "$run" "$pvio"
 	# A restarted backend (net-faults) runs outside host start's record.
@@ -319,7 +326,7 @@ ifindex_of() { gx "$1" cat "/sys/class/net/$2/ifindex" 2>/dev/null; }
 stats_file() { echo "$run/netback/vif$1.$2.stats"; } # DOMID DEVID
 # One counter of vif DOMID.DEVID from `pvio network-stats`: tx_bytes,
 # rx_bytes, tx_packets, rx_packets, tx_gso_packets, rx_gso_packets,
-# rx_csum_filled, or disabled (1 or 0).
+# rx_csum_filled, nr_queues, or disabled (1 or 0).
 vif_stat() { # DOMID DEVID NAME
 	pv network-stats "$1" "$2" >"$tmp/stats.out" 2>&1 ||
 		fail "network-stats $1 $2: $(cat "$tmp/stats.out")"
@@ -329,12 +336,14 @@ vif_stat() { # DOMID DEVID NAME
 		/^ *gso:/ { tx_gso = $2; rx_gso = $5 }
 		/^ *rx checksums filled:/ { csum_filled = $4 }
 		/^ *disabled:/ { disabled = ($2 == "yes") }
+		/^ *queues:/ { nr_queues = $2 }
 		END {
 			v["tx_packets"] = tx_packets; v["tx_bytes"] = tx_bytes
 			v["rx_packets"] = rx_packets; v["rx_bytes"] = rx_bytes
 			v["tx_gso_packets"] = tx_gso; v["rx_gso_packets"] = rx_gso
 			v["rx_csum_filled"] = csum_filled
 			v["disabled"] = disabled + 0
+			v["nr_queues"] = nr_queues
 			print v[k]
 		}' "$tmp/stats.out"
 }

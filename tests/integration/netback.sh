@@ -56,7 +56,9 @@ no_link() { ! has_link "$1"; }
 log_has() { grep -q "$1" "$run/netback.log"; }
 log_count() { grep -c "$1" "$run/netback.log" || true; }
 # A 64-bit counter of a vif's statistics file at byte offset $2 (negative:
-# from the end).
+# from the end). Offsets of netif_stats.h's struct netif_vif_stats: fields
+# are only appended (the offload counters, then version 2's per-queue
+# counters, after disabled).
 stat_at() {
 	f=$run/netback/$1.stats
 	off=$2
@@ -65,7 +67,8 @@ stat_at() {
 }
 tx_packets() { stat_at "$1" 16; }
 rx_packets() { stat_at "$1" 32; }
-# Fixed offset: counters appended after it (netif_stats.h) move the end.
+# Fixed offset (netif_stats.h asserts it): the counters appended after it
+# move the end.
 disabled() { stat_at "$1" 224; }
 peer_in() { # DOM ARGS...: netback_peer inside the guest
 	dom=$1

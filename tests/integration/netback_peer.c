@@ -182,11 +182,15 @@ static void peer_connect(struct peer *p, bool no_csum)
 	if (p->port < 0)
 		die("alloc_unbound: %s", strerror(-p->port));
 
+	/* A minimal frontend (as Mini-OS's): one queue in the flat layout,
+	 * one event channel, no multi-queue-num-queues, whatever the
+	 * backend offers. */
 	struct netif_frontend_conn conn = {
-		.tx_ring_ref = ring_refs[0],
-		.rx_ring_ref = ring_refs[1],
-		.evtchn_tx = (evtchn_port_t)p->port,
-		.evtchn_rx = (evtchn_port_t)p->port,
+		.nr_queues = 1,
+		.queues = {{.tx_ring_ref = ring_refs[0],
+			    .rx_ring_ref = ring_refs[1],
+			    .evtchn_tx = (evtchn_port_t)p->port,
+			    .evtchn_rx = (evtchn_port_t)p->port}},
 		.features = p->chosen,
 	};
 	struct conn_txn c = {.p = p};

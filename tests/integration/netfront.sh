@@ -109,8 +109,8 @@ link_of eth0 >"$tmp/link"
 grep -q "link/ether 00:16:3e:12:34:56 " "$tmp/link" || fail "MAC: $(cat "$tmp/link")"
 grep -q " mtu 9000 " "$tmp/link" || fail "MTU: $(cat "$tmp/link")"
 grep -q "<[^>]*UP[^>]*>" "$tmp/link" || fail "eth0 down: $(cat "$tmp/link")"
-grep -q "tun type tap pi off vnet_hdr on persist off" "$tmp/link" ||
-	fail "not a non-persistent TAP with a vnet header: $(cat "$tmp/link")"
+grep -q "tun type tap pi off vnet_hdr on multi_queue .*persist off" "$tmp/link" ||
+	fail "not a non-persistent multi-queue TAP with a vnet header: $(cat "$tmp/link")"
 for k in $keys; do
 	v=$(xs xenstore-read "$fe/0/$k") || fail "no $k"
 	case "$v" in '' | *[!0-9]*) fail "$k = '$v'" ;; esac

@@ -49,8 +49,9 @@ void nf_conn_complain(struct nf_conn *c, enum nf_complaint what,
 	(void)fmt;
 	c->complained[what] = true;
 }
-void nf_conn_notify(struct nf_conn *c)
+void nf_conn_notify(struct nf_conn *c, evtchn_port_t port)
 {
+	(void)port;
 	c->stats.notify_sent++;
 }
 
@@ -79,6 +80,7 @@ static void conn_open(bool sg, bool trusted)
 	c = calloc(1, sizeof(*c));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	c->vif = &vif;
+	c->tap_fd = vif.tap_fd;
 	c->features = (struct netif_features){.rx_copy = true,
 					      .rx_notify = true,
 					      .sg = sg,

@@ -1043,7 +1043,7 @@ struct fake_dir {
 		const char *key;
 		char value[128];
 		int error; /* returned instead of the value when non-zero */
-	} entries[32];
+	} entries[96];
 };
 
 static void dir_set(struct fake_dir *dir, const char *key, const char *value)
@@ -1056,7 +1056,7 @@ static void dir_set(struct fake_dir *dir, const char *key, const char *value)
 			return;
 		}
 	}
-	CU_ASSERT_FATAL(dir->nr < 32);
+	CU_ASSERT_FATAL(dir->nr < 96);
 	dir->entries[dir->nr].key = key;
 	snprintf(dir->entries[dir->nr].value,
 		 sizeof(dir->entries[dir->nr].value), "%s", value);
@@ -1325,10 +1325,11 @@ static const struct netif_features pvio_offer = {
 static struct netif_frontend_conn sample_conn(void)
 {
 	struct netif_frontend_conn conn = {
-		.tx_ring_ref = 8,
-		.rx_ring_ref = 9,
-		.evtchn_tx = 17,
-		.evtchn_rx = 17,
+		.nr_queues = 1,
+		.queues = {{.tx_ring_ref = 8,
+			    .rx_ring_ref = 9,
+			    .evtchn_tx = 17,
+			    .evtchn_rx = 17}},
 		.features = {.rx_copy = true,
 			     .rx_notify = true,
 			     .sg = true,
@@ -1357,9 +1358,9 @@ static void test_frontend_conn_keys(void)
 	CU_ASSERT_STRING_EQUAL(kv_get(kv, nr, "feature-gso-tcpv4"), "0");
 
 	conn.split_evtchn = true;
-	conn.evtchn_rx = 18;
+	conn.queues[0].evtchn_rx = 18;
 	conn.features.ipv4_csum = false;
-	conn.tx_ring_ref = 4294967295u;
+	conn.queues[0].tx_ring_ref = 4294967295u;
 	nr = netif_frontend_conn_keys(&conn, kv, NETIF_MAX_KEYS);
 	CU_ASSERT_PTR_NULL(kv_get(kv, nr, "event-channel"));
 	CU_ASSERT_STRING_EQUAL(kv_get(kv, nr, "event-channel-tx"), "17");
@@ -1382,10 +1383,10 @@ static void test_frontend_conn_round_trip(void)
 	CU_ASSERT_EQUAL_FATAL(netif_read_frontend_conn(
 				      dir_read, &dir, &pvio_offer, &read, &err),
 			      0);
-	CU_ASSERT_EQUAL(read.tx_ring_ref, 8);
-	CU_ASSERT_EQUAL(read.rx_ring_ref, 9);
-	CU_ASSERT_EQUAL(read.evtchn_tx, 17);
-	CU_ASSERT_EQUAL(read.evtchn_rx, 17);
+	CU_ASSERT_EQUAL(read.queues[0].tx_ring_ref, 8);
+	CU_ASSERT_EQUAL(read.queues[0].rx_ring_ref, 9);
+	CU_ASSERT_EQUAL(read.queues[0].evtchn_tx, 17);
+	CU_ASSERT_EQUAL(read.queues[0].evtchn_rx, 17);
 	CU_ASSERT_FALSE(read.split_evtchn);
 	CU_ASSERT_TRUE(read.features.rx_copy);
 	CU_ASSERT_TRUE(read.features.rx_notify);
@@ -1399,7 +1400,7 @@ static void test_frontend_conn_round_trip(void)
 	struct netif_features offer = pvio_offer;
 	offer.split_evtchn = true;
 	conn.split_evtchn = true;
-	conn.evtchn_rx = 18;
+	conn.queues[0].evtchn_rx = 18;
 	conn.features.ipv4_csum = false;
 	nr = netif_frontend_conn_keys(&conn, kv, NETIF_MAX_KEYS);
 	dir_from_keys(&dir, kv, nr);
@@ -1408,8 +1409,8 @@ static void test_frontend_conn_round_trip(void)
 		0);
 	CU_ASSERT_TRUE(read.split_evtchn);
 	CU_ASSERT_TRUE(read.features.split_evtchn);
-	CU_ASSERT_EQUAL(read.evtchn_tx, 17);
-	CU_ASSERT_EQUAL(read.evtchn_rx, 18);
+	CU_ASSERT_EQUAL(read.queues[0].evtchn_tx, 17);
+	CU_ASSERT_EQUAL(read.queues[0].evtchn_rx, 18);
 	CU_ASSERT_FALSE(read.features.ipv4_csum);
 
 	/* A minimal Linux-style frontend: absent flags read as off. */
@@ -1548,11 +1549,262 @@ static void test_frontend_conn_malformed(void)
 			   "multi-queue-num-queues", "2",
 			   "multi-queue not offered", -EINVAL);
 	check_conn_refused("multi-queue-num-queues", "0", NULL, NULL,
-			   "multi-queue-num-queues", "0", "out of range",
+			   "multi-queue-num-queues", "0",
+			   "no queues (at least 1)", -EINVAL);
+	check_conn_refused("multi-queue-num-queues", "x", NULL, NULL,
+			   "multi-queue-num-queues", "x",
+			   "not a decimal number", -EINVAL);
+	/* Half-written split channels: -rx without -tx. */
+	struct netif_features split_offer = pvio_offer;
+	split_offer.split_evtchn = true;
+	check_conn_refused("event-channel-rx", "6", NULL, &split_offer,
+			   "event-channel-rx", "6",
+			   "without event-channel-tx (split channels "
+			   "half-written)",
 			   -EINVAL);
 	/* A failing read is passed on. */
 	check_conn_refused("rx-ring-ref", NULL, NULL, NULL, "rx-ring-ref", "",
 			   "could not be read", -EIO);
+}
+
+/* ---- multi-queue and split channels ---- */
+
+static const struct netif_features mq_offer = {.rx_copy = true,
+					       .sg = true,
+					       .ipv4_csum = true,
+					       .ipv6_csum = true,
+					       .split_evtchn = true,
+					       .max_queues = 4};
+
+/* nr queues, queue q with rings 100+2q/101+2q and ports 10+2q/11+2q. */
+static struct netif_frontend_conn mq_conn(unsigned nr, bool split)
+{
+	struct netif_frontend_conn conn = sample_conn();
+	conn.nr_queues = nr;
+	conn.split_evtchn = split;
+	conn.features.split_evtchn = split;
+	conn.num_queues_key = true;
+	for (unsigned q = 0; q < nr; q++) {
+		conn.queues[q].tx_ring_ref = 100 + 2 * q;
+		conn.queues[q].rx_ring_ref = 101 + 2 * q;
+		conn.queues[q].evtchn_tx = 10 + 2 * q;
+		conn.queues[q].evtchn_rx = split ? 11 + 2 * q : 10 + 2 * q;
+	}
+	return conn;
+}
+
+static void test_multi_queue_keys(void)
+{
+	struct netif_frontend_conn conn = mq_conn(3, true);
+	struct netif_key_value kv[NETIF_MAX_KEYS];
+	unsigned nr = netif_frontend_conn_keys(&conn, kv, NETIF_MAX_KEYS);
+
+	CU_ASSERT_STRING_EQUAL(kv_get(kv, nr, "multi-queue-num-queues"), "3");
+	/* Hierarchical: nothing of a queue in the device directory. */
+	CU_ASSERT_PTR_NULL(kv_get(kv, nr, "tx-ring-ref"));
+	CU_ASSERT_PTR_NULL(kv_get(kv, nr, "event-channel"));
+	CU_ASSERT_PTR_NULL(kv_get(kv, nr, "event-channel-tx"));
+	CU_ASSERT_STRING_EQUAL(kv_get(kv, nr, "queue-0/tx-ring-ref"), "100");
+	CU_ASSERT_STRING_EQUAL(kv_get(kv, nr, "queue-2/rx-ring-ref"), "105");
+	CU_ASSERT_STRING_EQUAL(kv_get(kv, nr, "queue-1/event-channel-tx"),
+			       "12");
+	CU_ASSERT_STRING_EQUAL(kv_get(kv, nr, "queue-1/event-channel-rx"),
+			       "13");
+	CU_ASSERT_PTR_NULL(kv_get(kv, nr, "queue-1/event-channel"));
+	CU_ASSERT_PTR_NULL(kv_get(kv, nr, "queue-3/tx-ring-ref"));
+	/* Features stay in the device directory. */
+	CU_ASSERT_STRING_EQUAL(kv_get(kv, nr, "request-rx-copy"), "1");
+	CU_ASSERT_PTR_NULL(kv_get(kv, nr, "queue-0/request-rx-copy"));
+
+	/* One queue: the flat layout, with the count Linux writes too. */
+	conn = mq_conn(1, false);
+	nr = netif_frontend_conn_keys(&conn, kv, NETIF_MAX_KEYS);
+	CU_ASSERT_STRING_EQUAL(kv_get(kv, nr, "multi-queue-num-queues"), "1");
+	CU_ASSERT_STRING_EQUAL(kv_get(kv, nr, "tx-ring-ref"), "100");
+	CU_ASSERT_STRING_EQUAL(kv_get(kv, nr, "event-channel"), "10");
+	CU_ASSERT_PTR_NULL(kv_get(kv, nr, "queue-0/tx-ring-ref"));
+	/* And none when the backend offered no multi-queue. */
+	conn.num_queues_key = false;
+	nr = netif_frontend_conn_keys(&conn, kv, NETIF_MAX_KEYS);
+	CU_ASSERT_PTR_NULL(kv_get(kv, nr, "multi-queue-num-queues"));
+
+	/* The most queues fit NETIF_MAX_KEYS. */
+	conn = mq_conn(NETIF_QUEUES_MAX, true);
+	nr = netif_frontend_conn_keys(&conn, kv, NETIF_MAX_KEYS);
+	CU_ASSERT_TRUE(nr < NETIF_MAX_KEYS);
+	char key[40];
+	snprintf(key, sizeof(key), "queue-%u/event-channel-rx",
+		 NETIF_QUEUES_MAX - 1);
+	CU_ASSERT_PTR_NOT_NULL(kv_get(kv, nr, key));
+}
+
+static void test_multi_queue_round_trip(void)
+{
+	for (unsigned nr_queues = 1; nr_queues <= 4; nr_queues++) {
+		for (int split = 0; split < 2; split++) {
+			struct netif_frontend_conn conn =
+				mq_conn(nr_queues, split);
+			struct netif_key_value kv[NETIF_MAX_KEYS];
+			unsigned nr = netif_frontend_conn_keys(&conn, kv,
+							       NETIF_MAX_KEYS);
+			struct fake_dir dir;
+			struct netif_frontend_conn read;
+			struct netif_key_error err;
+
+			dir_from_keys(&dir, kv, nr);
+			CU_ASSERT_EQUAL_FATAL(
+				netif_read_frontend_conn(
+					dir_read, &dir, &mq_offer, &read, &err),
+				0);
+			CU_ASSERT_EQUAL(read.nr_queues, nr_queues);
+			CU_ASSERT_EQUAL(read.features.max_queues, nr_queues);
+			CU_ASSERT_EQUAL(read.split_evtchn, split);
+			CU_ASSERT_EQUAL(read.features.split_evtchn, split);
+			for (unsigned q = 0; q < nr_queues; q++) {
+				CU_ASSERT_EQUAL(read.queues[q].tx_ring_ref,
+						conn.queues[q].tx_ring_ref);
+				CU_ASSERT_EQUAL(read.queues[q].rx_ring_ref,
+						conn.queues[q].rx_ring_ref);
+				CU_ASSERT_EQUAL(read.queues[q].evtchn_tx,
+						conn.queues[q].evtchn_tx);
+				CU_ASSERT_EQUAL(read.queues[q].evtchn_rx,
+						conn.queues[q].evtchn_rx);
+			}
+		}
+	}
+}
+
+/* mq_conn(nr, split)'s keys with one changed (value NULL: removed). */
+static void check_mq_refused(unsigned nr, bool split,
+			     const struct netif_features *offer,
+			     const char *set_key, const char *set_value,
+			     const char *key, const char *value,
+			     const char *why)
+{
+	struct netif_frontend_conn conn = mq_conn(nr, split);
+	struct netif_key_value kv[NETIF_MAX_KEYS];
+	unsigned n = netif_frontend_conn_keys(&conn, kv, NETIF_MAX_KEYS);
+	struct fake_dir dir;
+	struct netif_frontend_conn read;
+	struct netif_key_error err;
+
+	dir_from_keys(&dir, kv, n);
+	if (set_value)
+		dir_set(&dir, set_key, set_value);
+	else
+		dir_remove(&dir, set_key);
+	memset(&err, 0, sizeof(err));
+	CU_ASSERT_EQUAL(
+		netif_read_frontend_conn(dir_read, &dir, offer, &read, &err),
+		-EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.key, key);
+	CU_ASSERT_STRING_EQUAL(err.value, value);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(err.why);
+	CU_ASSERT_STRING_EQUAL(err.why, why);
+}
+
+static void test_multi_queue_refused(void)
+{
+	/* The count: 0, above the offer, past what pvio sets up, not
+	 * offered at all. */
+	check_mq_refused(2, false, &mq_offer, "multi-queue-num-queues", "0",
+			 "multi-queue-num-queues", "0",
+			 "no queues (at least 1)");
+	check_mq_refused(2, false, &mq_offer, "multi-queue-num-queues", "5",
+			 "multi-queue-num-queues", "5",
+			 "more queues than multi-queue-max-queues");
+	struct netif_features huge = mq_offer;
+	huge.max_queues = 4096;
+	check_mq_refused(2, false, &huge, "multi-queue-num-queues", "17",
+			 "multi-queue-num-queues", "17",
+			 "more queues than multi-queue-max-queues");
+	check_mq_refused(2, false, &pvio_offer, "multi-queue-num-queues", "2",
+			 "multi-queue-num-queues", "2",
+			 "multi-queue not offered");
+	check_mq_refused(2, false, &mq_offer, "multi-queue-num-queues",
+			 "4294967296", "multi-queue-num-queues", "4294967296",
+			 "out of range");
+	/* A queue's key missing or malformed, named with its queue. */
+	check_mq_refused(3, false, &mq_offer, "queue-2/rx-ring-ref", NULL,
+			 "queue-2/rx-ring-ref", "", "missing");
+	check_mq_refused(3, false, &mq_offer, "queue-1/tx-ring-ref", "ff",
+			 "queue-1/tx-ring-ref", "ff", "not a decimal number");
+	check_mq_refused(3, false, &mq_offer, "queue-0/event-channel", NULL,
+			 "queue-0/event-channel", "", "missing");
+	check_mq_refused(2, false, &mq_offer, "queue-1/event-channel", "0",
+			 "queue-1/event-channel", "0",
+			 "not an event channel (0 is no port)");
+	/* More queues claimed than written. */
+	check_mq_refused(2, false, &mq_offer, "multi-queue-num-queues", "3",
+			 "queue-2/tx-ring-ref", "", "missing");
+	/* Flat keys do not stand in for queue-0/. */
+	check_mq_refused(2, false, &mq_offer, "queue-0/tx-ring-ref", NULL,
+			 "queue-0/tx-ring-ref", "", "missing");
+	/* Split channels half-written, either half. */
+	check_mq_refused(2, true, &mq_offer, "queue-1/event-channel-rx", NULL,
+			 "queue-1/event-channel-rx", "", "missing");
+	check_mq_refused(2, true, &mq_offer, "queue-1/event-channel-tx", NULL,
+			 "queue-1/event-channel-rx", "13",
+			 "without event-channel-tx (split channels "
+			 "half-written)");
+	check_mq_refused(2, true, &mq_offer, "queue-0/event-channel-rx", "0",
+			 "queue-0/event-channel-rx", "0",
+			 "not an event channel (0 is no port)");
+	/* Split where they were not offered. */
+	struct netif_features no_split = mq_offer;
+	no_split.split_evtchn = false;
+	check_mq_refused(2, true, &no_split, "request-rx-copy", "1",
+			 "queue-0/event-channel-tx", "10",
+			 "split event channels not offered");
+	/* One kind of channel per vif. */
+	check_mq_refused(2, false, &mq_offer, "queue-1/event-channel-tx", "20",
+			 "queue-1/event-channel-rx", "", "missing");
+}
+
+static void test_multi_queue_mixed_channels(void)
+{
+	struct netif_frontend_conn conn = mq_conn(2, true);
+	struct netif_key_value kv[NETIF_MAX_KEYS];
+	unsigned n = netif_frontend_conn_keys(&conn, kv, NETIF_MAX_KEYS);
+	struct fake_dir dir;
+	struct netif_frontend_conn read;
+	struct netif_key_error err;
+
+	/* queue-1 with one channel where queue-0 has split ones. */
+	dir_from_keys(&dir, kv, n);
+	dir_remove(&dir, "queue-1/event-channel-tx");
+	dir_remove(&dir, "queue-1/event-channel-rx");
+	dir_set(&dir, "queue-1/event-channel", "30");
+	memset(&err, 0, sizeof(err));
+	CU_ASSERT_EQUAL(netif_read_frontend_conn(dir_read, &dir, &mq_offer,
+						 &read, &err),
+			-EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.key, "queue-1/event-channel");
+	CU_ASSERT_STRING_EQUAL(err.why,
+			       "one channel where queue-0 has split ones");
+}
+
+static void test_frontend_choose_queues(void)
+{
+	struct netif_features offer = mq_offer, supported = {.max_queues = 8};
+	struct netif_features chosen;
+
+	netif_frontend_choose(&offer, &supported, &chosen);
+	CU_ASSERT_EQUAL(chosen.max_queues, 4); /* the backend's max */
+	offer.max_queues = 4096;
+	netif_frontend_choose(&offer, &supported, &chosen);
+	CU_ASSERT_EQUAL(chosen.max_queues, 8); /* the frontend's */
+	supported.max_queues = 4096;
+	netif_frontend_choose(&offer, &supported, &chosen);
+	CU_ASSERT_EQUAL(chosen.max_queues, NETIF_QUEUES_MAX);
+	supported.max_queues = 0;
+	netif_frontend_choose(&offer, &supported, &chosen);
+	CU_ASSERT_EQUAL(chosen.max_queues, 1);
+	/* Split only when both want it. */
+	CU_ASSERT_FALSE(chosen.split_evtchn);
+	supported.split_evtchn = true;
+	netif_frontend_choose(&offer, &supported, &chosen);
+	CU_ASSERT_TRUE(chosen.split_evtchn);
 }
 
 /* ---- the virtio-net header and checksums ---- */
@@ -2353,6 +2605,12 @@ static CU_TestInfo key_tests[] = {
 	{"GSO needs sg and checksum offload", test_gso_usable},
 	{"TUNSETOFFLOAD from an offer", test_tun_offload},
 	{"switching offers off", test_features_switch_off},
+	{"multi-queue keys", test_multi_queue_keys},
+	{"multi-queue round trip, split on and off",
+	 test_multi_queue_round_trip},
+	{"multi-queue keys refused", test_multi_queue_refused},
+	{"mixed channel kinds refused", test_multi_queue_mixed_channels},
+	{"frontend chooses queues", test_frontend_choose_queues},
 	{"the mac key", test_parse_mac},
 	CU_TEST_INFO_NULL,
 };

@@ -13,13 +13,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The first layout's size: the counters appended since (netif_stats.h)
- * read as 0 from a file of an older pvio-netback. */
-#define STATS_FIRST_BYTES offsetof(struct netif_vif_stats, tx_gso_packets)
+/* The least bytes of the file's layout in version v: fields are only
+ * appended. A version-1 file may end before its offload counters (an
+ * older pvio-netback: they read as 0) and has no queue counters. */
+static size_t stats_min_size(uint32_t version)
+{
+	return version == 1 ? offsetof(struct netif_vif_stats, tx_gso_packets)
+			    : sizeof(struct netif_vif_stats);
+}
 
-/* The header is written once, before the file is used: a plain read. */
+/* The header is written once, before the file is used: a plain read.
+ * *version is the file's. */
 static int check_header(int fd, const char *path, const struct stat *st,
-			char *err, size_t errlen)
+			uint32_t *version, char *err, size_t errlen)
 {
 	uint32_t head[2];
 	if (st->st_size < (off_t)sizeof(head) ||
@@ -36,7 +42,7 @@ static int check_header(int fd, const char *path, const struct stat *st,
 			 path, head[0], NETIF_STATS_MAGIC);
 		return -1;
 	}
-	if (head[1] != NETIF_STATS_VERSION) {
+	if (head[1] != NETIF_STATS_VERSION && head[1] != 1) {
 		snprintf(err, errlen,
 			 "%s: statistics version %" PRIu32
 			 ", this pvio reads version %u (pvio and pvio-netback "
@@ -44,20 +50,21 @@ static int check_header(int fd, const char *path, const struct stat *st,
 			 path, head[1], NETIF_STATS_VERSION);
 		return -1;
 	}
-	if ((size_t)st->st_size < STATS_FIRST_BYTES) {
+	if ((size_t)st->st_size < stats_min_size(head[1])) {
 		snprintf(err, errlen,
 			 "%s: %lld bytes, version %u has at least %zu: "
 			 "truncated",
-			 path, (long long)st->st_size, NETIF_STATS_VERSION,
-			 STATS_FIRST_BYTES);
+			 path, (long long)st->st_size, head[1],
+			 stats_min_size(head[1]));
 		return -1;
 	}
+	*version = head[1];
 	return 0;
 }
 
 #define LOAD(field) out->field = __atomic_load_n(&map->field, __ATOMIC_RELAXED)
 
-/* An appended counter, when the file has it. */
+/* A counter appended within version 1, when the file has it. */
 #define LOAD_APPENDED(field)                                                   \
 	do {                                                                   \
 		if (size >= offsetof(struct netif_vif_stats, field) +          \
@@ -65,8 +72,8 @@ static int check_header(int fd, const char *path, const struct stat *st,
 			LOAD(field);                                           \
 	} while (0)
 
-static void snapshot(const struct netif_vif_stats *map, size_t size,
-		     struct netif_vif_stats *out)
+static void snapshot(const struct netif_vif_stats *map, uint32_t version,
+		     size_t size, struct netif_vif_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	LOAD(magic);
@@ -93,6 +100,13 @@ static void snapshot(const struct netif_vif_stats *map, size_t size,
 	LOAD_APPENDED(tx_gso_packets);
 	LOAD_APPENDED(rx_gso_packets);
 	LOAD_APPENDED(rx_csum_filled);
+	if (version < 2)
+		return;
+	LOAD(nr_queues);
+	for (unsigned i = 0; i < NETIF_QUEUES_MAX; i++) {
+		LOAD(queue[i].tx_packets);
+		LOAD(queue[i].rx_packets);
+	}
 }
 
 #undef LOAD_APPENDED
@@ -121,8 +135,11 @@ int vif_stats_read(const char *path, unsigned domid, unsigned devid,
 			 strerror(errno));
 		goto out;
 	}
-	if (check_header(fd, path, &st, err, errlen))
+	uint32_t version;
+	if (check_header(fd, path, &st, &version, err, errlen))
 		goto out;
+	/* A version-1 file maps as far as it goes (the fields past it are
+	 * not read). */
 	const struct netif_vif_stats *map =
 		mmap(NULL, sizeof(*map), PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
@@ -130,7 +147,7 @@ int vif_stats_read(const char *path, unsigned domid, unsigned devid,
 			 strerror(errno));
 		goto out;
 	}
-	snapshot(map, (size_t)st.st_size, out);
+	snapshot(map, version, (size_t)st.st_size, out);
 	munmap((void *)map, sizeof(*map));
 	if (out->domid != domid || out->devid != devid) {
 		snprintf(err, errlen,
@@ -186,4 +203,18 @@ void vif_stats_print(FILE *f, const struct netif_vif_stats *s,
 	fprintf(f, "  syscalls: %" PRIu64 "\n", s->syscalls);
 	fprintf(f, "  disabled: %s\n",
 		s->disabled ? "yes (the frontend broke the protocol)" : "no");
+	/* Every queue that ever carried a packet, and those of the current
+	 * connection (a version-1 file has none). */
+	if (s->version < 2)
+		return;
+	fprintf(f, "  queues: %" PRIu64 "\n", s->nr_queues);
+	for (unsigned q = 0; q < NETIF_QUEUES_MAX; q++) {
+		const struct netif_queue_stats *qs = &s->queue[q];
+		if (q >= s->nr_queues && !qs->tx_packets && !qs->rx_packets)
+			continue;
+		fprintf(f,
+			"    queue %u: tx %" PRIu64 " packets, rx %" PRIu64
+			" packets\n",
+			q, qs->tx_packets, qs->rx_packets);
+	}
 }
