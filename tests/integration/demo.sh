@@ -91,8 +91,10 @@ done
 grep -q '^    /local/domain/0/backend/vif/1/0:$' "$tmp/demo.out" || fail "no backend directory"
 grep -q '^    /local/domain/1/device/vif/0:$' "$tmp/demo.out" || fail "no frontend directory"
 grep -q '^     state = "4"$' "$tmp/demo.out" || fail "no Connected state shown"
-grep -q '^     tx-ring-ref = "[0-9]*"$' "$tmp/demo.out" || fail "no ring reference shown"
-grep -q '^     event-channel = "[0-9]*"$' "$tmp/demo.out" || fail "no event channel shown"
+# Flat for one queue, queue 0's for several (the frontend's --queues
+# default is the CPUs).
+grep -qE '^     (queue-0/)?tx-ring-ref = "[0-9]*"$' "$tmp/demo.out" || fail "no ring reference shown"
+grep -qE '^     (queue-0/)?event-channel(-tx)? = "[0-9]*"$' "$tmp/demo.out" || fail "no event channel shown"
 # pvio list's rows for both guests, State and Time filled in.
 grep -Eq '^      demo-a +1 +[0-9]+ +1 +[-rbpscd]{6} +[0-9]+\.[0-9]$' "$tmp/demo.out" ||
 	fail "no list row for demo-a"

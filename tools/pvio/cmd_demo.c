@@ -317,6 +317,7 @@ static void show_dir(struct xs_handle *h, const char *dir,
 	char **ents = xs_directory(h, XBT_NULL, dir, &num);
 	printf("    %s:\n", dir);
 	int shown = 0;
+	unsigned direct = 0; /* shown entries of dir itself (not queue-N/) */
 	for (int k = 0; keys[k] && shown < max; k++) {
 		char *v = pvio_store_readf(h, XBT_NULL, "%s/%s", dir, keys[k]);
 		if (!v)
@@ -324,10 +325,12 @@ static void show_dir(struct xs_handle *h, const char *dir,
 		printf("     %s = \"%s\"\n", keys[k], v);
 		free(v);
 		shown++;
+		if (!strchr(keys[k], '/'))
+			direct++;
 	}
-	if (num > (unsigned)shown)
-		printf("     ... %u more (xenstore-ls %s)\n",
-		       num - (unsigned)shown, dir);
+	if (num > direct)
+		printf("     ... %u more (xenstore-ls %s)\n", num - direct,
+		       dir);
 	free(ents);
 }
 
@@ -345,17 +348,30 @@ static int show_xenstore(struct demo *d, const struct host *host,
 	static const char *const be_keys[] = {
 		"frontend", "frontend-id",    "state",	"online", "mac",
 		"bridge",   "hotplug-status", "script", NULL};
-	static const char *const fe_keys[] = {
-		"backend",	 "backend-id",	    "state",
-		"mac",		 "tx-ring-ref",	    "rx-ring-ref",
-		"event-channel", "request-rx-copy", NULL};
+	/* One queue's keys are flat, several queues' in queue-N/ (queue 0
+	 * shown): whichever the frontend wrote. */
+	static const char *const fe_keys[] = {"backend",
+					      "backend-id",
+					      "state",
+					      "mac",
+					      "multi-queue-num-queues",
+					      "tx-ring-ref",
+					      "queue-0/tx-ring-ref",
+					      "rx-ring-ref",
+					      "queue-0/rx-ring-ref",
+					      "event-channel",
+					      "event-channel-tx",
+					      "queue-0/event-channel",
+					      "queue-0/event-channel-tx",
+					      "request-rx-copy",
+					      NULL};
 	char *be = vif_be_path(domid, 0), *fe = vif_fe_path(domid, 0);
 	printf("    the backend's directory (dom0 reads and writes it; the "
 	       "guest may read it):\n");
 	show_dir(h, be, be_keys, 8);
 	printf("    the frontend's directory (the guest writes its rings' "
 	       "grant references and event channel there):\n");
-	show_dir(h, fe, fe_keys, 8);
+	show_dir(h, fe, fe_keys, 9);
 	printf("    the whole tree (with --keep): XENSTORED_PATH=%s "
 	       "xenstore-ls -f\n",
 	       host->xs_socket);
