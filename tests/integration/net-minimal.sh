@@ -71,7 +71,6 @@ echo "== host; alpha with pvio-netfront; mini with no driver of its own"
 net_start
 guest_new alpha
 vif_attach alpha
-a=$domid
 guest_addr alpha 0 0 1
 (
 	export PVIO_NETFRONT=none
