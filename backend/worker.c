@@ -93,8 +93,10 @@ static bool ring_has_work(const struct vif_queue *q)
 {
 	const struct pvio_generic_sring *tx = q->tx_ring.sring;
 	const struct pvio_generic_sring *rx = q->rx_ring.sring;
-	if (__atomic_load_n(&tx->req_prod, __ATOMIC_ACQUIRE) !=
-	    q->tx_ring.req_cons)
+	/* Requests that wait for credit are no work until the timer. */
+	if (!tx_credit_waits(q) &&
+	    __atomic_load_n(&tx->req_prod, __ATOMIC_ACQUIRE) !=
+		    q->tx_ring.req_cons)
 		return true;
 	return q->rx.nr_pending &&
 	       __atomic_load_n(&rx->req_prod, __ATOMIC_ACQUIRE) !=
@@ -155,7 +157,11 @@ static void take_events(struct vif *vif, int64_t now)
 static bool final_check(struct vif *vif)
 {
 	struct vif_queue *q = vif->q;
-	int n = pvio_back_final_check_requests(&q->tx_ring);
+	/* While a packet waits for credit the timer wakes the worker, and
+	 * the frontend's requests are no work before it. */
+	int n = tx_credit_waits(q)
+			? 0
+			: pvio_back_final_check_requests(&q->tx_ring);
 	if (n < 0) {
 		vif_disable_ring(vif, "TX", &q->tx_ring);
 		return false;
@@ -180,15 +186,27 @@ static int queue_register(struct nb_worker *w, struct vif *vif)
 	struct vif_queue *q = vif->q;
 	q->tag_evtchn = (struct nb_poll_tag){vif, NB_EV_EVTCHN};
 	q->tag_tap = (struct nb_poll_tag){vif, NB_EV_TAP};
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &q->tag_evtchn};
-	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, pvio_evtchn_fd(q->evtchn),
-		      &ev) < 0)
+	q->tag_credit = (struct nb_poll_tag){vif, NB_EV_CREDIT};
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &q->tag_credit};
+	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, q->tx.credit_timer_fd, &ev) <
+	    0)
 		return -errno;
+	ev = (struct epoll_event){.events = EPOLLIN,
+				  .data.ptr = &q->tag_evtchn};
+	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, pvio_evtchn_fd(q->evtchn),
+		      &ev) < 0) {
+		int err = -errno;
+		epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, q->tx.credit_timer_fd,
+			  NULL);
+		return err;
+	}
 	/* The TAP is polled only while RX buffers are posted. */
 	ev = (struct epoll_event){.events = 0, .data.ptr = &q->tag_tap};
 	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, vif->tap_fd, &ev) < 0) {
 		int err = -errno;
 		epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, pvio_evtchn_fd(q->evtchn),
+			  NULL);
+		epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, q->tx.credit_timer_fd,
 			  NULL);
 		return err;
 	}
@@ -202,6 +220,7 @@ static void queue_remove(struct nb_worker *w, struct vif *vif)
 	struct vif_queue *q = vif->q;
 	epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, vif->tap_fd, NULL);
 	epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, pvio_evtchn_fd(q->evtchn), NULL);
+	epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, q->tx.credit_timer_fd, NULL);
 	for (struct vif **p = &w->queues; *p; p = &(*p)->worker_next)
 		if (*p == vif) {
 			*p = vif->worker_next;
@@ -368,6 +387,8 @@ static void take_batch(struct nb_worker *w, const struct epoll_event *evs,
 			continue;
 		if (tag->kind == NB_EV_EVTCHN)
 			take_events(tag->vif, now);
+		else if (tag->kind == NB_EV_CREDIT)
+			tx_credit_timer(tag->vif->q);
 		else
 			tag->vif->q->tap_readable = true;
 	}
@@ -556,6 +577,19 @@ int worker_attach(struct vif *vif, char *msg, size_t msg_size)
 	vif->worker = best;
 	best->nr_queues++;
 	return 0;
+}
+
+void worker_kick(struct vif *vif)
+{
+	struct nb_worker *w = vif->worker;
+	if (!w)
+		return;
+	/* An empty mailbox: the worker wakes, finds no request, and makes
+	 * a pass over its queues. */
+	__atomic_store_n(&w->mail, 1, __ATOMIC_RELEASE);
+	uint64_t one = 1;
+	ssize_t wr = write(w->ctl_fd, &one, sizeof(one));
+	(void)wr;
 }
 
 void worker_detach(struct vif *vif)
