@@ -21,15 +21,10 @@
 #include "netif_stats.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/random.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 /*
@@ -77,47 +72,6 @@ static bool parse_paths(const char *text, bool selected[NET_PATH_COUNT])
 	}
 	return any && text[strlen(text) - 1] != ',' && text[0] != ',' &&
 	       !strstr(text, ",,");
-}
-
-/* Whether tool can run: a path to an executable, or a name in PATH. */
-static bool in_path(const char *tool)
-{
-	const char *path = getenv("PATH");
-	char buf[4096];
-	if (strchr(tool, '/'))
-		return access(tool, X_OK) == 0;
-	snprintf(buf, sizeof(buf), "%s", path ? path : "/usr/bin:/bin");
-	char *save = NULL;
-	for (char *dir = strtok_r(buf, ":", &save); dir;
-	     dir = strtok_r(NULL, ":", &save)) {
-		char full[PATH_MAX];
-		snprintf(full, sizeof(full), "%s/%s", dir, tool);
-		if (access(full, X_OK) == 0)
-			return true;
-	}
-	return false;
-}
-
-/*
- * The pvio CLI: --pvio, $PVIO, the build tree's (tools/pvio/pvio beside
- * tools/pvio-bench), an installed one beside pvio-bench, then PATH. A
- * build tree's pvio has no installed hotplug scripts: unless
- * PVIO_SCRIPTDIR says where they are, use the tree's tools/hotplug.
- */
-static void find_pvio(const char *given, char *out, size_t size)
-{
-	const char *env = getenv("PVIO");
-	char scripts[PATH_MAX];
-	if (!getenv("PVIO_SCRIPTDIR") &&
-	    bench_beside_self("hotplug/vif-bridge", scripts, sizeof(scripts))) {
-		*strrchr(scripts, '/') = '\0';
-		setenv("PVIO_SCRIPTDIR", scripts, 1);
-	}
-	if (given || (env && *env))
-		snprintf(out, size, "%s", given ? given : env);
-	else if (!bench_beside_self("pvio/pvio", out, size) &&
-		 !bench_beside_self("pvio", out, size))
-		snprintf(out, size, "pvio");
 }
 
 /* ---- measurements ---- */
@@ -818,7 +772,7 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 
 	struct strace_figures fig[2];
 	memset(fig, 0, sizeof(fig));
-	if (o->strace_seconds && in_path("strace") && (pvio || relay)) {
+	if (o->strace_seconds && net_in_path("strace") && (pvio || relay)) {
 		fprintf(stderr, "  counting system calls with strace\n");
 		for (int k = 0; k < 2; k++)
 			strace_accounting(pvio, relay, o, rec->tmpdir, k,
@@ -860,16 +814,18 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 	return 0;
 }
 
-/* ---- the supervisor ---- */
+/* ---- the run ---- */
 
-static volatile sig_atomic_t worker_pid;
-static volatile sig_atomic_t stop_signal;
+struct net_worker_args {
+	const struct net_options *o;
+	struct net_cleanup *rec;
+	struct net_relay_counters *counters;
+};
 
-static void forward_signal(int sig)
+static int run_worker(void *arg)
 {
-	stop_signal = sig;
-	if (worker_pid > 0)
-		kill((pid_t)worker_pid, SIGTERM);
+	const struct net_worker_args *w = arg;
+	return net_worker(w->o, w->rec, w->counters);
 }
 
 int bench_net(int argc, char **argv)
@@ -916,39 +872,11 @@ int bench_net(int argc, char **argv)
 			paths_text);
 		return 2;
 	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "pvio-bench net: needs root (network "
-				"namespaces, bridges, TAPs)\n");
+	struct net_cleanup *rec = net_run_begin("net", pvio_arg);
+	if (!rec)
 		return 1;
-	}
-	static const char *const tools[][2] = {{"ip", "iproute2"},
-					       {"iperf3", "iperf3"},
-					       {"sockperf", "sockperf"}};
-	for (size_t i = 0; i < 3; i++)
-		if (!in_path(tools[i][0])) {
-			fprintf(stderr,
-				"pvio-bench net: %s not found; install the "
-				"Debian package %s (scripts/install-deps.sh)\n",
-				tools[i][0], tools[i][1]);
-			return 1;
-		}
-
-	struct net_cleanup *rec = bench_shared_alloc(sizeof(*rec));
 	struct net_relay_counters *counters =
 		bench_shared_alloc(2 * sizeof(*counters));
-	find_pvio(pvio_arg, rec->pvio, sizeof(rec->pvio));
-	uint32_t id;
-	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
-		id = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
-	snprintf(rec->run_id, sizeof(rec->run_id), "%08x", id);
-	snprintf(rec->tmpdir, sizeof(rec->tmpdir), "/tmp/pvio-bench-net.%s",
-		 rec->run_id);
-	if (mkdir(rec->tmpdir, 0700)) {
-		fprintf(stderr, "pvio-bench net: mkdir %s: %s\n", rec->tmpdir,
-			strerror(errno));
-		return 1;
-	}
-	unsetenv("XENSTORED_PATH");
 
 	printf("pvio-bench net: run %s: namespaces pvbench-%s-*, files %s\n",
 	       rec->run_id, rec->run_id, rec->tmpdir);
@@ -957,53 +885,6 @@ int bench_net(int argc, char **argv)
 	       o.rounds, o.duration);
 	fflush(stdout);
 
-	struct sigaction sa = {.sa_handler = forward_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		perror("pvio-bench net: fork");
-		rmdir(rec->tmpdir);
-		return 1;
-	}
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		setenv(NET_RUN_ENV, rec->run_id, 1);
-		_exit(net_worker(&o, rec, counters));
-	}
-	worker_pid = pid;
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	worker_pid = 0;
-	/* A second Ctrl-C must not cut the cleanup short. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	unsigned problems = net_cleanup_run(rec);
-	if (problems)
-		fprintf(stderr,
-			"pvio-bench net: cleanup of run %s had to force or "
-			"could not remove %u thing(s), named above\n",
-			rec->run_id, problems);
-	if (stop_signal) {
-		fprintf(stderr,
-			"pvio-bench net: stopped by signal %d; run %s "
-			"cleaned up\n",
-			(int)stop_signal, rec->run_id);
-		return 128 + stop_signal;
-	}
-	if (WIFSIGNALED(status)) {
-		fprintf(stderr,
-			"pvio-bench net: the worker died of signal %d\n",
-			WTERMSIG(status));
-		return 1;
-	}
-	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-	return rc ? rc : problems ? 1 : 0;
+	struct net_worker_args w = {&o, rec, counters};
+	return net_supervise(rec, run_worker, &w);
 }

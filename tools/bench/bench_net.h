@@ -1,6 +1,7 @@
 /* pvio-bench net: what its files share (bench_net.c measures and reports,
  * bench_net_paths.c builds and removes the three paths, bench_net_relay.c
- * is the bare relay). */
+ * is the bare relay, bench_net_run.c supervises a run; bench_sweep.c
+ * measures along the same paths). */
 #ifndef PVIO_BENCH_NET_H
 #define PVIO_BENCH_NET_H
 
@@ -59,7 +60,11 @@ struct net_cleanup {
 	char netns[NET_MAX_NETNS][64];
 };
 
-/* Print "pvio-bench net: MESSAGE" and end the worker (the supervisor
+/* The subcommand whose run this is ("net", "sweep"): names it in messages
+ * and its files. */
+extern const char *net_command;
+
+/* Print "pvio-bench COMMAND: MESSAGE" and end the worker (the supervisor
  * cleans up). */
 __attribute__((noreturn, format(printf, 1, 2))) void net_fatal(const char *fmt,
 							       ...);
@@ -96,6 +101,27 @@ bool net_tcp_reaches(const struct net_guest *from, const struct net_guest *to,
 /* Remove everything rec names; returns how many things had to be forced
  * or could not be removed (0: clean). Runs in the supervisor. */
 unsigned net_cleanup_run(struct net_cleanup *rec);
+
+/*
+ * Start a supervised run of command cmd (sets net_command): checks for
+ * root and the tools every path needs, finds the pvio CLI (pvio_arg, else
+ * $PVIO, the build tree, beside pvio-bench, PATH), picks the run id and
+ * makes its tmpdir (/tmp/pvio-bench-CMD.<id>). NULL after a message
+ * saying what is missing.
+ */
+struct net_cleanup *net_run_begin(const char *cmd, const char *pvio_arg);
+
+/*
+ * Run worker(arg) in a child marked with the run's id, forward SIGINT,
+ * SIGTERM and SIGHUP to it, and once it has ended remove everything rec
+ * names. Returns the exit status for the command: the worker's, 1 when
+ * it died or the cleanup had to force something, 128 + signal when
+ * stopped.
+ */
+int net_supervise(struct net_cleanup *rec, int (*worker)(void *arg), void *arg);
+
+/* Whether tool can run: a path to an executable, or a name in PATH. */
+bool net_in_path(const char *tool);
 
 /* Processes carrying this run's marker in their environment. */
 #define NET_RUN_ENV "PVIO_BENCH_NET_RUN"

@@ -37,7 +37,7 @@ void net_fatal(const char *fmt, ...)
 	va_list ap;
 
 	fflush(stdout);
-	fprintf(stderr, "pvio-bench net: ");
+	fprintf(stderr, "pvio-bench %s: ", net_command);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
