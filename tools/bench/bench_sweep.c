@@ -377,8 +377,10 @@ static int server_main(const char *netns, const char *addr, int ready_fd)
 	close(ready_fd);
 	for (;;) {
 		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-		if (c < 0)
+		if (c < 0) {
+			usleep(10000); /* out of descriptors: not a spin */
 			continue;
+		}
 		serve_one(c);
 		close(c);
 	}
@@ -538,8 +540,12 @@ static void size_text(unsigned size, char *out, size_t len)
 		snprintf(out, len, "%u B", size);
 }
 
-/* "path size metric run i/R point k/N elapsed m:ss", on one line that a
- * terminal sees overwritten, as plain lines otherwise. */
+/*
+ * "path size metric run i/R point k/N elapsed m:ss", on one line that a
+ * terminal sees overwritten, as plain lines otherwise. On a terminal the
+ * cursor goes back to the line's start, so that an error message written
+ * next (net_fatal) replaces the line rather than trailing it.
+ */
 static void progress(const struct sweep_path *p, unsigned size,
 		     enum sweep_metric m, unsigned run, unsigned runs,
 		     unsigned point, unsigned points)
@@ -552,10 +558,10 @@ static void progress(const struct sweep_path *p, unsigned size,
 	unsigned secs =
 		(unsigned)((bench_now_ns() - sweep_start_ns) / 1000000000u);
 	fprintf(stderr,
-		"%ssweep: %-7s %7s %-9s run %u/%u  point %u/%u  elapsed "
+		"sweep: %-7s %7s %-9s run %u/%u  point %u/%u  elapsed "
 		"%u:%02u%s",
-		tty ? "\r" : "", p->type->name, sz, metric_names[m], run, runs,
-		point, points, secs / 60, secs % 60, tty ? "\033[K" : "\n");
+		p->type->name, sz, metric_names[m], run, runs, point, points,
+		secs / 60, secs % 60, tty ? "\033[K\r" : "\n");
 	fflush(stderr);
 }
 
