@@ -785,14 +785,20 @@ static bool write_gnuplot(const char *file, const char *dir,
 			"plot ",
 			qdir, metric_names[m], ylabels[m], titles[m], qhost,
 			o->runs);
+		/* Per path: its error bars, solid, then its line, dashed
+		 * after the first path, carrying the key's entry. */
 		for (size_t i = 0; i < o->n_paths; i++) {
 			char qtitle[256];
 			gp_quote(o->paths[i]->title, qtitle, sizeof(qtitle));
 			fprintf(f,
-				"%s$%s_%s using 1:2:3:4 with yerrorlines lw 2 "
-				"lt %zu pt %zu ps 1.2 dt %zu title \"%s\"",
+				"%s$%s_%s using 1:2:3:4 with yerrorbars lt %zu "
+				"lw 1.5 dt 1 pt 0 notitle, \\\n"
+				"     $%s_%s using 1:2 with linespoints lt %zu "
+				"lw 2 "
+				"dt %zu pt %zu ps 1.2 title \"%s\"",
 				i ? ", \\\n     " : "", o->paths[i]->name,
-				metric_names[m], i + 1, 2 * i + 5, i + 1,
+				metric_names[m], i + 1, o->paths[i]->name,
+				metric_names[m], i + 1, i + 1, 2 * i + 5,
 				qtitle);
 		}
 		fprintf(f, "\nunset output\n");
@@ -850,7 +856,9 @@ static void print_summary(const struct sweep_options *o,
 		"round-trip latency (us)", "bandwidth (Mbit/s)"};
 	printf("%8s", "");
 	for (int m = 0; m < METRIC_COUNT; m++)
-		printf("  | %-*s", (int)(cols * 12 - 1), heads[m]);
+		printf("  | %-*s",
+		       m + 1 < METRIC_COUNT ? (int)(cols * 12 - 1) : 0,
+		       heads[m]);
 	printf("\n%8s", "size");
 	for (int m = 0; m < METRIC_COUNT; m++) {
 		printf("  |");
