@@ -822,9 +822,8 @@ static bool render_plots(const char *dir, const struct sweep_options *o,
 	int status = net_run((const char *const[]){"gnuplot", script, NULL},
 			     60000, out, sizeof(out));
 	if (status) {
-		out[strlen(out) > 400 ? 400 : strlen(out)] = '\0';
-		snprintf(why, size, "gnuplot %s failed (status %d): %s", script,
-			 status, out[0] ? out : "(no output)");
+		snprintf(why, size, "gnuplot %s failed (status %d): %.400s",
+			 script, status, out[0] ? out : "(no output)");
 		return false;
 	}
 	for (int m = 0; m < METRIC_COUNT; m++) {
