@@ -780,11 +780,11 @@ static bool write_gnuplot(const char *file, const char *dir,
 		fprintf(f,
 			"set output \"%s/%s.png\"\n"
 			"set ylabel \"%s\"\n"
-			"set title \"%s\\n%s; median of %u runs, bars: "
+			"set title \"%s\\n%s; median of %u run%s, bars: "
 			"lowest to highest\"\n"
 			"plot ",
 			qdir, metric_names[m], ylabels[m], titles[m], qhost,
-			o->runs);
+			o->runs, o->runs == 1 ? "" : "s");
 		/* Per path: its error bars, solid, then its line, dashed
 		 * after the first path, carrying the key's entry. */
 		for (size_t i = 0; i < o->n_paths; i++) {
@@ -848,9 +848,9 @@ static void print_summary(const struct sweep_options *o,
 		if (!strcmp(o->paths[i]->name, "native"))
 			native = i;
 	size_t cols = o->n_paths + (native < o->n_paths ? o->n_paths - 1 : 0);
-	printf("pvio-bench sweep: TCP between two guests; median of %u runs "
+	printf("pvio-bench sweep: TCP between two guests; median of %u run%s "
 	       "of %u s; %s\n",
-	       o->runs, o->duration, host);
+	       o->runs, o->runs == 1 ? "" : "s", o->duration, host);
 	static const char *const heads[METRIC_COUNT] = {
 		"round-trip latency (us)", "bandwidth (Mbit/s)"};
 	printf("%8s", "");
