@@ -42,6 +42,10 @@ fi
 # the hypervisor and a boot loader. iputils-ping, iperf3, socat and jq:
 # traffic in the network tests (tests/integration/net-*.sh). gnuplot-nox:
 # the plots of `pvio-bench sweep` (its pngcairo terminal).
-apt-get update -q
+# Wait for another apt or dpkg run (an unattended upgrade, a second
+# install) instead of failing on its lock.
+lock_wait="-o DPkg::Lock::Timeout=600"
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $packages
+apt-get $lock_wait update -q
+# shellcheck disable=SC2086
+apt-get $lock_wait install -y -q --no-install-recommends $packages

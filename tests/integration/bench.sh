@@ -73,6 +73,12 @@ refuse "--paths expects a comma-separated list of pvio, relay and bridge, each o
 refuse "--paths expects a comma-separated list of pvio, relay and bridge, each once, got 'veth'" \
 	net --paths veth
 refuse "--duration expects an integer in 1..3600, got '0'" net --duration 0
+refuse "--vifs expects increasing counts in 1..64 separated by commas (at most 16), got '2,1'" \
+	scale --vifs 2,1
+refuse "--vifs expects increasing counts in 1..64 separated by commas (at most 16), got '1,,2'" \
+	scale --vifs 1,,2
+refuse "--pairs expects an integer in 1..31, got '0'" scale --pairs 0
+refuse "--streams expects an integer in 2..128, got '1'" net --streams 1
 
 # pvio-bench net needs root (namespaces, bridges, TAPs), iperf3 and
 # sockperf (scripts/install-deps.sh).
@@ -87,7 +93,9 @@ left_behind() {
 	for ns in /run/netns/pvbench-"$1"-*; do
 		[ ! -e "$ns" ] || echo "$ns"
 	done
-	[ ! -e "/tmp/pvio-bench-net.$1" ] || echo "/tmp/pvio-bench-net.$1"
+	for dir in /tmp/pvio-bench-net."$1" /tmp/pvio-bench-scale."$1"; do
+		[ ! -e "$dir" ] || echo "$dir"
+	done
 	grep -lsxz "PVIO_BENCH_NET_RUN=$1" /proc/[0-9]*/environ || true
 	sed -n 's/^  pvio host \([0-9a-f]*\) .*/\1/p' "$tmp/net.err" |
 		while read -r host; do
@@ -123,12 +131,15 @@ if [ "$status" -ne 0 ]; then
 	fail "pvio-bench net --paths $paths failed"
 fi
 out=$tmp/full.out
-for title in "TCP throughput alpha -> beta" "TCP throughput beta -> alpha" \
+for title in "TCP throughput alpha -> beta (iperf3, 1 stream)" \
+	"TCP throughput beta -> alpha (iperf3, 1 stream)" \
+	"TCP throughput alpha -> beta (iperf3, 4 streams)" \
+	"TCP throughput beta -> alpha (iperf3, 4 streams)" \
 	"TCP round trip, 64-byte ping-pong (sockperf), p50" \
 	"TCP round trip, 64-byte ping-pong (sockperf), p99"; do
 	grep -qF "$title" "$out" || fail "net printed no '$title'"
 done
-# Every figure of every path: 4 lines each, a number and its range.
+# Every figure of every path: 6 lines each, a number and its range.
 rows="bare relay (TAP, read+write, TAP)
 veth pairs on a bridge"
 [ "$paths" = relay,bridge ] || rows="$rows
@@ -136,22 +147,51 @@ pvio (netfront, netback, xenbr0)"
 echo "$rows" | while read -r row; do
 	n=$(grep -F "  $row " "$out" | grep -cE \
 		' [0-9.]+ (Mbit/s|us)  \(range [0-9.]+\.\.[0-9.]+ over 1 runs\)$')
-	[ "$n" = 4 ] || fail "net: $n figures, not 4, for '$row': $(cat "$out")"
+	[ "$n" = 6 ] || fail "net: $n figures, not 6, for '$row': $(cat "$out")"
 done
-[ "$(grep -cE '^  ratio relay / bridge +[0-9.]+' "$out")" = 4 ] ||
-	fail "net: not 4 relay / bridge ratios"
+[ "$(grep -cE '^  ratio relay / bridge +[0-9.]+' "$out")" = 6 ] ||
+	fail "net: not 6 relay / bridge ratios"
 grep -qE '^  strace, iperf3: both relays +[0-9.]+ system calls per packet' \
 	"$out" || fail "net: no relay system call count"
 grep -qE '^  ping-pong: CPU, both relays +[0-9.]+ us per packet' "$out" ||
 	fail "net: no relay CPU time"
+grep -qE '^  iperf3: CPU, both relays +[0-9.]+ CPU s per GB received' "$out" ||
+	fail "net: no relay CPU time per gigabyte"
+# The summary table: a row per figure, numbers in the columns of the
+# paths run ("-" in the others), ratios where pvio ran.
+num='[0-9]+\.[0-9]+'
 if [ "$paths" = pvio,relay,bridge ]; then
-	[ "$(grep -cE '^  ratio pvio / relay +[0-9.]+ +\(target' "$out")" = 4 ] ||
-		fail "net: not 4 pvio / relay ratios"
+	cols="$num +$num +$num +$num +$num"
+	cpu_cols="$num +$num +- +$num +-"
+else
+	cols="- +$num +$num +- +-"
+	cpu_cols="- +$num +- +- +-"
+fi
+for row in "TCP 1 stream a->b, Mbit/s" "TCP 1 stream b->a, Mbit/s" \
+	"TCP 4 streams a->b, Mbit/s" "TCP 4 streams b->a, Mbit/s" \
+	"round trip p50, us" "round trip p99, us"; do
+	grep -qE "^  $row +$cols\$" "$out" ||
+		fail "net: summary row '$row' lacks its numbers: $(cat "$out")"
+done
+grep -qE "^  iperf3 CPU s per GB +$cpu_cols\$" "$out" ||
+	fail "net: summary row of CPU per GB lacks its numbers: $(cat "$out")"
+if [ "$paths" = pvio,relay,bridge ]; then
+	[ "$(grep -cE '^  ratio pvio / relay +[0-9.]+ +\(target' "$out")" = 6 ] ||
+		fail "net: not 6 pvio / relay ratios"
+	[ "$(grep -cE '^  ratio pvio / bridge +[0-9.]+ +\(target' "$out")" = 6 ] ||
+		fail "net: not 6 pvio / bridge ratios"
+	# The negotiated feature set, as both ends wrote it in xenstore.
+	grep -qE '^    backend: +.*feature-sg=[01]' "$out" ||
+		fail "net: no backend feature set: $(cat "$out")"
+	grep -qE '^    frontend: +.*request-rx-copy=1' "$out" ||
+		fail "net: no frontend feature set: $(cat "$out")"
 	for what in "iperf3: netback system calls" "ping-pong: notifications" \
 		"strace, iperf3: both netfronts" "iperf3: CPU, netback"; do
 		grep -qE "^  $what +[0-9.]+ " "$out" ||
 			fail "net: no '$what' figure: $(cat "$out")"
 	done
+	grep -qE '^  iperf3: CPU, pvio in all +[0-9.]+ CPU s per GB received' \
+		"$out" || fail "net: no pvio CPU time per gigabyte"
 fi
 leftovers=$(left_behind "$run_id")
 [ -z "$leftovers" ] || fail "net run $run_id left: $leftovers"
@@ -187,4 +227,59 @@ run_id=$(sed -n 's/^pvio-bench net: run \([0-9a-f]\{8\}\):.*/\1/p' "$tmp/int.out
 leftovers=$(left_behind "$run_id")
 [ -z "$leftovers" ] || fail "interrupted net run $run_id left: $leftovers"
 echo "ok: pvio-bench net interrupted cleans up"
+
+# pvio-bench scale, reduced: 2 pairs (6 guests), 1 and 2 vifs. Every row
+# of its tables must carry its numbers, and the CSV file every figure.
+if [ "$paths" = pvio,relay,bridge ]; then
+	status=0
+	"$bench" scale --pairs 2 --vifs 1,2 --duration 1 --csv "$tmp/scale.csv" \
+		>"$tmp/scale.out" 2>"$tmp/scale.err" || status=$?
+	cp "$tmp/scale.err" "$tmp/net.err"
+	out=$tmp/scale.out
+	[ "$status" -eq 0 ] ||
+		fail "pvio-bench scale failed: $(cat "$out" "$tmp/scale.err")"
+	run_id=$(sed -n 's/^pvio-bench scale: run \([0-9a-f]\{8\}\):.*/\1/p' "$out")
+	[ -n "$run_id" ] || fail "pvio-bench scale: no run id: $(cat "$out")"
+	n='[0-9]+\.[0-9]+'
+	for re in "^  1 +g01 -> g02 +$n\$" "^  2 +g03 -> g04 +$n\$" \
+		"^  aggregate +$n Mbit/s\$" "^  Jain's fairness index +$n " \
+		"^  netback CPU +$n CPU s per GB received\$" \
+		"^  idle +$n +$n\$" "^  while the pairs stream +$n +$n\$" \
+		"^  ratio loaded / idle +$n +$n\$" \
+		"^ +0 +[0-9]+ +[0-9]+ +- +- +- +-\$" \
+		"^ +1 +[0-9]+ +[0-9]+ +-?$n +$n +$n +$n\$" \
+		"^ +2 +[0-9]+ +[0-9]+ +-?$n +$n +$n +$n\$"; do
+		grep -qE "$re" "$out" ||
+			fail "pvio-bench scale: no line matching '$re': $(cat "$out")"
+	done
+	grep -q "round trip of one more pair, g05 -> g06" "$out" ||
+		fail "pvio-bench scale: the round-trip pair is not g05 -> g06"
+	head -n 1 "$tmp/scale.csv" | grep -qx "section,row,metric,value,unit" ||
+		fail "pvio-bench scale: CSV header: $(head -n 1 "$tmp/scale.csv")"
+	for row in "pairs,pair 1,throughput" "pairs,pair 2,throughput" \
+		"pairs,all,jain" "round_trip,loaded,p99" "vifs,0,pss" \
+		"vifs,2,pss_per_vif" "vifs,2,netback_cpu"; do
+		grep -qE "^$row,-?$n,[A-Za-z/]+\$" "$tmp/scale.csv" ||
+			fail "pvio-bench scale: no CSV row '$row': $(cat "$tmp/scale.csv")"
+	done
+	leftovers=$(left_behind "$run_id")
+	[ -z "$leftovers" ] || fail "scale run $run_id left: $leftovers"
+	echo "ok: pvio-bench scale --pairs 2 --vifs 1,2, nothing left behind"
+
+	# With no backend: a clear failure, and nothing left either.
+	status=0
+	PVIO_NETBACK=none PVIO_TIMEOUT=2 "$bench" scale --pairs 1 --vifs 1 \
+		--duration 1 >"$tmp/scale-fail.out" 2>"$tmp/scale-fail.err" ||
+		status=$?
+	cp "$tmp/scale-fail.err" "$tmp/net.err"
+	[ "$status" -eq 1 ] || fail "scale with no backend exited $status, not 1"
+	grep -q "^pvio-bench scale: pvio path: " "$tmp/scale-fail.err" ||
+		fail "scale with no backend: $(cat "$tmp/scale-fail.err")"
+	run_id=$(sed -n 's/^pvio-bench scale: run \([0-9a-f]\{8\}\):.*/\1/p' \
+		"$tmp/scale-fail.out")
+	[ -n "$run_id" ] || fail "failed scale: no run id"
+	leftovers=$(left_behind "$run_id")
+	[ -z "$leftovers" ] || fail "failed scale run $run_id left: $leftovers"
+	echo "ok: pvio-bench scale fails clearly with no backend and cleans up"
+fi
 echo "PASS: pvio-bench"

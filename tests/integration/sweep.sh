@@ -70,17 +70,18 @@ echo "ok: sweep --plots refuses to run without gnuplot"
 
 export PVIO_SCRIPTDIR="$abs_src/tools/hotplug"
 
-# left_behind ERRFILE: what the run that wrote ERRFILE could leave: its
-# namespaces, files, marked processes and its pvio host's namespaces.
+# left_behind NAME: what the run that wrote $tmp/NAME.out and .err could
+# leave: its namespaces, files, marked processes and its pvio host's
+# namespaces.
 left_behind() {
-	id=$(sed -n 's/^pvio-bench sweep: run \([0-9a-f]\{8\}\):.*/\1/p' "$1")
-	[ -n "$id" ] || { echo "no run id in $1"; return; }
+	id=$(sed -n 's/^pvio-bench sweep: run \([0-9a-f]\{8\}\):.*/\1/p' "$tmp/$1.out")
+	[ -n "$id" ] || { echo "no run id in $tmp/$1.out"; return; }
 	for ns in /run/netns/pvbench-"$id"-*; do
 		[ ! -e "$ns" ] || echo "$ns"
 	done
 	[ ! -e "/tmp/pvio-bench-sweep.$id" ] || echo "/tmp/pvio-bench-sweep.$id"
 	grep -lsxz "PVIO_BENCH_NET_RUN=$id" /proc/[0-9]*/environ || true
-	sed -n 's/^  pvio host \([0-9a-f]*\) .*/\1/p' "$1" | while read -r host; do
+	sed -n 's/^  pvio host \([0-9a-f]*\) .*/\1/p' "$tmp/$1.err" | while read -r host; do
 		for ns in /run/netns/pvio-"$host"-*; do
 			[ ! -e "$ns" ] || echo "$ns"
 		done
@@ -148,7 +149,7 @@ grep -qxF "results in $(cd "$out" && pwd): sweep.csv, latency.png, bandwidth.png
 	"$sum" || fail "summary does not say where the files are: $(cat "$sum")"
 grep -qE '^sweep: (native|pvio) +64 KiB bandwidth run 2/2  point 40/40  elapsed [0-9]+:[0-9]{2}$' \
 	"$tmp/quick.err" || fail "no progress line for the last point: $(cat "$tmp/quick.err")"
-leftovers=$(left_behind "$tmp/quick.err")
+leftovers=$(left_behind quick)
 [ -z "$leftovers" ] || fail "sweep --quick left: $leftovers"
 echo "ok: sweep --quick: summary with figures, progress, nothing left behind"
 
@@ -166,7 +167,7 @@ grep -qE "^native,1,bandwidth,Mbit/s,$num,$num,$num,1\$" "$tmp/csvonly/sweep.csv
 [ ! -e "$tmp/csvonly/latency.png" ] || fail "sweep without gnuplot made a plot"
 grep -qF "no plots: gnuplot not found" "$tmp/csvonly.out" ||
 	fail "sweep without gnuplot did not say so: $(cat "$tmp/csvonly.out")"
-leftovers=$(left_behind "$tmp/csvonly.err")
+leftovers=$(left_behind csvonly)
 [ -z "$leftovers" ] || fail "sweep without gnuplot left: $leftovers"
 echo "ok: sweep without gnuplot writes the CSV, says so and exits 0"
 
@@ -180,7 +181,7 @@ PVIO_NETBACK=none PVIO_TIMEOUT=2 "$bench" sweep --paths native,pvio --sizes 1 \
 grep -q "^pvio-bench sweep: pvio path: no traffic between the guests: " \
 	"$tmp/broken.err" || fail "sweep with no backend: $(cat "$tmp/broken.err")"
 [ ! -e "$tmp/broken/sweep.csv" ] || fail "a failed sweep wrote a CSV"
-leftovers=$(left_behind "$tmp/broken.err")
+leftovers=$(left_behind broken)
 [ -z "$leftovers" ] || fail "failed sweep left: $leftovers"
 echo "ok: sweep fails clearly with no backend and cleans up"
 
@@ -199,7 +200,7 @@ status=0
 wait "$sweep_pid" || status=$?
 sweep_pid=
 [ "$status" -eq 130 ] || fail "interrupted sweep exited $status, not 130"
-leftovers=$(left_behind "$tmp/int.err")
+leftovers=$(left_behind int)
 [ -z "$leftovers" ] || fail "interrupted sweep left: $leftovers"
 echo "ok: sweep interrupted cleans up"
 echo "PASS: pvio-bench sweep"

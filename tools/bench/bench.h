@@ -19,6 +19,7 @@ int bench_evtchn(int argc, char **argv);
 int bench_gntcopy(int argc, char **argv);
 int bench_xenstore(int argc, char **argv);
 int bench_net(int argc, char **argv);
+int bench_scale(int argc, char **argv);
 int bench_sweep(int argc, char **argv);
 
 /* Monotonic clock in nanoseconds. */

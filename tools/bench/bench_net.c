@@ -1,18 +1,21 @@
 /*
- * pvio-bench net: TCP throughput (iperf3, one stream, each direction) and
- * TCP request/response round trips (sockperf ping-pong, p50 and p99)
+ * pvio-bench net: TCP throughput (iperf3, one stream and several, each
+ * direction) and TCP request/response round trips (sockperf ping-pong,
+ * p50 and p99)
  * between two guests along three paths, measured in one run, rounds
  * interleaved:
  *   pvio:   two pvio guests, a vif each on xenbr0 of a private pvio host;
  *   relay:  the bare relay (bench_net_relay.c), TAP to TAP through user
  *           space with pvio's offloads: the floor of any such design;
  *   bridge: veth pairs on a bridge, no virtualization: the ceiling.
- * Then, on pvio's path, the copies, system calls and notifications per
- * packet.
+ * Then, on pvio's path, the negotiated feature set, and the CPU time (per
+ * packet and per gigabyte, against the relays'), copies, system calls and
+ * notifications per packet; a summary table last.
  *
- * A supervisor process owns the cleanup: the worker records everything
- * before creating it, and whatever way the worker ends (done, failed,
- * Ctrl-C, crashed), the supervisor then removes it.
+ * A supervisor process owns the cleanup (net_supervise, which pvio-bench
+ * scale shares): the worker records everything before creating it, and
+ * whatever way the worker ends (done, failed, Ctrl-C, crashed), the
+ * supervisor then removes it.
  */
 #include "config.h"
 
@@ -21,10 +24,15 @@
 #include "netif_stats.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -39,7 +47,7 @@
 #define COPIES_BRIDGE 0
 
 struct net_options {
-	unsigned rounds, duration, message_size, strace_seconds;
+	unsigned rounds, duration, message_size, strace_seconds, streams;
 	bool selected[NET_PATH_COUNT];
 };
 
@@ -74,6 +82,40 @@ static bool parse_paths(const char *text, bool selected[NET_PATH_COUNT])
 	       !strstr(text, ",,");
 }
 
+bool net_in_path(const char *tool)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+	if (strchr(tool, '/'))
+		return access(tool, X_OK) == 0;
+	snprintf(buf, sizeof(buf), "%s", path ? path : "/usr/bin:/bin");
+	char *save = NULL;
+	for (char *dir = strtok_r(buf, ":", &save); dir;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char full[PATH_MAX];
+		snprintf(full, sizeof(full), "%s/%s", dir, tool);
+		if (access(full, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+void net_find_pvio(const char *given, char *out, size_t size)
+{
+	const char *env = getenv("PVIO");
+	char scripts[PATH_MAX];
+	if (!getenv("PVIO_SCRIPTDIR") &&
+	    bench_beside_self("hotplug/vif-bridge", scripts, sizeof(scripts))) {
+		*strrchr(scripts, '/') = '\0';
+		setenv("PVIO_SCRIPTDIR", scripts, 1);
+	}
+	if (given || (env && *env))
+		snprintf(out, size, "%s", given ? given : env);
+	else if (!bench_beside_self("pvio/pvio", out, size) &&
+		 !bench_beside_self("pvio", out, size))
+		snprintf(out, size, "pvio");
+}
+
 /* ---- measurements ---- */
 
 static char output[256 * 1024];
@@ -88,7 +130,6 @@ static const char *last_words(void)
 	return len ? (nl ? nl + 1 : output) : "(no output)";
 }
 
-/* One iperf3 run from guest[0]; Mbit/s the receiver counted. */
 /* iperf3's server takes one test at a time and turns a client away
  * (closing on its unread cookie: a reset) while it is still ending the
  * last one; a slow path makes that more likely. */
@@ -98,31 +139,52 @@ static bool iperf3_server_busy(void)
 	       strstr(output, "unable to receive control message");
 }
 
-/* One iperf3 run from guest[0]; Mbit/s the receiver counted. */
+bool net_iperf3_received(const char *json, const char *sum, double *mbps,
+			 double *bytes)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "\"%s\"", sum);
+	const char *at = NULL;
+	/* The last: the end's sums follow the intervals'. */
+	for (const char *s = json; (s = strstr(s, key)); s++)
+		at = s;
+	const char *bps = at ? strstr(at, "\"bits_per_second\"") : NULL;
+	const char *n = at ? strstr(at, "\"bytes\"") : NULL;
+	double v, b;
+	if (!bps || !n || sscanf(bps + 17, " : %lf", &v) != 1 ||
+	    sscanf(n + 7, " : %lf", &b) != 1)
+		return false;
+	*mbps = v / 1e6;
+	*bytes = b;
+	return true;
+}
+
+/* One iperf3 run from guest[0] with streams parallel streams; Mbit/s the
+ * receiver counted, and the bytes into *bytes. */
 static double measure_throughput(const struct net_path *p, bool reverse,
-				 unsigned secs, const char *tmpdir)
+				 unsigned streams, unsigned secs,
+				 const char *tmpdir, double *bytes)
 {
 	const char *argv[32];
-	char t[16], port[8];
+	char t[16], port[8], parallel[16];
 	snprintf(t, sizeof(t), "%u", secs);
 	snprintf(port, sizeof(port), "%d", NET_IPERF_PORT);
+	snprintf(parallel, sizeof(parallel), "%u", streams);
 	net_guest_argv(&p->guest[0], argv, 32, "iperf3", "-c", p->guest[1].addr,
 		       "-p", port, "-t", t, "-J", "--connect-timeout", "5000",
-		       reverse ? "-R" : NULL, NULL);
+		       "-P", parallel, reverse ? "-R" : NULL, NULL);
 	const char *from = p->guest[reverse].label,
 		   *to = p->guest[!reverse].label;
 	for (int attempt = 1;; attempt++) {
 		int status = net_run(argv, (secs + 20) * 1000, output,
 				     sizeof(output));
-		const char *sum = NULL;
-		for (const char *s = output;
-		     (s = strstr(s, "\"sum_received\"")); s++)
-			sum = s;
-		const char *bps =
-			sum ? strstr(sum, "\"bits_per_second\"") : NULL;
-		double v;
-		if (!status && bps && sscanf(bps + 17, " : %lf", &v) == 1)
-			return v / 1e6;
+		double v, b;
+		if (!status &&
+		    net_iperf3_received(output, "sum_received", &v, &b)) {
+			if (bytes)
+				*bytes = b;
+			return v;
+		}
 		if (attempt < 3 && iperf3_server_busy()) {
 			fprintf(stderr,
 				"  %s: iperf3 %s -> %s: the server was still "
@@ -135,8 +197,9 @@ static double measure_throughput(const struct net_path *p, bool reverse,
 		char log[PATH_MAX], tail[2048];
 		snprintf(log, sizeof(log), "%s/%s-iperf3.log", tmpdir, p->name);
 		net_log_tail(log, tail, sizeof(tail));
-		net_fatal("%s path: iperf3 %s -> %s failed: %s%s", p->name,
-			  from, to, err ? err : last_words(), tail);
+		net_fatal("%s path: iperf3 %s -> %s (%u streams) failed: %s%s",
+			  p->name, from, to, streams, err ? err : last_words(),
+			  tail);
 	}
 }
 
@@ -215,7 +278,7 @@ static void add_delta(struct vif_totals *acc, const struct vif_totals *a,
 /* ---- the programs that move the frames ---- */
 
 /* pid of pvio-netfront in a guest's namespace, or 0. */
-static pid_t netfront_pid(const struct net_guest *g)
+pid_t net_netfront_pid(const struct net_guest *g)
 {
 	char *end;
 	if (net_run((const char *const[]){"ip", "netns", "pids", g->netns,
@@ -264,8 +327,8 @@ static size_t path_movers(const struct net_path *p, pid_t pids[3])
 		fclose(f);
 	}
 	pids[0] = (pid_t)pid;
-	pids[1] = netfront_pid(&p->guest[0]);
-	pids[2] = netfront_pid(&p->guest[1]);
+	pids[1] = net_netfront_pid(&p->guest[0]);
+	pids[2] = net_netfront_pid(&p->guest[1]);
 	return pids[0] && pids[1] && pids[2] ? 3 : 0;
 }
 
@@ -283,8 +346,7 @@ static uint64_t path_packets(const struct net_path *p)
 	return read_vif_totals(p, &t, why, sizeof(why)) ? t.packets : 0;
 }
 
-/* CPU time (user + system, all threads) pid has used, in microseconds. */
-static double cpu_us(pid_t pid)
+double net_cpu_us(pid_t pid)
 {
 	char path[64], line[1024];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -304,34 +366,37 @@ static double cpu_us(pid_t pid)
 	return (double)(utime + stime) * 1e6 / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* The movers' CPU time and the packets over the rounds' measurements,
- * by kind (0: iperf3, 1: ping-pong). */
+/* The movers' CPU time, the packets and (iperf3) the bytes received over
+ * the rounds' measurements, by kind (0: iperf3, 1: ping-pong). */
 struct cpu_use {
 	size_t n;
 	pid_t pid[3];
-	double start[3], us[2][3];
+	double start[3], us[2][3], bytes;
 	uint64_t packets_start, packets[2];
 };
 
 static void cpu_begin(const struct net_path *p, struct cpu_use *c)
 {
 	for (size_t i = 0; i < c->n; i++)
-		c->start[i] = cpu_us(c->pid[i]);
+		c->start[i] = net_cpu_us(c->pid[i]);
 	c->packets_start = c->n ? path_packets(p) : 0;
 }
 
 static void cpu_end(const struct net_path *p, struct cpu_use *c, int kind)
 {
 	for (size_t i = 0; i < c->n; i++)
-		c->us[kind][i] += cpu_us(c->pid[i]) - c->start[i];
+		c->us[kind][i] += net_cpu_us(c->pid[i]) - c->start[i];
 	if (c->n)
 		c->packets[kind] += path_packets(p) - c->packets_start;
 }
 
 /* ---- the rounds ---- */
 
+/* The throughput runs: one stream and several, each way. */
+enum { TPUT_ONE, TPUT_ONE_REV, TPUT_MANY, TPUT_MANY_REV, TPUT_COUNT };
+
 struct samples {
-	double *tput[2]; /* guest[0] -> guest[1], reverse; Mbit/s */
+	double *tput[TPUT_COUNT]; /* Mbit/s */
 	double *p50, *p99;
 };
 
@@ -382,6 +447,68 @@ static void print_offloads(const struct net_path *p)
 		printf(" %s %s%s", keys[k], val,
 		       k + 1 < sizeof(keys) / sizeof(keys[0]) ? "," : "\n");
 	}
+}
+
+/* Prints the keys of one xenstore directory that say what an end offers
+ * or chose (feature-*, request-*, multi-queue-*), as they are: a feature
+ * another branch adds shows without a change here. */
+static void print_feature_keys(const struct net_path *p, const char *pvio,
+			       const char *who, const char *dir)
+{
+	/* In dom0 (`pvio exec 0`), whose xenstore socket sees both. */
+	const char *const argv[] = {pvio,	   "--rundir", p->pvio_rundir,
+				    "exec",	   "0",	       "--",
+				    "xenstore-ls", dir,	       NULL};
+	printf("    %-9s", who);
+	if (net_run(argv, 10000, output, sizeof(output))) {
+		printf(" (xenstore-ls %s failed: %s)\n", dir, last_words());
+		return;
+	}
+	static const char *const prefixes[] = {"feature-", "request-",
+					       "multi-queue-"};
+	unsigned col = 14, shown = 0;
+	for (char *line = output, *next; *line; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
+		char key[64], value[64];
+		/* Top-level "key = \"value\"" lines only (queue-N/ is
+		 * indented). */
+		if (sscanf(line, "%63[^ =] = \"%63[^\"]\"", key, value) != 2)
+			continue;
+		bool wanted = false;
+		for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]);
+		     i++)
+			wanted |=
+				!strncmp(key, prefixes[i], strlen(prefixes[i]));
+		if (!wanted)
+			continue;
+		unsigned len = (unsigned)(strlen(key) + strlen(value) + 2);
+		if (shown && col + len > 78) {
+			printf("\n    %-9s", "");
+			col = 14;
+		}
+		printf(" %s=%s", key, value);
+		col += len;
+		shown++;
+	}
+	printf("%s\n", shown ? "" : " (none)");
+}
+
+/* The feature set of alpha's vif, both ends, from the pvio host's
+ * xenstore. */
+static void print_features(const struct net_path *p, const char *pvio)
+{
+	char dir[2][96];
+	snprintf(dir[0], sizeof(dir[0]), "/local/domain/0/backend/vif/%u/0",
+		 p->domid[0]);
+	snprintf(dir[1], sizeof(dir[1]), "/local/domain/%u/device/vif/0",
+		 p->domid[0]);
+	printf("  %-8s negotiated, vif of %s (xenstore feature-*, request-*, "
+	       "multi-queue-*):\n",
+	       p->name, p->guest[0].label);
+	print_feature_keys(p, pvio, "backend:", dir[0]);
+	print_feature_keys(p, pvio, "frontend:", dir[1]);
 }
 
 /* ---- strace accounting ---- */
@@ -511,7 +638,7 @@ static bool strace_run(const struct net_path *p, const pid_t *pids, size_t n,
 		double p50, p99;
 		measure_latency(p, secs, message_size, &p50, &p99);
 	} else {
-		measure_throughput(p, false, secs, tmpdir);
+		measure_throughput(p, false, 1, secs, tmpdir, NULL);
 	}
 	bool ok = true;
 	for (size_t i = 0; i < n; i++) {
@@ -578,27 +705,39 @@ static void strace_accounting(const struct net_path *pvio,
 
 /* ---- the report ---- */
 
+/* A target of pvio's against one baseline (NULL: none). */
+struct net_targets {
+	const char *relay, *bridge;
+};
+
+/* Prints a metric's samples per path and the ratios of every pair of
+ * paths; the medians go to median[] (by path kind). */
 static void report_metric(const char *title, struct net_path *const *paths,
 			  size_t n, double *const *samples, unsigned rounds,
-			  const char *unit, const char *target)
+			  const char *unit, struct net_targets target,
+			  double median[NET_PATH_COUNT])
 {
-	double median[NET_PATH_COUNT];
+	double m[NET_PATH_COUNT];
 	printf("%s:\n", title);
-	for (size_t i = 0; i < n; i++)
-		median[i] = bench_report_samples(paths[i]->title, samples[i],
-						 rounds, unit);
-	/* Every pair, first over later: pvio / relay carries the target. */
+	for (size_t i = 0; i < n; i++) {
+		m[i] = bench_report_samples(paths[i]->title, samples[i], rounds,
+					    unit);
+		median[paths[i]->kind] = m[i];
+	}
+	/* Every pair, first over later: pvio over a baseline carries the
+	 * targets. */
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++) {
 			char what[64];
 			snprintf(what, sizeof(what), "ratio %s / %s",
 				 paths[i]->name, paths[j]->name);
-			bool targeted = paths[i]->kind == NET_PATH_PVIO &&
-					paths[j]->kind == NET_PATH_RELAY &&
-					target;
-			bench_report_ratio(
-				what, median[j] ? median[i] / median[j] : 0,
-				targeted ? target : "none, for reference");
+			const char *t = NULL;
+			if (paths[i]->kind == NET_PATH_PVIO)
+				t = paths[j]->kind == NET_PATH_RELAY
+					    ? target.relay
+					    : target.bridge;
+			bench_report_ratio(what, m[j] ? m[i] / m[j] : 0,
+					   t ? t : "none, for reference");
 		}
 }
 
@@ -609,6 +748,20 @@ static void report_count(const char *kind, const char *who, double value,
 	char what[80];
 	snprintf(what, sizeof(what), "%s: %s", kind, who);
 	bench_report_precise(what, value, 2, unit);
+}
+
+/* CPU seconds of movers [first, last] per gigabyte (1e9 bytes) iperf3
+ * received; false when nothing was counted. */
+static bool cpu_per_gb(const struct cpu_use *c, size_t first, size_t last,
+		       double *secs)
+{
+	if (!c || !c->n || c->bytes <= 0 || last >= c->n)
+		return false;
+	*secs = 0;
+	for (size_t i = first; i <= last; i++)
+		*secs += c->us[0][i] / 1e6;
+	*secs /= c->bytes / 1e9;
+	return true;
 }
 
 /* CPU time per packet of movers [first, last] for kind; false when
@@ -662,6 +815,13 @@ static void report_per_packet(const struct accounting *acc,
 				report_count(kinds[k], cpu_rows[r].who, us,
 					     "us per packet");
 		}
+	for (size_t r = 0; r < sizeof(cpu_rows) / sizeof(cpu_rows[0]); r++) {
+		double secs;
+		if (cpu_per_gb(cpu_rows[r].relay ? relay_cpu : pvio_cpu,
+			       cpu_rows[r].first, cpu_rows[r].last, &secs))
+			report_count("iperf3", cpu_rows[r].who, secs,
+				     "CPU s per GB received");
+	}
 	for (int k = 0; have_pvio && acc->have && k < 2; k++) {
 		const struct vif_totals *t = k ? &acc->pingpong : &acc->tput;
 		double pk = t->packets ? (double)t->packets : 1;
@@ -709,6 +869,9 @@ static void report_per_packet(const struct accounting *acc,
 static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 		      struct net_relay_counters *counters)
 {
+	printf("  rounds: %u, interleaved; medians (range). %u s per "
+	       "measurement; addresses 169.254.0.0/16.\n",
+	       o->rounds, o->duration);
 	static struct net_path all[NET_PATH_COUNT];
 	struct net_path *paths[NET_PATH_COUNT], *pvio = NULL, *relay = NULL;
 	size_t n = 0;
@@ -731,15 +894,19 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 	}
 	for (size_t i = 0; i < n; i++)
 		print_offloads(paths[i]);
+	if (pvio)
+		print_features(pvio, rec->pvio);
 	fflush(stdout);
 
 	struct samples s[NET_PATH_COUNT];
 	for (size_t i = 0; i < n; i++) {
-		s[i].tput[0] = calloc(o->rounds, sizeof(double));
-		s[i].tput[1] = calloc(o->rounds, sizeof(double));
+		bool ok = true;
+		for (int t = 0; t < TPUT_COUNT; t++)
+			ok &= (s[i].tput[t] = calloc(o->rounds,
+						     sizeof(double))) != NULL;
 		s[i].p50 = calloc(o->rounds, sizeof(double));
 		s[i].p99 = calloc(o->rounds, sizeof(double));
-		if (!s[i].tput[0] || !s[i].tput[1] || !s[i].p50 || !s[i].p99)
+		if (!ok || !s[i].p50 || !s[i].p99)
 			net_fatal("out of memory");
 	}
 	struct accounting acc = {.have = true};
@@ -752,12 +919,19 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 		for (size_t step = 0; step < n; step++) {
 			size_t i = (step + r) % n;
 			struct net_path *p = paths[i];
-			for (int dir = 0; dir < 2; dir++) {
+			for (int t = 0; t < TPUT_COUNT; t++) {
+				bool rev =
+					t == TPUT_ONE_REV || t == TPUT_MANY_REV;
+				unsigned streams =
+					t >= TPUT_MANY ? o->streams : 1;
+				double bytes;
 				account_begin(p, &acc);
 				cpu_begin(p, &cpu[i]);
-				s[i].tput[dir][r] = measure_throughput(
-					p, dir, o->duration, rec->tmpdir);
+				s[i].tput[t][r] = measure_throughput(
+					p, rev, streams, o->duration,
+					rec->tmpdir, &bytes);
 				cpu_end(p, &cpu[i], 0);
+				cpu[i].bytes += bytes;
 				account_end(p, &acc, &acc.tput);
 			}
 			account_begin(p, &acc);
@@ -779,29 +953,49 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 					  &fig[k]);
 	}
 
+	/* The summary table's rows: the medians by path kind. */
+	enum { ROW_TPUT = 0, ROW_P50 = TPUT_COUNT, ROW_P99, ROW_CPU, ROWS };
+	double med[ROWS][NET_PATH_COUNT];
+	bool have[NET_PATH_COUNT] = {false};
+	memset(med, 0, sizeof(med));
+	for (size_t i = 0; i < n; i++)
+		have[paths[i]->kind] = true;
+	char row[ROWS][64];
 	double *col[NET_PATH_COUNT];
 	char title[128];
-	for (int dir = 0; dir < 2; dir++) {
+	for (int t = 0; t < TPUT_COUNT; t++) {
+		bool rev = t == TPUT_ONE_REV || t == TPUT_MANY_REV;
+		unsigned streams = t >= TPUT_MANY ? o->streams : 1;
 		for (size_t i = 0; i < n; i++)
-			col[i] = s[i].tput[dir];
+			col[i] = s[i].tput[t];
 		snprintf(title, sizeof(title),
-			 "TCP throughput %s -> %s (iperf3, one stream)",
-			 dir ? "beta" : "alpha", dir ? "alpha" : "beta");
+			 "TCP throughput %s -> %s (iperf3, %u stream%s)",
+			 rev ? "beta" : "alpha", rev ? "alpha" : "beta",
+			 streams, streams > 1 ? "s" : "");
+		snprintf(row[ROW_TPUT + t], sizeof(row[0]),
+			 "TCP %u stream%s %s, Mbit/s", streams,
+			 streams > 1 ? "s" : "", rev ? "b->a" : "a->b");
 		report_metric(title, paths, n, col, o->rounds, "Mbit/s",
-			      ">= 0.8");
+			      (struct net_targets){
+				      ">= 1.0", streams > 1 ? NULL : ">= 0.5"},
+			      med[ROW_TPUT + t]);
 	}
 	for (size_t i = 0; i < n; i++)
 		col[i] = s[i].p50;
 	snprintf(title, sizeof(title),
 		 "TCP round trip, %u-byte ping-pong (sockperf), p50",
 		 o->message_size);
-	report_metric(title, paths, n, col, o->rounds, "us", "<= 1.5");
+	snprintf(row[ROW_P50], sizeof(row[0]), "round trip p50, us");
+	report_metric(title, paths, n, col, o->rounds, "us",
+		      (struct net_targets){"<= 1.3", NULL}, med[ROW_P50]);
 	for (size_t i = 0; i < n; i++)
 		col[i] = s[i].p99;
 	snprintf(title, sizeof(title),
 		 "TCP round trip, %u-byte ping-pong (sockperf), p99",
 		 o->message_size);
-	report_metric(title, paths, n, col, o->rounds, "us", NULL);
+	snprintf(row[ROW_P99], sizeof(row[0]), "round trip p99, us");
+	report_metric(title, paths, n, col, o->rounds, "us",
+		      (struct net_targets){NULL, NULL}, med[ROW_P99]);
 	const struct cpu_use *pvio_cpu = NULL, *relay_cpu = NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (paths[i] == pvio)
@@ -809,28 +1003,79 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 		if (paths[i] == relay)
 			relay_cpu = &cpu[i];
 	}
+	snprintf(row[ROW_CPU], sizeof(row[0]), "iperf3 CPU s per GB");
+	bool have_cpu[NET_PATH_COUNT] = {false};
+	have_cpu[NET_PATH_PVIO] =
+		cpu_per_gb(pvio_cpu, 0, 2, &med[ROW_CPU][NET_PATH_PVIO]);
+	have_cpu[NET_PATH_RELAY] =
+		cpu_per_gb(relay_cpu, 0, 1, &med[ROW_CPU][NET_PATH_RELAY]);
 	report_per_packet(&acc, fig, o, pvio_cpu, relay_cpu);
+
+	/* The summary: one row per figure, one column per path, and pvio's
+	 * ratios against both baselines. */
+	printf("summary (medians; CPU: pvio-netback and both "
+	       "pvio-netfronts, both relays):\n");
+	printf("  %-28s %10s %10s %10s %11s %11s\n", "measurement", "pvio",
+	       "relay", "bridge", "pvio/relay", "pvio/bridge");
+	for (int r = 0; r < ROWS; r++) {
+		char cell[NET_PATH_COUNT][16], ratio[2][16];
+		for (int k = 0; k < NET_PATH_COUNT; k++) {
+			bool shown = r == ROW_CPU ? have_cpu[k] : have[k];
+			if (shown)
+				snprintf(cell[k], sizeof(cell[k]),
+					 r == ROW_CPU ? "%.3f" : "%.1f",
+					 med[r][k]);
+			else
+				snprintf(cell[k], sizeof(cell[k]), "-");
+		}
+		for (int b = 0; b < 2; b++) {
+			int k = b ? NET_PATH_BRIDGE : NET_PATH_RELAY;
+			bool shown =
+				r == ROW_CPU
+					? have_cpu[k] && have_cpu[NET_PATH_PVIO]
+					: have[k] && have[NET_PATH_PVIO];
+			if (shown && med[r][k] > 0)
+				snprintf(ratio[b], sizeof(ratio[b]), "%.3f",
+					 med[r][NET_PATH_PVIO] / med[r][k]);
+			else
+				snprintf(ratio[b], sizeof(ratio[b]), "-");
+		}
+		printf("  %-28s %10s %10s %10s %11s %11s\n", row[r],
+		       cell[NET_PATH_PVIO], cell[NET_PATH_RELAY],
+		       cell[NET_PATH_BRIDGE], ratio[0], ratio[1]);
+	}
+
 	fflush(stdout);
 	return 0;
 }
 
-/* ---- the run ---- */
-
-struct net_worker_args {
+struct net_run_args {
 	const struct net_options *o;
-	struct net_cleanup *rec;
 	struct net_relay_counters *counters;
 };
 
-static int run_worker(void *arg)
+static int net_run_worker(struct net_cleanup *rec, void *arg)
 {
-	const struct net_worker_args *w = arg;
-	return net_worker(w->o, w->rec, w->counters);
+	const struct net_run_args *a = arg;
+	return net_worker(a->o, rec, a->counters);
+}
+
+/* ---- the supervisor ---- */
+
+static volatile sig_atomic_t worker_pid;
+static volatile sig_atomic_t stop_signal;
+
+static void forward_signal(int sig)
+{
+	stop_signal = sig;
+	if (worker_pid > 0)
+		kill((pid_t)worker_pid, SIGTERM);
 }
 
 int bench_net(int argc, char **argv)
 {
-	uint64_t rounds = 5, duration = 3, message_size = 64, strace_secs = 2;
+	uint64_t rounds = 5, duration = 3, message_size = 64, strace_secs = 2,
+		 streams = 4;
 	const char *paths_text = "pvio,relay,bridge", *pvio_arg = NULL;
 	const struct bench_option options[] = {
 		BENCH_ROUNDS_OPTION(rounds),
@@ -838,6 +1083,8 @@ int bench_net(int argc, char **argv)
 		 &duration, 1, 3600, NULL},
 		{"message-size", "bytes of each ping-pong message",
 		 &message_size, 14, 65000, NULL},
+		{"streams", "parallel TCP streams of the multi-stream runs",
+		 &streams, 2, 128, NULL},
 		{"strace", "seconds of each strace-counted run (0: none)",
 		 &strace_secs, 0, 3600, NULL},
 		{"paths",
@@ -863,6 +1110,7 @@ int bench_net(int argc, char **argv)
 		.duration = (unsigned)duration,
 		.message_size = (unsigned)message_size,
 		.strace_seconds = (unsigned)strace_secs,
+		.streams = (unsigned)streams,
 	};
 	if (!parse_paths(paths_text, o.selected)) {
 		fprintf(stderr,
@@ -872,19 +1120,106 @@ int bench_net(int argc, char **argv)
 			paths_text);
 		return 2;
 	}
-	struct net_cleanup *rec = net_run_begin("net", pvio_arg);
-	if (!rec)
+	if (!net_needs_met())
 		return 1;
 	struct net_relay_counters *counters =
 		bench_shared_alloc(2 * sizeof(*counters));
+	struct net_run_args args = {&o, counters};
+	return net_supervise(pvio_arg, net_run_worker, &args);
+}
 
-	printf("pvio-bench net: run %s: namespaces pvbench-%s-*, files %s\n",
-	       rec->run_id, rec->run_id, rec->tmpdir);
-	printf("  rounds: %u, interleaved; medians (range). %u s per "
-	       "measurement; addresses 169.254.0.0/16.\n",
-	       o.rounds, o.duration);
+bool net_needs_met(void)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr,
+			"pvio-bench %s: needs root (network namespaces, "
+			"bridges, TAPs)\n",
+			net_command);
+		return false;
+	}
+	static const char *const tools[][2] = {{"ip", "iproute2"},
+					       {"iperf3", "iperf3"},
+					       {"sockperf", "sockperf"}};
+	for (size_t i = 0; i < 3; i++)
+		if (!net_in_path(tools[i][0])) {
+			fprintf(stderr,
+				"pvio-bench %s: %s not found; install the "
+				"Debian package %s (scripts/install-deps.sh)\n",
+				net_command, tools[i][0], tools[i][1]);
+			return false;
+		}
+	return true;
+}
+
+int net_supervise(const char *pvio_arg,
+		  int (*worker)(struct net_cleanup *rec, void *arg), void *arg)
+{
+	struct net_cleanup *rec = bench_shared_alloc(sizeof(*rec));
+	net_find_pvio(pvio_arg, rec->pvio, sizeof(rec->pvio));
+	uint32_t id;
+	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+		id = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+	snprintf(rec->run_id, sizeof(rec->run_id), "%08x", id);
+	snprintf(rec->tmpdir, sizeof(rec->tmpdir), "/tmp/pvio-bench-%s.%s",
+		 net_command, rec->run_id);
+	if (mkdir(rec->tmpdir, 0700)) {
+		fprintf(stderr, "pvio-bench %s: mkdir %s: %s\n", net_command,
+			rec->tmpdir, strerror(errno));
+		return 1;
+	}
+	unsetenv("XENSTORED_PATH");
+
+	printf("pvio-bench %s: run %s: namespaces pvbench-%s-*, files %s\n",
+	       net_command, rec->run_id, rec->run_id, rec->tmpdir);
 	fflush(stdout);
 
-	struct net_worker_args w = {&o, rec, counters};
-	return net_supervise(rec, run_worker, &w);
+	struct sigaction sa = {.sa_handler = forward_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "pvio-bench %s: fork: %s\n", net_command,
+			strerror(errno));
+		rmdir(rec->tmpdir);
+		return 1;
+	}
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		setenv(NET_RUN_ENV, rec->run_id, 1);
+		_exit(worker(rec, arg));
+	}
+	worker_pid = pid;
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	worker_pid = 0;
+	/* A second Ctrl-C must not cut the cleanup short. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	unsigned problems = net_cleanup_run(rec);
+	if (problems)
+		fprintf(stderr,
+			"pvio-bench %s: cleanup of run %s had to force or "
+			"could not remove %u thing(s), named above\n",
+			net_command, rec->run_id, problems);
+	if (stop_signal) {
+		fprintf(stderr,
+			"pvio-bench %s: stopped by signal %d; run %s "
+			"cleaned up\n",
+			net_command, (int)stop_signal, rec->run_id);
+		return 128 + stop_signal;
+	}
+	if (WIFSIGNALED(status)) {
+		fprintf(stderr, "pvio-bench %s: the worker died of signal %d\n",
+			net_command, WTERMSIG(status));
+		return 1;
+	}
+	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	return rc ? rc : problems ? 1 : 0;
 }

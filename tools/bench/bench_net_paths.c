@@ -32,6 +32,8 @@
 #define NET_STEP_TIMEOUT_MS  30000 /* one ip or pvio command */
 #define NET_READY_TIMEOUT_MS 10000 /* eth0 appearing, a server listening */
 
+const char *net_command = "net";
+
 void net_fatal(const char *fmt, ...)
 {
 	va_list ap;
@@ -159,8 +161,7 @@ void net_guest_argv(const struct net_guest *g, const char **argv, size_t max,
 	argv[n] = NULL;
 }
 
-/* Run a command that must succeed; what = what it was for. */
-static void must(const char *what, const char *const *argv)
+void net_must(const char *what, const char *const *argv)
 {
 	static char out[8192];
 	int status = net_run(argv, NET_STEP_TIMEOUT_MS, out, sizeof(out));
@@ -173,7 +174,7 @@ static void must(const char *what, const char *const *argv)
 	}
 }
 
-#define MUST(what, ...) must(what, (const char *const[]){__VA_ARGS__, NULL})
+#define MUST(what, ...) net_must(what, (const char *const[]){__VA_ARGS__, NULL})
 
 /* ---- namespaces ---- */
 
@@ -329,9 +330,9 @@ static void guest_address(const struct net_guest *g)
 	snprintf(cidr, sizeof(cidr), "%s/24", g->addr);
 	net_guest_argv(g, argv, 16, "ip", "addr", "add", cidr, "dev", "eth0",
 		       NULL);
-	must("address eth0", argv);
+	net_must("address eth0", argv);
 	net_guest_argv(g, argv, 16, "ip", "link", "set", "eth0", "up", NULL);
-	must("bring up eth0", argv);
+	net_must("bring up eth0", argv);
 }
 
 /* A namespace with the bridge br0, up. */
@@ -410,24 +411,34 @@ void net_log_tail(const char *path, char *out, size_t size)
 	snprintf(out, size, "\n  %s:\n%.*s", path, (int)size / 2, start);
 }
 
+void net_pvio_fail(const char *rundir, const unsigned *domids, size_t n,
+		   const char *why)
+{
+	static char logs[8192];
+	char path[PATH_MAX + 64];
+	size_t len = 0;
+	snprintf(path, sizeof(path), "%s/netback.log", rundir);
+	net_log_tail(path, logs, sizeof(logs) / 4);
+	len = strlen(logs);
+	for (size_t i = 0; i < n && i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/domain-%u-netfront.log",
+			 rundir, domids[i]);
+		net_log_tail(path, logs + len, sizeof(logs) / 4);
+		len += strlen(logs + len);
+	}
+	net_fatal("pvio path: no traffic between the guests: %s%s", why, logs);
+}
+
 __attribute__((noreturn)) static void pvio_fail(const struct net_path *p,
 						const char *why)
 {
-	char nb[2048], f1[2048], f2[2048], path[PATH_MAX + 64];
-	snprintf(path, sizeof(path), "%s/netback.log", p->pvio_rundir);
-	net_log_tail(path, nb, sizeof(nb));
-	snprintf(path, sizeof(path), "%s/domain-%u-netfront.log",
-		 p->pvio_rundir, p->domid[0]);
-	net_log_tail(path, f1, sizeof(f1));
-	snprintf(path, sizeof(path), "%s/domain-%u-netfront.log",
-		 p->pvio_rundir, p->domid[1]);
-	net_log_tail(path, f2, sizeof(f2));
-	net_fatal("pvio path: no traffic between the guests: %s%s%s%s", why, nb,
-		  f1, f2);
+	net_pvio_fail(p->pvio_rundir, p->domid, 2, why);
 }
 
-/* Like must(), but a failure is the pvio path's. */
-static void pvio_must(const struct net_path *p, const char *const *argv)
+/* Runs a pvio command that must succeed; a failure is the pvio path's
+ * (domids: the guests whose logs say why). */
+static void pvio_must_for(const char *rundir, const unsigned *domids, size_t n,
+			  const char *const *argv)
 {
 	static char out[8192], why[9000];
 	if (net_run(argv, NET_STEP_TIMEOUT_MS, out, sizeof(out)) == 0)
@@ -437,7 +448,7 @@ static void pvio_must(const struct net_path *p, const char *const *argv)
 		out[--len] = '\0';
 	snprintf(why, sizeof(why), "`pvio %s %s` failed: %s", argv[3],
 		 argv[4] ? argv[4] : "", len ? out : "(no output)");
-	pvio_fail(p, why);
+	net_pvio_fail(rundir, domids, n, why);
 }
 
 /* domid and namespace of the guest called name, from the host's domain
@@ -492,101 +503,146 @@ static bool pvio_host_id(const char *rundir, char *id, size_t size)
 	return found;
 }
 
+void net_pvio_host_start(struct net_cleanup *rec, const char *rundir)
+{
+	snprintf(rec->pvio_rundir, sizeof(rec->pvio_rundir), "%s", rundir);
+	pvio_must_for(rundir, NULL, 0,
+		      (const char *const[]){rec->pvio, "--rundir", rundir,
+					    "host", "start", NULL});
+	char host_id[32];
+	if (pvio_host_id(rundir, host_id, sizeof(host_id)))
+		fprintf(stderr, "  pvio host %s (namespaces pvio-%s-*)\n",
+			host_id, host_id);
+}
+
+/* g runs commands through `pvio --rundir DIR exec WHO --` (DIR and pvio
+ * outlive g). */
+static void pvio_prefix(struct net_guest *g, const char *pvio,
+			const char *rundir, const char *who)
+{
+	g->prefix[0] = pvio;
+	g->prefix[1] = "--rundir";
+	g->prefix[2] = rundir;
+	g->prefix[3] = "exec";
+	g->prefix[4] = who;
+	g->prefix[5] = "--";
+	g->prefix[6] = NULL;
+}
+
+void net_pvio_guest_create(const struct net_cleanup *rec, const char *rundir,
+			   const char *name, const char *addr,
+			   struct net_guest *g, unsigned *domid)
+{
+	char arg[32];
+	snprintf(arg, sizeof(arg), "name=%s", name);
+	pvio_must_for(rundir, NULL, 0,
+		      (const char *const[]){rec->pvio, "--rundir", rundir,
+					    "create", arg, NULL});
+	snprintf(g->label, sizeof(g->label), "%s", name);
+	if (!pvio_domain(rundir, name, domid, g->netns, sizeof(g->netns)))
+		net_pvio_fail(rundir, NULL, 0,
+			      "no domain record for a guest pvio created");
+	snprintf(g->addr, sizeof(g->addr), "%s", addr);
+	pvio_prefix(g, rec->pvio, rundir, g->label);
+}
+
+void net_pvio_guest_attach(const struct net_cleanup *rec, const char *rundir,
+			   const struct net_guest *g, unsigned domid)
+{
+	pvio_must_for(rundir, &domid, 1,
+		      (const char *const[]){rec->pvio, "--rundir", rundir,
+					    "network-attach", g->label, NULL});
+}
+
+void net_pvio_guest_up(const char *rundir, const struct net_guest *g,
+		       unsigned domid)
+{
+	/* pvio-netfront creates eth0 in the guest once it sees the vif. */
+	const char *argv[16];
+	static char out[4096];
+	net_guest_argv(g, argv, 16, "ip", "link", "show", "eth0", NULL);
+	uint64_t deadline = now_ms() + NET_READY_TIMEOUT_MS;
+	while (net_run(argv, NET_STEP_TIMEOUT_MS, out, sizeof(out))) {
+		if (now_ms() >= deadline) {
+			char why[256];
+			snprintf(why, sizeof(why),
+				 "pvio-netfront made no eth0 in %s (domain %u) "
+				 "within %d s",
+				 g->label, domid, NET_READY_TIMEOUT_MS / 1000);
+			net_pvio_fail(rundir, &domid, 1, why);
+		}
+		usleep(100000);
+	}
+	guest_address(g);
+}
+
+bool net_pvio_dom0(const struct net_cleanup *rec, const char *rundir,
+		   const char *addr, struct net_guest *g)
+{
+	char host_id[32];
+	if (!pvio_host_id(rundir, host_id, sizeof(host_id)))
+		return false;
+	snprintf(g->label, sizeof(g->label), "dom0");
+	snprintf(g->netns, sizeof(g->netns), "pvio-%s-dom0", host_id);
+	snprintf(g->addr, sizeof(g->addr), "%s", addr);
+	pvio_prefix(g, rec->pvio, rundir, "0");
+	return true;
+}
+
 static void setup_pvio(struct net_path *p, struct net_cleanup *rec)
 {
 	snprintf(p->pvio_rundir, sizeof(p->pvio_rundir), "%s/pvio",
 		 rec->tmpdir);
-	snprintf(rec->pvio_rundir, sizeof(rec->pvio_rundir), "%s",
-		 p->pvio_rundir);
-	const char *pvio = rec->pvio, *dir = p->pvio_rundir;
-	pvio_must(p, (const char *const[]){pvio, "--rundir", dir, "host",
-					   "start", NULL});
-	char host_id[32];
-	if (pvio_host_id(dir, host_id, sizeof(host_id)))
-		fprintf(stderr, "  pvio host %s (namespaces pvio-%s-*)\n",
-			host_id, host_id);
+	net_pvio_host_start(rec, p->pvio_rundir);
 	for (int i = 0; i < 2; i++) {
-		struct net_guest *g = &p->guest[i];
-		const char *name = i ? "beta" : "alpha";
-		char arg[32];
-		snprintf(arg, sizeof(arg), "name=%s", name);
-		pvio_must(p, (const char *const[]){pvio, "--rundir", dir,
-						   "create", arg, NULL});
-		snprintf(g->label, sizeof(g->label), "%s", name);
-		if (!pvio_domain(dir, name, &p->domid[i], g->netns,
-				 sizeof(g->netns)))
-			pvio_fail(p, "no domain record for a guest pvio "
-				     "created");
-		snprintf(g->addr, sizeof(g->addr), "%s",
-			 i ? "169.254.1.2" : "169.254.1.1");
-		g->prefix[0] = pvio;
-		g->prefix[1] = "--rundir";
-		g->prefix[2] = dir;
-		g->prefix[3] = "exec";
-		g->prefix[4] = g->label;
-		g->prefix[5] = "--";
-		g->prefix[6] = NULL;
-		pvio_must(p,
-			  (const char *const[]){pvio, "--rundir", dir,
-						"network-attach", name, NULL});
+		net_pvio_guest_create(rec, p->pvio_rundir, i ? "beta" : "alpha",
+				      i ? "169.254.1.2" : "169.254.1.1",
+				      &p->guest[i], &p->domid[i]);
+		net_pvio_guest_attach(rec, p->pvio_rundir, &p->guest[i],
+				      p->domid[i]);
 	}
-	/* pvio-netfront creates eth0 in each guest once it sees the vif. */
-	for (int i = 0; i < 2; i++) {
-		const char *argv[16];
-		static char out[4096];
-		net_guest_argv(&p->guest[i], argv, 16, "ip", "link", "show",
-			       "eth0", NULL);
-		uint64_t deadline = now_ms() + NET_READY_TIMEOUT_MS;
-		while (net_run(argv, NET_STEP_TIMEOUT_MS, out, sizeof(out))) {
-			if (now_ms() >= deadline) {
-				char why[256];
-				snprintf(why, sizeof(why),
-					 "pvio-netfront made no eth0 in %s "
-					 "(domain %u) within %d s",
-					 p->guest[i].label, p->domid[i],
-					 NET_READY_TIMEOUT_MS / 1000);
-				pvio_fail(p, why);
-			}
-			usleep(100000);
+	for (int i = 0; i < 2; i++)
+		net_pvio_guest_up(p->pvio_rundir, &p->guest[i], p->domid[i]);
+}
+
+pid_t net_server_start(const struct net_guest *srv, enum net_server kind,
+		       unsigned port, const char *log)
+{
+	static const char *const names[2] = {"iperf3", "sockperf"};
+	const char *argv[24];
+	char porttext[8];
+	snprintf(porttext, sizeof(porttext), "%u", port);
+	if (kind == NET_SERVER_IPERF3)
+		net_guest_argv(srv, argv, 24, "iperf3", "-s", "-B", srv->addr,
+			       "-p", porttext, NULL);
+	else
+		net_guest_argv(srv, argv, 24, "sockperf", "server", "--tcp",
+			       "-i", srv->addr, "-p", porttext, NULL);
+	pid_t pid = net_spawn(argv, log);
+	uint64_t deadline = now_ms() + NET_READY_TIMEOUT_MS;
+	while (!listening(srv->netns, port)) {
+		char tail[2048];
+		if (waitpid(pid, NULL, WNOHANG) == pid ||
+		    now_ms() >= deadline) {
+			net_log_tail(log, tail, sizeof(tail));
+			net_fatal("%s in %s is not listening on port %u%s",
+				  names[kind], srv->label, port, tail);
 		}
-		guest_address(&p->guest[i]);
+		usleep(50000);
 	}
+	return pid;
 }
 
 /* The servers in the second guest, listening before this returns. */
 static void start_servers(struct net_path *p, const char *tmpdir)
 {
-	const struct net_guest *srv = &p->guest[1];
-	char log[2][PATH_MAX], port[2][8];
-	const char *argv[2][24];
-	snprintf(log[0], sizeof(log[0]), "%s/%s-iperf3.log", tmpdir, p->name);
-	snprintf(log[1], sizeof(log[1]), "%s/%s-sockperf.log", tmpdir, p->name);
-	snprintf(port[0], sizeof(port[0]), "%d", NET_IPERF_PORT);
-	snprintf(port[1], sizeof(port[1]), "%d", NET_SOCKPERF_PORT);
-	net_guest_argv(srv, argv[0], 24, "iperf3", "-s", "-B", srv->addr, "-p",
-		       port[0], NULL);
-	net_guest_argv(srv, argv[1], 24, "sockperf", "server", "--tcp", "-i",
-		       srv->addr, "-p", port[1], NULL);
-	static const unsigned ports[2] = {NET_IPERF_PORT, NET_SOCKPERF_PORT};
-	static const char *const names[2] = {"iperf3", "sockperf"};
-	for (int s = 0; s < 2; s++)
-		p->servers[s] = net_spawn(argv[s], log[s]);
-	for (int s = 0; s < 2; s++) {
-		uint64_t deadline = now_ms() + NET_READY_TIMEOUT_MS;
-		while (!listening(srv->netns, ports[s])) {
-			char tail[2048];
-			if (waitpid(p->servers[s], NULL, WNOHANG) ==
-				    p->servers[s] ||
-			    now_ms() >= deadline) {
-				net_log_tail(log[s], tail, sizeof(tail));
-				net_fatal("%s path: %s in %s is not listening "
-					  "on port %u%s",
-					  p->name, names[s], srv->label,
-					  ports[s], tail);
-			}
-			usleep(50000);
-		}
-	}
+	char log[PATH_MAX];
+	snprintf(log, sizeof(log), "%s/%s-iperf3.log", tmpdir, p->name);
+	p->servers[0] = net_server_start(&p->guest[1], NET_SERVER_IPERF3,
+					 NET_IPERF_PORT, log);
+	snprintf(log, sizeof(log), "%s/%s-sockperf.log", tmpdir, p->name);
+	p->servers[1] = net_server_start(&p->guest[1], NET_SERVER_SOCKPERF,
+					 NET_SOCKPERF_PORT, log);
 }
 
 void net_path_setup(struct net_path *p, struct net_cleanup *rec)

@@ -3,7 +3,7 @@
  * guests against message size (powers of two, 1 byte to 64 KiB), along
  * each selected path, as the classic PV vs native comparisons show them.
  * Paths are plug-ins (sweep_paths[]); they are built with pvio-bench net's
- * path builders and the run is supervised as net's is (bench_net_run.c).
+ * path builders and the run is supervised as net's is (net_supervise).
  *
  * The measurements use a small client and server of their own rather than
  * sockperf and iperf3: sockperf refuses messages under 14 bytes, and one
@@ -582,11 +582,10 @@ struct sweep_results {
 
 struct sweep_run {
 	const struct sweep_options *o;
-	struct net_cleanup *rec;
 	struct sweep_results *results;
 };
 
-static int sweep_worker(void *arg)
+static int sweep_worker(struct net_cleanup *rec, void *arg)
 {
 	const struct sweep_run *run = arg;
 	const struct sweep_options *o = run->o;
@@ -598,7 +597,7 @@ static int sweep_worker(void *arg)
 		p->net.title = p->type->title;
 		fprintf(stderr, "sweep: setting up the %s path\n",
 			p->type->name);
-		p->type->setup(p, run->rec);
+		p->type->setup(p, rec);
 		start_server(p);
 	}
 	sweep_start_ns = bench_now_ns();
@@ -918,6 +917,7 @@ static const char sweep_footer[] =
 
 int bench_sweep(int argc, char **argv)
 {
+	net_command = "sweep";
 	uint64_t runs = 5, duration = 2, quick = 0, plots = 0;
 	const char *sizes_text = "1..64K", *paths_text = "native,pvio",
 		   *out_arg = NULL, *pvio_arg = NULL;
@@ -1004,17 +1004,15 @@ int bench_sweep(int argc, char **argv)
 		return 1;
 	}
 
-	struct net_cleanup *rec = net_run_begin("sweep", pvio_arg);
-	if (!rec)
+	if (!net_needs_met())
 		return 1;
 	struct sweep_results *res = bench_shared_alloc(sizeof(*res));
 	fprintf(stderr,
-		"pvio-bench sweep: run %s: namespaces pvbench-%s-*; %zu sizes "
-		"x %zu paths x %u runs of %u s, latency and bandwidth\n",
-		rec->run_id, rec->run_id, o.n_sizes, o.n_paths, o.runs,
-		o.duration);
-	struct sweep_run run = {&o, rec, res};
-	int rc = net_supervise(rec, sweep_worker, &run);
+		"pvio-bench sweep: %zu sizes x %zu paths x %u runs of %u s, "
+		"latency and bandwidth\n",
+		o.n_sizes, o.n_paths, o.runs, o.duration);
+	struct sweep_run run = {&o, res};
+	int rc = net_supervise(pvio_arg, sweep_worker, &run);
 	if (rc || !res->complete) {
 		bench_shared_free(res, sizeof(*res));
 		return rc ? rc : 1;

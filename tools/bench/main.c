@@ -17,6 +17,10 @@ static const struct bench_command commands[] = {
 	 "TCP throughput and round trips between two guests: pvio, a "
 	 "bare relay, a bridge",
 	 bench_net},
+	{"scale",
+	 "many guests on one host: fairness, round trip under load, "
+	 "netback's memory and CPU per vif",
+	 bench_scale},
 	{"sweep",
 	 "TCP latency and bandwidth against message size, native and pvio, "
 	 "as CSV and plots",
