@@ -41,15 +41,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SWEEP_PORT	  5202 /* the sweep's server, in guest[1] */
-#define SWEEP_MAGIC	  0x70767377u
-#define SWEEP_MAX_SIZE	  65536u
-#define SWEEP_MAX_SIZES	  17 /* 1, 2, 4, ... 64 KiB */
-#define SWEEP_MAX_PATHS	  4
-#define SWEEP_MAX_RUNS	  100
-#define SWEEP_IO_TIMEOUT  10 /* s without progress on a socket */
-#define SWEEP_PLOT_WIDTH  1024
-#define SWEEP_PLOT_HEIGHT 640
+#define SWEEP_PORT	5202 /* the sweep's server, in guest[1] */
+#define SWEEP_MAGIC	0x70767377u
+#define SWEEP_MAX_SIZE	65536u
+#define SWEEP_MAX_SIZES 17 /* 1, 2, 4, ... 64 KiB */
+#define SWEEP_MAX_PATHS 4
+#define SWEEP_MAX_RUNS	100
+/* Seconds without progress on a socket: beyond TCP's retransmission
+ * backoff after a few losses on a loaded machine. */
+#define SWEEP_IO_TIMEOUT      30
+#define SWEEP_IO_TIMEOUT_TEXT "30"
+#define SWEEP_PLOT_WIDTH      1024
+#define SWEEP_PLOT_HEIGHT     640
 
 enum sweep_metric { METRIC_LATENCY, METRIC_BANDWIDTH, METRIC_COUNT };
 static const char *const metric_names[METRIC_COUNT] = {"latency", "bandwidth"};
@@ -465,14 +468,51 @@ static int connect_server(const struct sweep_path *p, enum sweep_metric m,
 	return fd;
 }
 
+/* Segments TCP retransmitted in netns so far (/proc/net/snmp), or -1. */
+static long long tcp_retransmits(const char *netns)
+{
+	if (net_ns_enter(netns))
+		return -1;
+	FILE *f = fopen("/proc/self/net/snmp", "r");
+	net_ns_home();
+	char head[1024], vals[1024];
+	long long found = -1;
+	/* Two "Tcp:" lines: the field names, then their values. */
+	while (f && found < 0 && fgets(head, sizeof(head), f)) {
+		if (strncmp(head, "Tcp:", 4) || !fgets(vals, sizeof(vals), f))
+			continue;
+		char *hs = NULL, *vs = NULL;
+		for (char *h = strtok_r(head, " \n", &hs),
+			  *v = strtok_r(vals, " \n", &vs);
+		     h && v; h = strtok_r(NULL, " \n", &hs),
+			  v = strtok_r(NULL, " \n", &vs))
+			if (!strcmp(h, "RetransSegs"))
+				found = strtoll(v, NULL, 10);
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* End the worker: a run failed (what: the step; errno: why), with TCP's
+ * retransmissions in the sending guest and, on pvio, the drivers' logs. */
 __attribute__((noreturn)) static void run_failed(const struct sweep_path *p,
 						 enum sweep_metric m,
 						 unsigned size,
 						 const char *what)
 {
-	net_fatal("%s path: %s run at %u bytes: %s: %s", p->type->name,
-		  metric_names[m], size, what,
-		  errno == EAGAIN ? "no progress for 10 s" : strerror(errno));
+	char why[512];
+	int err = errno;
+	snprintf(why, sizeof(why),
+		 "%s run at %u bytes: %s: %s (TCP retransmissions in %s so "
+		 "far: %lld)",
+		 metric_names[m], size, what,
+		 err == EAGAIN ? "no progress for " SWEEP_IO_TIMEOUT_TEXT " s"
+			       : strerror(err),
+		 p->net.guest[0].label, tcp_retransmits(p->net.guest[0].netns));
+	if (p->net.kind == NET_PATH_PVIO)
+		net_pvio_fail(p->net.pvio_rundir, p->net.domid, 2, why);
+	net_fatal("%s path: %s", p->type->name, why);
 }
 
 /* Round trips of one latency run, in ns (the run's median is kept). */
