@@ -21,7 +21,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: pvio-netback [-v] [--workers N] [--busy-poll US] "
-		"[-h]\n"
+		"[--no-FEATURE...] [-h]\n"
 		"The dom0 network backend: serves every vif under\n"
 		"/local/domain/0/backend/vif with a TAP vif<domid>.<devid>.\n"
 		"  -v, --verbose     log state changes (debug)\n"
@@ -36,13 +36,19 @@ static void usage(FILE *out)
 		"CPUs\n"
 		"                    outnumber the workers, else 0; here %u)\n"
 		"  -h, --help        this text\n"
+		"Offloads offered to frontends (what this backend takes on "
+		"TX; all by\n"
+		"default; what it sends is what each frontend offers):\n"
+		"%s"
 		"Environment: XENSTORED_PATH (the xenstore socket), "
 		"PVIO_RUNDIR\n"
 		"(statistics under <rundir>/netback/), PVIO_PLATFORM, "
-		"PVIO_DOMID.\n",
+		"PVIO_DOMID;\n"
+		"`pvio host start` passes options from PVIO_NETBACK_ARGS.\n",
 		NETBACK_WORKERS_MAX, workers_default_count(),
 		NETBACK_BUSY_POLL_US_DEFAULT,
-		workers_default_busy_poll_us(workers_default_count()));
+		workers_default_busy_poll_us(workers_default_count()),
+		netif_offload_options_help);
 }
 
 /* A number option's value in [min, max]; false (said on stderr) if not. */
@@ -66,6 +72,10 @@ static bool parse_count(const char *opt, const char *text, unsigned min,
 
 enum { EV_XENBUS = 1, EV_SIGNAL, EV_WORKERS };
 
+/* getopt's value for every --no-FEATURE option: FEATURE is netif's name
+ * (netif_features_switch_off). */
+#define OPT_NO_FEATURE 0x100
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -73,13 +83,25 @@ int main(int argc, char **argv)
 		{"workers", required_argument, NULL, 'w'},
 		{"busy-poll", required_argument, NULL, 'b'},
 		{"help", no_argument, NULL, 'h'},
+		{"no-sg", no_argument, NULL, OPT_NO_FEATURE},
+		{"no-csum", no_argument, NULL, OPT_NO_FEATURE},
+		{"no-ipv4-csum", no_argument, NULL, OPT_NO_FEATURE},
+		{"no-ipv6-csum", no_argument, NULL, OPT_NO_FEATURE},
+		{"no-gso", no_argument, NULL, OPT_NO_FEATURE},
+		{"no-gso-tcpv4", no_argument, NULL, OPT_NO_FEATURE},
+		{"no-gso-tcpv6", no_argument, NULL, OPT_NO_FEATURE},
 		{NULL, 0, NULL, 0},
 	};
 	unsigned nr_workers = workers_default_count();
 	unsigned busy_poll_us = 0;
 	bool busy_poll_set = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	int c, longindex = 0;
+	while ((c = getopt_long(argc, argv, "vh", opts, &longindex)) != -1) {
+		if (c == OPT_NO_FEATURE) {
+			netif_features_switch_off(&netback_offer,
+						  opts[longindex].name + 3);
+			continue;
+		}
 		switch (c) {
 		case 'v':
 			netback_verbose = true;

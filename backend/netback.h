@@ -37,9 +37,12 @@
 #define NETBACK_RX_RING_SLOTS                                                  \
 	PVIO_RING_SLOTS(NETIF_PAGE_BYTES, sizeof(union netif_rx_sring_entry))
 
-/* The largest frame either direction carries: a TX packet's size is 16
- * bits; the TAP delivers no GSO frames (no TSO offload is set). */
+/* The largest TX frame: a TX packet's size is 16 bits (a GSO packet's
+ * too, as in Linux netback). */
 #define NETBACK_MAX_FRAME 65535u
+/* The largest RX frame: the slots a packet may take, a page each (with
+ * TSO set on the TAP, GSO frames of up to 64 KiB and their headers). */
+#define NETBACK_RX_MAX_FRAME (XEN_NETIF_NR_SLOTS_MIN * NETIF_PAGE_BYTES)
 
 /* Frames read from the TAP per RX batch, at most. */
 #define NETBACK_RX_BATCH 64u
@@ -54,6 +57,10 @@
 #define NETBACK_BUSY_POLL_US_DEFAULT 100u
 /* --workers, at most. */
 #define NETBACK_WORKERS_MAX 64u
+
+/* What this pvio-netback offers (xenbus.c: set from the options before
+ * the first vif, read-only after): what it takes on the TX ring. */
+extern struct netif_features netback_offer;
 
 /* ---- logging (log.c) ---- */
 
@@ -278,6 +285,9 @@ int rx_init(struct vif_queue *q);
 /* Sizes the batched reads for the TAP's MTU (at connect, and when a frame
  * filled its read). */
 void rx_size_reads(struct vif *vif);
+/* TUNSETOFFLOAD on the TAP for what the frontend takes (its feature
+ * keys): TSO only when it takes GSO. At connect, before rx_size_reads. */
+void rx_set_offload(struct vif *vif);
 void rx_fini(struct vif_queue *q);
 
 /* The disable path (vif.c): log once with the values, stats, exit. */

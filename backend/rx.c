@@ -15,6 +15,7 @@
 
 #include <endian.h>
 #include <linux/if_ether.h>
+#include <linux/if_tun.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@
 /* A batch's frames, each at a 64-byte boundary, with room to read one
  * more of the largest size. */
 #define RX_ARENA_BYTES ((size_t)1 << 20)
-#define RX_READ_ROOM   ((size_t)NETBACK_MAX_FRAME + 64)
+#define RX_READ_ROOM   ((size_t)NETBACK_RX_MAX_FRAME + 64)
 #define RX_ALIGN(n)    (((n) + 63u) & ~(size_t)63u)
 
 int rx_init(struct vif_queue *q)
@@ -93,9 +94,29 @@ static void rx_drop(struct vif *vif, enum netif_rx_drop why, bool *logged,
 		len, netif_rx_drop_str(why), detail);
 }
 
+void rx_set_offload(struct vif *vif)
+{
+	unsigned flags = netif_tun_offload(&vif->conn.features);
+	/* Blank checksums are filled here for a frontend that takes none:
+	 * the kernel need not fill them for every frame on the bridge. */
+	flags |= TUN_F_CSUM;
+	int err = pvio_tap_set_offload(vif->tap_fd, flags);
+	stat_add(&vif->stats->syscalls, 1);
+	if (err)
+		vif_log(vif, "TUNSETOFFLOAD %#x: %s; the TAP keeps what it had",
+			flags, strerror(-err));
+}
+
 void rx_size_reads(struct vif *vif)
 {
 	struct vif_queue *q = vif->q;
+	const struct netif_features *feat = &vif->conn.features;
+	/* With GSO the TAP hands frames of up to 64 KiB whatever the MTU. */
+	if (netif_gso_usable(feat, XEN_NETIF_GSO_TYPE_TCPV4) ||
+	    netif_gso_usable(feat, XEN_NETIF_GSO_TYPE_TCPV6)) {
+		q->rx.read_len = NETBACK_RX_MAX_FRAME;
+		return;
+	}
 	/* A frame of the TAP's MTU (no GSO is set, so none is longer), a
 	 * VLAN tag, and one byte more, so that a read that fills its buffer
 	 * is known to be cut short. */
@@ -103,15 +124,33 @@ void rx_size_reads(struct vif *vif)
 	int err = pvio_tap_get_mtu(vif->tap_fd, &mtu);
 	stat_add(&vif->stats->syscalls, 3);
 	uint32_t len = !err ? (uint32_t)mtu + NETIF_ETH_HLEN + 4 + 1
-			    : NETBACK_MAX_FRAME;
+			    : NETBACK_RX_MAX_FRAME;
 	if (q->rx.read_len && len < q->rx.read_len * 2)
 		len = q->rx.read_len * 2; /* grown: at least twice as big */
-	q->rx.read_len = len < NETBACK_MAX_FRAME ? len : NETBACK_MAX_FRAME;
+	q->rx.read_len =
+		len < NETBACK_RX_MAX_FRAME ? len : NETBACK_RX_MAX_FRAME;
+}
+
+/* The GSO type of a TAP frame's header (XEN_NETIF_GSO_TYPE_NONE: none;
+ * 0xff: one netif has no type for). */
+static uint8_t rx_gso_type(const struct virtio_net_hdr *vnet)
+{
+	switch (vnet->gso_type) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		return XEN_NETIF_GSO_TYPE_NONE;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		return XEN_NETIF_GSO_TYPE_TCPV4;
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		return XEN_NETIF_GSO_TYPE_TCPV6;
+	default:
+		return 0xff;
+	}
 }
 
 /*
- * What the frontend is told about a frame the TAP gave with vnet: a blank
- * checksum goes to a frontend that takes checksum offload for the
+ * What the frontend is told about a frame the TAP gave with vnet: a GSO
+ * frame goes whole (with a GSO extra) to a frontend that takes its type;
+ * a blank checksum goes to a frontend that takes checksum offload for the
  * protocol, and is filled here for one that does not. Returns false when
  * the frame is dropped (counted).
  */
@@ -122,11 +161,21 @@ static bool rx_prepare(struct vif *vif, const struct virtio_net_hdr *vnet,
 	const struct netif_features *feat = &vif->conn.features;
 	memset(meta, 0, sizeof(*meta));
 	meta->size = len;
-	if (vnet->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
-		/* No TSO offload is set on the TAP: not expected. */
-		rx_drop(vif, NETIF_RX_DROP_TOO_BIG, &q->rx.logged_big, len,
-			"GSO frame from the TAP");
-		return false;
+	uint8_t gso = rx_gso_type(vnet);
+	if (gso != XEN_NETIF_GSO_TYPE_NONE) {
+		/* TSO is set on the TAP only for what the frontend takes;
+		 * frames queued before a reconnect may still be GSO. */
+		if (!netif_gso_usable(feat, gso) || vnet->gso_size == 0) {
+			rx_drop(vif, NETIF_RX_DROP_TOO_BIG, &q->rx.logged_big,
+				len, "GSO frame the frontend does not take");
+			return false;
+		}
+		meta->has_gso = true;
+		meta->gso_type = gso;
+		meta->gso_size = le16toh(vnet->gso_size);
+		meta->csum_blank = true;
+		meta->data_validated = true;
+		return true;
 	}
 	if (vnet->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		unsigned type = ethertype(data, len);
@@ -139,6 +188,8 @@ static bool rx_prepare(struct vif *vif, const struct virtio_net_hdr *vnet,
 			rx_drop(vif, NETIF_RX_DROP_CSUM, &q->rx.logged_csum,
 				len, "checksum position outside the frame");
 			return false;
+		} else {
+			stat_add(&vif->stats->rx_csum_filled, 1);
 		}
 		meta->data_validated = true;
 	} else if (vnet->flags & VIRTIO_NET_HDR_F_DATA_VALID) {
@@ -147,20 +198,24 @@ static bool rx_prepare(struct vif *vif, const struct virtio_net_hdr *vnet,
 	return true;
 }
 
-/* Gives frame f the next f->nr_slots posted buffers: one segment each. */
+/* Gives frame f the next f->nr_slots posted buffers: one segment for each
+ * data slot (a GSO extra takes the second slot and no data). */
 static void rx_assign(struct vif *vif, struct rx_frame *f, unsigned *nsegs)
 {
 	struct vif_queue *q = vif->q;
 	f->first_req = q->rx.used_reqs;
 	f->first_seg = *nsegs;
 	uint32_t left = f->len;
+	unsigned page = 0;
 	for (unsigned i = 0; i < f->nr_slots; i++) {
+		if (f->meta.has_gso && i == 1)
+			continue;
 		const netif_rx_request_t *req =
 			&q->rx.reqs[q->rx.used_reqs + i];
 		pvio_gnt_copy_seg_t *s = &q->rx.segs[(*nsegs)++];
 		uint32_t chunk =
 			left < NETIF_PAGE_BYTES ? left : NETIF_PAGE_BYTES;
-		s->source.virt = f->data + (size_t)i * NETIF_PAGE_BYTES;
+		s->source.virt = f->data + (size_t)page++ * NETIF_PAGE_BYTES;
 		s->dest.foreign.ref = req->gref;
 		s->dest.foreign.offset = 0;
 		s->dest.foreign.domid = (domid_t)vif->domid;
@@ -189,22 +244,25 @@ static int rx_take_frame(struct vif *vif, struct rx_frame *f,
 	if ((size_t)r <= sizeof(*vnet))
 		return 0;
 	uint32_t len = (uint32_t)((size_t)r - sizeof(*vnet));
-	if (len >= read_len && read_len < NETBACK_MAX_FRAME) {
+	if (len >= read_len) {
 		/* It filled its read: it may have been longer (the MTU went
 		 * up). Dropped; the reads grow to the new MTU. */
 		rx_drop(vif, NETIF_RX_DROP_TOO_BIG, &q->rx.logged_big, len,
-			"longer than the TAP's MTU when connected");
-		rx_size_reads(vif);
+			read_len < NETBACK_RX_MAX_FRAME
+				? "longer than the TAP's MTU when connected"
+				: "longer than the slots a packet may take");
+		if (read_len < NETBACK_RX_MAX_FRAME)
+			rx_size_reads(vif);
 		return 0;
 	}
-	/* The frame goes where the arena's free space starts (data was
-	 * given room there, or further on for a batched read). */
-	uint8_t *dst = q->rx.arena + q->rx.arena_used;
-	if (dst != data)
-		memmove(dst, data, len);
+	/* The frame stays where it was read (past the arena's free start:
+	 * a batched read's room, holes left by dropped frames included), so
+	 * that a 64 KiB GSO frame is not moved again. */
+	uint8_t *dst = data;
 	if (!rx_prepare(vif, vnet, dst, len, &f->meta))
 		return 0;
-	f->nr_slots = netif_rx_slots_needed(len, false, &vif->conn.features);
+	f->nr_slots = netif_rx_slots_needed(len, f->meta.has_gso,
+					    &vif->conn.features);
 	if (!f->nr_slots) {
 		rx_drop(vif, NETIF_RX_DROP_TOO_BIG, &q->rx.logged_big, len,
 			vif->conn.features.sg ? "more than the slots allowed"
@@ -213,7 +271,7 @@ static int rx_take_frame(struct vif *vif, struct rx_frame *f,
 	}
 	f->data = dst;
 	f->len = len;
-	q->rx.arena_used += RX_ALIGN(len);
+	q->rx.arena_used = (size_t)(dst - q->rx.arena) + RX_ALIGN(len);
 	return 1;
 }
 
@@ -341,12 +399,13 @@ static unsigned rx_read_frames(struct vif *vif, unsigned max)
 		uint8_t *data = q->rx.arena + q->rx.arena_used;
 		struct iovec iov[2] = {
 			{&q->rx.vnet[first + got], sizeof(q->rx.vnet[0])},
-			{data, NETBACK_MAX_FRAME}};
+			{data, NETBACK_RX_MAX_FRAME}};
 		stat_add(&vif->stats->syscalls, 1);
 		ssize_t r = readv(vif->tap_fd, iov, 2);
-		int kept = rx_take_frame(vif, &q->rx.frames[first + got],
-					 &q->rx.vnet[first + got], data,
-					 r < 0 ? -errno : r, NETBACK_MAX_FRAME);
+		int kept =
+			rx_take_frame(vif, &q->rx.frames[first + got],
+				      &q->rx.vnet[first + got], data,
+				      r < 0 ? -errno : r, NETBACK_RX_MAX_FRAME);
 		if (kept < 0)
 			break;
 		got += (unsigned)kept;
@@ -422,7 +481,7 @@ int rx_process(struct vif *vif)
 			q->rx.segs[i].status = GNTST_general_error;
 	}
 	unsigned nrsp = 0;
-	uint64_t bytes = 0, delivered = 0;
+	uint64_t bytes = 0, delivered = 0, gso_delivered = 0;
 	for (unsigned i = 0; i < nframes; i++) {
 		struct rx_frame *f = &q->rx.frames[i];
 		const pvio_gnt_copy_seg_t *bad = NULL;
@@ -446,6 +505,7 @@ int rx_process(struct vif *vif)
 					   q->rx.rsps + nrsp);
 		bytes += f->len;
 		delivered++;
+		gso_delivered += f->meta.has_gso;
 	}
 	/* Responses go in the slots of the requests they answer: requests
 	 * are used, and answered, in ring order. */
@@ -454,6 +514,8 @@ int rx_process(struct vif *vif)
 		q->need_notify = true;
 	stat_add(&vif->stats->rx_packets, delivered);
 	stat_add(&vif->stats->rx_bytes, bytes);
+	if (gso_delivered)
+		stat_add(&vif->stats->rx_gso_packets, gso_delivered);
 	stat_add(&vif->stats->rx_batches, 1);
 
 	q->rx.nr_reqs -= q->rx.used_reqs;

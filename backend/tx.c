@@ -115,9 +115,16 @@ static bool tx_prepare_frame(struct vif *vif, struct tx_slot_state *ps,
 	struct vif_queue *q = vif->q;
 	const struct netif_tx_packet *pkt = &ps->pkt;
 	uint8_t *data = q->tx.staging + ps->data_off;
-	int rc = netif_vnet_for_frame(pkt->flags & NETTXF_csum_blank,
-				      pkt->flags & NETTXF_data_validated, data,
-				      pkt->size, vnet);
+	/* A GSO packet goes to the TAP whole, for the kernel to segment
+	 * (its checksum is blank whatever the flags say, as Linux netback
+	 * takes it). */
+	int rc = pkt->has_gso ? netif_vnet_for_gso_frame(pkt->gso_type,
+							 pkt->gso_size, data,
+							 pkt->size, vnet)
+			      : netif_vnet_for_frame(
+					pkt->flags & NETTXF_csum_blank,
+					pkt->flags & NETTXF_data_validated,
+					data, pkt->size, vnet);
 	if (rc < 0) {
 		/* A blank checksum nothing can fill: the frame would leave
 		 * with a wrong one. */
@@ -126,12 +133,15 @@ static bool tx_prepare_frame(struct vif *vif, struct tx_slot_state *ps,
 		if (!q->tx.logged_csum) {
 			q->tx.logged_csum = true;
 			vif_log(vif,
-				"TX frame of %u bytes with a blank checksum "
+				"TX %sframe of %u bytes with a blank checksum "
 				"that cannot be filled (%s); dropped, further "
 				"ones are only counted",
-				pkt->size,
+				pkt->has_gso ? "GSO " : "", pkt->size,
 				rc == -EPROTONOSUPPORT
 					? "not TCP or UDP over IPv4 or IPv6"
+				: pkt->has_gso
+					? "not TCP over the IP version of its "
+					  "GSO type, or headers cut short"
 					: "headers cut short");
 		}
 		return false;
@@ -149,6 +159,8 @@ static void tx_written(struct vif *vif, const struct tx_slot_state *ps,
 	if (res >= 0) {
 		stat_add(&vif->stats->tx_packets, 1);
 		stat_add(&vif->stats->tx_bytes, ps->pkt.size);
+		if (ps->pkt.has_gso)
+			stat_add(&vif->stats->tx_gso_packets, 1);
 		return;
 	}
 	/* The guest's packet was fine: it is answered OKAY, as a frame the
@@ -239,7 +251,8 @@ static void tx_write_frames(struct vif *vif, const unsigned *which, unsigned n)
 int tx_process(struct vif *vif)
 {
 	struct vif_queue *q = vif->q;
-	const struct netif_features *feat = &vif->conn.features;
+	/* The TX ring carries what this backend offered. */
+	const struct netif_features *feat = &netback_offer;
 	domid_t dom = (domid_t)vif->domid;
 
 	int n = pvio_back_take_requests(&q->tx_ring, q->tx.reqs + q->tx.nr_reqs,

@@ -194,6 +194,7 @@ int vif_queue_setup(struct vif *vif, char *msg, size_t msg_size)
 		snprintf(msg, msg_size, "out of memory for buffers");
 		return rc;
 	}
+	rx_set_offload(vif);
 	drain_tap(vif);
 	rx_size_reads(vif);
 	q->tap_readable = true;

@@ -17,15 +17,17 @@
 
 #define BACKEND_BASE "/local/domain/0/backend/vif"
 
-/* What pvio-netback offers (DRIVERS.md): rx-copy, sg, IPv4 checksum
- * offload (always), IPv6 checksum offload; no GSO, one queue, one event
- * channel, no control ring. */
-static const struct netif_features backend_offer = {
+/* What pvio-netback offers (docs/netif-backend.md): rx-copy, sg, IPv4 and
+ * IPv6 checksum offload, GSO TCPv4 and TCPv6 (each can be switched off,
+ * main.c); one queue, one event channel, no control ring. */
+struct netif_features netback_offer = {
 	.rx_copy = true,
 	.rx_notify = true,
 	.sg = true,
 	.ipv4_csum = true,
 	.ipv6_csum = true,
+	.gso_tcpv4 = true,
+	.gso_tcpv6 = true,
 };
 
 static struct vif *find_vif(struct netback *nb, unsigned domid, unsigned devid)
@@ -186,7 +188,7 @@ static void try_connect(struct netback *nb, struct vif *vif)
 	memset(&kerr, 0, sizeof(kerr));
 	/* Whatever fails waits for the frontend's next state write. */
 	vif->wait_fe_change = true;
-	int rc = netif_read_frontend_conn(read_fe_key, &r, &backend_offer,
+	int rc = netif_read_frontend_conn(read_fe_key, &r, &netback_offer,
 					  &conn, &kerr);
 	if (rc && r.bad_key[0]) {
 		connect_refused(vif, "frontend refused: %s/%s: %s", vif->fe_dir,
@@ -217,13 +219,12 @@ static void try_connect(struct netback *nb, struct vif *vif)
 	vif->wait_fe_change = false;
 	vif->quiet_refusal = false;
 	vif->last_refusal[0] = 0;
+	char takes[96];
+	netif_features_str(&conn.features, takes, sizeof(takes));
 	vif_log(vif,
-		"connected: tx-ring-ref %u rx-ring-ref %u event-channel %u"
-		"%s%s%s",
-		conn.tx_ring_ref, conn.rx_ring_ref, conn.evtchn_tx,
-		conn.features.sg ? " sg" : "",
-		conn.features.ipv4_csum ? " ipv4-csum" : " no-csum-offload",
-		conn.features.ipv6_csum ? " ipv6-csum" : "");
+		"connected: tx-ring-ref %u rx-ring-ref %u event-channel %u, "
+		"frontend takes: %s",
+		conn.tx_ring_ref, conn.rx_ring_ref, conn.evtchn_tx, takes);
 }
 
 static void destroy_vif(struct netback *nb, struct vif *vif, bool write_closed)
@@ -280,7 +281,7 @@ static void take_up(struct netback *nb, unsigned domid, unsigned devid,
 
 	struct netif_key_value kv[NETIF_MAX_KEYS];
 	unsigned nkv =
-		netif_backend_offer_keys(&backend_offer, kv, NETIF_MAX_KEYS);
+		netif_backend_offer_keys(&netback_offer, kv, NETIF_MAX_KEYS);
 	set_state(nb, vif, XenbusStateInitWait, kv, nkv);
 	nb_log("%s: TAP created, InitWait (frontend %s)", vif->name, fe_dir);
 	if (vif->run_hotplug) {

@@ -49,7 +49,7 @@ void nf_debug(const char *fmt, ...)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: pvio-netfront [-v] [--busy-poll US]\n"
+		"usage: pvio-netfront [-v] [--busy-poll US] [--no-FEATURE...]\n"
 		"The guest's netif driver: watches device/vif of its own "
 		"domain and gives\n"
 		"each device a TAP eth<N> connected to its backend.\n"
@@ -59,10 +59,16 @@ static void usage(FILE *out)
 		"                    (0: never; default %u on %u CPUs or more, "
 		"else 0)\n"
 		"  -h, --help        this text\n"
+		"Offloads offered to the backend (what this frontend takes "
+		"on RX; all by\n"
+		"default; what it sends is what the backend offers):\n"
+		"%s"
 		"Environment: XENSTORED_PATH, PVIO_DOMID, PVIO_RUNDIR, "
 		"PVIO_PLATFORM\n"
-		"(set by `pvio create`).\n",
-		NF_BUSY_POLL_US_DEFAULT, NF_BUSY_POLL_MIN_CPUS);
+		"(set by `pvio create`; PVIO_NETFRONT_ARGS there passes "
+		"options).\n",
+		NF_BUSY_POLL_US_DEFAULT, NF_BUSY_POLL_MIN_CPUS,
+		netif_offload_options_help);
 }
 
 /*
@@ -80,17 +86,42 @@ static unsigned default_busy_poll(void)
 	return 0;
 }
 
+/* getopt's value for every --no-FEATURE option: FEATURE is netif's name
+ * (netif_features_switch_off). */
+#define OPT_NO_FEATURE 0x100
+
 static int parse_args(int argc, char **argv, struct nf_daemon *d)
 {
 	static const struct option opts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"busy-poll", required_argument, NULL, 'b'},
+		{"no-sg", no_argument, NULL, OPT_NO_FEATURE},
+		{"no-csum", no_argument, NULL, OPT_NO_FEATURE},
+		{"no-ipv4-csum", no_argument, NULL, OPT_NO_FEATURE},
+		{"no-ipv6-csum", no_argument, NULL, OPT_NO_FEATURE},
+		{"no-gso", no_argument, NULL, OPT_NO_FEATURE},
+		{"no-gso-tcpv4", no_argument, NULL, OPT_NO_FEATURE},
+		{"no-gso-tcpv6", no_argument, NULL, OPT_NO_FEATURE},
 		{NULL, 0, NULL, 0},
 	};
-	int c;
+	int c, longindex = 0;
 	d->busy_poll_us = default_busy_poll();
-	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+	d->offer = (struct netif_features){
+		.rx_copy = true,
+		.rx_notify = true,
+		.sg = true,
+		.ipv4_csum = true,
+		.ipv6_csum = true,
+		.gso_tcpv4 = true,
+		.gso_tcpv6 = true,
+	};
+	while ((c = getopt_long(argc, argv, "hv", opts, &longindex)) != -1) {
+		if (c == OPT_NO_FEATURE) {
+			netif_features_switch_off(&d->offer,
+						  opts[longindex].name + 3);
+			continue;
+		}
 		switch (c) {
 		case 'h':
 			usage(stdout);

@@ -29,7 +29,7 @@
 /* Slots of a one-page netif ring (both TX and RX): one pool page each. */
 #define NF_RING_SLOTS 256u
 /* Pages one TX frame may take with feature-sg: a netif packet's size is
- * 16 bits, so 16 pages hold the largest. */
+ * 16 bits (a GSO packet's too), so 16 pages hold the largest. */
 #define NF_TX_MAX_FRAME_PAGES 16u
 /* Frames read from the TAP before one push and notify. */
 #define NF_TX_BATCH 64u
@@ -87,8 +87,11 @@ struct nf_vif;
 
 struct nf_conn {
 	struct nf_vif *vif;
-	struct netif_features features; /* negotiated */
-	unsigned tx_frame_pages;	/* pages offered to one TAP read */
+	/* What this frontend wrote it takes on the RX ring (its keys). */
+	struct netif_features features;
+	/* What the backend offered to take on the TX ring. */
+	struct netif_features tx_features;
+	unsigned tx_frame_pages; /* pages offered to one TAP read */
 
 	/* Main thread -> worker: stop and kick requests, and their wake-up. */
 	int ctl_fd; /* eventfd */
@@ -184,6 +187,9 @@ struct nf_daemon {
 	struct pvio_xenbus *xb;
 	unsigned domid;
 	unsigned busy_poll_us;
+	/* What every vif offers to take (the feature keys it writes):
+	 * everything but what the --no-* options switched off. */
+	struct netif_features offer;
 	int worker_event_fd; /* eventfd: some worker set conn->failed */
 	struct pvio_xenbus_watch *vif_watch;
 	struct nf_vif *vifs;
@@ -200,11 +206,13 @@ void nf_xenbus_shutdown(struct nf_daemon *d);
 /* ---- vif.c: a connection's lifetime and its buffer pools ---- */
 
 /*
- * Start a connection for vif with the negotiated features: a worker
+ * Start a connection for vif with features (what it takes on RX, the keys
+ * it writes) and tx_features (what the backend takes on TX): a worker
  * thread grants the rings and pools and allocates the event channel; this
  * returns once it has (0) or could not (-errno, *why says what failed).
  */
 int nf_conn_start(struct nf_vif *vif, const struct netif_features *features,
+		  const struct netif_features *tx_features,
 		  unsigned busy_poll_us, int worker_event_fd,
 		  struct nf_conn **out, char *why, size_t why_size);
 /*

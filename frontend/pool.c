@@ -37,7 +37,7 @@ int nf_conn_rings_init(struct nf_conn *c, char *why, size_t why_size)
 	}
 	c->tx_nfree = NF_RING_SLOTS;
 	c->tx_blocked = false;
-	c->tx_frame_pages = c->features.sg ? NF_TX_MAX_FRAME_PAGES : 1;
+	c->tx_frame_pages = c->tx_features.sg ? NF_TX_MAX_FRAME_PAGES : 1;
 	c->rx_done = 0;
 	c->rx_npending = 0;
 	return 0;

@@ -86,25 +86,47 @@ static void rx_deliver(struct nf_conn *c, const struct netif_rx_packet *pkt,
 		}
 		size += pkt->frags[i].len;
 	}
-	bool csum_blank = pkt->flags & NETRXF_csum_blank;
+	/* A GSO packet's checksum is blank whatever the flags say. */
+	bool csum_blank = (pkt->flags & NETRXF_csum_blank) || pkt->has_gso;
 	bool validated = pkt->flags & NETRXF_data_validated;
+	uint8_t gso_type =
+		pkt->has_gso ? pkt->gso_type : XEN_NETIF_GSO_TYPE_NONE;
 	const uint8_t *frame = contiguous_frame(c, first, pkt);
-	bool copied = false;
-	/* The checksum's place is parsed from the frame's headers: in
-	 * place when it is contiguous and the backend trusted, else from
-	 * a private copy that is then what gets written. */
-	if (csum_blank && (!frame || !c->vif->trusted)) {
-		size_t at = 0;
-		for (unsigned i = 0; i < pkt->nr_frags; i++) {
-			memcpy(c->rx_scratch + at, frag_data(c, first, pkt, i),
-			       pkt->frags[i].len);
-			at += pkt->frags[i].len;
+	const uint8_t *head = frag_data(c, first, pkt, 0);
+	size_t head_len = pkt->frags[0].len;
+	/* The checksum's place is parsed from the headers in the first
+	 * piece: in place when the backend is trusted, else from a private
+	 * copy of that piece, which is then what gets written (the rest is
+	 * payload, written from the pages). Headers that go past the first
+	 * piece are parsed from a copy of the whole frame. */
+	bool head_copied = false, copied = false;
+	int err = 0;
+	if (csum_blank) {
+		if (!c->vif->trusted) {
+			memcpy(c->rx_scratch, head, head_len);
+			head = c->rx_scratch;
+			head_copied = true;
 		}
-		frame = c->rx_scratch;
-		copied = true;
+		err = netif_vnet_for_packet(true, validated, gso_type,
+					    pkt->gso_size, head, head_len, size,
+					    &vnet);
+		if (err == -EINVAL && pkt->nr_frags > 1) {
+			size_t at = 0;
+			for (unsigned i = 0; i < pkt->nr_frags; i++) {
+				memcpy(c->rx_scratch + at,
+				       frag_data(c, first, pkt, i),
+				       pkt->frags[i].len);
+				at += pkt->frags[i].len;
+			}
+			copied = true;
+			err = netif_vnet_for_packet(
+				true, validated, gso_type, pkt->gso_size,
+				c->rx_scratch, size, size, &vnet);
+		}
+	} else {
+		netif_vnet_for_packet(false, validated, XEN_NETIF_GSO_TYPE_NONE,
+				      0, NULL, 0, 0, &vnet);
 	}
-	int err = netif_vnet_for_frame(csum_blank, validated, frame,
-				       csum_blank ? size : 0, &vnet);
 	if (err) {
 		c->stats.rx_dropped++;
 		nf_conn_complain(c, NF_C_RX_VNET,
@@ -118,11 +140,16 @@ static void rx_deliver(struct nf_conn *c, const struct netif_rx_packet *pkt,
 	unsigned n = 0;
 	iov[n].iov_base = &vnet;
 	iov[n++].iov_len = sizeof(vnet);
-	if (frame) {
+	if (copied) {
+		iov[n].iov_base = c->rx_scratch;
+		iov[n++].iov_len = size;
+	} else if (frame && !head_copied) {
 		iov[n].iov_base = (void *)frame;
 		iov[n++].iov_len = size;
 	} else {
-		for (unsigned i = 0; i < pkt->nr_frags; i++) {
+		iov[n].iov_base = (void *)head;
+		iov[n++].iov_len = head_len;
+		for (unsigned i = 1; i < pkt->nr_frags; i++) {
 			iov[n].iov_base = frag_data(c, first, pkt, i);
 			iov[n++].iov_len = pkt->frags[i].len;
 		}
@@ -136,7 +163,10 @@ static void rx_deliver(struct nf_conn *c, const struct netif_rx_packet *pkt,
 		nf_conn_complain(c, NF_C_RX_TAP,
 				 "%s refused a %zu-byte frame%s: %s",
 				 c->vif->ifname, size,
-				 copied ? " (copied)" : "", strerror(errno));
+				 copied	       ? " (copied)"
+				 : head_copied ? " (headers copied)"
+					       : "",
+				 strerror(errno));
 		return;
 	}
 	c->stats.rx_packets++;

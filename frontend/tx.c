@@ -14,10 +14,15 @@
 #include <string.h>
 #include <unistd.h>
 
-static unsigned tx_space(const struct nf_conn *c)
+/* Room for the largest frame: its pages, and a GSO extra's ring slot
+ * where the backend takes GSO. */
+static bool tx_room(const struct nf_conn *c)
 {
-	unsigned ring = pvio_front_free_requests(&c->tx);
-	return ring < c->tx_nfree ? ring : c->tx_nfree;
+	unsigned extra =
+		netif_gso_usable(&c->tx_features, XEN_NETIF_GSO_TYPE_TCPV4) ||
+		netif_gso_usable(&c->tx_features, XEN_NETIF_GSO_TYPE_TCPV6);
+	return c->tx_nfree >= c->tx_frame_pages &&
+	       pvio_front_free_requests(&c->tx) >= c->tx_frame_pages + extra;
 }
 
 int nf_tx_reap(struct nf_conn *c)
@@ -32,6 +37,10 @@ int nf_tx_reap(struct nf_conn *c)
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
+		/* An extra slot's answer (a GSO packet's second slot): it
+		 * names no page, its id is whatever the slot held. */
+		if (rsps[i].status == NETIF_RSP_NULL)
+			continue;
 		uint16_t id = rsps[i].id;
 		/* XSA-403: a response must name a request in flight, or the
 		 * page would go back to the pool twice and be reused while
@@ -53,7 +62,7 @@ int nf_tx_reap(struct nf_conn *c)
 					 id, rsps[i].status);
 		}
 	}
-	if (c->tx_blocked && tx_space(c) >= c->tx_frame_pages)
+	if (c->tx_blocked && tx_room(c))
 		c->tx_blocked = false;
 	return n;
 }
@@ -70,24 +79,31 @@ static uint16_t frame_ethertype(const uint8_t *frame, size_t len)
 }
 
 /*
- * A partial checksum the backend did not agree to fill (an IPv6 frame
- * without feature-ipv6-csum-offload): fill it here. False: it cannot be
- * (the frame spans pages), drop it.
+ * A partial checksum the backend did not agree to fill (IPv6 without
+ * feature-ipv6-csum-offload, IPv4 with feature-no-csum-offload): filled
+ * here, in the pages the frame was read into. False: it cannot be (its
+ * place lies outside the frame), drop it.
  */
 static bool tx_checksum(struct nf_conn *c, const struct virtio_net_hdr *vnet,
-			uint8_t *frame, size_t len, uint16_t *flags)
+			const uint16_t *ids, size_t len, uint16_t *flags)
 {
+	const uint8_t *frame = nf_tx_page(c, ids[0]);
 	uint16_t type = frame_ethertype(frame, len);
-	if ((type == 0x0800 && c->features.ipv4_csum) ||
-	    (type == 0x86dd && c->features.ipv6_csum))
+	if ((type == 0x0800 && c->tx_features.ipv4_csum) ||
+	    (type == 0x86dd && c->tx_features.ipv6_csum))
 		return true;
-	if (len > NETIF_PAGE_BYTES ||
-	    netif_checksum_fill(frame, len, vnet->csum_start,
-				vnet->csum_offset)) {
+	struct iovec iov[NF_TX_MAX_FRAME_PAGES];
+	unsigned n = 0;
+	for (size_t at = 0; at < len; at += NETIF_PAGE_BYTES, n++) {
+		iov[n].iov_base = nf_tx_page(c, ids[n]);
+		iov[n].iov_len = len - at < NETIF_PAGE_BYTES ? len - at
+							     : NETIF_PAGE_BYTES;
+	}
+	if (netif_checksum_fill_iov(iov, n, len, vnet->csum_start,
+				    vnet->csum_offset)) {
 		nf_conn_complain(c, NF_C_TX_CSUM,
 				 "a %zu-byte frame (ethertype 0x%04x) with a "
-				 "partial checksum the backend does not fill "
-				 "was dropped",
+				 "partial checksum outside it was dropped",
 				 len, type);
 		return false;
 	}
@@ -96,7 +112,7 @@ static bool tx_checksum(struct nf_conn *c, const struct virtio_net_hdr *vnet,
 }
 
 /* Validate one frame read into the pages at ids; fill reqs. Returns the
- * slots it takes, 0 to drop it. */
+ * ring slots it takes (a GSO extra's included), 0 to drop it. */
 static unsigned tx_frame(struct nf_conn *c, ssize_t got,
 			 const struct virtio_net_hdr *vnet, const uint16_t *ids,
 			 netif_tx_request_t *reqs)
@@ -105,28 +121,38 @@ static unsigned tx_frame(struct nf_conn *c, ssize_t got,
 	if (got < (ssize_t)PVIO_TAP_VNET_HDR_BYTES)
 		return 0;
 	size_t len = (size_t)got - PVIO_TAP_VNET_HDR_BYTES;
-	if (len > capacity || len > UINT16_MAX) {
+	if (len > capacity || len > XEN_NETIF_MAX_TX_SIZE) {
 		nf_conn_complain(c, NF_C_TX_FRAME,
 				 "a frame of %zu bytes or more from %s was "
 				 "dropped: the ring takes %zu (MTU above what "
 				 "the backend's features allow?)",
 				 len, c->vif->ifname,
-				 capacity < UINT16_MAX ? capacity
-						       : (size_t)UINT16_MAX);
+				 capacity < XEN_NETIF_MAX_TX_SIZE
+					 ? capacity
+					 : (size_t)XEN_NETIF_MAX_TX_SIZE);
 		return 0;
 	}
 	if (len < NETIF_ETH_HLEN)
 		return 0;
-	uint16_t flags;
-	if (netif_vnet_to_tx_flags(vnet, &flags)) {
+	uint16_t flags, gso_size;
+	uint8_t gso_type;
+	int err = netif_vnet_to_tx(vnet, &flags, &gso_type, &gso_size);
+	if (!err && gso_type != XEN_NETIF_GSO_TYPE_NONE &&
+	    !netif_gso_usable(&c->tx_features, gso_type))
+		err = -EOPNOTSUPP;
+	if (err) {
 		nf_conn_complain(c, NF_C_TX_FRAME,
-				 "a GSO frame (gso_type %u) from %s was "
-				 "dropped: no GSO was negotiated",
-				 vnet->gso_type, c->vif->ifname);
+				 "a GSO frame (gso_type %u, gso_size %u) from "
+				 "%s was dropped: %s",
+				 vnet->gso_type, vnet->gso_size, c->vif->ifname,
+				 err == -EINVAL
+					 ? "no MSS"
+					 : "the backend takes no GSO of it");
 		return 0;
 	}
-	if ((flags & NETTXF_csum_blank) &&
-	    !tx_checksum(c, vnet, nf_tx_page(c, ids[0]), len, &flags))
+	if (gso_type == XEN_NETIF_GSO_TYPE_NONE &&
+	    (flags & NETTXF_csum_blank) &&
+	    !tx_checksum(c, vnet, ids, len, &flags))
 		return 0;
 	struct netif_tx_frag frags[NF_TX_MAX_FRAME_PAGES];
 	unsigned nr =
@@ -140,7 +166,8 @@ static unsigned tx_frame(struct nf_conn *c, ssize_t got,
 							   : NETIF_PAGE_BYTES);
 		left -= frags[i].size;
 	}
-	return netif_tx_build((uint32_t)len, frags, nr, ids, flags, reqs);
+	return netif_tx_build_gso((uint32_t)len, frags, nr, ids, flags,
+				  gso_type, gso_size, reqs);
 }
 
 int nf_tx_from_tap(struct nf_conn *c)
@@ -148,7 +175,7 @@ int nf_tx_from_tap(struct nf_conn *c)
 	struct virtio_net_hdr vnet;
 	struct iovec iov[NF_TX_MAX_FRAME_PAGES + 2];
 	uint16_t ids[NF_TX_MAX_FRAME_PAGES];
-	netif_tx_request_t reqs[NF_TX_MAX_FRAME_PAGES];
+	netif_tx_request_t reqs[NF_TX_MAX_FRAME_PAGES + 1];
 	const unsigned pages = c->tx_frame_pages;
 	unsigned frames = 0, sent = 0;
 
@@ -157,7 +184,7 @@ int nf_tx_from_tap(struct nf_conn *c)
 	iov[pages + 1].iov_base = c->tx_overflow;
 	iov[pages + 1].iov_len = sizeof(c->tx_overflow);
 	while (frames < NF_TX_BATCH) {
-		if (tx_space(c) < pages) {
+		if (!tx_room(c)) {
 			c->tx_blocked = true;
 			break;
 		}
@@ -186,9 +213,12 @@ int nf_tx_from_tap(struct nf_conn *c)
 			continue;
 		}
 		pvio_front_put_requests(&c->tx, reqs, nr);
-		for (unsigned i = 0; i < nr; i++)
+		/* The pages: one per data slot (a GSO extra has none). */
+		unsigned npages =
+			reqs[0].flags & NETTXF_extra_info ? nr - 1 : nr;
+		for (unsigned i = 0; i < npages; i++)
 			c->tx_outstanding[ids[i]] = true;
-		c->tx_nfree -= nr;
+		c->tx_nfree -= npages;
 		c->stats.tx_packets++;
 		c->stats.tx_bytes += (size_t)got - PVIO_TAP_VNET_HDR_BYTES;
 		sent++;

@@ -411,6 +411,7 @@ static void conn_free(struct nf_conn *c)
 }
 
 int nf_conn_start(struct nf_vif *vif, const struct netif_features *features,
+		  const struct netif_features *tx_features,
 		  unsigned busy_poll_us, int worker_event_fd,
 		  struct nf_conn **out, char *why, size_t why_size)
 {
@@ -421,6 +422,7 @@ int nf_conn_start(struct nf_vif *vif, const struct netif_features *features,
 	}
 	c->vif = vif;
 	c->features = *features;
+	c->tx_features = *tx_features;
 	c->busy_poll_us = busy_poll_us;
 	c->worker_event_fd = worker_event_fd;
 	c->epoll_fd = -1;

@@ -173,20 +173,15 @@ static void connect_backend(struct nf_vif *vif)
 			     "only receive path there is); not connecting");
 		return;
 	}
-	const struct netif_features supported = {
-		.rx_copy = true,
-		.rx_notify = true,
-		.sg = true,
-		.ipv4_csum = true,
-		.ipv6_csum = true,
-	};
-	netif_frontend_choose(&offer, &supported, &chosen);
+	/* chosen: the keys it writes, what it takes on RX; offer: what
+	 * the backend takes on TX. */
+	netif_frontend_choose(&offer, &d->offer, &chosen);
 
-	/* Without scatter-gather a frame must fit one page: the MTU an
-	 * Ethernet frame gets then (as Linux netfront). */
-	unsigned mtu = chosen.sg || vif->mtu <= NF_ETH_DATA_LEN
-			       ? vif->mtu
-			       : NF_ETH_DATA_LEN;
+	/* Without scatter-gather either way a frame must fit one page: the
+	 * MTU an Ethernet frame gets then (as Linux netfront). */
+	bool sg = chosen.sg && offer.sg;
+	unsigned mtu =
+		sg || vif->mtu <= NF_ETH_DATA_LEN ? vif->mtu : NF_ETH_DATA_LEN;
 	if (mtu != vif->mtu_set) {
 		err = pvio_tap_set_mtu(vif->ifname, mtu);
 		if (err)
@@ -195,14 +190,14 @@ static void connect_backend(struct nf_vif *vif)
 		else
 			vif->mtu_set = mtu;
 		if (mtu < vif->mtu)
-			vif_log(vif,
-				"MTU %u instead of %u: the backend offers no "
-				"feature-sg",
-				mtu, vif->mtu);
+			vif_log(vif, "MTU %u instead of %u: %s no feature-sg",
+				mtu, vif->mtu,
+				offer.sg ? "this frontend offers"
+					 : "the backend offers");
 	}
-	/* Partial checksums only when the backend fills both kinds. */
-	unsigned offload =
-		chosen.ipv4_csum && chosen.ipv6_csum ? TUN_F_CSUM : 0;
+	/* What the kernel hands over is what the backend takes (a blank
+	 * checksum of a kind it does not take is filled in tx.c). */
+	unsigned offload = netif_tun_offload(&offer);
 	err = pvio_tap_set_offload(vif->tap_fd, offload);
 	if (err)
 		nf_log("%s: TUNSETOFFLOAD %#x on %s: %s", vif->label, offload,
@@ -210,8 +205,8 @@ static void connect_backend(struct nf_vif *vif)
 
 	struct nf_conn *conn;
 	char why[256];
-	err = nf_conn_start(vif, &chosen, d->busy_poll_us, d->worker_event_fd,
-			    &conn, why, sizeof(why));
+	err = nf_conn_start(vif, &chosen, &offer, d->busy_poll_us,
+			    d->worker_event_fd, &conn, why, sizeof(why));
 	if (err) {
 		vif_log(vif, "cannot connect: %s", why);
 		return;
@@ -227,12 +222,15 @@ static void connect_backend(struct nf_vif *vif)
 	}
 	vif->conn = conn;
 	vif->backend_connected = false;
+	char takes[96], backend_takes[96];
+	netif_features_str(&chosen, takes, sizeof(takes));
+	netif_features_str(&offer, backend_takes, sizeof(backend_takes));
 	vif_log(vif,
 		"%s up, Connected: tx-ring-ref %u rx-ring-ref %u "
-		"event-channel %u, sg %d, csum ipv4 %d ipv6 %d, mtu %u, "
-		"backend %s",
+		"event-channel %u, takes: %s; backend takes: %s; TAP offload "
+		"%#x, mtu %u, backend %s",
 		vif->ifname, conn->tx_ring_ref, conn->rx_ring_ref, conn->port,
-		chosen.sg, chosen.ipv4_csum, chosen.ipv6_csum, vif->mtu_set,
+		takes, backend_takes, offload, vif->mtu_set,
 		vif->trusted ? "trusted" : "untrusted");
 }
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <linux/virtio_net.h>
+#include <sys/uio.h>
 
 #include <xen/xen.h>
 #include <xen/grant_table.h>
@@ -36,6 +37,13 @@
 #define NETIF_MAX_EXTRAS (XEN_NETIF_EXTRA_TYPE_MAX - 1)
 /* Ring slots one TX packet can take before the parser gives up (fatal). */
 #define NETIF_TX_MAX_PACKET_SLOTS (NETIF_TX_FATAL_SLOT_COUNT + NETIF_MAX_EXTRAS)
+
+/*
+ * The smallest MSS a GSO packet may carry to a TAP (Linux's TCP_MIN_MSS):
+ * a smaller one from a peer would have the kernel cut 64 KiB into
+ * thousands of segments wherever it must segment.
+ */
+#define NETIF_GSO_MIN_MSS 88u
 
 /* ---- features and xenstore keys ---- */
 
@@ -108,6 +116,38 @@ int netif_read_backend_offer(netif_read_key_fn read, void *ctx,
 void netif_frontend_choose(const struct netif_features *offer,
 			   const struct netif_features *supported,
 			   struct netif_features *chosen);
+
+/*
+ * Whether a peer whose offer is f takes GSO packets of gso_type
+ * (XEN_NETIF_GSO_TYPE_TCPV4 / _TCPV6): the feature-gso key, and what GSO
+ * needs with it, as Linux's netdev_fix_features requires: scatter-gather
+ * (a GSO packet spans pages) and checksum offload for its IP version (a
+ * GSO packet's checksum is always blank).
+ */
+bool netif_gso_usable(const struct netif_features *f, uint8_t gso_type);
+
+/*
+ * The TUNSETOFFLOAD flags for the TAP whose frames go to a peer that
+ * takes f: TUN_F_CSUM when it takes blank checksums of either IP version
+ * (the other is filled in software), TUN_F_TSO4 / TUN_F_TSO6 where
+ * netif_gso_usable says so. With these the kernel hands the reader only
+ * what the peer can take.
+ */
+unsigned netif_tun_offload(const struct netif_features *f);
+
+/*
+ * The driver options that switch an offer off (--no-<name>): "sg",
+ * "csum" (both IP versions), "ipv4-csum", "ipv6-csum", "gso" (both),
+ * "gso-tcpv4", "gso-tcpv6". What depends on the feature goes with it
+ * (GSO needs sg and the checksum offload of its IP version), so an offer
+ * is never one a peer must second-guess. Returns 0, or -EINVAL for a name
+ * that is not one of these.
+ */
+int netif_features_switch_off(struct netif_features *f, const char *name);
+/* --help's lines for them (each "  --no-<name> ...\n"). */
+extern const char netif_offload_options_help[];
+/* "sg ipv4-csum ipv6-csum gso-tcpv4 gso-tcpv6" (or "none"): for logs. */
+void netif_features_str(const struct netif_features *f, char *buf, size_t size);
 
 /* The connection a frontend describes in its keys. */
 struct netif_frontend_conn {
@@ -247,6 +287,20 @@ unsigned netif_tx_build(uint32_t size, const struct netif_tx_frag *frags,
 			unsigned nr_frags, const uint16_t *ids, uint16_t flags,
 			netif_tx_request_t *reqs);
 
+/*
+ * netif_tx_build for a GSO packet: gso_type XEN_NETIF_GSO_TYPE_TCPV4 or
+ * _TCPV6 with gso_size the MSS puts a GSO extra-info slot after the first
+ * (NETTXF_extra_info on it, NETTXF_csum_blank set: a GSO packet's checksum
+ * is blank), so nr_frags + 1 requests are written (ids[] still one per
+ * data slot; the extra slot has none). XEN_NETIF_GSO_TYPE_NONE is
+ * netif_tx_build. Returns the requests written, 0 as netif_tx_build does
+ * or for an unknown GSO type or an MSS of 0.
+ */
+unsigned netif_tx_build_gso(uint32_t size, const struct netif_tx_frag *frags,
+			    unsigned nr_frags, const uint16_t *ids,
+			    uint16_t flags, uint8_t gso_type, uint16_t gso_size,
+			    netif_tx_request_t *reqs);
+
 /* ---- RX: backend to frontend ---- */
 
 /*
@@ -329,12 +383,17 @@ const char *netif_rx_reason_str(enum netif_rx_reason reason);
 /* ---- the TAP's virtio-net header ---- */
 
 /*
- * NETTXF_* flags for a frame read from a TAP opened with IFF_VNET_HDR:
- * VIRTIO_NET_HDR_F_NEEDS_CSUM gives csum_blank | data_validated,
- * VIRTIO_NET_HDR_F_DATA_VALID data_validated. Returns -EOPNOTSUPP when the
- * header asks for GSO, which netif carries only through a GSO extra.
+ * NETTXF_* flags and GSO for a frame read from a TAP opened with
+ * IFF_VNET_HDR: VIRTIO_NET_HDR_F_NEEDS_CSUM gives csum_blank |
+ * data_validated, VIRTIO_NET_HDR_F_DATA_VALID data_validated; a TCPv4 or
+ * TCPv6 GSO header gives *gso_type XEN_NETIF_GSO_TYPE_TCPV4 / _TCPV6 and
+ * *gso_size its MSS (and csum_blank: a GSO frame's checksum is blank),
+ * otherwise *gso_type is XEN_NETIF_GSO_TYPE_NONE. Returns -EOPNOTSUPP for
+ * GSO netif cannot carry (UDP, ECN: offloads no TAP of pvio's is given),
+ * -EINVAL for a GSO header with an MSS of 0.
  */
-int netif_vnet_to_tx_flags(const struct virtio_net_hdr *vnet, uint16_t *flags);
+int netif_vnet_to_tx(const struct virtio_net_hdr *vnet, uint16_t *flags,
+		     uint8_t *gso_type, uint16_t *gso_size);
 
 /*
  * The virtio-net header to write with a frame that arrived with a blank or
@@ -353,6 +412,33 @@ int netif_vnet_for_frame(bool csum_blank, bool data_validated,
 			 struct virtio_net_hdr *vnet);
 
 /*
+ * The virtio-net header for a GSO frame (gso_type XEN_NETIF_GSO_TYPE_TCPV4
+ * or _TCPV6, MSS gso_size) that a TAP is to segment: GSO type and size,
+ * VIRTIO_NET_HDR_F_NEEDS_CSUM with the TCP checksum's place, and hdr_len
+ * the bytes up to the end of the TCP header. The frame is read as for
+ * netif_vnet_for_frame. Returns -EINVAL when the GSO type or MSS is not
+ * valid or the frame is not TCP over the IP version its type names (a
+ * lying peer: the kernel would refuse or mis-segment it), or what finding
+ * the checksum returned. An MSS below NETIF_GSO_MIN_MSS is -EINVAL too.
+ */
+int netif_vnet_for_gso_frame(uint8_t gso_type, uint16_t gso_size,
+			     const uint8_t *frame, size_t len,
+			     struct virtio_net_hdr *vnet);
+
+/*
+ * Either of the two above for a packet whose first head_len bytes are at
+ * head (the headers: a frame in pieces gives its first piece) out of len
+ * in all: GSO when gso_type is not XEN_NETIF_GSO_TYPE_NONE (as
+ * netif_vnet_for_gso_frame), else as netif_vnet_for_frame. The headers
+ * the header describes lie within head (-EINVAL otherwise), so a caller
+ * that parsed a private copy of them writes that copy.
+ */
+int netif_vnet_for_packet(bool csum_blank, bool data_validated,
+			  uint8_t gso_type, uint16_t gso_size,
+			  const uint8_t *head, size_t head_len, size_t len,
+			  struct virtio_net_hdr *vnet);
+
+/*
  * Fill a blank checksum in software, for a peer that takes no checksum
  * offload (as skb_checksum_help): the checksum field holds the
  * pseudo-header sum, as in any CHECKSUM_PARTIAL packet; the ones'
@@ -362,5 +448,12 @@ int netif_vnet_for_frame(bool csum_blank, bool data_validated,
  */
 int netif_checksum_fill(uint8_t *frame, size_t len, uint16_t csum_start,
 			uint16_t csum_offset);
+
+/*
+ * netif_checksum_fill for a frame held in pieces (the n buffers of iov,
+ * in order, len bytes in all), as a frame spread over ring pages is.
+ */
+int netif_checksum_fill_iov(const struct iovec *iov, unsigned n, size_t len,
+			    uint16_t csum_start, uint16_t csum_offset);
 
 #endif

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <linux/if_tun.h>
+
 /* The largest multi-queue-max-queues taken seriously. */
 #define NETIF_MAX_QUEUES_LIMIT 4096u
 
@@ -241,11 +243,16 @@ void netif_frontend_choose(const struct netif_features *offer,
 	memset(chosen, 0, sizeof(*chosen));
 	chosen->rx_copy = true;
 	chosen->rx_notify = true;
-	chosen->sg = offer->sg && supported->sg;
+	/*
+	 * The offloads are offers, each side's for what it takes (netif.h,
+	 * and Linux netfront writes its own whatever the backend offered):
+	 * the frontend's say what it takes on the RX ring.
+	 */
+	chosen->sg = supported->sg;
 	chosen->ipv4_csum = supported->ipv4_csum;
-	chosen->ipv6_csum = offer->ipv6_csum && supported->ipv6_csum;
-	chosen->gso_tcpv4 = offer->gso_tcpv4 && supported->gso_tcpv4;
-	chosen->gso_tcpv6 = offer->gso_tcpv6 && supported->gso_tcpv6;
+	chosen->ipv6_csum = supported->ipv6_csum;
+	chosen->gso_tcpv4 = supported->gso_tcpv4;
+	chosen->gso_tcpv6 = supported->gso_tcpv6;
 	chosen->split_evtchn = offer->split_evtchn && supported->split_evtchn;
 	chosen->mcast_ctrl = offer->mcast_ctrl && supported->mcast_ctrl;
 	chosen->ctrl_ring = offer->ctrl_ring && supported->ctrl_ring;
@@ -347,13 +354,15 @@ int netif_read_frontend_conn(netif_read_key_fn read, void *ctx,
 	if ((rc = get_required_one(&r, "request-rx-copy", &f->rx_copy)) ||
 	    (rc = get_required_one(&r, "feature-rx-notify", &f->rx_notify)))
 		return rc;
-	if ((rc = get_offered_flag(&r, "feature-sg", offer->sg, &f->sg)) ||
-	    (rc = get_offered_flag(&r, "feature-gso-tcpv4", offer->gso_tcpv4,
-				   &f->gso_tcpv4)) ||
-	    (rc = get_offered_flag(&r, "feature-gso-tcpv6", offer->gso_tcpv6,
-				   &f->gso_tcpv6)) ||
-	    (rc = get_offered_flag(&r, "feature-ipv6-csum-offload",
-				   offer->ipv6_csum, &f->ipv6_csum)) ||
+	/*
+	 * What the frontend takes on the RX ring: its own offer, whatever
+	 * the backend's (Linux netfront writes all of these as 1).
+	 */
+	if ((rc = get_flag(&r, "feature-sg", &f->sg, NULL)) ||
+	    (rc = get_flag(&r, "feature-gso-tcpv4", &f->gso_tcpv4, NULL)) ||
+	    (rc = get_flag(&r, "feature-gso-tcpv6", &f->gso_tcpv6, NULL)) ||
+	    (rc = get_flag(&r, "feature-ipv6-csum-offload", &f->ipv6_csum,
+			   NULL)) ||
 	    (rc = get_offered_flag(&r, "request-multicast-control",
 				   offer->mcast_ctrl, &f->mcast_ctrl)) ||
 	    (rc = get_flag(&r, "feature-no-csum-offload", &no_csum, NULL)))
@@ -380,6 +389,90 @@ int netif_read_frontend_conn(netif_read_key_fn read, void *ctx,
 	}
 	f->max_queues = 1;
 	return 0;
+}
+
+/* ---- what the features allow ---- */
+
+bool netif_gso_usable(const struct netif_features *f, uint8_t gso_type)
+{
+	if (!f->sg)
+		return false;
+	if (gso_type == XEN_NETIF_GSO_TYPE_TCPV4)
+		return f->gso_tcpv4 && f->ipv4_csum;
+	if (gso_type == XEN_NETIF_GSO_TYPE_TCPV6)
+		return f->gso_tcpv6 && f->ipv6_csum;
+	return false;
+}
+
+unsigned netif_tun_offload(const struct netif_features *f)
+{
+	unsigned flags = 0;
+
+	if (f->ipv4_csum || f->ipv6_csum)
+		flags |= TUN_F_CSUM;
+	if (netif_gso_usable(f, XEN_NETIF_GSO_TYPE_TCPV4))
+		flags |= TUN_F_TSO4;
+	if (netif_gso_usable(f, XEN_NETIF_GSO_TYPE_TCPV6))
+		flags |= TUN_F_TSO6;
+	return flags;
+}
+
+const char netif_offload_options_help[] =
+	"  --no-sg           offer no scatter-gather (feature-sg=0): the "
+	"peer sends\n"
+	"                    one page a packet (and no GSO)\n"
+	"  --no-csum         offer no checksum offload (IPv4 and IPv6; no "
+	"GSO)\n"
+	"  --no-ipv4-csum    feature-no-csum-offload=1 (and no GSO TCPv4)\n"
+	"  --no-ipv6-csum    feature-ipv6-csum-offload=0 (and no GSO TCPv6)\n"
+	"  --no-gso          offer no segmentation offload (TCPv4 and "
+	"TCPv6)\n"
+	"  --no-gso-tcpv4    feature-gso-tcpv4=0\n"
+	"  --no-gso-tcpv6    feature-gso-tcpv6=0\n";
+
+int netif_features_switch_off(struct netif_features *f, const char *name)
+{
+	bool v4 = false, v6 = false;
+
+	if (!strcmp(name, "sg")) {
+		f->sg = false;
+		v4 = v6 = true;
+	} else if (!strcmp(name, "csum")) {
+		f->ipv4_csum = f->ipv6_csum = false;
+		v4 = v6 = true;
+	} else if (!strcmp(name, "ipv4-csum")) {
+		f->ipv4_csum = false;
+		v4 = true;
+	} else if (!strcmp(name, "ipv6-csum")) {
+		f->ipv6_csum = false;
+		v6 = true;
+	} else if (!strcmp(name, "gso")) {
+		v4 = v6 = true;
+	} else if (!strcmp(name, "gso-tcpv4")) {
+		v4 = true;
+	} else if (!strcmp(name, "gso-tcpv6")) {
+		v6 = true;
+	} else {
+		return -EINVAL;
+	}
+	if (v4)
+		f->gso_tcpv4 = false;
+	if (v6)
+		f->gso_tcpv6 = false;
+	return 0;
+}
+
+void netif_features_str(const struct netif_features *f, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s%s%s", f->sg ? " sg" : "",
+		 f->ipv4_csum ? " ipv4-csum" : "",
+		 f->ipv6_csum ? " ipv6-csum" : "",
+		 f->gso_tcpv4 ? " gso-tcpv4" : "",
+		 f->gso_tcpv6 ? " gso-tcpv6" : "");
+	if (!buf[0])
+		snprintf(buf, size, " none");
+	/* Without the leading space. */
+	memmove(buf, buf + 1, strlen(buf));
 }
 
 static int hex_digit(char c)

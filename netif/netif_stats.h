@@ -7,6 +7,7 @@
 #ifndef PVIO_NETIF_STATS_H
 #define PVIO_NETIF_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -47,7 +48,18 @@ struct netif_vif_stats {
 	uint64_t notify_received; /* wake-ups from the frontend */
 	uint64_t syscalls;	  /* system calls on the data path */
 	uint64_t disabled;	  /* 1 once the vif was disabled as hostile */
+	/* Appended (older fields keep their offsets): segmentation and
+	 * checksum offload at work. A GSO packet is one ring packet (and one
+	 * TAP frame) for gso_size-byte segments on the wire. */
+	uint64_t tx_gso_packets; /* GSO packets taken from the TX ring */
+	uint64_t rx_gso_packets; /* GSO packets put on the RX ring */
+	uint64_t rx_csum_filled; /* blank checksums filled for a frontend
+				    that takes none of their kind */
 };
+
+/* tests/integration/netback.sh reads the flag at this offset. */
+_Static_assert(offsetof(struct netif_vif_stats, disabled) == 224,
+	       "the statistics file's older fields keep their offsets");
 
 const char *netif_rx_drop_str(enum netif_rx_drop drop);
 

@@ -231,11 +231,25 @@ unsigned netif_tx_build(uint32_t size, const struct netif_tx_frag *frags,
 			unsigned nr_frags, const uint16_t *ids, uint16_t flags,
 			netif_tx_request_t *reqs)
 {
+	return netif_tx_build_gso(size, frags, nr_frags, ids, flags,
+				  XEN_NETIF_GSO_TYPE_NONE, 0, reqs);
+}
+
+unsigned netif_tx_build_gso(uint32_t size, const struct netif_tx_frag *frags,
+			    unsigned nr_frags, const uint16_t *ids,
+			    uint16_t flags, uint8_t gso_type, uint16_t gso_size,
+			    netif_tx_request_t *reqs)
+{
+	bool gso = gso_type != XEN_NETIF_GSO_TYPE_NONE;
+
 	if (nr_frags == 0 || nr_frags > XEN_NETIF_NR_SLOTS_MIN)
 		return 0;
 	if (size > XEN_NETIF_MAX_TX_SIZE)
 		return 0;
 	if (flags & ~(NETTXF_csum_blank | NETTXF_data_validated))
+		return 0;
+	if (gso && (gso_size == 0 || (gso_type != XEN_NETIF_GSO_TYPE_TCPV4 &&
+				      gso_type != XEN_NETIF_GSO_TYPE_TCPV6)))
 		return 0;
 	uint32_t sum = 0;
 	for (unsigned i = 0; i < nr_frags; i++) {
@@ -246,13 +260,31 @@ unsigned netif_tx_build(uint32_t size, const struct netif_tx_frag *frags,
 	}
 	if (sum != size)
 		return 0;
+	/* With GSO the extra takes slot 1 and data slot i moves one on. */
+	unsigned shift = gso ? 1 : 0;
 	for (unsigned i = 0; i < nr_frags; i++) {
-		reqs[i].gref = frags[i].gref;
-		reqs[i].offset = frags[i].offset;
-		reqs[i].flags = (i == 0 ? flags : 0) |
-				(i + 1 < nr_frags ? NETTXF_more_data : 0);
-		reqs[i].id = ids[i];
-		reqs[i].size = i == 0 ? (uint16_t)size : frags[i].size;
+		netif_tx_request_t *req = &reqs[i == 0 ? 0 : i + shift];
+
+		req->gref = frags[i].gref;
+		req->offset = frags[i].offset;
+		req->flags = (i + 1 < nr_frags ? NETTXF_more_data : 0);
+		req->id = ids[i];
+		req->size = i == 0 ? (uint16_t)size : frags[i].size;
 	}
-	return nr_frags;
+	reqs[0].flags |= flags;
+	if (gso) {
+		netif_extra_info_t extra;
+
+		memset(&extra, 0, sizeof(extra));
+		extra.type = XEN_NETIF_EXTRA_TYPE_GSO;
+		extra.u.gso.size = gso_size;
+		extra.u.gso.type = gso_type;
+		_Static_assert(sizeof(extra) <= sizeof(reqs[1]),
+			       "an extra fits a TX request slot");
+		memset(&reqs[1], 0, sizeof(reqs[1]));
+		memcpy(&reqs[1], &extra, sizeof(extra));
+		reqs[0].flags |= NETTXF_extra_info | NETTXF_csum_blank |
+				 NETTXF_data_validated;
+	}
+	return nr_frags + shift;
 }

@@ -141,7 +141,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					      .rx_notify = true,
 					      .sg = setup & 1,
 					      .ipv4_csum = true,
-					      .ipv6_csum = true};
+					      .ipv6_csum = true,
+					      .gso_tcpv4 = setup & 1,
+					      .gso_tcpv6 = setup & 1};
+	c->tx_features = c->features;
 	c->tx_sring = tx_sring;
 	c->rx_sring = rx_sring;
 	c->tx_pages = tx_pages;

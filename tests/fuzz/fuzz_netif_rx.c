@@ -141,6 +141,40 @@ static void check_vnet(const uint8_t *frame, size_t len, uint8_t bits)
 	uint32_t total = sum_from(copy, vnet.csum_start, len) + pseudo;
 	total = (total & 0xffff) + (total >> 16);
 	CHECK(total == 0xffff);
+	/* The same fill over the frame in pieces (as it lies in ring
+	 * pages): the same bytes. */
+	static uint8_t pieces[65536];
+	memcpy(pieces, frame, len);
+	size_t cut1 = bits % (len + 1), cut2 = cut1 + (len - cut1) / 2;
+	struct iovec iov[3] = {{pieces, cut1},
+			       {pieces + cut1, cut2 - cut1},
+			       {pieces + cut2, len - cut2}};
+	CHECK(netif_checksum_fill_iov(iov, 3, len, vnet.csum_start,
+				      vnet.csum_offset) == 0);
+	CHECK(memcmp(pieces, copy, len) == 0);
+}
+
+/* A GSO header for the frame: only TCP of the type's IP version, with the
+ * checksum and the headers inside it. */
+static void check_vnet_gso(const uint8_t *frame, size_t len, uint8_t bits)
+{
+	struct virtio_net_hdr vnet;
+	uint8_t type = bits & 0x40 ? XEN_NETIF_GSO_TYPE_TCPV6
+				   : XEN_NETIF_GSO_TYPE_TCPV4;
+	uint16_t mss = bits & 0x80 ? 1448 : 0;
+	int rc = netif_vnet_for_gso_frame(type, mss, frame, len, &vnet);
+	if (rc < 0) {
+		CHECK(rc == -EINVAL || rc == -EPROTONOSUPPORT);
+		return;
+	}
+	CHECK(mss >= NETIF_GSO_MIN_MSS);
+	CHECK(vnet.gso_size == mss);
+	CHECK(vnet.gso_type == (type == XEN_NETIF_GSO_TYPE_TCPV4
+					? VIRTIO_NET_HDR_GSO_TCPV4
+					: VIRTIO_NET_HDR_GSO_TCPV6));
+	CHECK(vnet.flags == VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	CHECK(vnet.csum_offset == 16);
+	CHECK(vnet.hdr_len >= vnet.csum_start + 20 && vnet.hdr_len <= len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -164,6 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		frame_len = size - 3;
 	const uint8_t *frame = data + 3;
 	check_vnet(frame, frame_len, bits);
+	check_vnet_gso(frame, frame_len, bits);
 	check_rx_round_trip((uint32_t)frame_len * 3, bits, &f);
 
 	size_t n = (size - 3 - frame_len) / sizeof(rsps[0]);

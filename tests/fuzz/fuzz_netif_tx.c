@@ -75,16 +75,27 @@ static void check_accepted(const struct netif_tx_packet *pkt,
 		       f->gso_tcpv6));
 	}
 
-	/* A frontend building these frags gets the same packet back. */
-	netif_tx_request_t built[XEN_NETIF_NR_SLOTS_MIN];
+	/* A frontend building these frags (and its GSO) gets the same
+	 * packet back. */
+	netif_tx_request_t built[XEN_NETIF_NR_SLOTS_MIN + 1];
 	uint16_t ids[XEN_NETIF_NR_SLOTS_MIN];
 	for (unsigned i = 0; i < pkt->nr_frags; i++)
 		ids[i] = (uint16_t)i;
-	CHECK(netif_tx_build(pkt->size, pkt->frags, pkt->nr_frags, ids,
-			     pkt->flags, built) == pkt->nr_frags);
+	uint8_t gso_type =
+		pkt->has_gso ? pkt->gso_type : XEN_NETIF_GSO_TYPE_NONE;
+	unsigned nbuilt =
+		netif_tx_build_gso(pkt->size, pkt->frags, pkt->nr_frags, ids,
+				   pkt->flags, gso_type, pkt->gso_size, built);
+	CHECK(nbuilt == pkt->nr_frags + (pkt->has_gso ? 1 : 0));
 	struct netif_tx_packet again;
-	CHECK(netif_tx_parse(built, pkt->nr_frags, f, &again) == NETIF_TX_OK);
+	CHECK(netif_tx_parse(built, nbuilt, f, &again) == NETIF_TX_OK);
 	CHECK(again.size == pkt->size && again.nr_frags == pkt->nr_frags);
+	CHECK(again.nr_slots == nbuilt);
+	CHECK(again.has_gso == pkt->has_gso);
+	if (pkt->has_gso)
+		CHECK(again.gso_type == pkt->gso_type &&
+		      again.gso_size == pkt->gso_size &&
+		      (again.flags & NETTXF_csum_blank));
 	CHECK(memcmp(again.frags, pkt->frags,
 		     pkt->nr_frags * sizeof(pkt->frags[0])) == 0);
 }

@@ -68,9 +68,9 @@ refuse "--clients expects an integer in 2..64, got '1'" xenstore --clients 1
 refuse "unknown command 'nosuch'" nosuch
 
 "$bench" ring --help | grep -q -- "--requests N" || fail "ring --help"
-refuse "--paths expects a comma-separated list of pvio, relay and bridge, each once, got 'relay,relay'" \
+refuse "--paths expects a comma-separated list of pvio, relay, bridge, emu and emu-rtl8139, each once, got 'relay,relay'" \
 	net --paths relay,relay
-refuse "--paths expects a comma-separated list of pvio, relay and bridge, each once, got 'veth'" \
+refuse "--paths expects a comma-separated list of pvio, relay, bridge, emu and emu-rtl8139, each once, got 'veth'" \
 	net --paths veth
 refuse "--duration expects an integer in 1..3600, got '0'" net --duration 0
 refuse "--vifs expects increasing counts in 1..64 separated by commas (at most 16), got '2,1'" \
@@ -124,6 +124,10 @@ paths=relay,bridge
 top=${top_builddir:-.}
 if [ -x "$top/backend/pvio-netback" ] && [ -x "$top/frontend/pvio-netfront" ]; then
 	paths=pvio,relay,bridge
+	# The emulated e1000 shares the pvio path's host.
+	if [ -x "$top/ioemu/pvio-ioemu-dm" ] && [ -x "$top/ioemu/pvio-ioemu-nic" ]; then
+		paths=pvio,relay,bridge,emu
+	fi
 fi
 net full --paths "$paths" --rounds 1 --duration 1 --strace 1
 if [ "$status" -ne 0 ]; then
@@ -144,6 +148,14 @@ rows="bare relay (TAP, read+write, TAP)
 veth pairs on a bridge"
 [ "$paths" = relay,bridge ] || rows="$rows
 pvio (netfront, netback, xenbr0)"
+case $paths in
+*emu*)
+	rows="$rows
+emulated e1000 (traps, device model)"
+	grep -qE "emu \(e1000\), per frame guest to guest +[0-9.]+ traps, [0-9.]+ interrupts" "$out" ||
+		fail "net: no traps per frame for the emu path: $(cat "$out")"
+	;;
+esac
 echo "$rows" | while read -r row; do
 	n=$(grep -F "  $row " "$out" | grep -cE \
 		' [0-9.]+ (Mbit/s|us)  \(range [0-9.]+\.\.[0-9.]+ over 1 runs\)$')

@@ -665,7 +665,8 @@ static unsigned build_packet(struct hostile *h, const struct hostile_case *c,
 		is_extra[1] = true;
 		return 2;
 	case NETIF_TX_GSO_NOT_NEGOTIATED: {
-		/* a well-formed GSO extra: the backend offered no GSO */
+		/* a well-formed GSO extra of a type the backend did not
+		 * offer (net-hostile.sh: --no-gso-tcpv4) */
 		uint8_t gso[6] = {0};
 		uint16_t mss = 1400;
 		memcpy(gso, &mss, sizeof(mss));
@@ -875,7 +876,7 @@ static const struct hostile_case cases[] = {
 	TX("extra-none", run_tx_disable, "extra info of type 0: disabled",
 	   .reason = NETIF_TX_EXTRA_UNKNOWN, .extra_type = 0),
 	TX("gso-not-negotiated", run_tx_error,
-	   "a GSO extra the backend never offered: dropped",
+	   "a GSO extra of a type never offered: dropped",
 	   .reason = NETIF_TX_GSO_NOT_NEGOTIATED),
 	TX("tx-prod-ahead", run_tx_prod_ahead,
 	   "TX req_prod 1000 past the responses: disabled"),

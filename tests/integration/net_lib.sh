@@ -41,7 +41,8 @@ export PVIO_SCRIPTDIR="$abs_src/tools/hotplug"
 export PVIO_TIMEOUT=20
 # Not exported: a process that carries PVIO_RUNDIR=$run is one of the
 # host's, and none may be left at the end.
-unset XENSTORED_PATH PVIO_NETBACK PVIO_NETFRONT PVIO_RUNDIR
+unset XENSTORED_PATH PVIO_NETBACK PVIO_NETFRONT PVIO_RUNDIR PVIO_NETBACK_ARGS \
+	PVIO_NETFRONT_ARGS
 bg_pids=
 host_id=
 
@@ -317,17 +318,22 @@ ifindex_of() { gx "$1" cat "/sys/class/net/$2/ifindex" 2>/dev/null; }
 
 stats_file() { echo "$run/netback/vif$1.$2.stats"; } # DOMID DEVID
 # One counter of vif DOMID.DEVID from `pvio network-stats`: tx_bytes,
-# rx_bytes, tx_packets, rx_packets, or disabled (1 or 0).
+# rx_bytes, tx_packets, rx_packets, tx_gso_packets, rx_gso_packets,
+# rx_csum_filled, or disabled (1 or 0).
 vif_stat() { # DOMID DEVID NAME
 	pv network-stats "$1" "$2" >"$tmp/stats.out" 2>&1 ||
 		fail "network-stats $1 $2: $(cat "$tmp/stats.out")"
 	awk -v k="$3" '
 		/^ *tx \(guest to bridge\):/ { tx_packets = $5; tx_bytes = $7 }
 		/^ *rx \(bridge to guest\):/ { rx_packets = $5; rx_bytes = $7 }
+		/^ *gso:/ { tx_gso = $2; rx_gso = $5 }
+		/^ *rx checksums filled:/ { csum_filled = $4 }
 		/^ *disabled:/ { disabled = ($2 == "yes") }
 		END {
 			v["tx_packets"] = tx_packets; v["tx_bytes"] = tx_bytes
 			v["rx_packets"] = rx_packets; v["rx_bytes"] = rx_bytes
+			v["tx_gso_packets"] = tx_gso; v["rx_gso_packets"] = rx_gso
+			v["rx_csum_filled"] = csum_filled
 			v["disabled"] = disabled + 0
 			print v[k]
 		}' "$tmp/stats.out"

@@ -186,6 +186,8 @@ fi
 	fail "network-stats without files: $(cat "$tmp/err")"
 # What pvio-netback writes (netif/netif_stats.h, version 1): the header,
 # then 27 counters; tx drop 2 is "too many slots", rx drop 0 "no RX buffers".
+# An older pvio-netback's file ends there; the appended counters (GSO
+# packets each way, checksums filled) read as 0.
 mkdir -p "$run1/netback"
 perl -e 'print pack("L<4 Q<27", 0x70766e73, 1, 1, 0, 5, 600, 7, 800,
 	0, 0, 9, (0) x 7, 0, 0, 3, (0) x 3, (0) x 6, 1)' \
@@ -193,7 +195,15 @@ perl -e 'print pack("L<4 Q<27", 0x70766e73, 1, 1, 0, 5, 600, 7, 800,
 p1 network-stats alpha 0 >"$tmp/stats" || fail "network-stats alpha 0"
 for line in 'vif1.0 (domain alpha)' '  tx (guest to bridge): 5 packets, 600 bytes' \
 	'  rx (bridge to guest): 7 packets, 800 bytes' '    too many slots: 9' \
-	'    no RX buffers: 3' '  disabled: yes (the frontend broke the protocol)'; do
+	'    no RX buffers: 3' '  disabled: yes (the frontend broke the protocol)' \
+	'  gso: 0 tx packets, 0 rx packets'; do
+	grep -qxF "$line" "$tmp/stats" || fail "network-stats lacks '$line': $(cat "$tmp/stats")"
+done
+perl -e 'print pack("L<4 Q<30", 0x70766e73, 1, 1, 0, 5, 600, 7, 800,
+	0, 0, 9, (0) x 7, 0, 0, 3, (0) x 3, (0) x 6, 1, 11, 12, 13)' \
+	>"$run1/netback/vif1.0.stats"
+p1 network-stats alpha 0 >"$tmp/stats" || fail "network-stats alpha 0"
+for line in '  gso: 11 tx packets, 12 rx packets' '  rx checksums filled: 13'; do
 	grep -qxF "$line" "$tmp/stats" || fail "network-stats lacks '$line': $(cat "$tmp/stats")"
 done
 rm "$run1/netback/vif1.0.stats"
@@ -231,7 +241,9 @@ refuse "hotplug script $tmp: not an executable file" network-attach alpha script
 refuse "unknown key 'colour'" network-attach alpha colour=blue
 refuse "vifname xenbr0: an interface of that name exists in dom0" network-attach alpha vifname=xenbr0
 refuse "invalid mtu" network-attach alpha mtu=10
-refuse "type=ioemu" network-attach alpha type=ioemu
+refuse "invalid model 'ne2k_pci'" network-attach alpha type=ioemu model=ne2k_pci
+refuse "model=e1000 applies to type=ioemu only" network-attach alpha model=e1000
+refuse "type=ioemu takes mac, bridge, model, script and devid" network-attach alpha type=ioemu mtu=9000
 refuse "unknown domain 'nosuch'" network-attach alpha backend=nosuch
 refuse "cannot attach a vif to Domain-0" network-attach 0
 refuse "hotplug script /bin/false online failed for vif1.2" network-attach alpha script=/bin/false

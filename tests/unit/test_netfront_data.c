@@ -83,7 +83,11 @@ static void conn_open(bool sg, bool trusted)
 					      .rx_notify = true,
 					      .sg = sg,
 					      .ipv4_csum = true,
-					      .ipv6_csum = true};
+					      .ipv6_csum = true,
+					      .gso_tcpv4 = sg,
+					      .gso_tcpv6 = sg};
+	/* The backend takes the same, unless a test says otherwise. */
+	c->tx_features = c->features;
 	c->tx_sring = aligned_alloc(NETIF_PAGE_BYTES, NETIF_PAGE_BYTES);
 	c->rx_sring = aligned_alloc(NETIF_PAGE_BYTES, NETIF_PAGE_BYTES);
 	c->tx_pages = aligned_alloc(NETIF_PAGE_BYTES,
@@ -321,7 +325,7 @@ static void test_tx_ipv6_partial_checksum_filled_without_offload(void)
 	uint8_t frame[200], expect[200];
 	netif_tx_request_t req[2];
 	conn_open(false, true);
-	c->features.ipv6_csum = false;
+	c->tx_features.ipv6_csum = false;
 	make_frame6(frame, sizeof(frame), 21);
 	struct virtio_net_hdr vnet = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
 				      .csum_start = 14 + 40,
@@ -361,27 +365,94 @@ static void test_tx_ipv6_partial_checksum_offloaded_when_agreed(void)
 	conn_close();
 }
 
-static void test_tx_unfillable_checksum_and_gso_are_dropped(void)
+static void test_tx_checksum_across_pages_filled_gso_refused(void)
 {
-	static uint8_t frame[6000];
+	static uint8_t frame[6000], expect[6000];
 	netif_tx_request_t req[4];
 	conn_open(true, true);
-	c->features.ipv6_csum = false;
+	c->tx_features.ipv6_csum = false;
+	c->tx_features.gso_tcpv4 = false;
 	make_frame6(frame, sizeof(frame), 23);
-	/* Across pages: not filled here, not offloaded: dropped. */
+	/* Across pages: filled in both pages as they lie. */
 	struct virtio_net_hdr vnet = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
 				      .csum_start = 14 + 40,
 				      .csum_offset = 6};
+	memcpy(expect, frame, sizeof(frame));
+	CU_ASSERT_EQUAL_FATAL(netif_checksum_fill(expect, sizeof(expect),
+						  vnet.csum_start,
+						  vnet.csum_offset),
+			      0);
 	kernel_send_vnet(frame, sizeof(frame), &vnet);
-	struct virtio_net_hdr gso = {.gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
-				     .gso_size = 1448};
-	kernel_send_vnet(frame, 1500, &gso);
+	/* GSO of a type the backend does not take: dropped. */
+	struct virtio_net_hdr gso = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				     .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+				     .gso_size = 1448,
+				     .csum_start = 34,
+				     .csum_offset = 16};
+	make_frame(frame, 3000, 24);
+	kernel_send_vnet(frame, 3000, &gso);
 	CU_ASSERT_EQUAL(nf_tx_from_tap(c), 2);
-	CU_ASSERT_EQUAL(c->stats.tx_dropped, 2);
-	CU_ASSERT_TRUE(c->complained[NF_C_TX_CSUM]);
+	CU_ASSERT_EQUAL(c->stats.tx_dropped, 1);
 	CU_ASSERT_TRUE(c->complained[NF_C_TX_FRAME]);
-	CU_ASSERT_EQUAL(tx_take(req, 4), 0);
-	CU_ASSERT_EQUAL(c->tx_nfree, NF_RING_SLOTS); /* no page kept */
+	CU_ASSERT_FALSE(c->complained[NF_C_TX_CSUM]);
+	CU_ASSERT_EQUAL_FATAL(tx_take(req, 4), 2);
+	CU_ASSERT_EQUAL(req[0].flags, NETTXF_data_validated | NETTXF_more_data);
+	CU_ASSERT_EQUAL(req[0].size, sizeof(expect));
+	CU_ASSERT_EQUAL(memcmp(tx_page_of(req[0].gref), expect, 4096), 0);
+	CU_ASSERT_EQUAL(memcmp(tx_page_of(req[1].gref), expect + 4096,
+			       sizeof(expect) - 4096),
+			0);
+	CU_ASSERT_EQUAL(c->tx_nfree, NF_RING_SLOTS - 2);
+	conn_close();
+}
+
+static void test_tx_gso_frame_carries_its_extra(void)
+{
+	static uint8_t frame[20000];
+	netif_tx_request_t req[8];
+	conn_open(true, true);
+	make_frame(frame, sizeof(frame), 25);
+	struct virtio_net_hdr gso = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				     .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+				     .gso_size = 1448,
+				     .hdr_len = 54,
+				     .csum_start = 34,
+				     .csum_offset = 16};
+	kernel_send_vnet(frame, sizeof(frame), &gso);
+	CU_ASSERT_EQUAL(nf_tx_from_tap(c), 1);
+	/* Five pages and the GSO extra after the first. */
+	CU_ASSERT_EQUAL_FATAL(tx_take(req, 8), 6);
+	CU_ASSERT_EQUAL(req[0].flags,
+			NETTXF_csum_blank | NETTXF_data_validated |
+				NETTXF_more_data | NETTXF_extra_info);
+	CU_ASSERT_EQUAL(req[0].size, sizeof(frame));
+	netif_extra_info_t extra;
+	memcpy(&extra, &req[1], sizeof(extra));
+	CU_ASSERT_EQUAL(extra.type, XEN_NETIF_EXTRA_TYPE_GSO);
+	CU_ASSERT_EQUAL(extra.flags, 0);
+	CU_ASSERT_EQUAL(extra.u.gso.size, 1448);
+	CU_ASSERT_EQUAL(extra.u.gso.type, XEN_NETIF_GSO_TYPE_TCPV4);
+	CU_ASSERT_EQUAL(memcmp(tx_page_of(req[0].gref), frame, 4096), 0);
+	CU_ASSERT_EQUAL(memcmp(tx_page_of(req[5].gref), frame + 4 * 4096,
+			       sizeof(frame) - 4 * 4096),
+			0);
+	CU_ASSERT_EQUAL(req[5].flags, 0);
+	CU_ASSERT_EQUAL(c->tx_nfree, NF_RING_SLOTS - 5);
+	/* netback parses it back as it was built. */
+	struct netif_tx_packet pkt;
+	CU_ASSERT_EQUAL(netif_tx_parse(req, 6, &c->tx_features, &pkt),
+			NETIF_TX_OK);
+	CU_ASSERT_TRUE(pkt.has_gso);
+	CU_ASSERT_EQUAL(pkt.nr_frags, 5);
+	CU_ASSERT_EQUAL(pkt.nr_slots, 6);
+	/* The answers: the extra's is NETIF_RSP_NULL, naming no page. */
+	netif_tx_response_t rsps[6];
+	CU_ASSERT_EQUAL(netif_tx_responses(req, &pkt, NETIF_RSP_OKAY, rsps), 6);
+	CU_ASSERT_EQUAL(pvio_back_put_responses(&tx_back, rsps, 6), 6);
+	pvio_back_push_responses(&tx_back);
+	CU_ASSERT_EQUAL(nf_tx_reap(c), 6);
+	CU_ASSERT_FALSE(c->failed);
+	CU_ASSERT_EQUAL(c->tx_nfree, NF_RING_SLOTS);
 	conn_close();
 }
 
@@ -652,6 +723,88 @@ static void test_rx_error_status_is_counted(void)
 	conn_close();
 }
 
+static void check_rx_gso_frame(bool trusted)
+{
+	static uint8_t frame[30000], got[40000];
+	netif_rx_request_t reqs[XEN_NETIF_NR_SLOTS_MIN];
+	netif_rx_response_t rsps[XEN_NETIF_NR_SLOTS_MIN];
+	struct virtio_net_hdr vnet;
+	conn_open(true, trusted);
+	make_frame(frame, sizeof(frame), 26);
+	struct netif_rx_meta meta = {.size = sizeof(frame),
+				     .csum_blank = true,
+				     .data_validated = true,
+				     .has_gso = true,
+				     .gso_size = 1448,
+				     .gso_type = XEN_NETIF_GSO_TYPE_TCPV4};
+	unsigned slots =
+		netif_rx_slots_needed(sizeof(frame), true, &c->features);
+	CU_ASSERT_EQUAL_FATAL(slots, 8 + 1);
+	CU_ASSERT_EQUAL_FATAL(pvio_back_take_requests(&rx_back, reqs, slots),
+			      (int)slots);
+	/* The data in every slot but the extra's (the second). */
+	for (unsigned i = 0, page = 0; i < slots; i++) {
+		if (i == 1)
+			continue;
+		size_t at = (size_t)page++ * NETIF_PAGE_BYTES;
+		size_t n = sizeof(frame) - at < NETIF_PAGE_BYTES
+				   ? sizeof(frame) - at
+				   : NETIF_PAGE_BYTES;
+		memcpy(rx_page_of(reqs[i].gref), frame + at, n);
+	}
+	CU_ASSERT_EQUAL(netif_rx_responses(reqs, slots, &meta, rsps), slots);
+	CU_ASSERT_EQUAL(pvio_back_put_responses(&rx_back, rsps, slots), slots);
+	pvio_back_push_responses(&rx_back);
+	CU_ASSERT_EQUAL(nf_rx_process(c), 1);
+	CU_ASSERT_EQUAL(kernel_recv(&vnet, got, sizeof(got)),
+			(ssize_t)sizeof(frame));
+	CU_ASSERT_EQUAL(memcmp(got, frame, sizeof(frame)), 0);
+	CU_ASSERT_EQUAL(vnet.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	CU_ASSERT_EQUAL(vnet.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	CU_ASSERT_EQUAL(vnet.gso_size, 1448);
+	CU_ASSERT_EQUAL(vnet.hdr_len, 14 + 20 + 20);
+	CU_ASSERT_EQUAL(vnet.csum_start, 14 + 20);
+	CU_ASSERT_EQUAL(vnet.csum_offset, 16);
+	CU_ASSERT_EQUAL(c->stats.rx_packets, 1);
+	conn_close();
+}
+
+static void test_rx_gso_frame_gets_its_gso_header(void)
+{
+	check_rx_gso_frame(true);
+}
+
+static void test_rx_gso_frame_from_untrusted_backend(void)
+{
+	check_rx_gso_frame(false);
+}
+
+static void test_rx_gso_not_offered_is_dropped(void)
+{
+	uint8_t frame[3000];
+	conn_open(true, true);
+	c->features.gso_tcpv4 = false;
+	make_frame(frame, sizeof(frame), 27);
+	netif_rx_request_t reqs[3];
+	netif_rx_response_t rsps[3];
+	struct netif_rx_meta meta = {.size = sizeof(frame),
+				     .csum_blank = true,
+				     .has_gso = true,
+				     .gso_size = 1448,
+				     .gso_type = XEN_NETIF_GSO_TYPE_TCPV4};
+	CU_ASSERT_EQUAL_FATAL(pvio_back_take_requests(&rx_back, reqs, 2), 2);
+	CU_ASSERT_EQUAL(netif_rx_responses(reqs, 2, &meta, rsps), 2);
+	CU_ASSERT_EQUAL(pvio_back_put_responses(&rx_back, rsps, 2), 2);
+	pvio_back_push_responses(&rx_back);
+	CU_ASSERT_EQUAL(nf_rx_process(c), 1);
+	CU_ASSERT_EQUAL(c->stats.rx_dropped, 1);
+	CU_ASSERT_TRUE(c->complained[NF_C_RX_PARSE]);
+	struct virtio_net_hdr vnet;
+	uint8_t got[4000];
+	CU_ASSERT_EQUAL(kernel_recv(&vnet, got, sizeof(got)), -1);
+	conn_close();
+}
+
 static void test_rx_incomplete_packet_keeps_its_buffers(void)
 {
 	uint8_t got[5000];
@@ -717,8 +870,10 @@ int main(void)
 		 test_tx_ipv6_partial_checksum_filled_without_offload},
 		{"IPv6 partial checksum offloaded",
 		 test_tx_ipv6_partial_checksum_offloaded_when_agreed},
-		{"unfillable checksum, GSO: dropped",
-		 test_tx_unfillable_checksum_and_gso_are_dropped},
+		{"checksum across pages filled, GSO refused",
+		 test_tx_checksum_across_pages_filled_gso_refused},
+		{"GSO frame: extra slot, NULL answer",
+		 test_tx_gso_frame_carries_its_extra},
 		{"id out of range: broken",
 		 test_tx_response_id_out_of_range_breaks},
 		{"id answered twice: broken",
@@ -741,6 +896,12 @@ int main(void)
 		{"across the wrap, in pieces",
 		 test_rx_frame_across_the_wrap_goes_in_pieces},
 		{"id ignored", test_rx_id_is_ignored_slot_finds_the_buffer},
+		{"GSO frame: GSO header",
+		 test_rx_gso_frame_gets_its_gso_header},
+		{"GSO frame, untrusted",
+		 test_rx_gso_frame_from_untrusted_backend},
+		{"GSO not offered: dropped",
+		 test_rx_gso_not_offered_is_dropped},
 		{"offset past the page: dropped",
 		 test_rx_offset_past_the_page_is_dropped},
 		{"error status: counted", test_rx_error_status_is_counted},

@@ -11,6 +11,7 @@
 #include "netif_stats.h"
 
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <string.h>
 
 /* ---- TX helpers ---- */
@@ -1294,7 +1295,9 @@ static void test_frontend_choose(void)
 	CU_ASSERT_TRUE(chosen.ipv4_csum);
 	CU_ASSERT_FALSE(chosen.ipv6_csum); /* not supported */
 	CU_ASSERT_TRUE(chosen.gso_tcpv4);
-	CU_ASSERT_FALSE(chosen.gso_tcpv6); /* not offered */
+	/* An offer of what the frontend takes on RX: not the backend's to
+	 * grant (Linux netfront writes it whatever was offered). */
+	CU_ASSERT_TRUE(chosen.gso_tcpv6);
 	CU_ASSERT_FALSE(chosen.split_evtchn);
 	CU_ASSERT_EQUAL(chosen.max_queues, 2);
 
@@ -1311,7 +1314,8 @@ static void test_frontend_choose(void)
 	netif_frontend_choose(&nothing, &supported, &chosen);
 	CU_ASSERT_TRUE(chosen.rx_copy);
 	CU_ASSERT_TRUE(chosen.rx_notify);
-	CU_ASSERT_FALSE(chosen.sg);
+	CU_ASSERT_TRUE(chosen.sg);
+	CU_ASSERT_FALSE(chosen.split_evtchn);
 	CU_ASSERT_EQUAL(chosen.max_queues, 1);
 }
 
@@ -1426,6 +1430,37 @@ static void test_frontend_conn_round_trip(void)
 			0);
 }
 
+/* A Linux netfront writes its offers (sg, GSO, IPv6 checksum) whatever
+ * the backend offered: they say what it takes on RX, and are taken. */
+static void test_frontend_conn_offers_its_own(void)
+{
+	struct fake_dir dir;
+	struct netif_frontend_conn read;
+	struct netif_key_error err;
+	struct netif_features offer = {.rx_copy = true, .ipv4_csum = true};
+
+	dir.nr = 0;
+	dir_set(&dir, "tx-ring-ref", "768");
+	dir_set(&dir, "rx-ring-ref", "769");
+	dir_set(&dir, "event-channel", "5");
+	dir_set(&dir, "request-rx-copy", "1");
+	dir_set(&dir, "feature-rx-notify", "1");
+	dir_set(&dir, "feature-sg", "1");
+	dir_set(&dir, "feature-gso-tcpv4", "1");
+	dir_set(&dir, "feature-gso-tcpv6", "1");
+	dir_set(&dir, "feature-ipv6-csum-offload", "1");
+	CU_ASSERT_EQUAL_FATAL(
+		netif_read_frontend_conn(dir_read, &dir, &offer, &read, &err),
+		0);
+	CU_ASSERT_TRUE(read.features.sg);
+	CU_ASSERT_TRUE(read.features.gso_tcpv4);
+	CU_ASSERT_TRUE(read.features.gso_tcpv6);
+	CU_ASSERT_TRUE(read.features.ipv4_csum);
+	CU_ASSERT_TRUE(read.features.ipv6_csum);
+	CU_ASSERT_TRUE(
+		netif_gso_usable(&read.features, XEN_NETIF_GSO_TYPE_TCPV6));
+}
+
 /* The keys of a good connection, then one of them changed. */
 static void check_conn_refused(const char *set_key, const char *set_value,
 			       const char *remove_key,
@@ -1494,25 +1529,20 @@ static void test_frontend_conn_malformed(void)
 			   "feature-rx-notify", "", "missing", -EINVAL);
 	check_conn_refused("feature-rx-notify", "0", NULL, NULL,
 			   "feature-rx-notify", "0", "not 1", -EINVAL);
-	/* Flags: 0 or 1, and only what was offered. */
+	/* Flags: 0 or 1; the offloads are the frontend's own offers (what
+	 * it takes on RX), the rest only what was offered. */
 	check_conn_refused("feature-sg", "2", NULL, NULL, "feature-sg", "2",
 			   "not 0 or 1", -EINVAL);
-	check_conn_refused("feature-gso-tcpv4", "1", NULL, NULL,
-			   "feature-gso-tcpv4", "1",
-			   "not offered by the backend", -EINVAL);
-	check_conn_refused("feature-gso-tcpv6", "1", NULL, NULL,
-			   "feature-gso-tcpv6", "1",
-			   "not offered by the backend", -EINVAL);
+	check_conn_refused("feature-gso-tcpv4", "yes", NULL, NULL,
+			   "feature-gso-tcpv4", "yes", "not 0 or 1", -EINVAL);
+	check_conn_refused("feature-gso-tcpv6", "2", NULL, NULL,
+			   "feature-gso-tcpv6", "2", "not 0 or 1", -EINVAL);
 	check_conn_refused("request-multicast-control", "1", NULL, NULL,
 			   "request-multicast-control", "1",
 			   "not offered by the backend", -EINVAL);
 	check_conn_refused("feature-no-csum-offload", "on", NULL, NULL,
 			   "feature-no-csum-offload", "on", "not 0 or 1",
 			   -EINVAL);
-	struct netif_features no_sg = pvio_offer;
-	no_sg.sg = false;
-	check_conn_refused(NULL, NULL, NULL, &no_sg, "feature-sg", "1",
-			   "not offered by the backend", -EINVAL);
 	/* More than one queue. */
 	check_conn_refused("multi-queue-num-queues", "2", NULL, NULL,
 			   "multi-queue-num-queues", "2",
@@ -1654,25 +1684,48 @@ static void check_vnet_fails(const uint8_t *frame, size_t len, int error)
 			error);
 }
 
-static void test_vnet_to_tx_flags(void)
+static void test_vnet_to_tx(void)
 {
 	struct virtio_net_hdr vnet = {0};
-	uint16_t flags = 0xffff;
+	uint16_t flags = 0xffff, mss = 7;
+	uint8_t gso = 9;
 
-	CU_ASSERT_EQUAL(netif_vnet_to_tx_flags(&vnet, &flags), 0);
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss), 0);
 	CU_ASSERT_EQUAL(flags, 0);
+	CU_ASSERT_EQUAL(gso, XEN_NETIF_GSO_TYPE_NONE);
+	CU_ASSERT_EQUAL(mss, 0);
 	vnet.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vnet.csum_start = 34;
 	vnet.csum_offset = 16;
-	CU_ASSERT_EQUAL(netif_vnet_to_tx_flags(&vnet, &flags), 0);
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss), 0);
 	CU_ASSERT_EQUAL(flags, NETTXF_csum_blank | NETTXF_data_validated);
 	vnet.flags = VIRTIO_NET_HDR_F_DATA_VALID;
-	CU_ASSERT_EQUAL(netif_vnet_to_tx_flags(&vnet, &flags), 0);
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss), 0);
 	CU_ASSERT_EQUAL(flags, NETTXF_data_validated);
+	/* TCP GSO: the type and MSS, and a blank checksum whatever the
+	 * header's flags said. */
 	vnet.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-	CU_ASSERT_EQUAL(netif_vnet_to_tx_flags(&vnet, &flags), -EOPNOTSUPP);
+	vnet.gso_size = 1448;
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss), 0);
+	CU_ASSERT_EQUAL(gso, XEN_NETIF_GSO_TYPE_TCPV4);
+	CU_ASSERT_EQUAL(mss, 1448);
+	CU_ASSERT_EQUAL(flags, NETTXF_csum_blank | NETTXF_data_validated);
+	vnet.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+	vnet.gso_size = 1428;
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss), 0);
+	CU_ASSERT_EQUAL(gso, XEN_NETIF_GSO_TYPE_TCPV6);
+	CU_ASSERT_EQUAL(mss, 1428);
+	/* No MSS: a lie. */
+	vnet.gso_size = 0;
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss), -EINVAL);
+	/* What netif has no GSO type for. */
+	vnet.gso_size = 1448;
 	vnet.gso_type = VIRTIO_NET_HDR_GSO_UDP;
-	CU_ASSERT_EQUAL(netif_vnet_to_tx_flags(&vnet, &flags), -EOPNOTSUPP);
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss),
+			-EOPNOTSUPP);
+	vnet.gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN;
+	CU_ASSERT_EQUAL(netif_vnet_to_tx(&vnet, &flags, &gso, &mss),
+			-EOPNOTSUPP);
 }
 
 static void test_vnet_ipv4(void)
@@ -1980,6 +2033,267 @@ static void test_parse_mac(void)
 	}
 }
 
+static void test_gso_usable(void)
+{
+	struct netif_features f = {.sg = true,
+				   .ipv4_csum = true,
+				   .ipv6_csum = true,
+				   .gso_tcpv4 = true,
+				   .gso_tcpv6 = true};
+	CU_ASSERT_TRUE(netif_gso_usable(&f, XEN_NETIF_GSO_TYPE_TCPV4));
+	CU_ASSERT_TRUE(netif_gso_usable(&f, XEN_NETIF_GSO_TYPE_TCPV6));
+	CU_ASSERT_FALSE(netif_gso_usable(&f, XEN_NETIF_GSO_TYPE_NONE));
+	CU_ASSERT_FALSE(netif_gso_usable(&f, 3));
+	/* Its IP version's checksum offload. */
+	f.ipv6_csum = false;
+	CU_ASSERT_TRUE(netif_gso_usable(&f, XEN_NETIF_GSO_TYPE_TCPV4));
+	CU_ASSERT_FALSE(netif_gso_usable(&f, XEN_NETIF_GSO_TYPE_TCPV6));
+	f.ipv4_csum = false;
+	CU_ASSERT_FALSE(netif_gso_usable(&f, XEN_NETIF_GSO_TYPE_TCPV4));
+	/* Scatter-gather. */
+	f.ipv4_csum = f.ipv6_csum = true;
+	f.sg = false;
+	CU_ASSERT_FALSE(netif_gso_usable(&f, XEN_NETIF_GSO_TYPE_TCPV4));
+	CU_ASSERT_FALSE(netif_gso_usable(&f, XEN_NETIF_GSO_TYPE_TCPV6));
+	/* The key itself. */
+	f.sg = true;
+	f.gso_tcpv4 = false;
+	CU_ASSERT_FALSE(netif_gso_usable(&f, XEN_NETIF_GSO_TYPE_TCPV4));
+	CU_ASSERT_TRUE(netif_gso_usable(&f, XEN_NETIF_GSO_TYPE_TCPV6));
+}
+
+static void test_tun_offload(void)
+{
+	struct netif_features f = {.sg = true,
+				   .ipv4_csum = true,
+				   .ipv6_csum = true,
+				   .gso_tcpv4 = true,
+				   .gso_tcpv6 = true};
+	CU_ASSERT_EQUAL(netif_tun_offload(&f),
+			TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
+	f.gso_tcpv6 = false;
+	CU_ASSERT_EQUAL(netif_tun_offload(&f), TUN_F_CSUM | TUN_F_TSO4);
+	f.sg = false;
+	CU_ASSERT_EQUAL(netif_tun_offload(&f), TUN_F_CSUM);
+	/* One kind of checksum: the other is filled in software. */
+	f.ipv4_csum = false;
+	CU_ASSERT_EQUAL(netif_tun_offload(&f), TUN_F_CSUM);
+	f.ipv6_csum = false;
+	CU_ASSERT_EQUAL(netif_tun_offload(&f), 0);
+}
+
+static void test_features_switch_off(void)
+{
+	const struct netif_features all = {.rx_copy = true,
+					   .rx_notify = true,
+					   .sg = true,
+					   .ipv4_csum = true,
+					   .ipv6_csum = true,
+					   .gso_tcpv4 = true,
+					   .gso_tcpv6 = true};
+	static const struct {
+		const char *name;
+		bool sg, c4, c6, g4, g6;
+	} cases[] = {
+		{"sg", false, true, true, false, false},
+		{"csum", true, false, false, false, false},
+		{"ipv4-csum", true, false, true, false, true},
+		{"ipv6-csum", true, true, false, true, false},
+		{"gso", true, true, true, false, false},
+		{"gso-tcpv4", true, true, true, false, true},
+		{"gso-tcpv6", true, true, true, true, false},
+	};
+	char text[96];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct netif_features f = all;
+		CU_ASSERT_EQUAL(netif_features_switch_off(&f, cases[i].name),
+				0);
+		CU_ASSERT_EQUAL(f.sg, cases[i].sg);
+		CU_ASSERT_EQUAL(f.ipv4_csum, cases[i].c4);
+		CU_ASSERT_EQUAL(f.ipv6_csum, cases[i].c6);
+		CU_ASSERT_EQUAL(f.gso_tcpv4, cases[i].g4);
+		CU_ASSERT_EQUAL(f.gso_tcpv6, cases[i].g6);
+		CU_ASSERT_TRUE(f.rx_copy && f.rx_notify);
+		/* Every option is in --help. */
+		snprintf(text, sizeof(text), "--no-%s ", cases[i].name);
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr(netif_offload_options_help, text));
+	}
+	struct netif_features f = all;
+	CU_ASSERT_EQUAL(netif_features_switch_off(&f, "tso"), -EINVAL);
+	CU_ASSERT_EQUAL(netif_features_switch_off(&f, ""), -EINVAL);
+	CU_ASSERT_EQUAL(memcmp(&f, &all, sizeof(f)), 0);
+
+	netif_features_str(&all, text, sizeof(text));
+	CU_ASSERT_STRING_EQUAL(text,
+			       "sg ipv4-csum ipv6-csum gso-tcpv4 gso-tcpv6");
+	netif_features_switch_off(&f, "sg");
+	netif_features_switch_off(&f, "csum");
+	netif_features_str(&f, text, sizeof(text));
+	CU_ASSERT_STRING_EQUAL(text, "none");
+}
+
+static void test_tx_build_gso(void)
+{
+	struct netif_tx_frag frags[3] = {
+		{.gref = 10, .offset = 0, .size = 4096},
+		{.gref = 11, .offset = 0, .size = 4096},
+		{.gref = 12, .offset = 0, .size = 1000},
+	};
+	uint16_t ids[3] = {5, 6, 7};
+	netif_tx_request_t reqs[4];
+	struct netif_features f = {.sg = true, .gso_tcpv6 = true};
+
+	CU_ASSERT_EQUAL_FATAL(netif_tx_build_gso(9192, frags, 3, ids, 0,
+						 XEN_NETIF_GSO_TYPE_TCPV6, 1428,
+						 reqs),
+			      4);
+	/* The first: the whole size, a blank checksum, the extra after it. */
+	CU_ASSERT_EQUAL(reqs[0].size, 9192);
+	CU_ASSERT_EQUAL(reqs[0].id, 5);
+	CU_ASSERT_EQUAL(reqs[0].flags,
+			NETTXF_csum_blank | NETTXF_data_validated |
+				NETTXF_more_data | NETTXF_extra_info);
+	netif_extra_info_t extra;
+	memcpy(&extra, &reqs[1], sizeof(extra));
+	CU_ASSERT_EQUAL(extra.type, XEN_NETIF_EXTRA_TYPE_GSO);
+	CU_ASSERT_EQUAL(extra.flags, 0);
+	CU_ASSERT_EQUAL(extra.u.gso.size, 1428);
+	CU_ASSERT_EQUAL(extra.u.gso.type, XEN_NETIF_GSO_TYPE_TCPV6);
+	CU_ASSERT_EQUAL(reqs[2].gref, 11);
+	CU_ASSERT_EQUAL(reqs[2].id, 6);
+	CU_ASSERT_EQUAL(reqs[2].flags, NETTXF_more_data);
+	CU_ASSERT_EQUAL(reqs[3].gref, 12);
+	CU_ASSERT_EQUAL(reqs[3].size, 1000);
+	CU_ASSERT_EQUAL(reqs[3].flags, 0);
+	/* What netback parses from it. */
+	struct netif_tx_packet pkt;
+	CU_ASSERT_EQUAL(netif_tx_parse(reqs, 4, &f, &pkt), NETIF_TX_OK);
+	CU_ASSERT_TRUE(pkt.has_gso);
+	CU_ASSERT_EQUAL(pkt.gso_size, 1428);
+	CU_ASSERT_EQUAL(pkt.nr_frags, 3);
+	CU_ASSERT_EQUAL(pkt.nr_slots, 4);
+	CU_ASSERT_EQUAL(pkt.frags[0].size, 4096);
+	netif_tx_response_t rsps[4];
+	CU_ASSERT_EQUAL(netif_tx_responses(reqs, &pkt, NETIF_RSP_OKAY, rsps),
+			4);
+	CU_ASSERT_EQUAL(rsps[1].status, NETIF_RSP_NULL);
+	CU_ASSERT_EQUAL(rsps[3].id, 7);
+	/* One data slot: the extra is the last slot. */
+	CU_ASSERT_EQUAL(netif_tx_build_gso(1000, frags + 2, 1, ids, 0,
+					   XEN_NETIF_GSO_TYPE_TCPV4, 1448,
+					   reqs),
+			2);
+	CU_ASSERT_EQUAL(reqs[0].flags, NETTXF_csum_blank |
+					       NETTXF_data_validated |
+					       NETTXF_extra_info);
+	/* No GSO: netif_tx_build. */
+	CU_ASSERT_EQUAL(netif_tx_build_gso(9192, frags, 3, ids, 0,
+					   XEN_NETIF_GSO_TYPE_NONE, 0, reqs),
+			3);
+	CU_ASSERT_EQUAL(reqs[0].flags, NETTXF_more_data);
+	/* An MSS of 0 or an unknown type. */
+	CU_ASSERT_EQUAL(netif_tx_build_gso(9192, frags, 3, ids, 0,
+					   XEN_NETIF_GSO_TYPE_TCPV4, 0, reqs),
+			0);
+	CU_ASSERT_EQUAL(
+		netif_tx_build_gso(9192, frags, 3, ids, 0, 3, 1448, reqs), 0);
+}
+
+static void test_vnet_gso(void)
+{
+	uint8_t f[256];
+	struct virtio_net_hdr vnet;
+	size_t n = put_eth(f, ETH_IPV4);
+	n += put_ipv4(f + n, 6, 20 + 100);
+	n += put_tcp(f + n, 100);
+	CU_ASSERT_EQUAL_FATAL(netif_vnet_for_gso_frame(XEN_NETIF_GSO_TYPE_TCPV4,
+						       1448, f, n, &vnet),
+			      0);
+	CU_ASSERT_EQUAL(vnet.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	CU_ASSERT_EQUAL(vnet.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	CU_ASSERT_EQUAL(vnet.gso_size, 1448);
+	CU_ASSERT_EQUAL(vnet.csum_start, 34);
+	CU_ASSERT_EQUAL(vnet.csum_offset, 16);
+	CU_ASSERT_EQUAL(vnet.hdr_len, 54);
+	/* TCP options: the headers end after them. */
+	f[34 + 12] = 8 << 4;
+	CU_ASSERT_EQUAL(netif_vnet_for_gso_frame(XEN_NETIF_GSO_TYPE_TCPV4, 1448,
+						 f, n, &vnet),
+			0);
+	CU_ASSERT_EQUAL(vnet.hdr_len, 34 + 32);
+	/* The type's IP version, and TCP only. */
+	CU_ASSERT_EQUAL(netif_vnet_for_gso_frame(XEN_NETIF_GSO_TYPE_TCPV6, 1448,
+						 f, n, &vnet),
+			-EINVAL);
+	CU_ASSERT_EQUAL(netif_vnet_for_gso_frame(XEN_NETIF_GSO_TYPE_TCPV4, 0, f,
+						 n, &vnet),
+			-EINVAL);
+	/* An MSS no TCP uses: thousands of segments for 64 KiB. */
+	CU_ASSERT_EQUAL(netif_vnet_for_gso_frame(XEN_NETIF_GSO_TYPE_TCPV4,
+						 NETIF_GSO_MIN_MSS - 1, f, n,
+						 &vnet),
+			-EINVAL);
+	CU_ASSERT_EQUAL(netif_vnet_for_gso_frame(XEN_NETIF_GSO_TYPE_TCPV4,
+						 NETIF_GSO_MIN_MSS, f, n,
+						 &vnet),
+			0);
+	n = put_eth(f, ETH_IPV4);
+	n += put_ipv4(f + n, 17, 8 + 5);
+	n += put_udp(f + n, 5);
+	CU_ASSERT_EQUAL(netif_vnet_for_gso_frame(XEN_NETIF_GSO_TYPE_TCPV4, 1448,
+						 f, n, &vnet),
+			-EINVAL);
+
+	n = put_eth(f, ETH_IPV6);
+	n += put_ipv6(f + n, 6, 20 + 50);
+	n += put_tcp(f + n, 50);
+	CU_ASSERT_EQUAL_FATAL(netif_vnet_for_gso_frame(XEN_NETIF_GSO_TYPE_TCPV6,
+						       1428, f, n, &vnet),
+			      0);
+	CU_ASSERT_EQUAL(vnet.gso_type, VIRTIO_NET_HDR_GSO_TCPV6);
+	CU_ASSERT_EQUAL(vnet.csum_start, 54);
+	CU_ASSERT_EQUAL(vnet.hdr_len, 74);
+	CU_ASSERT_EQUAL(netif_vnet_for_gso_frame(XEN_NETIF_GSO_TYPE_TCPV4, 1428,
+						 f, n, &vnet),
+			-EINVAL);
+	/* Cut short. */
+	CU_ASSERT_EQUAL(netif_vnet_for_gso_frame(XEN_NETIF_GSO_TYPE_TCPV6, 1428,
+						 f, 60, &vnet),
+			-EINVAL);
+}
+
+/* The fill over a frame in pieces equals the fill over it whole, wherever
+ * it is cut (odd cuts included). */
+static void test_checksum_fill_iov(void)
+{
+	uint8_t whole[301], pieces[301];
+	for (size_t i = 0; i < sizeof(whole); i++)
+		whole[i] = (uint8_t)(i * 13 + 7);
+	memcpy(pieces, whole, sizeof(whole));
+	CU_ASSERT_EQUAL_FATAL(netif_checksum_fill(whole, sizeof(whole), 41, 6),
+			      0);
+	for (size_t a = 0; a <= sizeof(pieces); a += 7) {
+		for (size_t b = a; b <= sizeof(pieces); b += 11) {
+			uint8_t copy[301];
+			memcpy(copy, pieces, sizeof(copy));
+			struct iovec iov[3] = {{copy, a},
+					       {copy + a, b - a},
+					       {copy + b, sizeof(copy) - b}};
+			CU_ASSERT_EQUAL(netif_checksum_fill_iov(
+						iov, 3, sizeof(copy), 41, 6),
+					0);
+			CU_ASSERT_EQUAL(memcmp(copy, whole, sizeof(copy)), 0);
+		}
+	}
+	/* Pieces shorter than the length, or a field past it. */
+	struct iovec short_iov = {pieces, 100};
+	CU_ASSERT_EQUAL(netif_checksum_fill_iov(&short_iov, 1, 200, 10, 6),
+			-EINVAL);
+	CU_ASSERT_EQUAL(netif_checksum_fill_iov(&short_iov, 1, 100, 90, 9),
+			-EINVAL);
+}
+
 static CU_TestInfo tx_tests[] = {
 	{"single slot", test_tx_single_slot},
 	{"fragments take their share of the first size", test_tx_fragments},
@@ -2003,6 +2317,7 @@ static CU_TestInfo tx_tests[] = {
 	{"frontend builds requests", test_tx_build},
 	{"build refuses what the backend would not take",
 	 test_tx_build_refuses},
+	{"frontend builds a GSO packet", test_tx_build_gso},
 	CU_TEST_INFO_NULL,
 };
 
@@ -2034,12 +2349,16 @@ static CU_TestInfo key_tests[] = {
 	{"frontend connection keys", test_frontend_conn_keys},
 	{"frontend connection round trip", test_frontend_conn_round_trip},
 	{"frontend connection malformed", test_frontend_conn_malformed},
+	{"frontend offers its own offloads", test_frontend_conn_offers_its_own},
+	{"GSO needs sg and checksum offload", test_gso_usable},
+	{"TUNSETOFFLOAD from an offer", test_tun_offload},
+	{"switching offers off", test_features_switch_off},
 	{"the mac key", test_parse_mac},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo vnet_tests[] = {
-	{"vnet header to TX flags", test_vnet_to_tx_flags},
+	{"vnet header to TX flags", test_vnet_to_tx},
 	{"IPv4 TCP and UDP", test_vnet_ipv4},
 	{"IPv6 TCP and UDP, extension headers", test_vnet_ipv6},
 	{"not TCP or UDP", test_vnet_unsupported},
@@ -2049,6 +2368,8 @@ static CU_TestInfo vnet_tests[] = {
 	{"checksum fill, TCP over IPv6", test_checksum_fill_tcp_ipv6},
 	{"checksum fill, known vectors", test_checksum_fill_known_vector},
 	{"checksum fill bounds", test_checksum_fill_bounds},
+	{"GSO header for TCPv4 and TCPv6 frames", test_vnet_gso},
+	{"checksum fill over pieces", test_checksum_fill_iov},
 	CU_TEST_INFO_NULL,
 };
 

@@ -163,6 +163,13 @@ static void test_nic_defaults_and_keys(void)
 	CU_ASSERT_EQUAL(nic.rate_usecs, 20000);
 	CU_ASSERT_EQUAL(nic.mtu, 9000);
 	CU_ASSERT_EQUAL(nic.devid, 3);
+	CU_ASSERT_PTR_NULL(nic.model);
+	CU_ASSERT_EQUAL(
+		pvio_nic_parse_arg(&nic, "type=ioemu", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(
+		pvio_nic_parse_arg(&nic, "model=e1000", err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(nic.type, "ioemu");
+	CU_ASSERT_STRING_EQUAL(nic.model, "e1000");
 
 	struct {
 		const char *arg, *needle;
@@ -173,8 +180,8 @@ static void test_nic_defaults_and_keys(void)
 		{"mac=", "MAC"},
 		{"bridge=", "bridge"},
 		{"bridge=a/b", "bridge"},
-		{"type=ioemu", "ioemu"},
-		{"type=tap", "type"},
+		{"type=tap", "expected vif or ioemu"},
+		{"model=ne2k_pci", "invalid model 'ne2k_pci'"},
 		{"vifname=abcdefghijklmnop", "vifname"},
 		{"rate=fast", "rate"},
 		{"mtu=67", "mtu"},
@@ -183,7 +190,7 @@ static void test_nic_defaults_and_keys(void)
 		{"devid=-1", "devid"},
 		{"devid=x", "devid"},
 		{"script=", "script"},
-		{"model=e1000", "not supported"},
+		{"gatewaydev=eth0", "not supported"},
 		{"colour=blue", "unknown key 'colour'"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {

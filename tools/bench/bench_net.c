@@ -21,6 +21,8 @@
 
 #include "bench.h"
 #include "bench_net.h"
+#include "netif.h"
+#include "ioemu/ioemu_stats.h"
 #include "netif_stats.h"
 
 #include <errno.h>
@@ -34,6 +36,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <xenstore.h>
 
 /*
  * Copies of a packet's data through user space, by design. pvio: netfront
@@ -51,12 +55,14 @@ struct net_options {
 	bool selected[NET_PATH_COUNT];
 };
 
-static const char *const path_names[NET_PATH_COUNT] = {"pvio", "relay",
-						       "bridge"};
+static const char *const path_names[NET_PATH_COUNT] = {
+	"pvio", "relay", "bridge", "emu", "emu-rtl8139"};
 static const char *const path_titles[NET_PATH_COUNT] = {
 	"pvio (netfront, netback, xenbr0)",
 	"bare relay (TAP, read+write, TAP)",
 	"veth pairs on a bridge",
+	"emulated e1000 (traps, device model)",
+	"emulated rtl8139 (traps, device model)",
 };
 
 /* ---- options ---- */
@@ -866,6 +872,44 @@ static void report_per_packet(const struct accounting *acc,
 	}
 }
 
+/* An emu path's cost per packet: what both device models counted
+ * (ioemu_stats.h) over the whole run, setup included. */
+static void report_emu(const struct net_path *p)
+{
+	uint64_t traps = 0, irqs = 0, frames = 0;
+	for (int i = 0; i < 2; i++) {
+		char path[PATH_MAX + 64];
+		snprintf(path, sizeof(path), IOEMU_STATS_FMT, p->pvio_rundir,
+			 p->domid[i], 0u);
+		FILE *f = fopen(path, "r");
+		struct ioemu_nic_stats st;
+		bool ok = f && fread(&st, sizeof(st), 1, f) == 1 &&
+			  st.magic == IOEMU_STATS_MAGIC &&
+			  st.version == IOEMU_STATS_VERSION &&
+			  st.size == sizeof(st);
+		if (f)
+			fclose(f);
+		if (!ok) {
+			printf("  %s: the device models' counters: "
+			       "unavailable (%s)\n",
+			       p->name, path);
+			return;
+		}
+		traps += st.ioreqs;
+		irqs += st.interrupts;
+		frames += st.tx_packets;
+	}
+	if (!frames)
+		return;
+	char what[64];
+	snprintf(what, sizeof(what), "%s (%s), per frame guest to guest",
+		 p->name, p->kind == NET_PATH_EMU ? "e1000" : "rtl8139");
+	printf("  %-44s %.2f traps, %.2f interrupts (both ends, %llu "
+	       "frames)\n",
+	       what, (double)traps / (double)frames,
+	       (double)irqs / (double)frames, (unsigned long long)frames);
+}
+
 static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 		      struct net_relay_counters *counters)
 {
@@ -1045,6 +1089,10 @@ static int net_worker(const struct net_options *o, struct net_cleanup *rec,
 		       cell[NET_PATH_BRIDGE], ratio[0], ratio[1]);
 	}
 
+	for (size_t i = 0; i < n; i++)
+		if (paths[i]->kind == NET_PATH_EMU ||
+		    paths[i]->kind == NET_PATH_EMU_RTL)
+			report_emu(paths[i]);
 	fflush(stdout);
 	return 0;
 }
@@ -1088,8 +1136,8 @@ int bench_net(int argc, char **argv)
 		{"strace", "seconds of each strace-counted run (0: none)",
 		 &strace_secs, 0, 3600, NULL},
 		{"paths",
-		 "comma-separated paths to measure: pvio, relay, bridge "
-		 "(default all three)",
+		 "comma-separated paths to measure: pvio, relay, bridge, "
+		 "emu (e1000), emu-rtl8139 (default pvio,relay,bridge)",
 		 NULL, 0, 0, &paths_text},
 		{"pvio",
 		 "the pvio CLI (default: $PVIO, then the build tree or bin "
@@ -1115,7 +1163,9 @@ int bench_net(int argc, char **argv)
 	if (!parse_paths(paths_text, o.selected)) {
 		fprintf(stderr,
 			"pvio-bench net: --paths expects a comma-separated "
-			"list of pvio, relay and bridge, each once, got "
+			"list of pvio, relay, bridge, emu and emu-rtl8139, "
+			"each "
+			"once, got "
 			"'%s'\n",
 			paths_text);
 		return 2;

@@ -12,8 +12,17 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum net_path_kind { NET_PATH_PVIO, NET_PATH_RELAY, NET_PATH_BRIDGE };
-#define NET_PATH_COUNT 3
+/* NET_PATH_EMU, NET_PATH_EMU_RTL: the emulated e1000 and RTL8139
+ * (type=ioemu) on the pvio path's host, the HVM side of the PV
+ * comparison. */
+enum net_path_kind {
+	NET_PATH_PVIO,
+	NET_PATH_RELAY,
+	NET_PATH_BRIDGE,
+	NET_PATH_EMU,
+	NET_PATH_EMU_RTL
+};
+#define NET_PATH_COUNT 5
 
 /* Ports of the servers in the second guest (namespaces are private). */
 #define NET_IPERF_PORT	  5201

@@ -1,6 +1,7 @@
 /*
- * pvio-bench net: the three paths between two guests (pvio, the bare
- * relay, veth pairs on a bridge), the commands that build them and the
+ * pvio-bench net: the paths between two guests (pvio, the bare relay,
+ * veth pairs on a bridge, the emulated e1000), the commands that build
+ * them and the
  * cleanup that removes them. Everything a path creates lives in network
  * namespaces named for the run (pvbench-<id>-*), or in a private pvio host
  * (its own pvio-<hostid>-* namespaces); addresses are link-local.
@@ -414,18 +415,25 @@ void net_log_tail(const char *path, char *out, size_t size)
 void net_pvio_fail(const char *rundir, const unsigned *domids, size_t n,
 		   const char *why)
 {
-	static char logs[8192];
+	static char logs[16384];
 	char path[PATH_MAX + 64];
-	size_t len = 0;
+	size_t len = 0, each = sizeof(logs) / 8;
 	snprintf(path, sizeof(path), "%s/netback.log", rundir);
-	net_log_tail(path, logs, sizeof(logs) / 4);
+	net_log_tail(path, logs, each);
 	len = strlen(logs);
-	for (size_t i = 0; i < n && i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/domain-%u-netfront.log",
-			 rundir, domids[i]);
-		net_log_tail(path, logs + len, sizeof(logs) / 4);
-		len += strlen(logs + len);
-	}
+	/* Each guest's NIC: a pvio-netfront, or an emulated NIC's guest
+	 * driver and device model (a missing log adds nothing). */
+	static const char *const nic_logs[] = {"%s/domain-%u-netfront.log",
+					       "%s/domain-%u-ioemu-0.log",
+					       "%s/ioemu-%u.0-dm.log"};
+	for (size_t i = 0; i < n && i < 2; i++)
+		for (size_t k = 0; k < sizeof(nic_logs) / sizeof(nic_logs[0]);
+		     k++) {
+			snprintf(path, sizeof(path), nic_logs[k], rundir,
+				 domids[i]);
+			net_log_tail(path, logs + len, each);
+			len += strlen(logs + len);
+		}
 	net_fatal("pvio path: no traffic between the guests: %s%s", why, logs);
 }
 
@@ -589,20 +597,49 @@ bool net_pvio_dom0(const struct net_cleanup *rec, const char *rundir,
 	return true;
 }
 
+/* The pvio path and the emu paths share one private host (the cleanup
+ * knows one): the first of them starts it. Each has its own two guests and
+ * subnet on its xenbr0. */
 static void setup_pvio(struct net_path *p, struct net_cleanup *rec)
 {
+	bool emu = p->kind == NET_PATH_EMU || p->kind == NET_PATH_EMU_RTL;
+	bool rtl = p->kind == NET_PATH_EMU_RTL;
+	const char *dir = p->pvio_rundir;
 	snprintf(p->pvio_rundir, sizeof(p->pvio_rundir), "%s/pvio",
 		 rec->tmpdir);
-	net_pvio_host_start(rec, p->pvio_rundir);
+	if (!rec->pvio_rundir[0])
+		net_pvio_host_start(rec, dir);
 	for (int i = 0; i < 2; i++) {
-		net_pvio_guest_create(rec, p->pvio_rundir, i ? "beta" : "alpha",
-				      i ? "169.254.1.2" : "169.254.1.1",
-				      &p->guest[i], &p->domid[i]);
-		net_pvio_guest_attach(rec, p->pvio_rundir, &p->guest[i],
-				      p->domid[i]);
+		const char *name = rtl	 ? (i ? "rtl-beta" : "rtl-alpha")
+				   : emu ? (i ? "emu-beta" : "emu-alpha")
+					 : (i ? "beta" : "alpha");
+		char addr[16];
+		/* Subnets of their own on the shared xenbr0
+		 * (docs/performance.md): two pairs with one address would
+		 * answer for each other. */
+		snprintf(addr, sizeof(addr), "169.254.%d.%d",
+			 rtl   ? 5
+			 : emu ? 4
+			       : 1,
+			 i + 1);
+		net_pvio_guest_create(rec, dir, name, addr, &p->guest[i],
+				      &p->domid[i]);
+		if (emu)
+			pvio_must_for(
+				dir, &p->domid[i], 1,
+				(const char *const[]){
+					rec->pvio, "--rundir", dir,
+					"network-attach", name, "type=ioemu",
+					rtl ? "model=rtl8139" : "model=e1000",
+					NULL});
+		else
+			net_pvio_guest_attach(rec, dir, &p->guest[i],
+					      p->domid[i]);
 	}
+	/* pvio-netfront (or pvio-ioemu-nic) creates eth0 in each guest once
+	 * it sees its device. */
 	for (int i = 0; i < 2; i++)
-		net_pvio_guest_up(p->pvio_rundir, &p->guest[i], p->domid[i]);
+		net_pvio_guest_up(dir, &p->guest[i], p->domid[i]);
 }
 
 pid_t net_server_start(const struct net_guest *srv, enum net_server kind,
@@ -649,6 +686,8 @@ void net_path_setup(struct net_path *p, struct net_cleanup *rec)
 {
 	switch (p->kind) {
 	case NET_PATH_PVIO:
+	case NET_PATH_EMU:
+	case NET_PATH_EMU_RTL:
 		setup_pvio(p, rec);
 		break;
 	case NET_PATH_RELAY:
@@ -662,7 +701,8 @@ void net_path_setup(struct net_path *p, struct net_cleanup *rec)
 	char err[512];
 	if (!net_tcp_reaches(&p->guest[0], &p->guest[1], NET_SOCKPERF_PORT,
 			     NET_READY_TIMEOUT_MS, err, sizeof(err))) {
-		if (p->kind == NET_PATH_PVIO)
+		if (p->kind == NET_PATH_PVIO || p->kind == NET_PATH_EMU ||
+		    p->kind == NET_PATH_EMU_RTL)
 			pvio_fail(p, err);
 		net_fatal("%s path: no traffic between the guests: %s", p->name,
 			  err);

@@ -240,18 +240,22 @@ int pvio_nic_parse_arg(struct pvio_nic *nic, const char *arg, char *err,
 		}
 		nic->ip = v;
 	} else if (KEY("type")) {
-		if (!strcmp(v, "ioemu")) {
+		if (strcmp(v, "vif") && strcmp(v, "ioemu")) {
 			snprintf(err, errlen,
-				 "type=ioemu needs an emulated NIC; pvio "
-				 "guests are PV (use type=vif)");
-			return -1;
-		}
-		if (strcmp(v, "vif")) {
-			snprintf(err, errlen,
-				 "invalid type '%s' (expected vif)", v);
+				 "invalid type '%s' (expected vif or ioemu)",
+				 v);
 			return -1;
 		}
 		nic->type = v;
+	} else if (KEY("model")) {
+		if (strcmp(v, "e1000") && strcmp(v, "rtl8139")) {
+			snprintf(err, errlen,
+				 "invalid model '%s' (expected e1000 or "
+				 "rtl8139)",
+				 v);
+			return -1;
+		}
+		nic->model = v;
 	} else if (KEY("vifname")) {
 		if (!pvio_valid_ifname(v)) {
 			snprintf(err, errlen,
@@ -293,14 +297,14 @@ int pvio_nic_parse_arg(struct pvio_nic *nic, const char *arg, char *err,
 				 v);
 			return -1;
 		}
-	} else if (KEY("model") || KEY("gatewaydev") || KEY("accel")) {
+	} else if (KEY("gatewaydev") || KEY("accel")) {
 		snprintf(err, errlen, "key '%.*s' is not supported by pvio",
 			 (int)klen, arg);
 		return -1;
 	} else {
 		snprintf(err, errlen,
 			 "unknown key '%.*s' (known: mac, bridge, ip, type, "
-			 "vifname, script, backend, rate, mtu, devid)",
+			 "model, vifname, script, backend, rate, mtu, devid)",
 			 (int)klen, arg);
 		return -1;
 	}

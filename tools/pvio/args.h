@@ -21,7 +21,8 @@ struct pvio_nic {
 	bool has_mac;
 	const char *bridge;  /* default xenbr0 */
 	const char *ip;	     /* optional */
-	const char *type;    /* "vif" (ioemu is refused: PV guests only) */
+	const char *type;    /* "vif" or "ioemu" (an emulated NIC) */
+	const char *model;   /* ioemu: "e1000" or "rtl8139"; NULL: unset */
 	const char *vifname; /* optional */
 	const char *script;  /* default vif-bridge */
 	const char *backend; /* domain name or id, default 0 */

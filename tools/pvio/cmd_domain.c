@@ -11,8 +11,10 @@
 #include "msg.h"
 #include "netns.h"
 #include "proc.h"
+#include "procfs.h"
 #include "programs.h"
 #include "store.h"
+#include "xlcfg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,7 +33,37 @@ static bool mknod_perms(struct xs_handle *h, xs_transaction_t t,
 struct new_domain {
 	unsigned domid;
 	const char *name, *uuid;
+	const struct xl_domain *cfg; /* memory, vcpus */
 };
+
+/* libxl__build_pre's memory/target and static-max (KiB) and
+ * libxl__build_post's cpu/N/availability, from memory=, maxmem=, vcpus=
+ * and maxvcpus= (xl's default: one vcpu, no memory figure on sim). */
+static bool write_resource_nodes(struct xs_handle *h, xs_transaction_t t,
+				 const char *dom, const struct xl_domain *cfg)
+{
+	bool ok = true;
+	unsigned long mem = cfg->memory_mb ? cfg->memory_mb : cfg->maxmem_mb;
+	unsigned long max = cfg->maxmem_mb ? cfg->maxmem_mb : mem;
+	char *p;
+	if (mem) {
+		p = pvio_strfmt("%s/memory/target", dom);
+		ok = pvio_store_writef(h, t, p, "%lu", mem * 1024);
+		free(p);
+		p = pvio_strfmt("%s/memory/static-max", dom);
+		ok = ok && pvio_store_writef(h, t, p, "%lu", max * 1024);
+		free(p);
+	}
+	unsigned vcpus = cfg->vcpus ? cfg->vcpus : 1;
+	unsigned maxvcpus = cfg->maxvcpus > vcpus ? cfg->maxvcpus : vcpus;
+	for (unsigned i = 0; ok && i < maxvcpus; i++) {
+		p = pvio_strfmt("%s/cpu/%u/availability", dom, i);
+		ok = pvio_store_writef(h, t, p, "%s",
+				       i < vcpus ? "online" : "offline");
+		free(p);
+	}
+	return ok;
+}
 
 /* What libxl__domain_make and libxl__build_post write for a PV domain: a
  * transaction body (pvio_xenbus_transaction). */
@@ -107,6 +139,7 @@ static int write_domain_nodes(struct pvio_xenbus *xb, xs_transaction_t t,
 	p = pvio_strfmt("%s/domid", dom);
 	ok = ok && pvio_store_writef(h, t, p, "%u", domid);
 	free(p);
+	ok = ok && write_resource_nodes(h, t, dom, d->cfg);
 	int err = ok ? 0 : -(errno ? errno : EIO);
 	free(dom);
 	free(vm);
@@ -205,41 +238,161 @@ static int start_netfront(const struct host *host, unsigned domid,
 		return 0;
 	char *env[4];
 	guest_env(host, domid, env);
-	char *argv_nf[] = {(char *)nf, NULL};
+	char **argv_nf = driver_argv(nf, "PVIO_NETFRONT_ARGS");
+	if (!argv_nf) {
+		for (int i = 0; env[i]; i++)
+			free(env[i]);
+		return -1;
+	}
 	char **full = netns_argv(netns, argv_nf);
 	char *log =
 		pvio_strfmt("%s/domain-%u-netfront.log", host->rundir, domid);
 	pid_t pid = spawn_detached(nf, full, env, log);
 	free(full);
+	free(argv_nf);
 	free(log);
 	for (int i = 0; env[i]; i++)
 		free(env[i]);
 	return pid < 0 ? -1 : 0;
 }
 
-int cmd_create(int argc, char **argv)
+/* Where a config's settings came from, for messages: "guest.cfg:3",
+ * "command line" (line 0), or the whole config (line -1). */
+static void where(char *out, size_t len, const char *file, int line)
 {
-	const char *name = NULL;
+	if (line > 0)
+		snprintf(out, len, "%s:%d", file, line);
+	else if (line < 0 && file)
+		snprintf(out, len, "%s", file);
+	else
+		snprintf(out, len, "command line");
+}
+
+static void warn_setting(void *file, int line, const char *msg)
+{
+	char at[PATH_MAX + 16];
+	where(at, sizeof(at), file, line);
+	pvio_warn("%s: %s", at, msg);
+}
+
+/* An xl config file, whole: at most 1 MiB (a config is a few lines).
+ * NULL after a message. */
+static char *read_config_file(const char *path, size_t *len)
+{
+	enum { MAX_CONFIG = 1 << 20 };
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		pvio_err("cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *buf = malloc(MAX_CONFIG + 1);
+	size_t n = buf ? fread(buf, 1, MAX_CONFIG + 1, f) : 0;
+	bool bad = !buf || ferror(f);
+	int err = errno;
+	fclose(f);
+	if (bad) {
+		pvio_err("cannot read %s: %s", path,
+			 buf ? strerror(err) : "out of memory");
+		free(buf);
+		return NULL;
+	}
+	if (n > MAX_CONFIG) {
+		pvio_err("%s: larger than 1 MiB; not a domain configuration",
+			 path);
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+/*
+ * `pvio create [FILE] [KEY=VALUE...]`, as `xl create`: the settings of
+ * FILE (xl.cfg(5) syntax), then those of the command line, which
+ * override the file's. What pvio takes of them is xl_domain_from_cfg's.
+ * 0 with cfg and d filled, 2 after a message.
+ */
+static int create_config(int argc, char **argv, struct xlcfg *cfg,
+			 struct xl_domain *d, const char **file)
+{
+	char msg[512];
+	int line;
+	*file = NULL;
 	for (int i = 1; i < argc; i++) {
-		if (!strncmp(argv[i], "name=", 5)) {
-			name = argv[i] + 5;
-		} else {
-			pvio_err("unknown argument '%s' (usage: pvio create "
-				 "name=NAME)",
+		if (strchr(argv[i], '=')) {
+			if (xlcfg_parse_override(argv[i], cfg, msg,
+						 sizeof(msg))) {
+				pvio_err("command line: %s", msg);
+				return 2;
+			}
+			continue;
+		}
+		if (*file) {
+			pvio_err("two configuration files ('%s' and '%s'); "
+				 "usage: pvio create [FILE] [KEY=VALUE...]",
+				 *file, argv[i]);
+			return 2;
+		}
+		if (i != 1) {
+			pvio_err("the configuration file '%s' comes before "
+				 "KEY=VALUE overrides (usage: pvio create "
+				 "[FILE] [KEY=VALUE...])",
 				 argv[i]);
 			return 2;
 		}
+		*file = argv[i];
+		size_t len;
+		char *text = read_config_file(*file, &len);
+		if (!text)
+			return 2;
+		int rc = xlcfg_parse(text, len, cfg, &line, msg, sizeof(msg));
+		free(text);
+		if (rc) {
+			pvio_err("%s:%d: %s", *file, line, msg);
+			return 2;
+		}
 	}
-	if (!name) {
-		pvio_err("usage: pvio create name=NAME");
+	if (!cfg->n) {
+		pvio_err("usage: pvio create name=NAME [KEY=VALUE...], or "
+			 "pvio create FILE [KEY=VALUE...] (an xl config)");
 		return 2;
 	}
-	if (!pvio_valid_domain_name(name)) {
-		pvio_err("invalid domain name '%s' (1-63 of A-Z a-z 0-9 _ . "
-			 "-, not only digits)",
-			 name);
+	if (xl_domain_from_cfg(cfg, d, warn_setting, (void *)*file, &line, msg,
+			       sizeof(msg))) {
+		char at[PATH_MAX + 16];
+		where(at, sizeof(at), *file, line);
+		pvio_err("%s: %s", at, msg);
 		return 2;
 	}
+	return 0;
+}
+
+/* The vif specs of a config, checked before the domain exists: a bad
+ * one is reported by its line and makes nothing. specs[i] are the
+ * split copies the nics point into. 0, or 2 after a message. */
+static int config_nics(const struct xl_domain *d, const char *file,
+		       struct pvio_nic *nics, char **specs)
+{
+	char msg[256], at[PATH_MAX + 16];
+	for (size_t i = 0; i < d->nvifs; i++) {
+		specs[i] = strdup(d->vifs[i].text);
+		if (!specs[i] ||
+		    xl_vif_parse(specs[i], &nics[i], msg, sizeof(msg))) {
+			where(at, sizeof(at), file, d->vifs[i].line);
+			pvio_err("%s: vif %zu: %s", at, i + 1,
+				 specs[i] ? msg : "out of memory");
+			return 2;
+		}
+	}
+	return 0;
+}
+
+/* The domain d describes, with its vifs; 0 or 1 after a message (what
+ * was made of it is destroyed again, as xl create does). */
+static int create_domain(const struct xl_domain *d, struct pvio_nic *nics,
+			 size_t nnics)
+{
+	const char *name = d->name;
 	/* The guest driver: PVIO_NETFRONT names it, else pvio-netfront
 	 * next to pvio or where it installs. Checked before anything is
 	 * made. */
@@ -270,7 +423,9 @@ int cmd_create(int argc, char **argv)
 	}
 
 	char uuid[37];
-	if (new_uuid(uuid)) {
+	if (d->uuid)
+		snprintf(uuid, sizeof(uuid), "%s", d->uuid);
+	else if (new_uuid(uuid)) {
 		pvio_xenbus_close(xb);
 		free(nf);
 		return 1;
@@ -295,7 +450,7 @@ int cmd_create(int argc, char **argv)
 	sim_state_remove(&host, domid);
 	if (netns_create(netns))
 		goto fail;
-	struct new_domain nd = {domid, name, uuid};
+	struct new_domain nd = {domid, name, uuid, d};
 	int err = pvio_xenbus_transaction(xb, write_domain_nodes, &nd, 0);
 	if (err) {
 		pvio_err("cannot write /local/domain/%u: %s", domid,
@@ -314,6 +469,11 @@ int cmd_create(int argc, char **argv)
 
 	if (start_netfront(&host, domid, netns, nf))
 		goto fail;
+	for (size_t i = 0; i < nnics; i++) {
+		if (domain_attach_vif(&host, xb, domid, name, &nics[i]))
+			goto fail;
+		printf("attached vif%u.%d\n", domid, nics[i].devid);
+	}
 	printf("created domain %s (domid %u)\n", name, domid);
 	rc = 0;
 	goto out;
@@ -325,6 +485,33 @@ out:
 	free(text);
 	free(nf);
 	pvio_xenbus_close(xb);
+	return rc;
+}
+
+int cmd_create(int argc, char **argv)
+{
+	struct xlcfg cfg = {NULL, 0};
+	struct xl_domain d;
+	const char *file;
+	int rc = create_config(argc, argv, &cfg, &d, &file);
+	/* Every vif of the config: libxl attaches a config's devices in
+	 * list order, devid 0, 1, ... */
+	size_t nvifs = rc ? 0 : d.nvifs;
+	struct pvio_nic *nics = calloc(nvifs ? nvifs : 1, sizeof(*nics));
+	char **specs = calloc(nvifs ? nvifs : 1, sizeof(*specs));
+	if (!rc && (!nics || !specs)) {
+		pvio_err("out of memory");
+		rc = 1;
+	}
+	if (!rc)
+		rc = config_nics(&d, file, nics, specs);
+	if (!rc)
+		rc = create_domain(&d, nics, nvifs);
+	for (size_t i = 0; i < nvifs; i++)
+		free(specs[i]);
+	free(specs);
+	free(nics);
+	xlcfg_free(&cfg);
 	return rc;
 }
 
@@ -351,6 +538,76 @@ int cmd_destroy(int argc, char **argv)
 	return rc;
 }
 
+/* One `pvio list` row's figures. */
+struct domain_figures {
+	unsigned long mem_mib;
+	unsigned vcpus;
+	char state[7];
+	double cpu_s;
+};
+
+/* Online vcpus as libxl records them (cpu/N/availability); 0 when the
+ * domain has no cpu nodes (Domain-0, an older pvio's guest). */
+static unsigned online_vcpus(struct xs_handle *h, unsigned domid)
+{
+	char *dir = pvio_strfmt("/local/domain/%u/cpu", domid);
+	unsigned num, online = 0;
+	char **ents = xs_directory(h, XBT_NULL, dir, &num);
+	for (unsigned i = 0; ents && i < num; i++) {
+		char *a = pvio_store_readf(h, XBT_NULL, "%s/%s/availability",
+					   dir, ents[i]);
+		online += a && !strcmp(a, "online");
+		free(a);
+	}
+	free(ents);
+	free(dir);
+	return online;
+}
+
+/*
+ * A domain's processes are its figures: Domain-0's are the host's
+ * daemons, a guest's those in its namespace. Mem and VCPUs are what it
+ * was created with where it has them (memory/target, cpu/N), else what
+ * its processes use (resident memory, threads; Domain-0: the host's
+ * CPUs).
+ */
+static void domain_figures(const struct host *host, struct xs_handle *h,
+			   unsigned domid, struct domain_figures *f)
+{
+	pid_t pids[512];
+	int n = 0;
+	bool dying = false;
+	if (domid == 0) {
+		pid_t xsd = xenstored_pid(host), nb = netback_pid(host);
+		if (xsd)
+			pids[n++] = xsd;
+		if (nb)
+			pids[n++] = nb;
+	} else {
+		char netns[64];
+		guest_netns(host, domid, netns, sizeof(netns));
+		n = netns_pids(netns, pids, 512);
+		dying = domain_dying(host, domid);
+	}
+	struct domain_usage u;
+	procfs_usage(pids, n, &u);
+	domain_state_letters(&u, dying, f->state);
+	f->cpu_s = procfs_ticks_to_s(u.ticks);
+	char *target = pvio_store_readf(
+		h, XBT_NULL, "/local/domain/%u/memory/target", domid);
+	unsigned long kib = target ? strtoul(target, NULL, 10) : 0;
+	free(target);
+	if (!kib)
+		kib = (unsigned long)u.rss_kib;
+	f->mem_mib = (kib + 1023) / 1024;
+	f->vcpus = online_vcpus(h, domid);
+	if (!f->vcpus) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		f->vcpus = domid == 0 ? (unsigned)(cpus > 0 ? cpus : 1)
+				      : (unsigned)u.threads;
+	}
+}
+
 int cmd_list(int argc, char **argv)
 {
 	struct host host;
@@ -370,22 +627,19 @@ int cmd_list(int argc, char **argv)
 	} else {
 		n = domain_ids(h, ids, 1024);
 	}
-	/* xl list's columns (xl_info.c). The sim platform has no memory,
-	 * vcpus or cpu time of its own: Mem is memory/target if a tool
-	 * wrote it, one vcpu, no time. */
+	/* xl list's columns (xl_info.c), from what the domain was created
+	 * with (memory/target, cpu/N) and what its processes do (/proc). */
 	printf("Name                                        ID   Mem "
 	       "VCPUs\tState\tTime(s)\n");
 	for (int i = 0; i < n; i++) {
+		struct domain_figures f;
+		domain_figures(&host, h, ids[i], &f);
 		char *name = pvio_store_readf(h, XBT_NULL,
 					      "/local/domain/%u/name", ids[i]);
-		char *mem = pvio_store_readf(
-			h, XBT_NULL, "/local/domain/%u/memory/target", ids[i]);
-		printf("%-40s %5u %5lu %5d     %s  %8.1f\n",
-		       name ? name : "(null)", ids[i],
-		       mem ? strtoul(mem, NULL, 10) / 1024 : 0UL, 1,
-		       ids[i] == 0 ? "r-----" : "-b----", 0.0);
+		printf("%-40s %5u %5lu %5u     %s  %8.1f\n",
+		       name ? name : "(null)", ids[i], f.mem_mib, f.vcpus,
+		       f.state, f.cpu_s);
 		free(name);
-		free(mem);
 	}
 	pvio_xenbus_close(xb);
 	return 0;

@@ -261,10 +261,16 @@ static int start_netback(struct host *host, const char *prog)
 	char *log = host_file(host, "netback.log");
 	char *pidfile = host_file(host, "netback.pid");
 	char *env[] = {"PVIO_DOMID=0", NULL};
-	char *argv[] = {(char *)prog, NULL};
+	char **argv = driver_argv(prog, "PVIO_NETBACK_ARGS");
+	if (!argv) {
+		free(log);
+		free(pidfile);
+		return -1;
+	}
 	char **full = netns_argv(host->dom0_netns, argv);
 	pid_t pid = spawn_detached(prog, full, env, log);
 	free(full);
+	free(argv);
 	int rc = pid < 0 ? -1 : 0; /* spawn_detached said why */
 	char num[32];
 	snprintf(num, sizeof(num), "%d\n", (int)pid);

@@ -16,5 +16,7 @@ int cmd_network_attach(int argc, char **argv);
 int cmd_network_detach(int argc, char **argv);
 int cmd_network_list(int argc, char **argv);
 int cmd_network_stats(int argc, char **argv);
+/* cmd_demo.c */
+int cmd_demo(int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 #include "domain.h"
 #include "files.h"
 #include "host.h"
+#include "ioemu_nic.h"
 #include "msg.h"
 #include "netns.h"
 #include "store.h"
@@ -101,6 +102,9 @@ static int remove_domain_nodes(struct pvio_xenbus *xb, xs_transaction_t t,
 	p = pvio_strfmt("/local/domain/0/backend/vif/%u", domid);
 	pvio_store_rm_cleanup(h, t, p, "/local/domain/0");
 	free(p);
+	p = pvio_strfmt("/local/domain/0/device-model/%u", domid);
+	pvio_store_rm_cleanup(h, t, p, "/local/domain/0");
+	free(p);
 	return 0;
 }
 
@@ -116,9 +120,38 @@ void guest_env(const struct host *host, unsigned domid, char **env)
 	env[3] = NULL;
 }
 
+bool domain_dying(const struct host *host, unsigned domid)
+{
+	char *rec = domain_record_path(host, domid);
+	char *text = read_text_file(rec);
+	char v[8];
+	bool dying = text && !kv_get(text, "dying", v, sizeof(v));
+	free(text);
+	free(rec);
+	return dying;
+}
+
+/* The record says so from the start of a destroy until it is gone (or,
+ * when xenstored did not release the domain, until a second destroy). */
+static void mark_dying(const struct host *host, unsigned domid)
+{
+	char *rec = domain_record_path(host, domid);
+	char *text = read_text_file(rec);
+	char v[8];
+	if (text && kv_get(text, "dying", v, sizeof(v))) {
+		char *marked = pvio_strfmt("%sdying=1\n", text);
+		if (write_text_file(rec, marked))
+			pvio_warn("cannot write %s", rec);
+		free(marked);
+	}
+	free(text);
+	free(rec);
+}
+
 int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
 		   unsigned domid)
 {
+	mark_dying(host, domid);
 	struct xs_handle *h = xb ? pvio_xenbus_handle(xb) : NULL;
 	bool released = true;
 	char netns[64];
@@ -141,6 +174,7 @@ int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
 		}
 		free(fe);
 		free(be);
+		ioemu_nic_detach_all(host, xb, domid);
 		/* ENOENT: never introduced (a create that failed early). */
 		errno = 0;
 		if (!xs_release_domain(h, domid) && errno != ENOENT) {
@@ -167,4 +201,52 @@ int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
 	unlink(rec);
 	free(rec);
 	return 0;
+}
+
+int domain_attach_vif(const struct host *host, struct pvio_xenbus *xb,
+		      unsigned domid, const char *dom, struct pvio_nic *nic)
+{
+	unsigned backend;
+	if (domid == 0) {
+		pvio_err("cannot attach a vif to Domain-0");
+		return -1;
+	}
+	if (resolve_domain(pvio_xenbus_handle(xb), nic->backend, &backend))
+		return -1;
+	if (backend != 0) {
+		pvio_err("backend=%s: only Domain-0 runs backends on the sim "
+			 "platform",
+			 nic->backend);
+		return -1;
+	}
+	bool ioemu = !strcmp(nic->type, "ioemu");
+	if (!ioemu && nic->model) {
+		pvio_err("model=%s applies to type=ioemu only", nic->model);
+		return -1;
+	}
+	if (!ioemu)
+		return vif_attach(host, xb, domid, dom, nic);
+	if (nic->vifname || nic->rate_usecs || nic->ip ||
+	    nic->mtu != PVIO_MTU_DEFAULT) {
+		pvio_err(
+			"type=ioemu takes mac, bridge, model, script and devid "
+			"(vifname, rate, ip and mtu are for type=vif)");
+		return -1;
+	}
+	if (!nic->model)
+		nic->model = "rtl8139"; /* xl's default for an emulated NIC */
+	char *script;
+	char mac[18];
+	if (vif_prepare(host, xb, domid, dom, nic, &script, mac))
+		return -1;
+	char netns[64];
+	char *env[4];
+	guest_netns(host, domid, netns, sizeof(netns));
+	guest_env(host, domid, env);
+	struct ioemu_guest guest = {netns, env};
+	int rc = ioemu_nic_attach(host, xb, domid, nic, script, mac, &guest);
+	for (int i = 0; env[i]; i++)
+		free(env[i]);
+	free(script);
+	return rc;
 }

@@ -4,10 +4,12 @@
  *
  * Layers, each using only those below it (docs/toolstack.md):
  *   main.c                      options, dispatch
- *   cmd_host.c cmd_domain.c cmd_network.c
+ *   cmd_host.c cmd_domain.c cmd_network.c cmd_demo.c
  *                               the commands (commands.h); never each other
+ *                               (the demo runs this binary for each verb)
  *   domain.c -> vif.c -> host.c what a domain, a vif, a host is and owns
- *   store.c netns.c programs.c proc.c files.c msg.c vif_stats.c, args.c
+ *   store.c netns.c programs.c proc.c files.c msg.c vif_stats.c, args.c,
+ *   xlcfg.c (xl config files), procfs.c (/proc figures)
  *                               helpers named for what they handle
  */
 #include "config.h"
@@ -34,10 +36,17 @@ static void usage(FILE *f)
 		"\n"
 		"The xl toolstack's verbs for the pvio sim platform.\n"
 		"\n"
+		"  demo [--keep] [--out DIR]       the quick start: a host, "
+		"two guests,\n"
+		"                                  pings, a comparison sweep\n"
 		"  host start|stop|status          dom0: pvio-xenstored, "
 		"xenbr0, pvio-netback\n"
-		"  create name=NAME                a guest domain (network "
-		"namespace)\n"
+		"  create [FILE] [KEY=VALUE...]    a guest domain (network "
+		"namespace),\n"
+		"                                  from an xl config FILE "
+		"and/or keys\n"
+		"                                  (name memory vcpus vif "
+		"...)\n"
 		"  destroy DOM                     tear a guest down\n"
 		"  list [DOM...]                   domains, as `xl list`\n"
 		"  exec DOM -- CMD [ARG...]        run CMD inside DOM (its "
@@ -63,7 +72,10 @@ static void usage(FILE *f)
 		"(%s)\n"
 		"  PVIO_NETBACK, PVIO_NETFRONT\n"
 		"                     the backend / guest driver programs "
-		"('none': none)\n",
+		"('none': none)\n"
+		"  PVIO_NETBACK_ARGS, PVIO_NETFRONT_ARGS\n"
+		"                     their options (words split at spaces)\n"
+		"  PVIO_BENCH         the pvio-bench `pvio demo` runs\n",
 		PVIO_DEFAULT_RUNDIR, PVIO_DEFAULT_TIMEOUT_S,
 		hotplug_script_dir());
 }
@@ -81,6 +93,7 @@ static const struct {
 	{"network-detach", cmd_network_detach},
 	{"network-list", cmd_network_list},
 	{"network-stats", cmd_network_stats},
+	{"demo", cmd_demo},
 };
 
 static int set_rundir(const char *dir)
@@ -128,6 +141,7 @@ int main(int argc, char **argv)
 	const char *env = getenv("PVIO_RUNDIR");
 	if (set_rundir(env && *env ? env : PVIO_DEFAULT_RUNDIR))
 		return 2;
+	g_opts.rundir_given = env && *env;
 	g_opts.timeout_s = PVIO_DEFAULT_TIMEOUT_S;
 	env = getenv("PVIO_TIMEOUT");
 	if (env && *env && set_timeout(env))
@@ -148,6 +162,7 @@ int main(int argc, char **argv)
 		case 'r':
 			if (set_rundir(optarg))
 				return 2;
+			g_opts.rundir_given = true;
 			break;
 		case 't':
 			if (set_timeout(optarg))

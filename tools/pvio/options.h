@@ -3,12 +3,14 @@
 #define PVIO_TOOLS_OPTIONS_H
 
 #include <limits.h>
+#include <stdbool.h>
 
 #define PVIO_DEFAULT_TIMEOUT_S 10
 
 struct pvio_opts {
 	char rundir[PATH_MAX];
-	int timeout_s; /* waits for backends and scripts */
+	int timeout_s;	   /* waits for backends and scripts */
+	bool rundir_given; /* by --rundir or PVIO_RUNDIR */
 };
 extern struct pvio_opts g_opts;
 

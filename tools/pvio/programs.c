@@ -112,3 +112,27 @@ int driver_program(const char *env_name, const char *name, const char *room,
 	*prog = strdup(env);
 	return 0;
 }
+
+char **driver_argv(const char *prog, const char *args_env)
+{
+	const char *args = getenv(args_env);
+	if (!args)
+		args = "";
+	size_t len = strlen(args);
+	/* At most one word per two characters, prog and the NULL. */
+	size_t slots = len / 2 + 3;
+	char **argv = malloc(slots * sizeof(*argv) + len + 1);
+	if (!argv) {
+		pvio_err("out of memory");
+		return NULL;
+	}
+	char *words = (char *)(argv + slots);
+	memcpy(words, args, len + 1);
+	size_t n = 0;
+	argv[n++] = (char *)prog;
+	for (char *save = NULL, *w = strtok_r(words, " \t", &save); w;
+	     w = strtok_r(NULL, " \t", &save))
+		argv[n++] = w;
+	argv[n] = NULL;
+	return argv;
+}

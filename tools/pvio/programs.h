@@ -12,6 +12,12 @@ char *find_program(const char *name, const char *room);
 int driver_program(const char *env_name, const char *name, const char *room,
 		   char **prog);
 
+/* The command line of driver prog: prog, then the words (split at
+ * spaces and tabs, no quoting) of the environment variable args_env
+ * (PVIO_NETBACK_ARGS, PVIO_NETFRONT_ARGS) when set. NULL-terminated, one
+ * allocation (free() it); NULL when out of memory (after a message). */
+char **driver_argv(const char *prog, const char *args_env);
+
 /* The hotplug script directory relative script= names resolve against:
  * PVIO_SCRIPTDIR, else the source tree's tools/hotplug when this pvio is
  * the build tree's (so that a build works without make install), else

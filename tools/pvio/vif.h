@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "args.h"
 #include "host.h"
 #include "xenstore/xenbus.h"
 
@@ -24,5 +25,19 @@ void vif_remove_nodes(struct pvio_xenbus *xb, unsigned domid, int devid);
 /* libxl's teardown: Closing, wait for Closed, script offline, remove. */
 int vif_detach(const struct host *host, struct pvio_xenbus *xb, unsigned domid,
 	       int devid, bool quiet);
+/* libxl's network-attach of nic to domain domid (dom: its name for
+ * messages): checks the script, bridge, devid (the next free one unless
+ * given: nic->devid is set) and names, writes the nodes, waits for the
+ * backend's InitWait, runs the script online. On failure the device is
+ * gone again and -1 returned after a message. */
+int vif_attach(const struct host *host, struct pvio_xenbus *xb, unsigned domid,
+	       const char *dom, struct pvio_nic *nic);
+/* vif_attach's checks before its first write, for any NIC type: the
+ * script (*script: its full path, to free), bridge, devid, names, and the
+ * MAC as the store spells it (xl's random one unless given). -1 after a
+ * message. */
+int vif_prepare(const struct host *host, struct pvio_xenbus *xb,
+		unsigned domid, const char *dom, struct pvio_nic *nic,
+		char **script, char mac[18]);
 
 #endif

@@ -6,11 +6,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The first layout's size: the counters appended since (netif_stats.h)
+ * read as 0 from a file of an older pvio-netback. */
+#define STATS_FIRST_BYTES offsetof(struct netif_vif_stats, tx_gso_packets)
 
 /* The header is written once, before the file is used: a plain read. */
 static int check_header(int fd, const char *path, const struct stat *st,
@@ -39,11 +44,12 @@ static int check_header(int fd, const char *path, const struct stat *st,
 			 path, head[1], NETIF_STATS_VERSION);
 		return -1;
 	}
-	if ((size_t)st->st_size < sizeof(struct netif_vif_stats)) {
+	if ((size_t)st->st_size < STATS_FIRST_BYTES) {
 		snprintf(err, errlen,
-			 "%s: %lld bytes, version %u has %zu: truncated", path,
-			 (long long)st->st_size, NETIF_STATS_VERSION,
-			 sizeof(struct netif_vif_stats));
+			 "%s: %lld bytes, version %u has at least %zu: "
+			 "truncated",
+			 path, (long long)st->st_size, NETIF_STATS_VERSION,
+			 STATS_FIRST_BYTES);
 		return -1;
 	}
 	return 0;
@@ -51,7 +57,15 @@ static int check_header(int fd, const char *path, const struct stat *st,
 
 #define LOAD(field) out->field = __atomic_load_n(&map->field, __ATOMIC_RELAXED)
 
-static void snapshot(const struct netif_vif_stats *map,
+/* An appended counter, when the file has it. */
+#define LOAD_APPENDED(field)                                                   \
+	do {                                                                   \
+		if (size >= offsetof(struct netif_vif_stats, field) +          \
+				    sizeof(map->field))                        \
+			LOAD(field);                                           \
+	} while (0)
+
+static void snapshot(const struct netif_vif_stats *map, size_t size,
 		     struct netif_vif_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -76,8 +90,12 @@ static void snapshot(const struct netif_vif_stats *map,
 	LOAD(notify_received);
 	LOAD(syscalls);
 	LOAD(disabled);
+	LOAD_APPENDED(tx_gso_packets);
+	LOAD_APPENDED(rx_gso_packets);
+	LOAD_APPENDED(rx_csum_filled);
 }
 
+#undef LOAD_APPENDED
 #undef LOAD
 
 int vif_stats_read(const char *path, unsigned domid, unsigned devid,
@@ -112,7 +130,7 @@ int vif_stats_read(const char *path, unsigned domid, unsigned devid,
 			 strerror(errno));
 		goto out;
 	}
-	snapshot(map, out);
+	snapshot(map, (size_t)st.st_size, out);
 	munmap((void *)map, sizeof(*map));
 	if (out->domid != domid || out->devid != devid) {
 		snprintf(err, errlen,
@@ -157,6 +175,9 @@ void vif_stats_print(FILE *f, const struct netif_vif_stats *s,
 		fprintf(f, "    %s: %" PRIu64 "\n",
 			netif_rx_drop_str((enum netif_rx_drop)r),
 			s->rx_drops[r]);
+	fprintf(f, "  gso: %" PRIu64 " tx packets, %" PRIu64 " rx packets\n",
+		s->tx_gso_packets, s->rx_gso_packets);
+	fprintf(f, "  rx checksums filled: %" PRIu64 "\n", s->rx_csum_filled);
 	fprintf(f, "  rx ring full: %" PRIu64 "\n", s->rx_ring_full);
 	fprintf(f, "  batches: %" PRIu64 " tx, %" PRIu64 " rx\n", s->tx_batches,
 		s->rx_batches);
