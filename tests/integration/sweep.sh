@@ -45,9 +45,9 @@ refuse "$sizes_msg '64..1': MIN is above MAX" --sizes 64..1
 refuse "$sizes_msg '1,,2': '' is not a size" --sizes 1,,2
 refuse "$sizes_msg '1K,64': '64' is not above the size before it" --sizes 1K,64
 refuse "$sizes_msg '1x': '1x' is not a size in bytes" --sizes 1x
-refuse "--paths expects a comma-separated list of native, pvio, each once, got 'veth'" \
+refuse "--paths expects a comma-separated list of native, pvio, emu, each once, got 'veth'" \
 	--paths veth
-refuse "--paths expects a comma-separated list of native, pvio, each once, got 'native,native'" \
+refuse "--paths expects a comma-separated list of native, pvio, emu, each once, got 'native,native'" \
 	--paths native,native
 refuse "--runs expects an integer in 1..100, got '0'" --runs 0
 refuse "--duration expects an integer in 1..600, got '0'" --quick --duration 0
@@ -170,6 +170,25 @@ grep -qF "no plots: gnuplot not found" "$tmp/csvonly.out" ||
 leftovers=$(left_behind csvonly)
 [ -z "$leftovers" ] || fail "sweep without gnuplot left: $leftovers"
 echo "ok: sweep without gnuplot writes the CSV, says so and exits 0"
+
+# The emulated NIC, a path plug-in like the others, when it is built: its
+# rows, and its ratio to native in the summary.
+top=${top_builddir:-.}
+if [ -x "$top/ioemu/pvio-ioemu-dm" ] && [ -x "$top/ioemu/pvio-ioemu-nic" ]; then
+	status=0
+	"$bench" sweep --paths native,emu --sizes 1 --runs 1 --duration 1 \
+		--out "$tmp/emu" >"$tmp/emu.out" 2>"$tmp/emu.err" || status=$?
+	[ "$status" -eq 0 ] || fail "sweep --paths native,emu exited $status: $(cat "$tmp/emu.err")"
+	for metric in latency:us bandwidth:Mbit/s; do
+		grep -qE "^emu,1,${metric%%:*},${metric#*:},$num,$num,$num,1\$" \
+			"$tmp/emu/sweep.csv" || fail "no emu $metric row: $(cat "$tmp/emu/sweep.csv")"
+	done
+	grep -qE '^ +size +\| +native +emu +emu/native +\|' "$tmp/emu.out" ||
+		fail "summary without emu: $(cat "$tmp/emu.out")"
+	leftovers=$(left_behind emu)
+	[ -z "$leftovers" ] || fail "sweep --paths native,emu left: $leftovers"
+	echo "ok: sweep --paths native,emu"
+fi
 
 # A path that cannot carry traffic (no backend): a clear failure, no
 # results, nothing left.

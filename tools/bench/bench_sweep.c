@@ -108,6 +108,14 @@ static void setup_pvio(struct sweep_path *p, struct net_cleanup *rec)
 	net_path_setup(&p->net, rec);
 }
 
+/* The emulated e1000 (type=ioemu, pvio-ioemu) on the pvio path's host: the
+ * HVM side of the comparison. */
+static void setup_emu(struct sweep_path *p, struct net_cleanup *rec)
+{
+	p->net.kind = NET_PATH_EMU;
+	net_path_setup(&p->net, rec);
+}
+
 /* The servers net_path_setup started (iperf3, sockperf); the namespaces
  * and the pvio host are the supervisor's to remove. */
 static void teardown_net_servers(struct sweep_path *p)
@@ -120,6 +128,8 @@ static const struct sweep_path_type sweep_paths[] = {
 	{"native", "native (veth pairs on a bridge)", setup_native,
 	 teardown_net_servers},
 	{"pvio", "pvio (netfront, netback, xenbr0)", setup_pvio,
+	 teardown_net_servers},
+	{"emu", "emulated e1000 (type=ioemu, xenbr0)", setup_emu,
 	 teardown_net_servers},
 };
 #define SWEEP_PATH_TYPES (sizeof(sweep_paths) / sizeof(sweep_paths[0]))
@@ -940,7 +950,8 @@ static const char sweep_footer[] =
 	"Measures along each path (--paths, default native,pvio): native, two\n"
 	"namespaces joined by veth pairs to a bridge; pvio, two pvio guests "
 	"with\n"
-	"pvio-netfront and pvio-netback across xenbr0 of a private pvio host.\n"
+	"pvio-netfront and pvio-netback across xenbr0 of a private pvio host;\n"
+	"emu, two guests with an emulated e1000 (type=ioemu) on that host.\n"
 	"--sizes takes MIN..MAX (every power of two between) or a list, in "
 	"bytes\n"
 	"with K = 1024: 1..64K (the default), 64..4K, 1,64,1K. --quick is\n"
@@ -968,8 +979,10 @@ int bench_sweep(int argc, char **argv)
 		 SWEEP_MAX_RUNS, NULL},
 		{"duration", "seconds of each run (latency and bandwidth)",
 		 &duration, 1, 600, NULL},
-		{"paths", "comma-separated paths: native, pvio", NULL, 0, 0,
-		 &paths_text},
+		{"paths",
+		 "comma-separated paths: native, pvio, emu (default "
+		 "native,pvio)",
+		 NULL, 0, 0, &paths_text},
 		{"out",
 		 "directory for the results (default ./pvio-sweep-DATE, or "
 		 "under /tmp when . is not writable)",
