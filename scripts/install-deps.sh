@@ -27,6 +27,7 @@ strace
 iputils-ping
 socat
 jq
+gnuplot-nox
 "
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -39,7 +40,8 @@ fi
 # xen-utils-common: Xen's hotplug scripts (/etc/xen/scripts), which the
 # toolstack tests run through script=. Recommends stay out: they pull in
 # the hypervisor and a boot loader. iputils-ping, iperf3, socat and jq:
-# traffic in the network tests (tests/integration/net-*.sh).
+# traffic in the network tests (tests/integration/net-*.sh). gnuplot-nox:
+# the plots of `pvio-bench sweep` (its pngcairo terminal).
 # Wait for another apt or dpkg run (an unattended upgrade, a second
 # install) instead of failing on its lock.
 lock_wait="-o DPkg::Lock::Timeout=600"
