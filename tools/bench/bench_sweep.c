@@ -45,7 +45,7 @@
 #define SWEEP_MAGIC	0x70767377u
 #define SWEEP_MAX_SIZE	65536u
 #define SWEEP_MAX_SIZES 17 /* 1, 2, 4, ... 64 KiB */
-#define SWEEP_MAX_PATHS 4
+#define SWEEP_MAX_PATHS 5
 #define SWEEP_MAX_RUNS	100
 /* Seconds without progress on a socket: beyond TCP's retransmission
  * backoff after a few losses on a loaded machine. */
@@ -116,6 +116,13 @@ static void setup_emu(struct sweep_path *p, struct net_cleanup *rec)
 	net_path_setup(&p->net, rec);
 }
 
+/* The emulated RTL8139, xl's default model= for ioemu. */
+static void setup_emu_rtl8139(struct sweep_path *p, struct net_cleanup *rec)
+{
+	p->net.kind = NET_PATH_EMU_RTL;
+	net_path_setup(&p->net, rec);
+}
+
 /* The servers net_path_setup started (iperf3, sockperf); the namespaces
  * and the pvio host are the supervisor's to remove. */
 static void teardown_net_servers(struct sweep_path *p)
@@ -131,6 +138,8 @@ static const struct sweep_path_type sweep_paths[] = {
 	 teardown_net_servers},
 	{"emu", "emulated e1000 (type=ioemu, xenbr0)", setup_emu,
 	 teardown_net_servers},
+	{"emu-rtl8139", "emulated RTL8139 (type=ioemu, xenbr0)",
+	 setup_emu_rtl8139, teardown_net_servers},
 };
 #define SWEEP_PATH_TYPES (sizeof(sweep_paths) / sizeof(sweep_paths[0]))
 
@@ -980,7 +989,8 @@ int bench_sweep(int argc, char **argv)
 		{"duration", "seconds of each run (latency and bandwidth)",
 		 &duration, 1, 600, NULL},
 		{"paths",
-		 "comma-separated paths: native, pvio, emu (default "
+		 "comma-separated paths: native, pvio, emu, emu-rtl8139 "
+		 "(default "
 		 "native,pvio)",
 		 NULL, 0, 0, &paths_text},
 		{"out",
