@@ -27,6 +27,9 @@ strace
 iputils-ping
 socat
 jq
+debhelper
+dpkg-dev
+lintian
 "
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -39,7 +42,8 @@ fi
 # xen-utils-common: Xen's hotplug scripts (/etc/xen/scripts), which the
 # toolstack tests run through script=. Recommends stay out: they pull in
 # the hypervisor and a boot loader. iputils-ping, iperf3, socat and jq:
-# traffic in the network tests (tests/integration/net-*.sh).
+# traffic in the network tests (tests/integration/net-*.sh). debhelper,
+# dpkg-dev, lintian: the Debian packages (scripts/build-debs.sh, CI).
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $packages
