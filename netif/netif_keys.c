@@ -254,7 +254,25 @@ void netif_frontend_choose(const struct netif_features *offer,
 	chosen->max_queues = offered < wanted ? offered : wanted;
 }
 
-/* A feature flag the frontend may set only when the backend offered it. */
+/*
+ * A capability the frontend advertises (netif.h: each side's feature-*
+ * says what that side can handle, whatever the other offered): read as
+ * 0 or 1, and used only where the backend offers it too. Linux's
+ * xen-netfront writes feature-sg, -gso-tcpv4, -gso-tcpv6 and
+ * -ipv6-csum-offload to any backend.
+ */
+static int get_capability_flag(struct key_reader *r, const char *key,
+			       bool offered, bool *flag)
+{
+	int rc = get_flag(r, key, flag, NULL);
+
+	if (rc < 0)
+		return rc;
+	*flag = *flag && offered;
+	return 0;
+}
+
+/* A request the frontend may make only when the backend offered it. */
 static int get_offered_flag(struct key_reader *r, const char *key, bool offered,
 			    bool *flag)
 {
@@ -347,13 +365,13 @@ int netif_read_frontend_conn(netif_read_key_fn read, void *ctx,
 	if ((rc = get_required_one(&r, "request-rx-copy", &f->rx_copy)) ||
 	    (rc = get_required_one(&r, "feature-rx-notify", &f->rx_notify)))
 		return rc;
-	if ((rc = get_offered_flag(&r, "feature-sg", offer->sg, &f->sg)) ||
-	    (rc = get_offered_flag(&r, "feature-gso-tcpv4", offer->gso_tcpv4,
-				   &f->gso_tcpv4)) ||
-	    (rc = get_offered_flag(&r, "feature-gso-tcpv6", offer->gso_tcpv6,
-				   &f->gso_tcpv6)) ||
-	    (rc = get_offered_flag(&r, "feature-ipv6-csum-offload",
-				   offer->ipv6_csum, &f->ipv6_csum)) ||
+	if ((rc = get_capability_flag(&r, "feature-sg", offer->sg, &f->sg)) ||
+	    (rc = get_capability_flag(&r, "feature-gso-tcpv4", offer->gso_tcpv4,
+				      &f->gso_tcpv4)) ||
+	    (rc = get_capability_flag(&r, "feature-gso-tcpv6", offer->gso_tcpv6,
+				      &f->gso_tcpv6)) ||
+	    (rc = get_capability_flag(&r, "feature-ipv6-csum-offload",
+				      offer->ipv6_csum, &f->ipv6_csum)) ||
 	    (rc = get_offered_flag(&r, "request-multicast-control",
 				   offer->mcast_ctrl, &f->mcast_ctrl)) ||
 	    (rc = get_flag(&r, "feature-no-csum-offload", &no_csum, NULL)))
