@@ -40,8 +40,9 @@ mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /var/log
-scenario=$(sed -n 's/.*pvio_scenario=\([a-z0-9-]*\).*/\1/p' /proc/cmdline)
-say "dom0 init started, scenario '${scenario}'"
+# One boot runs the scenarios named, in order: pvio_scenario=a+b+c (QEMU's -initrd list is comma-separated).
+scenarios=$(sed -n 's/.*pvio_scenario=\([a-z0-9+-]*\).*/\1/p' /proc/cmdline | tr + ' ')
+say "dom0 init started, scenarios '${scenarios}'"
 
 # ---- the package (installed with dpkg into the image) ----
 if dpkg -s pvio-dom0 2>/dev/null | grep -q '^Status: install ok installed'; then
@@ -56,10 +57,9 @@ else
 fi
 
 # ---- Xen's dom0 services ----
-# xen-netback only where the scenario wants Linux's backend; pvio-dom0
-# blacklists it so that a vif never autoloads it.
+# Not xen-netback: pvio-dom0 blacklists it, and use_backend loads it only
+# for a scenario with Linux's backend.
 modules="xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd bridge tun"
-[ "$scenario" = linux-netback ] && modules="$modules xen-netback"
 for m in $modules; do
 	modprobe $m || say "modprobe $m failed"
 done
@@ -95,21 +95,34 @@ run_unit() {
 			;;
 		ExecStart=*)
 			cmd=${line#ExecStart=}
-			eval "$cmd" >/var/log/$1.log 2>&1 &
+			eval "$cmd >>/var/log/$1.log 2>&1 &"
 			echo $! >/run/$1.pid
 			;;
 		esac
 	done <"$unit"
 }
 netback_running() { kill -0 "$(cat /run/pvio-netback.pid 2>/dev/null)" 2>/dev/null; }
-if [ "$scenario" != linux-netback ]; then
+# use_backend pvio|linux: who serves backend/vif for the next scenario.
+# Never both: each would take the other's vifs.
+use_backend() {
+	if [ "$1" = linux ]; then
+		if netback_running; then
+			kill "$(cat /run/pvio-netback.pid)"
+			wait_for 20 sh -c '! kill -0 $(cat /run/pvio-netback.pid) 2>/dev/null'
+		fi
+		modprobe xen-netback
+		check "xen-netback loaded, pvio-netback stopped" sh -c '[ -d /sys/module/xen_netback ] && ! kill -0 $(cat /run/pvio-netback.pid 2>/dev/null) 2>/dev/null'
+		return
+	fi
+	[ -d /sys/module/xen_netback ] && modprobe -r xen-netback
+	netback_running && return 0
 	# Debug log for the scenarios (the unit's options come from here).
 	sed -i 's/^PVIO_NETBACK_OPTS=.*/PVIO_NETBACK_OPTS="-v"/' /etc/default/pvio-netback
 	run_unit pvio-netback
 	wait_for 20 grep -q started /var/log/pvio-netback.log ||
 		say "pvio-netback did not say it started"
-	check "pvio-netback runs (from its unit)" netback_running
-fi
+	check "xen-netback unloaded, pvio-netback runs (from its unit)" sh -c '[ ! -d /sys/module/xen_netback ]' && netback_running
+}
 
 # ---- the guest ----
 domu_cfg() { # domu_cfg NETFRONT [VIF]: the guest's config on stdout
@@ -196,73 +209,102 @@ dump() {
 	dmesg | tail -30
 }
 
-case "$scenario" in
-linux-netfront | pvio-pair | linux-netback)
-	front=linux
-	[ "$scenario" = linux-netfront ] || front=pvio
-	if ! create_guest $front; then
-		check "xl create" false
+run_scenario() {
+	local scenario=$1
+	failures=0
+	domid=
+	if [ "$scenario" = linux-netback ]; then
+		use_backend linux
 	else
-		say "guest domain $domid created, netfront $front"
-		check "vif $domid.0 connected (backend and frontend state 4)" wait_for 120 vif_connected $domid 0 &&
-			check "guest answers over HTTP" wait_for 90 guest_ready
+		use_backend pvio
 	fi
-	# The traffic checks only with a guest that answers: each would wait
-	# for its own timeout otherwise.
-	if [ $failures = 0 ]; then
-		driver=$(basename "$(readlink /sys/class/net/vif$domid.0/device/driver 2>/dev/null)" 2>/dev/null)
-		say "dom0 vif$domid.0: driver '${driver:-none (a TAP)}', master $(basename "$(readlink /sys/class/net/vif$domid.0/master)")"
-		if [ "$scenario" = linux-netback ]; then
-			check "vif$domid.0 is xen-netback's" test "$driver" = vif
+	case "$scenario" in
+	linux-netfront | pvio-pair | linux-netback)
+		front=linux
+		[ "$scenario" = linux-netfront ] || front=pvio
+		if ! create_guest $front; then
+			check "xl create" false
 		else
-			check "vif$domid.0 is pvio-netback's TAP" test -z "$driver" -a -e /sys/class/net/vif$domid.0/tun_flags
+			say "guest domain $domid created, netfront $front"
+			check "vif $domid.0 connected (backend and frontend state 4)" wait_for 120 vif_connected $domid 0 &&
+				check "guest answers over HTTP" wait_for 90 guest_ready
 		fi
-		traffic_checks
-		check "xl destroy" xl destroy domU
-		check "after xl destroy nothing is left of vif $domid.0" wait_for 30 gone $domid 0
+		# The traffic checks only with a guest that answers: each would wait
+		# for its own timeout otherwise.
+		if [ $failures = 0 ]; then
+			driver=$(basename "$(readlink /sys/class/net/vif$domid.0/device/driver 2>/dev/null)" 2>/dev/null)
+			say "dom0 vif$domid.0: driver '${driver:-none (a TAP)}', master $(basename "$(readlink /sys/class/net/vif$domid.0/master)")"
+			if [ "$scenario" = linux-netback ]; then
+				check "vif$domid.0 is xen-netback's" test "$driver" = vif
+			else
+				check "vif$domid.0 is pvio-netback's TAP" test -z "$driver" -a -e /sys/class/net/vif$domid.0/tun_flags
+			fi
+			traffic_checks
+			check "xl destroy" xl destroy domU
+			check "after xl destroy nothing is left of vif $domid.0" wait_for 30 gone $domid 0
+		fi
+		;;
+	xl-hotplug)
+		# A guest with one vif (Linux's netfront, pvio-netback), then a second
+		# one hotplugged with xl alone, through pvio's own hotplug script.
+		if ! create_guest linux; then
+			check "xl create" false
+		else
+			check "vif $domid.0 connected" wait_for 120 vif_connected $domid 0 &&
+				check "guest answers over HTTP" wait_for 90 guest_ready
+		fi
+		if [ $failures = 0 ]; then
+			check "xl network-attach" xl network-attach domU bridge=xenbr0 mac=00:16:3e:00:00:03 script=/etc/pvio/scripts/vif-bridge
+			check "vif $domid.1 connected" wait_for 60 vif_connected $domid 1
+			xl network-list domU | tee /tmp/netlist
+			check "xl network-list shows devid 1 connected (state 4)" awk '$1 == 1 && $5 == 4 {f=1} END {exit !f}' /tmp/netlist
+			check "vif$domid.1 is on xenbr0" on_bridge vif$domid.1
+			check "the guest sees eth1" wait_for 30 sh -c "wget -q -O - http://$DOMU:8000/cgi-bin/netdevs | grep -qx eth1"
+			check "xl network-detach" xl network-detach domU 1
+			check "after network-detach nothing is left of vif $domid.1" wait_for 30 gone $domid 1
+			xl network-list domU
+			check "vif $domid.0 still connected" vif_connected $domid 0
+			check "dom0 still pings the guest" ping -c 3 -i 0.2 -W 2 $DOMU
+			check "xl destroy" xl destroy domU
+			check "after xl destroy nothing is left of vif $domid.0" wait_for 30 gone $domid 0
+			check "no backend/vif/$domid left" sh -c "! xenstore-read /local/domain/0/backend/vif/$domid >/dev/null 2>&1"
+			check "xenbr0 has no port left" sh -c '[ -z "$(ls /sys/class/net/xenbr0/brif)" ]'
+		fi
+		;;
+	*)
+		say "unknown scenario '$scenario'"
+		failures=$((failures + 1))
+		;;
+	esac
+	if [ "$scenario" != linux-netback ]; then
+		check "pvio-netback still runs" netback_running
 	fi
-	;;
-xl-hotplug)
-	# A guest with one vif (Linux's netfront, pvio-netback), then a second
-	# one hotplugged with xl alone, through pvio's own hotplug script.
-	if ! create_guest linux; then
-		check "xl create" false
-	else
-		check "vif $domid.0 connected" wait_for 120 vif_connected $domid 0 &&
-			check "guest answers over HTTP" wait_for 90 guest_ready
+	if [ $failures != 0 ]; then
+		dump
+		echo "----- guest console -----"
+		tail -60 /var/log/xen/console/guest-domU.log 2>/dev/null
+		xl destroy domU >/dev/null 2>&1
 	fi
-	if [ $failures = 0 ]; then
-		check "xl network-attach" xl network-attach domU bridge=xenbr0 mac=00:16:3e:00:00:03 script=/etc/pvio/scripts/vif-bridge
-		check "vif $domid.1 connected" wait_for 60 vif_connected $domid 1
-		xl network-list domU | tee /tmp/netlist
-		check "xl network-list shows devid 1 connected (state 4)" awk '$1 == 1 && $5 == 4 {f=1} END {exit !f}' /tmp/netlist
-		check "vif$domid.1 is on xenbr0" on_bridge vif$domid.1
-		check "the guest sees eth1" wait_for 30 sh -c "wget -q -O - http://$DOMU:8000/cgi-bin/netdevs | grep -qx eth1"
-		check "xl network-detach" xl network-detach domU 1
-		check "after network-detach nothing is left of vif $domid.1" wait_for 30 gone $domid 1
-		xl network-list domU
-		check "vif $domid.0 still connected" vif_connected $domid 0
-		check "dom0 still pings the guest" ping -c 3 -i 0.2 -W 2 $DOMU
-		check "xl destroy" xl destroy domU
-		check "after xl destroy nothing is left of vif $domid.0" wait_for 30 gone $domid 0
-		check "no backend/vif/$domid left" sh -c "! xenstore-read /local/domain/0/backend/vif/$domid >/dev/null 2>&1"
-		check "xenbr0 has no port left" sh -c '[ -z "$(ls /sys/class/net/xenbr0/brif)" ]'
-	fi
-	;;
-*)
-	say "unknown scenario '$scenario'"
-	failures=$((failures + 1))
-	;;
-esac
-if [ "$scenario" != linux-netback ]; then
-	check "pvio-netback still runs" netback_running
-fi
+	return $failures
+}
 
-[ $failures = 0 ] || dump
-echo "----- guest console -----"
-cat /var/log/xen/console/guest-domU.log 2>/dev/null | tail -60
-say "scenario '$scenario' done: $failures failed checks, $(awk "BEGIN{print $(cut -d' ' -f1 /proc/uptime)-$T0}") s in dom0"
-[ $failures = 0 ] && echo "SMOKE-RESULT: PASS" || echo "SMOKE-RESULT: FAIL"
+all_passed=1
+for s in $scenarios; do
+	t=$(cut -d' ' -f1 /proc/uptime)
+	say "scenario $s: starting"
+	run_scenario "$s"
+	rc=$?
+	secs=$(awk "BEGIN{print $(cut -d' ' -f1 /proc/uptime)-$t}")
+	if [ $rc = 0 ]; then
+		echo "SMOKE-SCENARIO: $s PASS ($secs s in dom0)"
+	else
+		echo "SMOKE-SCENARIO: $s FAIL ($rc failed checks, $secs s in dom0)"
+		all_passed=0
+	fi
+	rm -f /var/log/xen/console/guest-domU.log
+done
+say "done, $(awk "BEGIN{print $(cut -d' ' -f1 /proc/uptime)-$T0}") s in dom0"
+[ $all_passed = 1 ] && echo "SMOKE-RESULT: PASS" || echo "SMOKE-RESULT: FAIL"
 sync
 echo o >/proc/sysrq-trigger
 sleep 30

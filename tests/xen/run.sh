@@ -12,17 +12,18 @@
 #
 # It builds the Debian packages (scripts/build-debs.sh), puts pvio-dom0 into
 # the dom0 image (installed there with dpkg at boot) and pvio-domu, unpacked
-# with dpkg-deb -x, into the guest's initramfs, then boots once per
-# scenario: every run starts from a clean image. One line per scenario
-# says PASS or FAIL; a failure prints the scenario's log lines and keeps
-# the whole serial console.
+# with dpkg-deb -x, into the guest's initramfs, then boots Xen once for all
+# the scenarios (XEN_BOOT_EACH=1: once each); every boot starts from a
+# clean image. One line per scenario says PASS or FAIL; a failure prints
+# the log lines and keeps the whole serial console.
 #
 # Environment:
 #   XEN_WORKDIR  images, packages and logs (default /var/tmp/pvio-xen); the
 #                first build there downloads ~1 GB and takes 5-10 minutes
 #   XEN_IN_QEMU  the xen-in-qemu scripts (default ../shared/xen-in-qemu
 #                beside the repository, else /work/shared/xen-in-qemu)
-#   XEN_TIMEOUT  seconds one boot may take (default 900)
+#   XEN_TIMEOUT  seconds one boot may take (default 2400)
+#   XEN_BOOT_EACH=1  one boot per scenario instead of one for all
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -57,47 +58,64 @@ fi
 
 # 2. the packages
 progress "building the Debian packages"
-"$top/scripts/build-debs.sh" "$work/debs" >"$work/logs/build-debs.log" 2>&1 ||
+"$top/scripts/build-debs.sh" "$work/pvio-debs" >"$work/logs/build-debs.log" 2>&1 ||
 	{ tail -30 "$work/logs/build-debs.log"; die "building the packages failed; log: $work/logs/build-debs.log"; }
 
 # 3. the overlays
 progress "preparing the dom0 and guest overlays"
-"$top/tests/xen/make-overlays.sh" "$work" "$work/debs" >"$work/logs/overlays.log" 2>&1 ||
+"$top/tests/xen/make-overlays.sh" "$work" "$work/pvio-debs" >"$work/logs/overlays.log" 2>&1 ||
 	{ cat "$work/logs/overlays.log"; die "preparing the overlays failed"; }
 OVERLAY=$work/overlay-dom0 DOMU_OVERLAY=$work/overlay-domu \
 	"$xq/build.sh" "$work" >"$work/logs/build-images.log" 2>&1 ||
 	{ tail -30 "$work/logs/build-images.log"; die "building the images failed; log: $work/logs/build-images.log"; }
 progress "images ready ($(($(date +%s) - T0)) s so far)"
 
-# 4. one boot per scenario
+# 4. the boots: one for all the scenarios (each creates and destroys its
+# own guest; the backend is switched between them), or one each with
+# XEN_BOOT_EACH=1. Either way every boot starts from a clean image.
+if [ "${XEN_BOOT_EACH:-0}" = 1 ]; then
+	boots=$scenarios
+else
+	boots=$(echo $scenarios | tr ' ' +)
+fi
 pass=0
 fail=0
 results=()
-for s in $scenarios; do
-	log=$work/logs/$s.console.log
-	progress "scenario $s: booting Xen (65-190 s)"
+for b in $boots; do
+	log=$work/logs/boot-$b.console.log
+	progress "booting Xen for $(echo $b | tr + ' ') (3-5 minutes a scenario on a busy machine)"
 	t=$(date +%s)
-	WORKDIR=$work TIMEOUT=${XEN_TIMEOUT:-900} INIT=/usr/local/sbin/pvio-xen-init \
-		EXTRA_LINUX="pvio_scenario=$s" "$xq/run.sh" "$log" >"$work/logs/$s.run.log" 2>&1
+	WORKDIR=$work TIMEOUT=${XEN_TIMEOUT:-2400} INIT=/usr/local/sbin/pvio-xen-init \
+		EXTRA_LINUX="pvio_scenario=$b" "$xq/run.sh" "$log" 2>&1 |
+		grep --line-buffered -E "SMOKE: pvio: (scenario|FAILED)|SMOKE-SCENARIO" |
+		sed -u 's/^/    /'
 	secs=$(($(date +%s) - t))
-	if grep -q "SMOKE-RESULT: PASS" "$log"; then
-		verdict="PASS"
-		pass=$((pass + 1))
-	else
-		if ! grep -q "SMOKE: pvio: dom0 init started" "$log"; then
-			verdict="FAIL (environment: Xen or dom0 did not start under QEMU, not a pvio result)"
-		elif ! grep -q "SMOKE-RESULT" "$log"; then
-			verdict="FAIL (no result: the run hung or timed out)"
-		else
-			verdict="FAIL"
-		fi
-		fail=$((fail + 1))
-		echo "----- $s: the scenario's lines (whole console: $log) -----"
-		grep -E "SMOKE|DOMU|pvio-netback|pvio-netfront|libxl|vif-bridge|panic|Oops" "$log" | tail -150
-		echo "----- end of $s -----"
+	for s in $(echo $b | tr + ' '); do
+		line=$(grep -m1 "SMOKE-SCENARIO: $s " "$log")
+		case "$line" in
+		*" $s PASS"*)
+			verdict="PASS ${line#*PASS }"
+			pass=$((pass + 1))
+			;;
+		*)
+			if ! grep -q "SMOKE: pvio: dom0 init started" "$log"; then
+				verdict="FAIL (environment: Xen or dom0 did not start under QEMU, not a pvio result)"
+			elif [ -z "$line" ]; then
+				verdict="FAIL (no result: the boot hung, timed out or stopped before it)"
+			else
+				verdict="FAIL ${line#*FAIL }"
+			fi
+			fail=$((fail + 1))
+			;;
+		esac
+		results+=("xen scenario $s: $verdict")
+	done
+	if ! grep -q "SMOKE-RESULT: PASS" "$log"; then
+		echo "----- the failures' log lines (whole console: $log) -----"
+		grep -E "SMOKE|DOMU|pvio-netback|pvio-netfront|libxl|vif-bridge|panic|Oops" "$log" | tail -200
+		echo "----- end -----"
 	fi
-	results+=("xen scenario $s: $verdict (${secs} s)")
-	progress "${results[-1]}"
+	progress "boot done in ${secs} s"
 done
 
 echo
