@@ -5,8 +5,9 @@
 #
 #   scripts/build-debs.sh [OUTDIR]     (default /tmp/pvio-debs)
 #
-# The copy holds the files git knows (tracked, and new ones not ignored),
-# so uncommitted changes are built too. The .deb files land in OUTDIR.
+# In a git tree the copy holds the files git knows (tracked, and new ones
+# not ignored), so uncommitted changes are built too; elsewhere (a release
+# tarball) the whole tree. The .deb files land in OUTDIR.
 # Environment: DEB_BUILD_OPTIONS (default nocheck: CI runs the tests
 # outside the package build), LINTIAN=0 skips lintian.
 set -eu
@@ -15,7 +16,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-/tmp/pvio-debs}
 case "$out" in /*) ;; *) out=$(pwd)/$out ;; esac
 
-for tool in dpkg-buildpackage dh git; do
+for tool in dpkg-buildpackage dh; do
 	command -v "$tool" >/dev/null 2>&1 || {
 		echo "build-debs.sh: $tool is missing; install the Debian packages dpkg-dev, debhelper and git" >&2
 		exit 1
@@ -24,8 +25,13 @@ done
 
 rm -rf "$out"
 mkdir -p "$out/src"
-(cd "$top" && git ls-files -z --cached --others --exclude-standard) |
-	(cd "$top" && xargs -0 cp -a --parents -t "$out/src" 2>/dev/null || true)
+if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
+	(cd "$top" && git ls-files -z --cached --others --exclude-standard) |
+		(cd "$top" && xargs -0 cp -a --parents -t "$out/src" 2>/dev/null || true)
+else
+	# A release tarball: everything in it is source.
+	cp -a "$top/." "$out/src/"
+fi
 # Deleted-but-tracked files are simply absent; a copy missing debian/ is not.
 [ -f "$out/src/debian/control" ] || {
 	echo "build-debs.sh: no debian/control in the copy of $top" >&2
