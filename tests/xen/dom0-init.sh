@@ -125,6 +125,10 @@ use_backend() {
 }
 
 # ---- the guest ----
+# The vifs use pvio's hotplug script (pvio-dom0's), which libxl runs
+# itself: Xen's /etc/xen/scripts/vif-bridge works too (it bridged the
+# first runs) but, with its locking and helper scripts, overran libxl's
+# hotplug timeout when the emulated dom0 crawled on a loaded host.
 domu_cfg() { # domu_cfg NETFRONT [VIF]: the guest's config on stdout
 	cat <<CFG
 name   = "domU"
@@ -134,7 +138,7 @@ vcpus  = 1
 kernel = "/root/domU-vmlinuz"
 ramdisk = "/root/domU.cpio.gz"
 extra  = "console=hvc0 rdinit=/init quiet pvio_domu=$1"
-vif    = [ ${2-'bridge=xenbr0,mac=00:16:3e:00:00:02'} ]
+vif    = [ ${2-'bridge=xenbr0,mac=00:16:3e:00:00:02,script=/etc/pvio/scripts/vif-bridge'} ]
 on_crash = "destroy"
 CFG
 }
@@ -197,7 +201,8 @@ dump() {
 	xenstore-ls -f /local/domain/0/backend 2>/dev/null | head -80
 	[ -n "$domid" ] && xenstore-ls -f /local/domain/$domid/device 2>/dev/null | head -60
 	ip -d link show master xenbr0
-	ip link
+	ip -s link
+	ip neigh
 	echo "----- pvio-netback log -----"
 	cat /var/log/pvio-netback.log 2>/dev/null | tail -80
 	echo "----- xl devd / hotplug logs -----"
@@ -226,8 +231,9 @@ run_scenario() {
 			check "xl create" false
 		else
 			say "guest domain $domid created, netfront $front"
-			check "vif $domid.0 connected (backend and frontend state 4)" wait_for 120 vif_connected $domid 0 &&
-				check "guest answers over HTTP" wait_for 90 guest_ready
+			check "vif $domid.0 connected (backend and frontend state 4)" wait_for 180 vif_connected $domid 0 &&
+				check "the guest answers ping (it may still be booting)" wait_for 300 ping -c 1 -W 2 $DOMU &&
+				check "guest answers over HTTP" wait_for 180 guest_ready
 		fi
 		# The traffic checks only with a guest that answers: each would wait
 		# for its own timeout otherwise.
@@ -250,8 +256,9 @@ run_scenario() {
 		if ! create_guest linux; then
 			check "xl create" false
 		else
-			check "vif $domid.0 connected" wait_for 120 vif_connected $domid 0 &&
-				check "guest answers over HTTP" wait_for 90 guest_ready
+			check "vif $domid.0 connected" wait_for 180 vif_connected $domid 0 &&
+				check "the guest answers ping (it may still be booting)" wait_for 300 ping -c 1 -W 2 $DOMU &&
+				check "guest answers over HTTP" wait_for 180 guest_ready
 		fi
 		if [ $failures = 0 ]; then
 			check "xl network-attach" xl network-attach domU bridge=xenbr0 mac=00:16:3e:00:00:03 script=/etc/pvio/scripts/vif-bridge

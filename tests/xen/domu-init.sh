@@ -13,7 +13,7 @@ mount -t devtmpfs dev /dev
 DOM0=169.254.10.1
 SELF=169.254.10.2
 mode=$(sed -n 's/.*pvio_domu=\([a-z]*\).*/\1/p' /proc/cmdline)
-echo "DOMU: pvio guest init, netfront ${mode:-unset}"
+echo "DOMU: pvio guest init, netfront ${mode:-unset} (uptime $(cut -d' ' -f1 /proc/uptime))"
 ip link set lo up
 
 case "$mode" in
@@ -44,7 +44,7 @@ while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 300 ]; do
 done
 ip addr add $SELF/24 dev eth0
 ip link set eth0 up
-echo "DOMU: eth0 up after $i polls, driver=$(basename "$(readlink /sys/class/net/eth0/device/driver 2>/dev/null)" 2>/dev/null)"
+echo "DOMU: eth0 up after $i polls (uptime $(cut -d' ' -f1 /proc/uptime)), driver=$(basename "$(readlink /sys/class/net/eth0/device/driver 2>/dev/null)" 2>/dev/null)"
 
 iperf3 -s -D
 mkdir -p /srv/cgi-bin
@@ -68,5 +68,5 @@ cgi netdevs <<CGI
 ls /sys/class/net
 CGI
 httpd -p 8000 -h /srv
-echo "DOMU-READY"
+echo "DOMU-READY (uptime $(cut -d' ' -f1 /proc/uptime))"
 while true; do sleep 3600; done

@@ -24,6 +24,7 @@
 #                beside the repository, else /work/shared/xen-in-qemu)
 #   XEN_TIMEOUT  seconds one boot may take (default 2400)
 #   XEN_BOOT_EACH=1  one boot per scenario instead of one for all
+#   XEN_PARALLEL=1   with XEN_BOOT_EACH=1, all the boots at once
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -81,14 +82,28 @@ fi
 pass=0
 fail=0
 results=()
+boot() { # boot SCENARIOS: one QEMU run; its console in logs/boot-SCENARIOS.console.log
+	WORKDIR=$work TIMEOUT=${XEN_TIMEOUT:-2400} INIT=/usr/local/sbin/pvio-xen-init \
+		EXTRA_LINUX="pvio_scenario=$1" "$xq/run.sh" "$work/logs/boot-$1.console.log" 2>&1 |
+		grep --line-buffered -E "SMOKE: pvio: (scenario|FAILED)|SMOKE-SCENARIO" |
+		sed -u "s/^/    [$1] /"
+}
+# XEN_PARALLEL=1 (with XEN_BOOT_EACH=1): the boots at once, for a machine
+# with cores to spare (each QEMU is one busy thread per virtual CPU).
+if [ "${XEN_PARALLEL:-0}" = 1 ]; then
+	progress "booting Xen for each of $scenarios at once"
+	t=$(date +%s)
+	for b in $boots; do boot "$b" & done
+	wait
+	progress "boots done in $(($(date +%s) - t)) s"
+fi
 for b in $boots; do
 	log=$work/logs/boot-$b.console.log
-	progress "booting Xen for $(echo $b | tr + ' ') (3-5 minutes a scenario on a busy machine)"
 	t=$(date +%s)
-	WORKDIR=$work TIMEOUT=${XEN_TIMEOUT:-2400} INIT=/usr/local/sbin/pvio-xen-init \
-		EXTRA_LINUX="pvio_scenario=$b" "$xq/run.sh" "$log" 2>&1 |
-		grep --line-buffered -E "SMOKE: pvio: (scenario|FAILED)|SMOKE-SCENARIO" |
-		sed -u 's/^/    /'
+	if [ "${XEN_PARALLEL:-0}" != 1 ]; then
+		progress "booting Xen for $(echo $b | tr + ' ') (3-7 minutes a scenario on a busy machine)"
+		boot "$b"
+	fi
 	secs=$(($(date +%s) - t))
 	for s in $(echo $b | tr + ' '); do
 		line=$(grep -m1 "SMOKE-SCENARIO: $s " "$log")
