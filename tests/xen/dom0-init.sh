@@ -4,7 +4,8 @@
 # installs the pvio-dom0 package with dpkg, brings up xenstored,
 # xenconsoled and the bridge xenbr0, runs the one scenario named on the
 # kernel command line (pvio_scenario=NAME), and prints SMOKE-RESULT: PASS or
-# FAIL. Every wait is bounded; on failure it dumps what it knows.
+# FAIL. Every wait is bounded; on failure it dumps what it knows. The
+# minimal dom0 has no wget: busybox's is used.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 DOM0=169.254.10.1
 DOMU=169.254.10.2
@@ -155,7 +156,7 @@ create_guest() { # create_guest NETFRONT
 	domid=$(xl domid domU 2>/dev/null)
 	[ $rc = 0 ] && [ -n "$domid" ]
 }
-guest_http() { wget -q -T 20 -O - "http://$DOMU:8000/$1" 2>/dev/null; }
+guest_http() { busybox wget -q -T 20 -O - "http://$DOMU:8000/$1" 2>/dev/null; }
 guest_ready() { guest_http guest.sha256 >/dev/null; }
 
 # The checks every data scenario makes, both directions.
@@ -266,7 +267,7 @@ run_scenario() {
 			xl network-list domU | tee /tmp/netlist
 			check "xl network-list shows devid 1 connected (state 4)" awk '$1 == 1 && $5 == 4 {f=1} END {exit !f}' /tmp/netlist
 			check "vif$domid.1 is on xenbr0" on_bridge vif$domid.1
-			check "the guest sees eth1" wait_for 30 sh -c "wget -q -O - http://$DOMU:8000/cgi-bin/netdevs | grep -qx eth1"
+			check "the guest sees eth1" wait_for 30 sh -c "busybox wget -q -O - http://$DOMU:8000/cgi-bin/netdevs | grep -qx eth1"
 			check "xl network-detach" xl network-detach domU 1
 			check "after network-detach nothing is left of vif $domid.1" wait_for 30 gone $domid 1
 			xl network-list domU
