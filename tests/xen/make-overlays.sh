@@ -39,6 +39,10 @@ dom0=$work/overlay-dom0
 rm -rf "$dom0"
 mkdir -p "$dom0/usr/local/sbin"
 install -m 0755 "$here/dom0-init.sh" "$dom0/usr/local/sbin/pvio-xen-init"
+# wget and httpd for the checks: the static busybox that build.sh puts in
+# the guest (busybox-static on the host).
+mkdir -p "$dom0/usr/local/bin"
+install -m 0755 /bin/busybox "$dom0/usr/local/bin/busybox-static"
 
 domu=$work/overlay-domu
 rm -rf "$domu"
