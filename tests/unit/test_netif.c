@@ -1424,28 +1424,6 @@ static void test_frontend_conn_round_trip(void)
 			      0);
 	CU_ASSERT_FALSE(read.features.sg);
 	CU_ASSERT_TRUE(read.features.ipv4_csum);
-	/* Linux's xen-netfront advertises what it can take whatever the
-	 * backend offered: accepted, used only where offered too. */
-	dir_set(&dir, "feature-sg", "1");
-	dir_set(&dir, "feature-gso-tcpv4", "1");
-	dir_set(&dir, "feature-gso-tcpv6", "1");
-	dir_set(&dir, "feature-ipv6-csum-offload", "1");
-	struct netif_features no_sg = pvio_offer;
-	no_sg.sg = false;
-	no_sg.ipv6_csum = false;
-	CU_ASSERT_EQUAL_FATAL(
-		netif_read_frontend_conn(dir_read, &dir, &no_sg, &read, &err),
-		0);
-	CU_ASSERT_FALSE(read.features.sg);
-	CU_ASSERT_FALSE(read.features.gso_tcpv4);
-	CU_ASSERT_FALSE(read.features.gso_tcpv6);
-	CU_ASSERT_FALSE(read.features.ipv6_csum);
-	CU_ASSERT_EQUAL_FATAL(netif_read_frontend_conn(
-				      dir_read, &dir, &pvio_offer, &read, &err),
-			      0);
-	CU_ASSERT_TRUE(read.features.sg);
-	CU_ASSERT_FALSE(read.features.gso_tcpv4);
-	CU_ASSERT_TRUE(read.features.ipv6_csum);
 	dir_set(&dir, "multi-queue-num-queues", "1");
 	CU_ASSERT_EQUAL(netif_read_frontend_conn(dir_read, &dir, &pvio_offer,
 						 &read, &err),
