@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "credit.h"
 #include "netif/netif.h"
 #include "netif/netif_stats.h"
 #include "pvio_evtchn.h"
@@ -133,7 +134,7 @@ struct rx_frame {
 
 /* What a worker's epoll event names: a queue's channel or TAP, or the
  * worker's own mailbox (q NULL). */
-enum nb_event_kind { NB_EV_CTL, NB_EV_EVTCHN, NB_EV_TAP };
+enum nb_event_kind { NB_EV_CTL, NB_EV_EVTCHN, NB_EV_TAP, NB_EV_CREDIT };
 struct vif_queue;
 struct nb_poll_tag {
 	struct vif_queue *q;
@@ -159,9 +160,11 @@ struct vif_queue {
 	void *tx_area, *rx_area;
 	struct pvio_back_ring tx_ring, rx_ring;
 	struct nb_poll_tag tag_evtchn, tag_tap; /* in the worker's epoll set */
-	bool peer_check_due;			/* woken since the last check */
-	int64_t peer_checked_ns;		/* CLOCK_MONOTONIC */
-	bool tap_polled;     /* the TAP is in the epoll set for reading */
+	struct nb_poll_tag
+		tag_credit;	 /* its credit timer (tx.credit_timer_fd) */
+	bool peer_check_due;	 /* woken since the last check */
+	int64_t peer_checked_ns; /* CLOCK_MONOTONIC */
+	bool tap_polled;	 /* the TAP is in the epoll set for reading */
 	bool tap_readable;   /* it may have frames (until a read says EAGAIN) */
 	bool need_notify;    /* RX responses were pushed, the frontend asked */
 	bool need_notify_tx; /* TX responses were pushed, the frontend asked */
@@ -184,6 +187,15 @@ struct vif_queue {
 		size_t staging_size;
 		unsigned logged_reasons; /* bit per netif_tx_reason */
 		bool logged_grant, logged_tap, logged_csum;
+		/* The rate limit (credit.h): a packet the credit did not
+		 * cover waits, with the rest, in reqs or on the ring, until
+		 * credit_retry_us, when credit_timer_fd (armed only then)
+		 * fires. */
+		struct credit credit;
+		int credit_timer_fd;
+		bool credit_held;
+		int64_t credit_retry_us; /* CLOCK_MONOTONIC */
+		unsigned rate_gen_seen;	 /* vif->rate_gen applied */
 	} tx;
 
 	struct {
@@ -259,6 +271,16 @@ struct vif {
 	/* Allocated at connect, freed at disconnect: conn.nr_queues. */
 	struct vif_queue *queues;
 	unsigned nr_queues;
+
+	/* The `rate` node (xenbus.c): the main thread sets the limit under
+	 * rate_lock and moves rate_gen (atomic); each queue's worker takes
+	 * it when rate_gen moved past what that queue applied. Each queue
+	 * has its own credit at the full rate, as Linux's netback keeps it
+	 * (docs/netif-backend.md). bytes 0: not limited. */
+	pthread_mutex_t rate_lock;
+	uint64_t rate_bytes, rate_usecs;
+	unsigned rate_gen;
+	char rate_value[64]; /* the node's last value seen (main thread) */
 };
 
 /* vif.c */
@@ -289,6 +311,12 @@ void vif_set_exit(struct vif *vif, enum vif_worker_exit why);
 /* Notifies the frontend on port (q->port_tx or q->port_rx); false when it
  * is gone (the worker must stop). */
 bool vif_notify(struct vif_queue *q, evtchn_port_t port);
+
+/* tx.c: the rate limit. tx_credit_waits: a packet waits for credit (the
+ * worker then leaves the TX ring alone); tx_credit_timer: the timer
+ * fired. */
+bool tx_credit_waits(const struct vif_queue *q);
+void tx_credit_timer(struct vif_queue *q);
 
 /* tx.c: one pass over the TX ring. Returns the packets handled, or -1
  * when the vif was disabled or must stop. */
@@ -336,6 +364,9 @@ void workers_stop(void);
 int worker_attach(struct vif_queue *q, char *msg, size_t msg_size);
 /* Its worker stops serving it (if it had not stopped on its own). */
 void worker_detach(struct vif_queue *q);
+/* Wakes the workers serving vif's queues (if connected) to look at them:
+ * a new rate limit to apply. */
+void worker_kick(struct vif *vif);
 
 /* ---- xenbus.c: the state machine ---- */
 

@@ -24,7 +24,10 @@ struct netif_vif_stats *stats_create(const char *rundir, unsigned domid,
 		       devid, rundir);
 		return NULL;
 	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+	/* The run directory too: on Xen nothing else makes it (on sim the
+	 * toolstack does), and /run is empty at boot. */
+	if ((mkdir(rundir, 0755) < 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
 		nb_log("vif%u.%u: cannot create %s: %s", domid, devid, dir,
 		       strerror(errno));
 		return NULL;

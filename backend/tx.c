@@ -13,7 +13,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifdef HAVE_LIBURING
@@ -25,6 +27,11 @@
 
 int tx_init(struct vif_queue *q)
 {
+	credit_init(&q->tx.credit);
+	q->tx.credit_timer_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (q->tx.credit_timer_fd < 0)
+		return -errno;
 	q->tx.staging_size = TX_STAGING_BYTES;
 	q->tx.staging = malloc(q->tx.staging_size);
 	if (!q->tx.staging)
@@ -46,8 +53,70 @@ void tx_fini(struct vif_queue *q)
 		io_uring_queue_exit(&q->tx.uring);
 	q->tx.uring_ok = false;
 #endif
+	/* tx_init made the timer before the staging area (a queue whose
+	 * setup failed earlier has neither). */
+	if (q->tx.staging && q->tx.credit_timer_fd >= 0)
+		close(q->tx.credit_timer_fd);
 	free(q->tx.staging);
 	q->tx.staging = NULL;
+}
+
+static int64_t monotonic_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Arms (at > 0: CLOCK_MONOTONIC microseconds) or disarms the credit
+ * timer. */
+static void tx_credit_arm(struct vif_queue *q, int64_t at)
+{
+	struct vif *vif = q->vif;
+	struct itimerspec its = {0};
+	its.it_value.tv_sec = at / 1000000;
+	its.it_value.tv_nsec = (long)(at % 1000000) * 1000;
+	stat_add(&vif->stats->syscalls, 1);
+	if (timerfd_settime(q->tx.credit_timer_fd, TFD_TIMER_ABSTIME, &its,
+			    NULL) < 0) {
+		/* Never for a valid descriptor and time; the queue would wait
+		 * forever. */
+		vif_log(vif, "credit timer: %s", strerror(errno));
+		vif_set_exit(vif, VIF_WORKER_FAILED);
+	}
+}
+
+bool tx_credit_waits(const struct vif_queue *q)
+{
+	return q->tx.credit_held;
+}
+
+void tx_credit_timer(struct vif_queue *q)
+{
+	uint64_t expirations;
+	ssize_t r =
+		read(q->tx.credit_timer_fd, &expirations, sizeof(expirations));
+	(void)r; /* EAGAIN: disarmed or re-armed since it fired */
+}
+
+/* A new limit from the main thread (vif->rate_gen moved): applied to this
+ * queue's own credit from now, and a packet that waited is looked at again
+ * at once. Every queue takes the vif's full rate (as Linux's netback). */
+static void tx_rate_refresh(struct vif_queue *q)
+{
+	struct vif *vif = q->vif;
+	if (__atomic_load_n(&vif->rate_gen, __ATOMIC_ACQUIRE) ==
+	    q->tx.rate_gen_seen)
+		return;
+	pthread_mutex_lock(&vif->rate_lock);
+	uint64_t bytes = vif->rate_bytes, usecs = vif->rate_usecs;
+	q->tx.rate_gen_seen = __atomic_load_n(&vif->rate_gen, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&vif->rate_lock);
+	credit_set(&q->tx.credit, bytes, usecs, monotonic_us());
+	if (q->tx.credit_held) {
+		q->tx.credit_retry_us = 0;
+		tx_credit_arm(q, 0);
+	}
 }
 
 /* A packet the vif keeps (ERROR, DROP): counted, and logged once per
@@ -257,13 +326,23 @@ int tx_process(struct vif_queue *q)
 	const struct netif_features *feat = &netback_offer;
 	domid_t dom = (domid_t)vif->domid;
 
+	tx_rate_refresh(q);
+	bool limited = credit_limited(&q->tx.credit);
+	int64_t now = limited ? monotonic_us() : 0;
+	/* A packet waits for credit: the ring is left alone until then. */
+	bool resume = q->tx.credit_held;
+	if (resume) {
+		if (now < q->tx.credit_retry_us)
+			return 0;
+		q->tx.credit_held = false;
+	}
 	int n = pvio_back_take_requests(&q->tx_ring, q->tx.reqs + q->tx.nr_reqs,
 					NETBACK_TX_RING_SLOTS);
 	if (n < 0) {
 		vif_disable_ring(q, "TX", &q->tx_ring);
 		return -1;
 	}
-	if (n == 0)
+	if (n == 0 && !resume)
 		return 0;
 	q->tx.nr_reqs += (unsigned)n;
 	/* Ring index of reqs[0]. */
@@ -296,6 +375,14 @@ int tx_process(struct vif_queue *q)
 		/* A multicast filter change (only with the extras, not
 		 * offered) carries no frame: answered, not forwarded. */
 		ps->forward = action == NETIF_ACCEPT && ps->pkt.size > 0;
+		if (ps->forward && limited &&
+		    !credit_take(&q->tx.credit, ps->pkt.size, now,
+				 &q->tx.credit_retry_us)) {
+			/* It and the rest wait for the next window. */
+			q->tx.credit_held = true;
+			tx_credit_arm(q, q->tx.credit_retry_us);
+			break;
+		}
 		ps->first_seg = nsegs;
 		ps->nr_segs = 0;
 		if (ps->forward) {

@@ -41,6 +41,7 @@ struct vif *vif_create(unsigned domid, unsigned devid, const char *be_dir,
 	vif->main_wake_fd = main_wake_fd;
 	vif->tap_fd = -1;
 	pthread_mutex_init(&vif->log_lock, NULL);
+	pthread_mutex_init(&vif->rate_lock, NULL);
 	vif->log_window_start = -VIF_LOG_WINDOW_S;
 
 	vif->tap_fd = pvio_tap_open_multi_queue(vif->name);
@@ -346,5 +347,6 @@ void vif_destroy(struct vif *vif)
 		close(vif->tap_fd);
 	stats_destroy(vif->stats, vif->stats_path);
 	pthread_mutex_destroy(&vif->log_lock);
+	pthread_mutex_destroy(&vif->rate_lock);
 	free(vif);
 }

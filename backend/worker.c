@@ -96,8 +96,10 @@ static bool ring_has_work(const struct vif_queue *q)
 {
 	const struct pvio_generic_sring *tx = q->tx_ring.sring;
 	const struct pvio_generic_sring *rx = q->rx_ring.sring;
-	if (__atomic_load_n(&tx->req_prod, __ATOMIC_ACQUIRE) !=
-	    q->tx_ring.req_cons)
+	/* Requests that wait for credit are no work until the timer. */
+	if (!tx_credit_waits(q) &&
+	    __atomic_load_n(&tx->req_prod, __ATOMIC_ACQUIRE) !=
+		    q->tx_ring.req_cons)
 		return true;
 	return q->rx.nr_pending &&
 	       __atomic_load_n(&rx->req_prod, __ATOMIC_ACQUIRE) !=
@@ -162,7 +164,11 @@ static void take_events(struct vif_queue *q, int64_t now)
  * vif does not notify for each. */
 static bool final_check(struct vif_queue *q)
 {
-	int n = pvio_back_final_check_requests(&q->tx_ring);
+	/* While a packet waits for credit the timer wakes the worker, and
+	 * the frontend's requests are no work before it. */
+	int n = tx_credit_waits(q)
+			? 0
+			: pvio_back_final_check_requests(&q->tx_ring);
 	if (n < 0) {
 		vif_disable_ring(q, "TX", &q->tx_ring);
 		return false;
@@ -186,15 +192,27 @@ static int queue_register(struct nb_worker *w, struct vif_queue *q)
 {
 	q->tag_evtchn = (struct nb_poll_tag){q, NB_EV_EVTCHN};
 	q->tag_tap = (struct nb_poll_tag){q, NB_EV_TAP};
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &q->tag_evtchn};
-	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, pvio_evtchn_fd(q->evtchn),
-		      &ev) < 0)
+	q->tag_credit = (struct nb_poll_tag){q, NB_EV_CREDIT};
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &q->tag_credit};
+	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, q->tx.credit_timer_fd, &ev) <
+	    0)
 		return -errno;
+	ev = (struct epoll_event){.events = EPOLLIN,
+				  .data.ptr = &q->tag_evtchn};
+	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, pvio_evtchn_fd(q->evtchn),
+		      &ev) < 0) {
+		int err = -errno;
+		epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, q->tx.credit_timer_fd,
+			  NULL);
+		return err;
+	}
 	/* The TAP is polled only while RX buffers are posted. */
 	ev = (struct epoll_event){.events = 0, .data.ptr = &q->tag_tap};
 	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, q->tap_fd, &ev) < 0) {
 		int err = -errno;
 		epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, pvio_evtchn_fd(q->evtchn),
+			  NULL);
+		epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, q->tx.credit_timer_fd,
 			  NULL);
 		return err;
 	}
@@ -208,6 +226,7 @@ static void queue_remove(struct nb_worker *w, struct vif_queue *q)
 	struct vif *vif = q->vif;
 	epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, q->tap_fd, NULL);
 	epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, pvio_evtchn_fd(q->evtchn), NULL);
+	epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, q->tx.credit_timer_fd, NULL);
 	for (struct vif_queue **p = &w->queues; *p; p = &(*p)->worker_next)
 		if (*p == q) {
 			*p = q->worker_next;
@@ -387,6 +406,8 @@ static void take_batch(struct nb_worker *w, const struct epoll_event *evs,
 			continue;
 		if (tag->kind == NB_EV_EVTCHN)
 			take_events(tag->q, now);
+		else if (tag->kind == NB_EV_CREDIT)
+			tx_credit_timer(tag->q);
 		else
 			tag->q->tap_readable = true;
 	}
@@ -580,6 +601,25 @@ int worker_attach(struct vif_queue *q, char *msg, size_t msg_size)
 	q->worker = best;
 	best->nr_queues++;
 	return 0;
+}
+
+/* An empty mailbox: the worker wakes, finds no request, and makes a
+ * pass over its queues. */
+static void worker_wake(struct nb_worker *w)
+{
+	__atomic_store_n(&w->mail, 1, __ATOMIC_RELEASE);
+	uint64_t one = 1;
+	ssize_t wr = write(w->ctl_fd, &one, sizeof(one));
+	(void)wr;
+}
+
+void worker_kick(struct vif *vif)
+{
+	/* Queues of one vif may share a worker: one wake-up each is enough,
+	 * a second finds nothing more to do. */
+	for (unsigned i = 0; i < vif->nr_queues; i++)
+		if (vif->queues[i].worker)
+			worker_wake(vif->queues[i].worker);
 }
 
 void worker_detach(struct vif_queue *q)

@@ -343,6 +343,55 @@ static void reap_worker(struct netback *nb, struct vif *vif)
 	}
 }
 
+/*
+ * The backend's `rate` node ("bytes,usecs", from xl's rate=RATE/s@INTERVAL)
+ * limits the vif's TX: a changed value goes to the worker (through
+ * rate_gen, and a kick so that a packet waiting for credit under the old
+ * limit is looked at again), whether connected or not. A malformed value
+ * is logged once and leaves the vif unlimited, as Linux does; removing the
+ * node removes the limit.
+ */
+static void update_rate(struct netback *nb, struct vif *vif)
+{
+	char path[NETBACK_PATH_MAX + 16];
+	char *v = NULL;
+	snprintf(path, sizeof(path), "%s/rate", vif->be_dir);
+	int rc = pvio_xenbus_read_str(nb->xb, XBT_NULL, path, &v);
+	if (rc && rc != -ENOENT)
+		return; /* unreadable now: the next event reads it again */
+	const char *value = rc ? "" : v;
+	/* Compared as stored (cut short): a long bad value is logged once. */
+	char seen[sizeof(vif->rate_value)];
+	snprintf(seen, sizeof(seen), "%s", value);
+	if (!strcmp(seen, vif->rate_value)) {
+		free(v);
+		return;
+	}
+	memcpy(vif->rate_value, seen, sizeof(seen));
+	uint64_t bytes = 0, usecs = 0;
+	const char *why = NULL;
+	if (value[0] && credit_parse_rate(value, &bytes, &usecs, &why)) {
+		vif_log(vif,
+			"%s = \"%.63s\": %s (expected \"bytes,usecs\"); TX not "
+			"limited",
+			path, value, why);
+		bytes = usecs = 0;
+	} else if (value[0]) {
+		vif_log(vif, "TX limited to %llu bytes per %llu us",
+			(unsigned long long)bytes, (unsigned long long)usecs);
+	} else {
+		vif_log(vif, "TX not limited");
+	}
+	free(v);
+	pthread_mutex_lock(&vif->rate_lock);
+	vif->rate_bytes = bytes;
+	vif->rate_usecs = usecs;
+	__atomic_store_n(&vif->rate_gen, vif->rate_gen + 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vif->rate_lock);
+	if (vif->connected)
+		worker_kick(vif);
+}
+
 /* How device_update was reached. */
 enum update_cause {
 	UPDATE_SCAN,	 /* the initial scan (a restart takes devices up) */
@@ -390,6 +439,7 @@ static void device_update(struct netback *nb, unsigned domid, unsigned devid,
 	}
 	if (vif->failed || !online)
 		return;
+	update_rate(nb, vif);
 	if (vif->connected && vif_worker_state(vif) != VIF_WORKER_RUNNING) {
 		reap_worker(nb, vif);
 		if (pvio_xenbus_read_state(nb->xb, XBT_NULL, be_dir, &be_state))

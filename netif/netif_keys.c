@@ -290,7 +290,7 @@ void netif_frontend_choose(const struct netif_features *offer,
 		chosen->max_queues = NETIF_QUEUES_MAX;
 }
 
-/* A feature flag the frontend may set only when the backend offered it. */
+/* A request the frontend may make only when the backend offered it. */
 static int get_offered_flag(struct key_reader *r, const char *key, bool offered,
 			    bool *flag)
 {

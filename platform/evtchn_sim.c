@@ -10,7 +10,10 @@
  *
  *   notify   = one send() of one byte on it, straight to the peer process
  *   wake     = epoll_wait() on the handle's epoll fd + one recv() draining
- *              every byte that arrived
+ *              every byte that arrived; for a handle whose only channel is
+ *              connected (a driver's queue, the common case) one recv()
+ *              on that connection, blocking in wait(), without the epoll
+ *              set: one system call per wake-up, as an eventfd's read
  *   death    = EOF (the kernel closes the connection of a dying process),
  *              so the peer sees the port close and notify fails -ENOTCONN
  *
@@ -24,6 +27,7 @@
 #include "sim.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +36,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -113,6 +118,13 @@ struct sim_evtchn {
 	int binding[MAX_BINDING]; /* accepted, bind message awaited */
 	unsigned nr_binding;
 	struct channel ch[PVIO_SIM_NR_PORTS];
+	/* The handle's only channel when it has exactly one and that one is
+	 * connected (0: not so), recomputed after any channel changed
+	 * (solo_stale); and the receive timeout set on solo_fd's socket
+	 * (-1: none). */
+	evtchn_port_t solo;
+	bool solo_stale;
+	int solo_fd, solo_timeout_ms;
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -157,6 +169,9 @@ static void channel_close_fd(struct sim_evtchn *h, struct channel *c)
 {
 	if (c->fd >= 0) {
 		epoll_ctl(h->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		/* A socket that reuses the number starts without a timeout. */
+		if (c->fd == h->solo_fd)
+			h->solo_fd = -1;
 		close(c->fd);
 		c->fd = -1;
 	}
@@ -168,7 +183,50 @@ static void peer_gone(struct sim_evtchn *h, evtchn_port_t port)
 
 	channel_close_fd(h, c);
 	c->kind = CH_CLOSED;
+	h->solo_stale = true;
 	raise_port(h, port); /* wake a waiter so that it can tell */
+}
+
+/*
+ * Takes what arrived on port's connection (flags MSG_DONTWAIT, or 0 to
+ * block up to the socket's receive timeout): every byte is one
+ * notification, one recv takes them all. True when the port was raised
+ * (notified, or the peer went).
+ */
+static bool channel_receive(struct sim_evtchn *h, evtchn_port_t port, int flags)
+{
+	char buf[256];
+	ssize_t n = recv(h->ch[port].fd, buf, sizeof(buf), flags);
+
+	if (n > 0) {
+		raise_port(h, port);
+		return true;
+	}
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return false;
+	peer_gone(h, port);
+	return true;
+}
+
+/* The solo channel (see struct sim_evtchn), 0 when there is none. */
+static evtchn_port_t solo_port(struct sim_evtchn *h)
+{
+	if (!h->solo_stale)
+		return h->solo;
+	h->solo_stale = false;
+	h->solo = 0;
+	unsigned open = 0;
+	evtchn_port_t last = 0;
+	for (evtchn_port_t port = 1; port < PVIO_SIM_NR_PORTS && open < 2;
+	     port++)
+		if (h->ch[port].kind != CH_NONE) {
+			open++;
+			last = port;
+		}
+	if (open == 1 && h->ch[last].kind == CH_CONNECTED && !h->nr_binding)
+		h->solo = last;
+	return h->solo;
 }
 
 /* Forget fd as a connection whose bind message is awaited; false if it
@@ -193,6 +251,8 @@ static bool binding_drop(struct sim_evtchn *h, int fd)
 static void attach_connection(struct sim_evtchn *h, int fd)
 {
 	struct bind_msg m;
+
+	h->solo_stale = true;
 	ssize_t n = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
 
 	if (n < 0 && errno == EAGAIN) {
@@ -214,6 +274,11 @@ static void attach_connection(struct sim_evtchn *h, int fd)
 	if (c->kind != CH_UNBOUND ||
 	    __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != PORT_INTERDOMAIN ||
 	    p->remote_domid != m.binder_domid)
+		goto refuse;
+	/* Accepted non-blocking for the bind message; a channel blocks in
+	 * wait() (solo_wait), every other call says MSG_DONTWAIT. */
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
 		goto refuse;
 	c->kind = CH_CONNECTED;
 	c->fd = fd;
@@ -244,8 +309,6 @@ static void service_listener(struct sim_evtchn *h)
 
 static void handle_event(struct sim_evtchn *h, uint64_t tag)
 {
-	char buf[256];
-
 	switch (TAG_KIND(tag)) {
 	case TAG_LISTEN:
 		service_listener(h);
@@ -262,15 +325,8 @@ static void handle_event(struct sim_evtchn *h, uint64_t tag)
 	}
 	}
 	evtchn_port_t port = (evtchn_port_t)tag;
-	struct channel *c = &h->ch[port];
-	if (c->kind != CH_CONNECTED)
-		return;
-	/* Every byte is one notification; one recv takes them all. */
-	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (n > 0)
-		raise_port(h, port);
-	else if (n == 0 || errno != EAGAIN)
-		peer_gone(h, port);
+	if (h->ch[port].kind == CH_CONNECTED)
+		channel_receive(h, port, MSG_DONTWAIT);
 }
 
 static int pop_ready(struct sim_evtchn *h)
@@ -385,7 +441,7 @@ static int sim_evtchn_open(struct pvio_evtchn **out)
 
 	if (!h)
 		return -ENOMEM;
-	h->epfd = h->listen_fd = h->wake_fd = -1;
+	h->epfd = h->listen_fd = h->wake_fd = h->solo_fd = -1;
 	for (unsigned i = 0; i < PVIO_SIM_NR_PORTS; i++)
 		h->ch[i].fd = -1;
 	if ((err = pvio_sim_self_domid(&h->self)))
@@ -454,6 +510,7 @@ static int sim_evtchn_alloc_unbound(struct pvio_evtchn *base, domid_t remote)
 	__atomic_store_n(&p->state, PORT_UNBOUND, __ATOMIC_RELEASE);
 	h->ch[port] = (struct channel){
 		.kind = CH_UNBOUND, .fd = -1, .remote_domid = remote};
+	h->solo_stale = true;
 	return port;
 }
 
@@ -534,6 +591,7 @@ static int sim_evtchn_bind_interdomain(struct pvio_evtchn *base, domid_t remote,
 				       .fd = fd,
 				       .remote_domid = remote,
 				       .remote_port = rport};
+	h->solo_stale = true;
 	return port;
 }
 
@@ -576,10 +634,47 @@ static int sim_evtchn_pending(struct pvio_evtchn *base)
 
 	if (port != -EAGAIN)
 		return port;
+	evtchn_port_t solo = solo_port(h);
+	if (solo && channel_receive(h, solo, MSG_DONTWAIT))
+		return pop_ready(h);
+	/* Whatever else made the fd readable (a connection, the unmask
+	 * wake-up) is in the epoll set. */
 	int err = poll_events(h, 0);
 	if (err < 0)
 		return err;
 	return pop_ready(h);
+}
+
+/* Receive timeouts this close to the one wanted are left as they are (a
+ * wait may end that much late, or loop once when early): a setsockopt per
+ * wait would cost as much as the epoll_wait saved. */
+#define SOLO_TIMEOUT_SLACK_MS 10
+
+/* Waits up to left ms (-1: no limit) for the solo channel, blocking in its
+ * recv(). 0, or -errno when the timeout cannot be set. */
+static int solo_wait(struct sim_evtchn *h, evtchn_port_t solo, int left)
+{
+	int fd = h->ch[solo].fd;
+
+	if (left == 0) {
+		channel_receive(h, solo, MSG_DONTWAIT);
+		return 0;
+	}
+	int have = fd == h->solo_fd ? h->solo_timeout_ms : -1;
+	if ((have < 0) != (left < 0) ||
+	    (left > 0 && abs(left - have) > SOLO_TIMEOUT_SLACK_MS)) {
+		struct timeval tv = {0};
+		if (left > 0) {
+			tv.tv_sec = left / 1000;
+			tv.tv_usec = (left % 1000) * 1000;
+		}
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+			return -errno;
+		h->solo_fd = fd;
+		h->solo_timeout_ms = left;
+	}
+	channel_receive(h, solo, 0);
+	return 0;
 }
 
 static int sim_evtchn_wait(struct pvio_evtchn *base, int timeout_ms)
@@ -590,7 +685,8 @@ static int sim_evtchn_wait(struct pvio_evtchn *base, int timeout_ms)
 
 	while (port == -EAGAIN) {
 		int left = pvio_ms_left(deadline);
-		int n = poll_events(h, left);
+		evtchn_port_t solo = solo_port(h);
+		int n = solo ? solo_wait(h, solo, left) : poll_events(h, left);
 		if (n < 0)
 			return n;
 		port = pop_ready(h);
@@ -629,6 +725,7 @@ static int sim_evtchn_unbind(struct pvio_evtchn *base, evtchn_port_t port)
 		service_listener(h); /* a binder may be waiting in line */
 	channel_close_fd(h, c);
 	*c = (struct channel){.kind = CH_NONE, .fd = -1};
+	h->solo_stale = true;
 	port_free(&h->ports[port]);
 	return 0;
 }

@@ -78,11 +78,10 @@ void pvio_back_ring_attach(struct pvio_back_ring *ring, void *area,
 }
 
 /*
- * Final checks re-arm the event index with a sequentially consistent store
- * and re-read the producer index with a sequentially consistent load: the
- * store-load pair that, with the producer's pair in push, guarantees that
- * either the producer sees the new event index or this side sees the new
- * producer index.
+ * Final checks re-arm the event index, then a full fence, then re-read the
+ * producer index: with the producer's store, fence and load in push
+ * (pvio_ring_publish), either the producer sees the new event index or
+ * this side sees the new producer index (C11's fence-to-fence ordering).
  */
 int pvio_front_final_check_responses(struct pvio_front_ring *ring)
 {
@@ -92,10 +91,10 @@ int pvio_front_final_check_responses(struct pvio_front_ring *ring)
 	if (avail != 0)
 		return avail;
 	__atomic_store_n(&ring->sring->rsp_event, ring->rsp_cons + 1,
-			 __ATOMIC_SEQ_CST);
+			 __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return pvio_ring_front_pending(
-		ring,
-		__atomic_load_n(&ring->sring->rsp_prod, __ATOMIC_SEQ_CST));
+		ring, pvio_ring_load_acquire(&ring->sring->rsp_prod));
 }
 
 int pvio_back_final_check_requests(struct pvio_back_ring *ring)
@@ -106,8 +105,8 @@ int pvio_back_final_check_requests(struct pvio_back_ring *ring)
 	if (avail != 0)
 		return avail;
 	__atomic_store_n(&ring->sring->req_event, ring->req_cons + 1,
-			 __ATOMIC_SEQ_CST);
+			 __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return pvio_ring_back_pending(
-		ring,
-		__atomic_load_n(&ring->sring->req_prod, __ATOMIC_SEQ_CST));
+		ring, pvio_ring_load_acquire(&ring->sring->req_prod));
 }

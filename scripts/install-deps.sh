@@ -27,6 +27,10 @@ strace
 iputils-ping
 socat
 jq
+gnuplot-nox
+debhelper
+dpkg-dev
+lintian
 "
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -39,7 +43,9 @@ fi
 # xen-utils-common: Xen's hotplug scripts (/etc/xen/scripts), which the
 # toolstack tests run through script=. Recommends stay out: they pull in
 # the hypervisor and a boot loader. iputils-ping, iperf3, socat and jq:
-# traffic in the network tests (tests/integration/net-*.sh).
+# traffic in the network tests (tests/integration/net-*.sh). gnuplot-nox:
+# the plots of `pvio-bench sweep` (its pngcairo terminal). debhelper,
+# dpkg-dev, lintian: the Debian packages (scripts/build-debs.sh, CI).
 # Wait for another apt or dpkg run (an unattended upgrade, a second
 # install) instead of failing on its lock.
 lock_wait="-o DPkg::Lock::Timeout=600"

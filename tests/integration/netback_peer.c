@@ -8,6 +8,12 @@
  *   netback_peer [-n DEVID] [--max-frame N] send COUNT   TX COUNT frames
  *   netback_peer [-n DEVID] [--no-csum] [--max-frame N] recv COUNT
  *   netback_peer [-n DEVID] hostile WHAT             break the protocol
+ *   netback_peer [-n DEVID] [--minimal [--no-csum]] relay TAP  a NIC
+ *
+ * --minimal: the frontend writes only what Mini-OS's netfront writes
+ * (tx-ring-ref, rx-ring-ref, event-channel, request-rx-copy,
+ * feature-rx-notify; with --no-csum also feature-no-csum-offload=1): no
+ * feature-sg, no IPv6 checksum offload, no GSO, one queue, one channel.
  *
  * send: broadcast frames of ethertype 0x88b5 carrying a sequence number
  * and a byte pattern, sizes 60..1514 (or --max-frame: above a page, one
@@ -22,19 +28,33 @@
  * NETIF_TX_FATAL_SLOT_COUNT + 1 data slots), crossing (offset + size past
  * the page); then it waits for the backend to stop serving it (its event
  * channel closes): exit 0 when it did within 5 s.
+ * relay: the guest's NIC, as a minimal frontend is: a TAP named TAP
+ * (the vif's MAC, no offloads, so the guest's kernel fills and checks
+ * every checksum itself) whose frames go out one slot each, and frames
+ * from the backend written to it. Every frame from the backend is checked
+ * against what was negotiated: one slot (no sg), no extra (no GSO), a
+ * blank checksum only for a family with checksum offload (then filled
+ * here, as the frontend's stack would); every other TCP and UDP checksum
+ * over IPv4 and IPv6 must verify. Runs until SIGTERM (at most 10 min),
+ * then prints its counts; exits 1 at the first violation.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "netif/netif.h"
 #include "pvio_evtchn.h"
+#include "pvio_tap.h"
 #include "pvio_gnt.h"
 #include "pvio_ring.h"
 #include "xenstore/xenbus.h"
@@ -115,7 +135,30 @@ static int write_conn(struct pvio_xenbus *xb, xs_transaction_t t, void *arg)
 	return pvio_xenbus_switch_state(xb, t, c->p->fe, XenbusStateConnected);
 }
 
-static void peer_connect(struct peer *p, bool no_csum)
+/* Mini-OS's keys (netfront.c), and no others: one queue, flat. */
+static unsigned minimal_conn_keys(const struct netif_frontend_conn *conn,
+				  bool no_csum, struct netif_key_value *kv)
+{
+	const struct netif_queue_conn *q = &conn->queues[0];
+	unsigned n = 0;
+#define KEY(name, ...)                                                         \
+	do {                                                                   \
+		snprintf(kv[n].key, sizeof(kv[n].key), "%s", name);            \
+		snprintf(kv[n].value, sizeof(kv[n].value), __VA_ARGS__);       \
+		n++;                                                           \
+	} while (0)
+	KEY("tx-ring-ref", "%u", q->tx_ring_ref);
+	KEY("rx-ring-ref", "%u", q->rx_ring_ref);
+	KEY("event-channel", "%u", q->evtchn_tx);
+	KEY("request-rx-copy", "1");
+	KEY("feature-rx-notify", "1");
+	if (no_csum)
+		KEY("feature-no-csum-offload", "1");
+#undef KEY
+	return n;
+}
+
+static void peer_connect(struct peer *p, bool no_csum, bool minimal)
 {
 	char *v;
 	p->xb = pvio_xenbus_open();
@@ -147,9 +190,10 @@ static void peer_connect(struct peer *p, bool no_csum)
 	if (netif_read_backend_offer(read_be_key, p, &offer, &kerr))
 		die("backend offer: %s = %s: %s", kerr.key, kerr.value,
 		    kerr.why);
-	supported.rx_copy = supported.rx_notify = supported.sg = true;
+	supported.rx_copy = supported.rx_notify = true;
+	supported.sg = !minimal;
 	supported.ipv4_csum = !no_csum;
-	supported.ipv6_csum = !no_csum;
+	supported.ipv6_csum = !no_csum && !minimal;
 	netif_frontend_choose(&offer, &supported, &p->chosen);
 
 	if (pvio_gntshr_open(PVIO_PLATFORM_AUTO, &p->gs) ||
@@ -194,7 +238,8 @@ static void peer_connect(struct peer *p, bool no_csum)
 		.features = p->chosen,
 	};
 	struct conn_txn c = {.p = p};
-	c.nkv = netif_frontend_conn_keys(&conn, c.kv, NETIF_MAX_KEYS);
+	c.nkv = minimal ? minimal_conn_keys(&conn, no_csum, c.kv)
+			: netif_frontend_conn_keys(&conn, c.kv, NETIF_MAX_KEYS);
 	int rc = pvio_xenbus_transaction(p->xb, write_conn, &c, 0);
 	if (rc)
 		die("cannot write the keys: %s", strerror(-rc));
@@ -553,13 +598,257 @@ static void do_hostile(struct peer *p, const char *what)
 	die("hostile %s: the backend still serves the vif after 5 s", what);
 }
 
+/* ---- relay: the guest's NIC through a minimal frontend ---- */
+
+static volatile sig_atomic_t relay_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	relay_stop = 1;
+}
+
+/* What the relay saw of the backend's frames, by family (0: IPv4,
+ * 1: IPv6) and protocol (0: TCP, 1: UDP). */
+struct relay_counts {
+	unsigned long tx, rx;
+	unsigned long verified[2][2]; /* checksum checked here, good */
+	unsigned long blank[2][2];    /* came csum_blank, filled here */
+};
+
+/* The TCP or UDP checksum of an IPv4 or IPv6 frame: 1 when it verifies,
+ * 0 when not, -1 for any other frame (or an IP fragment). *fam, *proto:
+ * the indices of struct relay_counts. */
+static int l4_check(const uint8_t *f, unsigned len, unsigned *fam,
+		    unsigned *proto)
+{
+	if (len < 14)
+		return -1;
+	unsigned type = (unsigned)f[12] << 8 | f[13];
+	const uint8_t *ip = f + 14, *l4;
+	unsigned iplen = len - 14, l4len, next;
+	uint32_t sum;
+	if (type == 0x0800) {
+		if (iplen < 20 || ip[0] >> 4 != 4)
+			return -1;
+		unsigned ihl = (ip[0] & 15u) * 4,
+			 tot = (unsigned)ip[2] << 8 | ip[3];
+		if (ihl < 20 || tot < ihl || tot > iplen || (ip[6] & 0x3f) ||
+		    ip[7])
+			return -1;
+		*fam = 0;
+		next = ip[9];
+		l4 = ip + ihl;
+		l4len = tot - ihl;
+		sum = sum16(ip + 12, 8, 0);
+	} else if (type == 0x86dd) {
+		if (iplen < 40)
+			return -1;
+		unsigned plen = (unsigned)ip[4] << 8 | ip[5];
+		if (plen + 40 > iplen)
+			return -1;
+		*fam = 1;
+		next = ip[6];
+		l4 = ip + 40;
+		l4len = plen;
+		sum = sum16(ip + 8, 32, 0);
+	} else {
+		return -1;
+	}
+	if (next == 6 && l4len >= 20)
+		*proto = 0;
+	else if (next == 17 && l4len >= 8)
+		*proto = 1;
+	else
+		return -1;
+	/* UDP over IPv4 may go without a checksum. */
+	if (next == 17 && *fam == 0 && !l4[6] && !l4[7])
+		return 1;
+	sum += next + l4len;
+	return fold(sum16(l4, l4len, sum)) == 0xffff;
+}
+
+/* One frame from the TAP onto the TX ring, one slot, no flags (the guest's
+ * stack filled its checksums: the TAP takes no offload). False when the
+ * ring or the buffers are full (nothing read). */
+static bool relay_tx_one(struct peer *p, int tap, unsigned *next,
+			 struct relay_counts *n)
+{
+	if (pvio_front_free_requests(&p->tx) < 1)
+		return false;
+	unsigned page = tx_pages(p, 1, next);
+	if (page == TX_BUF_PAGES)
+		return false;
+	static uint8_t buf[PVIO_TAP_VNET_HDR_BYTES + 65536];
+	ssize_t r = read(tap, buf, sizeof(buf));
+	if (r < 0) {
+		if (errno == EAGAIN || errno == EINTR) {
+			*next = page; /* not used */
+			return false;
+		}
+		die("relay: TAP read: %s", strerror(errno));
+	}
+	unsigned len = (unsigned)r - PVIO_TAP_VNET_HDR_BYTES;
+	const struct virtio_net_hdr *vnet = (const void *)buf;
+	if (r < (ssize_t)PVIO_TAP_VNET_HDR_BYTES + 14 || len > 4096 ||
+	    vnet->gso_type != VIRTIO_NET_HDR_GSO_NONE ||
+	    (vnet->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+		/* Not what a TAP without offloads gives: said, skipped. */
+		fprintf(stderr, "relay: TAP frame of %u bytes skipped\n", len);
+		*next = page;
+		return true;
+	}
+	memcpy(p->tx_bufs + (size_t)page * 4096, buf + PVIO_TAP_VNET_HDR_BYTES,
+	       len);
+	struct netif_tx_frag frag = {p->tx_refs[page], 0, (uint16_t)len};
+	uint16_t id = (uint16_t)(page * 2);
+	netif_tx_request_t req;
+	if (netif_tx_build(len, &frag, 1, &id, 0, &req) != 1)
+		die("netif_tx_build");
+	pvio_front_put_requests(&p->tx, &req, 1);
+	p->tx_pending[page]++;
+	p->tx_outstanding++;
+	if (pvio_front_push_requests(&p->tx))
+		kick(p);
+	n->tx++;
+	return true;
+}
+
+/* A frame from the backend, checked against what was negotiated, to the
+ * TAP. */
+static void relay_rx_frame(struct peer *p, int tap, uint8_t *f, unsigned len,
+			   uint16_t flags, struct relay_counts *n)
+{
+	unsigned fam = 0, proto = 0;
+	if (flags & NETRXF_csum_blank) {
+		int rc = l4_check(f, len, &fam, &proto);
+		if (rc < 0)
+			die("relay: csum_blank on a frame of %u bytes that is "
+			    "not TCP or UDP over IP",
+			    len);
+		bool offered =
+			fam == 0 ? p->chosen.ipv4_csum : p->chosen.ipv6_csum;
+		if (!offered)
+			die("relay: csum_blank %s frame of %u bytes to a "
+			    "frontend without %s checksum offload",
+			    fam ? "IPv6" : "IPv4", len, fam ? "IPv6" : "IPv4");
+		struct virtio_net_hdr vnet;
+		if (netif_vnet_for_frame(true, false, f, len, &vnet) < 0 ||
+		    netif_checksum_fill(f, len, le16toh(vnet.csum_start),
+					le16toh(vnet.csum_offset)) < 0 ||
+		    l4_check(f, len, &fam, &proto) != 1)
+			die("relay: cannot fill a blank checksum");
+		n->blank[fam][proto]++;
+	} else {
+		int rc = l4_check(f, len, &fam, &proto);
+		if (rc == 0)
+			die("relay: %s %s frame of %u bytes with a wrong "
+			    "checksum",
+			    fam ? "IPv6" : "IPv4", proto ? "UDP" : "TCP", len);
+		if (rc == 1)
+			n->verified[fam][proto]++;
+	}
+	struct virtio_net_hdr none = {0};
+	struct iovec iov[2] = {{&none, sizeof(none)}, {f, len}};
+	if (writev(tap, iov, 2) < 0 && errno != EIO)
+		die("relay: TAP write: %s", strerror(errno));
+	n->rx++;
+}
+
+/* Takes the RX responses: every frame in one slot with no extra. */
+static void relay_rx(struct peer *p, int tap, struct relay_counts *n)
+{
+	netif_rx_response_t rsps[RX_SLOTS];
+	int got = pvio_front_take_responses(&p->rx, rsps, RX_SLOTS);
+	if (got < 0)
+		die("RX ring broken by the backend");
+	static uint8_t f[4096];
+	for (int i = 0; i < got; i++) {
+		const netif_rx_response_t *r = &rsps[i];
+		if (r->flags & (NETRXF_more_data | NETRXF_extra_info))
+			die("relay: RX response id %u has flags %#x: %s to a "
+			    "frontend without %s",
+			    r->id, r->flags,
+			    r->flags & NETRXF_more_data ? "more_data"
+							: "extra_info",
+			    r->flags & NETRXF_more_data ? "feature-sg" : "GSO");
+		struct netif_rx_packet pkt;
+		enum netif_rx_reason why =
+			netif_rx_parse(r, 1, &p->chosen, &pkt);
+		if (why != NETIF_RX_OK)
+			die("relay: RX response id %u: %s", r->id,
+			    netif_rx_reason_str(why));
+		if (pkt.nr_frags != 1 || r->id >= RX_SLOTS)
+			die("relay: RX response id %u: %u pieces", r->id,
+			    pkt.nr_frags);
+		unsigned len = pkt.frags[0].len;
+		memcpy(f,
+		       p->rx_bufs + (size_t)r->id * 4096 + pkt.frags[0].offset,
+		       len);
+		relay_rx_frame(p, tap, f, len, pkt.flags, n);
+	}
+	if (got > 0)
+		rx_post(p);
+}
+
+static void do_relay(struct peer *p, const char *name)
+{
+	int tap = pvio_tap_open(name);
+	if (tap < 0)
+		die("relay: TAP %s: %s", name, strerror(-tap));
+	int rc = pvio_tap_set_mac(name, p->mac);
+	if (!rc)
+		rc = pvio_tap_set_up(name, true);
+	if (rc)
+		die("relay: TAP %s: %s", name, strerror(-rc));
+	struct sigaction sa = {.sa_handler = on_stop};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	struct relay_counts n = {0};
+	unsigned next = 0;
+	rx_post(p);
+	printf("ready\n");
+	fflush(stdout);
+	int64_t deadline = now_ms() + 600000;
+	while (!relay_stop && now_ms() < deadline) {
+		tx_reap(p);
+		bool tx_room = true;
+		for (int i = 0; i < 64 && tx_room; i++)
+			tx_room = relay_tx_one(p, tap, &next, &n);
+		relay_rx(p, tap, &n);
+		/* Sleep only when neither ring has more (re-armed). */
+		if (pvio_front_final_check_responses(&p->tx) ||
+		    pvio_front_final_check_responses(&p->rx))
+			continue;
+		struct pollfd fds[2] = {
+			{pvio_evtchn_fd(p->ev), POLLIN, 0},
+			{tap, tx_room ? POLLIN : 0, 0},
+		};
+		if (poll(fds, 2, 100) < 0 && errno != EINTR)
+			die("relay: poll: %s", strerror(errno));
+		int port;
+		while ((port = pvio_evtchn_pending(p->ev)) >= 0)
+			pvio_evtchn_unmask(p->ev, (evtchn_port_t)port);
+		if (pvio_evtchn_peer_closed(p->ev, (evtchn_port_t)p->port) == 1)
+			die("relay: the backend went away");
+	}
+	printf("relay: tx %lu rx %lu; checksums verified: ipv4 tcp %lu udp "
+	       "%lu, ipv6 tcp %lu udp %lu; csum_blank filled here: ipv4 tcp "
+	       "%lu udp %lu, ipv6 tcp %lu udp %lu\n",
+	       n.tx, n.rx, n.verified[0][0], n.verified[0][1], n.verified[1][0],
+	       n.verified[1][1], n.blank[0][0], n.blank[0][1], n.blank[1][0],
+	       n.blank[1][1]);
+	close(tap);
+}
+
 int main(int argc, char **argv)
 {
 	struct peer p;
 	memset(&p, 0, sizeof(p));
-	bool no_csum = false;
+	bool no_csum = false, minimal = false;
 	static const struct option opts[] = {
 		{"no-csum", no_argument, NULL, 'c'},
+		{"minimal", no_argument, NULL, 'M'},
 		{"max-frame", required_argument, NULL, 'm'},
 		{NULL, 0, NULL, 0},
 	};
@@ -569,6 +858,8 @@ int main(int argc, char **argv)
 			p.devid = (unsigned)atoi(optarg);
 		else if (c == 'c')
 			no_csum = true;
+		else if (c == 'M')
+			minimal = true;
 		else if (c == 'm')
 			frame_max = (unsigned)atoi(optarg);
 		else
@@ -579,15 +870,20 @@ int main(int argc, char **argv)
 	if (argc - optind != 2)
 		die("usage: netback_peer [-n DEVID] [--no-csum] [--max-frame "
 		    "N] "
-		    "send|recv COUNT | hostile index|slots|crossing");
+		    "send|recv COUNT | hostile index|slots|crossing | "
+		    "[--minimal] relay TAP");
 	const char *mode = argv[optind], *arg = argv[optind + 1];
-	peer_connect(&p, no_csum);
+	if (minimal && strcmp(mode, "relay"))
+		die("--minimal: relay only (send and recv use feature-sg)");
+	peer_connect(&p, no_csum, minimal);
 	if (!strcmp(mode, "send"))
 		do_send(&p, (unsigned)atoi(arg));
 	else if (!strcmp(mode, "recv"))
 		do_recv(&p, (unsigned)atoi(arg));
 	else if (!strcmp(mode, "hostile"))
 		do_hostile(&p, arg);
+	else if (!strcmp(mode, "relay"))
+		do_relay(&p, arg);
 	else
 		die("unknown mode %s", mode);
 	/* Closing unbinds the channel and ends the grants, as a frontend

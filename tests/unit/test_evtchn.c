@@ -336,6 +336,116 @@ static void test_mask_and_unmask(void)
 	fixture_link_close(&l);
 }
 
+/* ---- a handle with one channel ---- */
+
+/* Notifies as many times as asked, until asked for none: then it closes
+ * its handle (the channel closes) and exits. */
+static int child_notify_until_zero(struct fixture_link *l, void *arg)
+{
+	struct pvio_evtchn *h;
+	int v;
+
+	(void)arg;
+	if (pvio_evtchn_open(PVIO_PLATFORM_AUTO, &h))
+		return 1;
+	int port = pvio_evtchn_bind_interdomain(h, 0, (evtchn_port_t)sh->port);
+	if (port < 0 || child_send(l, port))
+		return 2;
+	for (int i = 0; i < 100; i++) {
+		if (child_recv(l, &v))
+			return 3;
+		if (v == 0) {
+			pvio_evtchn_close(h);
+			return 0;
+		}
+		for (int n = 0; n < v; n++)
+			if (pvio_evtchn_notify(h, (evtchn_port_t)port))
+				return 4;
+		if (child_send(l, 0))
+			return 5;
+	}
+	return 6;
+}
+
+/* Asks the child for n notifications and waits until they were sent. */
+static void notify_from_child(struct fixture_link *l, int n)
+{
+	int v;
+	CU_ASSERT_EQUAL(parent_send(l, n), 0);
+	CU_ASSERT_EQUAL(parent_recv(l, &v), 0);
+}
+
+/*
+ * A handle whose only channel is connected waits on that connection alone
+ * (evtchn_sim.c, solo_wait): timeouts still end a wait, the fd still
+ * tells, a second channel and its removal change nothing visible, and the
+ * peer's death still wakes the waiter.
+ */
+static void test_one_channel(void)
+{
+	struct fixture_link l;
+	struct pvio_evtchn *h;
+	int v;
+	int port = open_dom0_port_for(4, &h, &l);
+	pid_t pid = fixture_fork_domain(4, child_notify_until_zero, &l, NULL);
+	CU_ASSERT_EQUAL_FATAL(parent_recv(&l, &v), 0);
+	/* Takes the binder's connection in; then nothing is pending, and
+	 * waits with timeouts of different lengths end. */
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, 0), -ETIMEDOUT);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, 30), -ETIMEDOUT);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, 60), -ETIMEDOUT);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, 1), -ETIMEDOUT);
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN);
+
+	notify_from_child(&l, 2);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, WAIT_MS), port);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, 0), -ETIMEDOUT); /* masked */
+	CU_ASSERT_EQUAL(pvio_evtchn_unmask(h, (evtchn_port_t)port), 0);
+
+	/* Through the fd and pending, which then leave it quiet. */
+	notify_from_child(&l, 1);
+	struct pollfd pfd = {.fd = pvio_evtchn_fd(h), .events = POLLIN};
+	CU_ASSERT_EQUAL(poll(&pfd, 1, WAIT_MS), 1);
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), port);
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN);
+	CU_ASSERT_EQUAL(pvio_evtchn_unmask(h, (evtchn_port_t)port), 0);
+	CU_ASSERT_EQUAL(poll(&pfd, 1, 0), 0);
+
+	/* A notification kept while masked, reported at unmask through
+	 * wait, and the fd quiet after pending looked once more. */
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, 0), -ETIMEDOUT);
+	notify_from_child(&l, 1);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, WAIT_MS), port);
+	notify_from_child(&l, 1);
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN);
+	CU_ASSERT_EQUAL(pvio_evtchn_unmask(h, (evtchn_port_t)port), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, WAIT_MS), port);
+	CU_ASSERT_EQUAL(pvio_evtchn_unmask(h, (evtchn_port_t)port), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_pending(h), -EAGAIN);
+	CU_ASSERT_EQUAL(poll(&pfd, 1, 0), 0);
+
+	/* A second port, unbound: the handle waits on its whole set. */
+	int other = pvio_evtchn_alloc_unbound(h, 9);
+	CU_ASSERT_FATAL(other > 0);
+	notify_from_child(&l, 1);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, WAIT_MS), port);
+	CU_ASSERT_EQUAL(pvio_evtchn_unmask(h, (evtchn_port_t)port), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_unbind(h, (evtchn_port_t)other), 0);
+	notify_from_child(&l, 3);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, WAIT_MS), port);
+	CU_ASSERT_EQUAL(pvio_evtchn_unmask(h, (evtchn_port_t)port), 0);
+
+	/* The peer closes while the handle waits: the wait ends with the
+	 * port, which then reads closed. */
+	CU_ASSERT_EQUAL(parent_send(&l, 0), 0);
+	CU_ASSERT_EQUAL(pvio_evtchn_wait(h, WAIT_MS), port);
+	CU_ASSERT_EQUAL(pvio_evtchn_peer_closed(h, (evtchn_port_t)port), 1);
+	CU_ASSERT_EQUAL(pvio_evtchn_notify(h, (evtchn_port_t)port), -ENOTCONN);
+	CU_ASSERT_EQUAL(fixture_reap(pid), 0);
+	pvio_evtchn_close(h);
+	fixture_link_close(&l);
+}
+
 /* ---- death ---- */
 
 static int child_bind_and_hang(struct fixture_link *l, void *arg)
@@ -672,6 +782,7 @@ static CU_TestInfo evtchn_tests[] = {
 	{"a notify reaches only the bound peer",
 	 test_notify_reaches_only_bound_peer},
 	{"mask and unmask", test_mask_and_unmask},
+	{"a handle with one channel", test_one_channel},
 	{"notify after the peer died", test_notify_after_peer_died},
 	{"the allocating process died", test_allocator_died},
 	{"unbind closes the port for the peer", test_unbind_closes_for_peer},

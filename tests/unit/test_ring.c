@@ -815,6 +815,145 @@ static void test_cross_process_ten_million(void)
 	munmap(sh, sizeof(*sh));
 }
 
+/*
+ * pvio's producers and consumers order the event-index handshake with a
+ * release store and a full fence (pvio_ring_publish, the final checks);
+ * Xen's macros with wmb() and mb(). Across processes, each side sleeping
+ * until the other wakes it, the two must never leave one asleep with work
+ * pending: pvio front against a ring.h back, netif TX layout.
+ */
+#define XEN_XPROC_MESSAGES 500000u
+
+static void xen_xproc_backend(void *area, struct xproc_shared *sh)
+{
+	netif_tx_back_ring_t back;
+	uint16_t expect = 0;
+	uint64_t done = 0;
+	double deadline = now_s() + XPROC_DEADLINE_S;
+	int more, notify;
+
+	BACK_RING_INIT(&back, (netif_tx_sring_t *)area, PAGE_BYTES);
+	while (done < XEN_XPROC_MESSAGES && now_s() < deadline) {
+		uint32_t seen =
+			__atomic_load_n(&sh->wake_back, __ATOMIC_SEQ_CST);
+		RING_FINAL_CHECK_FOR_REQUESTS(&back, more);
+		if (!more) {
+			if (!wait_for_wake(&sh->wake_back, seen) &&
+			    RING_HAS_UNCONSUMED_REQUESTS(&back))
+				sh->back_lost_wakeups++;
+			continue;
+		}
+		while (RING_HAS_UNCONSUMED_REQUESTS(&back)) {
+			netif_tx_request_t req;
+			RING_COPY_REQUEST(&back, back.req_cons, &req);
+			back.req_cons++;
+			if (req.id != expect++ ||
+			    req.size != (uint16_t)(req.id * 3u + 1u))
+				sh->back_errors++;
+			netif_tx_response_t *rsp =
+				RING_GET_RESPONSE(&back, back.rsp_prod_pvt);
+			rsp->id = req.id;
+			rsp->status = NETIF_RSP_OKAY;
+			back.rsp_prod_pvt++;
+			done++;
+		}
+		sh->back_received = done;
+		RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&back, notify);
+		if (notify)
+			wake(&sh->wake_front);
+	}
+	sh->back_received = done;
+	wake(&sh->wake_front);
+}
+
+static void test_cross_process_pvio_front_xen_back(void)
+{
+	void *area = mmap(NULL, PAGE_BYTES, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct xproc_shared *sh =
+		mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct pvio_ring_layout layout;
+
+	CU_ASSERT_FATAL(area != MAP_FAILED && sh != MAP_FAILED);
+	memset(sh, 0, sizeof(*sh));
+	pvio_sring_init(area, PAGE_BYTES);
+	CU_ASSERT_EQUAL_FATAL(
+		pvio_ring_layout_init(&layout, PAGE_BYTES,
+				      sizeof(netif_tx_request_t),
+				      sizeof(netif_tx_response_t),
+				      sizeof(union netif_tx_sring_entry)),
+		0);
+	pid_t child = fork();
+	CU_ASSERT_FATAL(child >= 0);
+	if (child == 0) {
+		xen_xproc_backend(area, sh);
+		_exit(0);
+	}
+
+	struct pvio_front_ring front;
+	netif_tx_request_t reqs[XPROC_BATCH];
+	netif_tx_response_t rsps[XPROC_BATCH];
+	uint64_t sent = 0, answered = 0, bad = 0, lost_wakeups = 0;
+	int proto_errors = 0;
+	double deadline = now_s() + XPROC_DEADLINE_S;
+
+	pvio_front_ring_attach(&front, area, &layout, 0);
+	while (answered < XEN_XPROC_MESSAGES && now_s() < deadline) {
+		uint32_t seen =
+			__atomic_load_n(&sh->wake_front, __ATOMIC_SEQ_CST);
+		unsigned want = pvio_front_free_requests(&front);
+		if (want > XPROC_BATCH)
+			want = XPROC_BATCH;
+		if (want > XEN_XPROC_MESSAGES - sent)
+			want = (unsigned)(XEN_XPROC_MESSAGES - sent);
+		for (unsigned i = 0; i < want; i++) {
+			uint16_t id = (uint16_t)(sent + i);
+			reqs[i] = (netif_tx_request_t){
+				.id = id, .size = (uint16_t)(id * 3u + 1u)};
+		}
+		sent += pvio_front_put_requests(&front, reqs, want);
+		if (pvio_front_push_requests(&front))
+			wake(&sh->wake_back);
+		int n = pvio_front_take_responses(&front, rsps, XPROC_BATCH);
+		if (n < 0) {
+			proto_errors++;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (rsps[i].id != (uint16_t)answered ||
+			    rsps[i].status != NETIF_RSP_OKAY)
+				bad++;
+			answered++;
+		}
+		if (n > 0 || want > 0)
+			continue;
+		n = pvio_front_final_check_responses(&front);
+		if (n < 0) {
+			proto_errors++;
+			break;
+		}
+		if (n == 0 && !wait_for_wake(&sh->wake_front, seen) &&
+		    pvio_front_final_check_responses(&front) > 0)
+			lost_wakeups++;
+	}
+
+	int status = 0;
+	if (answered < XEN_XPROC_MESSAGES)
+		kill(child, SIGKILL);
+	CU_ASSERT_EQUAL(waitpid(child, &status, 0), child);
+	CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CU_ASSERT_EQUAL(proto_errors, 0);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(lost_wakeups, 0);
+	CU_ASSERT_EQUAL(sh->back_errors, 0);
+	CU_ASSERT_EQUAL(sh->back_lost_wakeups, 0);
+	CU_ASSERT_EQUAL(sh->back_received, XEN_XPROC_MESSAGES);
+	CU_ASSERT_EQUAL(answered, XEN_XPROC_MESSAGES);
+	munmap(area, PAGE_BYTES);
+	munmap(sh, sizeof(*sh));
+}
+
 static CU_TestInfo semantics_tests[] = {
 	{"layout matches Xen", test_layout},
 	{"SHARED_RING_INIT", test_sring_init},
@@ -845,6 +984,8 @@ static CU_TestInfo interop_tests[] = {
 static CU_TestInfo xproc_tests[] = {
 	{"ten million requests across processes",
 	 test_cross_process_ten_million},
+	{"pvio front, Xen ring.h back, sleeping on both sides",
+	 test_cross_process_pvio_front_xen_back},
 	CU_TEST_INFO_NULL,
 };
 

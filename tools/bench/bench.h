@@ -20,6 +20,7 @@ int bench_gntcopy(int argc, char **argv);
 int bench_xenstore(int argc, char **argv);
 int bench_net(int argc, char **argv);
 int bench_scale(int argc, char **argv);
+int bench_sweep(int argc, char **argv);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t bench_now_ns(void);
@@ -55,7 +56,9 @@ int bench_wait_child(pid_t pid);
 /*
  * One option of a subcommand, `--NAME VALUE`: a count (value set) bounded by
  * [min, max] (max 0: no upper bound), or a string (text set). The pointed-to
- * variable holds the default on entry. A table ends with a zero entry.
+ * variable holds the default on entry. A count bounded by [1, 1] is a flag
+ * (BENCH_FLAG): `--NAME` alone, setting it to 1. A table ends with a zero
+ * entry.
  */
 struct bench_option {
 	const char *name;
@@ -64,6 +67,12 @@ struct bench_option {
 	uint64_t min, max;
 	const char **text;
 };
+
+/* A flag `--NAME` (no value): var, a uint64_t, becomes 1. */
+#define BENCH_FLAG(name, help, var)                                            \
+	{                                                                      \
+		name, help, &(var), 1, 1, NULL                                 \
+	}
 
 /* The --rounds option every subcommand has. */
 #define BENCH_ROUNDS_OPTION(var)                                               \
@@ -81,6 +90,9 @@ struct bench_option {
  */
 int bench_parse_options(const char *cmd, int argc, char **argv,
 			const struct bench_option *opts, const char *footer);
+
+/* Median of n samples (sorts them in place; 0 when n is 0). */
+double bench_median(double *samples, size_t n);
 
 /*
  * Print the median of n samples with their range, and return the median

@@ -139,9 +139,14 @@ static void print_options_help(const char *cmd, const struct bench_option *opts,
 	printf("usage: pvio-bench %s [OPTIONS]\n", cmd);
 	for (const struct bench_option *o = opts; o->name; o++) {
 		char flag[48];
-		snprintf(flag, sizeof(flag), "--%s %s", o->name,
-			 o->value ? "N" : "TEXT");
-		if (o->value && o->max)
+		bool is_flag = o->value && o->min == 1 && o->max == 1;
+		snprintf(flag, sizeof(flag), "--%s%s", o->name,
+			 is_flag    ? ""
+			 : o->value ? " N"
+				    : " TEXT");
+		if (is_flag)
+			printf("  %-22s %s\n", flag, o->help);
+		else if (o->value && o->max)
 			printf("  %-22s %s, %" PRIu64 "..%" PRIu64
 			       " (default %" PRIu64 ")\n",
 			       flag, o->help, o->min, o->max, *o->value);
@@ -175,6 +180,10 @@ int bench_parse_options(const char *cmd, int argc, char **argv,
 				cmd, arg, cmd);
 			return 2;
 		}
+		if (o->value && o->min == 1 && o->max == 1) {
+			*o->value = 1; /* a flag */
+			continue;
+		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, "pvio-bench %s: --%s needs a value\n",
 				cmd, o->name);
@@ -197,8 +206,7 @@ static int compare_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Median of n samples (sorts them in place). */
-static double bench_median(double *samples, size_t n)
+double bench_median(double *samples, size_t n)
 {
 	if (n == 0)
 		return 0;

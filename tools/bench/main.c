@@ -21,6 +21,10 @@ static const struct bench_command commands[] = {
 	 "many guests on one host: fairness, round trip under load, "
 	 "netback's memory and CPU per vif",
 	 bench_scale},
+	{"sweep",
+	 "TCP latency and bandwidth against message size, native and pvio, "
+	 "as CSV and plots",
+	 bench_sweep},
 };
 
 static void usage(FILE *out)

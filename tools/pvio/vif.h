@@ -36,8 +36,8 @@ int vif_attach(const struct host *host, struct pvio_xenbus *xb, unsigned domid,
  * script (*script: its full path, to free), bridge, devid, names, and the
  * MAC as the store spells it (xl's random one unless given). -1 after a
  * message. */
-int vif_prepare(const struct host *host, struct pvio_xenbus *xb,
-		unsigned domid, const char *dom, struct pvio_nic *nic,
-		char **script, char mac[18]);
+int vif_prepare(const struct host *host, struct pvio_xenbus *xb, unsigned domid,
+		const char *dom, struct pvio_nic *nic, char **script,
+		char mac[18]);
 
 #endif

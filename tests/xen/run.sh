@@ -1,0 +1,139 @@
+#!/bin/bash
+# pvio's real-Xen scenarios: real Xen 4.17, a Debian dom0 and a PV guest
+# under QEMU (software emulation), through ../shared/xen-in-qemu.
+#
+#   tests/xen/run.sh [SCENARIO...]     (as root; default: all, in this order)
+#
+#   linux-netfront  Linux's xen-netfront (guest) against pvio-netback (dom0)
+#   pvio-pair       pvio-netfront against pvio-netback
+#   linux-netback   pvio-netfront against Linux's xen-netback
+#   xl-hotplug      xl network-attach/-list/-detach and xl destroy with
+#                   pvio-netback, no pvio toolstack
+#
+# It builds the Debian packages (scripts/build-debs.sh), puts pvio-dom0 into
+# the dom0 image (installed there with dpkg at boot) and pvio-domu, unpacked
+# with dpkg-deb -x, into the guest's initramfs, then boots Xen once for all
+# the scenarios (XEN_BOOT_EACH=1: once each); every boot starts from a
+# clean image. One line per scenario says PASS or FAIL; a failure prints
+# the log lines and keeps the whole serial console.
+#
+# Environment:
+#   XEN_WORKDIR  images, packages and logs (default /var/tmp/pvio-xen); the
+#                first build there downloads ~1 GB and takes 5-10 minutes
+#   XEN_IN_QEMU  the xen-in-qemu scripts (default ../shared/xen-in-qemu
+#                beside the repository, else /work/shared/xen-in-qemu)
+#   XEN_TIMEOUT  seconds one boot may take (default 2400)
+#   XEN_BOOT_EACH=1  one boot per scenario instead of one for all
+#   XEN_PARALLEL=1   with XEN_BOOT_EACH=1, all the boots at once
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+all="linux-netfront pvio-pair linux-netback xl-hotplug"
+work=${XEN_WORKDIR:-/var/tmp/pvio-xen}
+xq=${XEN_IN_QEMU:-}
+if [ -z "$xq" ]; then
+	for d in "$top/../shared/xen-in-qemu" /work/shared/xen-in-qemu; do
+		[ -x "$d/build.sh" ] && { xq=$d; break; }
+	done
+fi
+progress() { echo "[xen $(date +%T)] $*"; }
+die() { echo "tests/xen/run.sh: $*" >&2; exit 2; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (debootstrap, mkfs, QEMU)"
+[ -n "$xq" ] && [ -x "$xq/build.sh" ] && [ -x "$xq/run.sh" ] ||
+	die "xen-in-qemu not found; set XEN_IN_QEMU to the directory with build.sh and run.sh"
+scenarios=${*:-$all}
+for s in $scenarios; do
+	case " $all " in *" $s "*) ;; *) die "unknown scenario '$s' (one of: $all)" ;; esac
+done
+mkdir -p "$work/logs"
+T0=$(date +%s)
+
+# 1. the base images (once per XEN_WORKDIR): the dom0 root is what the
+# guest's libraries and kernel modules come from.
+if [ ! -x "$work/rootfs/usr/lib/xen-4.17/bin/xl" ]; then
+	progress "first build of the Xen images in $work (5-10 minutes, ~1 GB of packages)"
+	"$xq/build.sh" "$work" >"$work/logs/build-base.log" 2>&1 ||
+		{ tail -30 "$work/logs/build-base.log"; die "building the base images failed (environment, not pvio); log: $work/logs/build-base.log"; }
+fi
+
+# 2. the packages
+progress "building the Debian packages"
+"$top/scripts/build-debs.sh" "$work/pvio-debs" >"$work/logs/build-debs.log" 2>&1 ||
+	{ tail -30 "$work/logs/build-debs.log"; die "building the packages failed; log: $work/logs/build-debs.log"; }
+
+# 3. the overlays
+progress "preparing the dom0 and guest overlays"
+"$top/tests/xen/make-overlays.sh" "$work" "$work/pvio-debs" >"$work/logs/overlays.log" 2>&1 ||
+	{ cat "$work/logs/overlays.log"; die "preparing the overlays failed"; }
+OVERLAY=$work/overlay-dom0 DOMU_OVERLAY=$work/overlay-domu \
+	"$xq/build.sh" "$work" >"$work/logs/build-images.log" 2>&1 ||
+	{ tail -30 "$work/logs/build-images.log"; die "building the images failed; log: $work/logs/build-images.log"; }
+progress "images ready ($(($(date +%s) - T0)) s so far)"
+
+# 4. the boots: one for all the scenarios (each creates and destroys its
+# own guest; the backend is switched between them), or one each with
+# XEN_BOOT_EACH=1. Either way every boot starts from a clean image.
+if [ "${XEN_BOOT_EACH:-0}" = 1 ]; then
+	boots=$scenarios
+else
+	boots=$(echo $scenarios | tr ' ' +)
+fi
+pass=0
+fail=0
+results=()
+boot() { # boot SCENARIOS: one QEMU run; its console in logs/boot-SCENARIOS.console.log
+	WORKDIR=$work TIMEOUT=${XEN_TIMEOUT:-2400} INIT=/usr/local/sbin/pvio-xen-init \
+		EXTRA_LINUX="pvio_scenario=$1" "$xq/run.sh" "$work/logs/boot-$1.console.log" 2>&1 |
+		grep --line-buffered -E "SMOKE: pvio: (scenario|FAILED)|SMOKE-SCENARIO" |
+		sed -u "s/^/    [$1] /"
+}
+# XEN_PARALLEL=1 (with XEN_BOOT_EACH=1): the boots at once, for a machine
+# with cores to spare (each QEMU is one busy thread per virtual CPU).
+if [ "${XEN_PARALLEL:-0}" = 1 ]; then
+	progress "booting Xen for each of $scenarios at once"
+	t=$(date +%s)
+	for b in $boots; do boot "$b" & done
+	wait
+	progress "boots done in $(($(date +%s) - t)) s"
+fi
+for b in $boots; do
+	log=$work/logs/boot-$b.console.log
+	t=$(date +%s)
+	if [ "${XEN_PARALLEL:-0}" != 1 ]; then
+		progress "booting Xen for $(echo $b | tr + ' ') (3-7 minutes a scenario on a busy machine)"
+		boot "$b"
+	fi
+	secs=$(($(date +%s) - t))
+	for s in $(echo $b | tr + ' '); do
+		line=$(grep -m1 "SMOKE-SCENARIO: $s " "$log")
+		case "$line" in
+		*" $s PASS"*)
+			verdict="PASS ${line#*PASS }"
+			pass=$((pass + 1))
+			;;
+		*)
+			if ! grep -q "SMOKE: pvio: dom0 init started" "$log"; then
+				verdict="FAIL (environment: Xen or dom0 did not start under QEMU, not a pvio result)"
+			elif [ -z "$line" ]; then
+				verdict="FAIL (no result: the boot hung, timed out or stopped before it)"
+			else
+				verdict="FAIL ${line#*FAIL }"
+			fi
+			fail=$((fail + 1))
+			;;
+		esac
+		results+=("xen scenario $s: $verdict")
+	done
+	if ! grep -q "SMOKE-RESULT: PASS" "$log"; then
+		echo "----- the failures' log lines (whole console: $log) -----"
+		grep -E "SMOKE|DOMU|pvio-netback|pvio-netfront|libxl|vif-bridge|panic|Oops" "$log" | tail -200
+		echo "----- end -----"
+	fi
+	progress "boot done in ${secs} s"
+done
+
+echo
+printf '%s\n' "${results[@]}"
+echo "xen scenarios: $pass passed, $fail failed, $(($(date +%s) - T0)) s in all"
+[ "$fail" = 0 ]
