@@ -45,9 +45,9 @@ refuse "$sizes_msg '64..1': MIN is above MAX" --sizes 64..1
 refuse "$sizes_msg '1,,2': '' is not a size" --sizes 1,,2
 refuse "$sizes_msg '1K,64': '64' is not above the size before it" --sizes 1K,64
 refuse "$sizes_msg '1x': '1x' is not a size in bytes" --sizes 1x
-refuse "--paths expects a comma-separated list of native, pvio, emu, each once, got 'veth'" \
+refuse "--paths expects a comma-separated list of native, pvio, emu, emu-rtl8139, each once, got 'veth'" \
 	--paths veth
-refuse "--paths expects a comma-separated list of native, pvio, emu, each once, got 'native,native'" \
+refuse "--paths expects a comma-separated list of native, pvio, emu, emu-rtl8139, each once, got 'native,native'" \
 	--paths native,native
 refuse "--runs expects an integer in 1..100, got '0'" --runs 0
 refuse "--duration expects an integer in 1..600, got '0'" --quick --duration 0
@@ -171,23 +171,31 @@ leftovers=$(left_behind csvonly)
 [ -z "$leftovers" ] || fail "sweep without gnuplot left: $leftovers"
 echo "ok: sweep without gnuplot writes the CSV, says so and exits 0"
 
-# The emulated NIC, a path plug-in like the others, when it is built: its
-# rows, and its ratio to native in the summary.
+# The emulated NICs, path plug-ins like the others, when they are built:
+# their rows, and their ratios to native in the summary; both in one run
+# (they share the pvio host, each pair on a subnet of its own). Their
+# plots too: a path name with a '-' must not break gnuplot's datablocks.
 top=${top_builddir:-.}
 if [ -x "$top/ioemu/pvio-ioemu-dm" ] && [ -x "$top/ioemu/pvio-ioemu-nic" ]; then
 	status=0
-	"$bench" sweep --paths native,emu --sizes 1 --runs 1 --duration 1 \
-		--out "$tmp/emu" >"$tmp/emu.out" 2>"$tmp/emu.err" || status=$?
-	[ "$status" -eq 0 ] || fail "sweep --paths native,emu exited $status: $(cat "$tmp/emu.err")"
-	for metric in latency:us bandwidth:Mbit/s; do
-		grep -qE "^emu,1,${metric%%:*},${metric#*:},$num,$num,$num,1\$" \
-			"$tmp/emu/sweep.csv" || fail "no emu $metric row: $(cat "$tmp/emu/sweep.csv")"
+	"$bench" sweep --paths native,emu,emu-rtl8139 --sizes 1 --runs 1 \
+		--duration 1 --out "$tmp/emu" >"$tmp/emu.out" 2>"$tmp/emu.err" ||
+		status=$?
+	[ "$status" -eq 0 ] || fail "sweep --paths native,emu,emu-rtl8139 exited $status: $(cat "$tmp/emu.err")"
+	for path in emu emu-rtl8139; do
+		for metric in latency:us bandwidth:Mbit/s; do
+			grep -qE "^$path,1,${metric%%:*},${metric#*:},$num,$num,$num,1\$" \
+				"$tmp/emu/sweep.csv" || fail "no $path $metric row: $(cat "$tmp/emu/sweep.csv")"
+		done
 	done
-	grep -qE '^ +size +\| +native +emu +emu/native +\|' "$tmp/emu.out" ||
-		fail "summary without emu: $(cat "$tmp/emu.out")"
+	grep -qE '^ +size +\| +native +emu +emu-rtl8139 +emu/native +emu-rtl8139/native +\|' "$tmp/emu.out" ||
+		fail "summary without the emulated paths: $(cat "$tmp/emu.out")"
+	for plot in latency bandwidth; do
+		[ -s "$tmp/emu/$plot.png" ] || fail "no $plot.png with the emulated paths: $(cat "$tmp/emu.out")"
+	done
 	leftovers=$(left_behind emu)
-	[ -z "$leftovers" ] || fail "sweep --paths native,emu left: $leftovers"
-	echo "ok: sweep --paths native,emu"
+	[ -z "$leftovers" ] || fail "sweep --paths native,emu,emu-rtl8139 left: $leftovers"
+	echo "ok: sweep --paths native,emu,emu-rtl8139"
 fi
 
 # A path that cannot carry traffic (no backend): a clear failure, no

@@ -786,8 +786,11 @@ static bool write_gnuplot(const char *file, const char *dir,
 		"sweep.gp");
 	for (size_t i = 0; i < o->n_paths; i++)
 		for (int m = 0; m < METRIC_COUNT; m++) {
-			fprintf(f, "$%s_%s << EOD\n", o->paths[i]->name,
-				metric_names[m]);
+			/* Datablocks are named by the path's index: a
+			 * path's name may hold a '-', which gnuplot's
+			 * names cannot. */
+			fprintf(f, "# %s\n$path%zu_%s << EOD\n",
+				o->paths[i]->name, i, metric_names[m]);
 			for (size_t s = 0; s < o->n_sizes; s++) {
 				struct sweep_point pt =
 					point_of(res, i, s, m, o->runs);
@@ -849,15 +852,16 @@ static bool write_gnuplot(const char *file, const char *dir,
 			char qtitle[256];
 			gp_quote(o->paths[i]->title, qtitle, sizeof(qtitle));
 			fprintf(f,
-				"%s$%s_%s using 1:2:3:4 with yerrorbars lt %zu "
-				"lw 1.5 dt 1 pt 0 notitle, \\\n"
-				"     $%s_%s using 1:2 with linespoints lt %zu "
+				"%s$path%zu_%s using 1:2:3:4 with yerrorbars "
+				"lt "
+				"%zu lw 1.5 dt 1 pt 0 notitle, \\\n"
+				"     $path%zu_%s using 1:2 with linespoints "
+				"lt %zu "
 				"lw 2 "
 				"dt %zu pt %zu ps 1.2 title \"%s\"",
-				i ? ", \\\n     " : "", o->paths[i]->name,
-				metric_names[m], i + 1, o->paths[i]->name,
-				metric_names[m], i + 1, i + 1, 2 * i + 5,
-				qtitle);
+				i ? ", \\\n     " : "", i, metric_names[m],
+				i + 1, i, metric_names[m], i + 1, i + 1,
+				2 * i + 5, qtitle);
 		}
 		fprintf(f, "\nunset output\n");
 	}
