@@ -613,15 +613,14 @@ static void setup_pvio(struct net_path *p, struct net_cleanup *rec)
 		const char *name = rtl	 ? (i ? "rtl-beta" : "rtl-alpha")
 				   : emu ? (i ? "emu-beta" : "emu-alpha")
 					 : (i ? "beta" : "alpha");
-		char addr[16];
 		/* Subnets of their own on the shared xenbr0
 		 * (docs/performance.md): two pairs with one address would
 		 * answer for each other. */
-		snprintf(addr, sizeof(addr), "169.254.%d.%d",
-			 rtl   ? 5
-			 : emu ? 4
-			       : 1,
-			 i + 1);
+		const char *const addrs[3][2] = {
+			{"169.254.1.1", "169.254.1.2"},
+			{"169.254.4.1", "169.254.4.2"},
+			{"169.254.5.1", "169.254.5.2"}};
+		const char *addr = addrs[rtl ? 2 : emu ? 1 : 0][i];
 		net_pvio_guest_create(rec, dir, name, addr, &p->guest[i],
 				      &p->domid[i]);
 		if (emu)
