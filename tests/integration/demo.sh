@@ -120,6 +120,29 @@ done
 [ ! -e "$run" ] || fail "the private run directory $run is left"
 no_host_process "$run" || fail "processes of the demo's host left"
 
+echo "== the demo with the real pvio-bench: its quick sweep's files"
+# The quick start's own path: the sweep the build made, found from the
+# build tree as a user's run finds it (no PVIO_BENCH).
+status=0
+env -u PVIO_BENCH "$pvio" demo --out "$tmp/real" >"$tmp/real.out" \
+	2>"$tmp/real.err" || status=$?
+demo_rundir "$tmp/real.out"
+[ "$status" -eq 0 ] || fail "pvio demo with the real sweep exited $status: $(tail -20 "$tmp/real.err")"
+for path in native pvio; do
+	for metric in latency bandwidth; do
+		grep -qE "^$path,[0-9]+,$metric,[^,]+,[0-9.]+," "$tmp/real/sweep.csv" ||
+			fail "no $path $metric rows in the demo's sweep.csv"
+	done
+done
+for plot in latency bandwidth; do
+	[ "$(od -An -tx1 -N8 "$tmp/real/$plot.png" | tr -d ' ')" = 89504e470d0a1a0a ] ||
+		fail "$plot.png from the demo is not a PNG image"
+done
+grep -qF "plots: $tmp/real/latency.png" "$tmp/real.out" || fail "no plot named by the real demo"
+grep -q '^pvio demo: done\.$' "$tmp/real.out" || fail "no final line from the real demo"
+[ ! -e "$run" ] || fail "the real demo's run directory $run is left"
+no_host_process "$run" || fail "processes of the real demo's host left"
+
 echo "== --keep, with a pvio-bench that has no sweep"
 : >"$STANDIN_BENCH_LOG"
 STANDIN_BENCH=nosweep "$pvio" demo --keep --out "$tmp/results2" >"$tmp/keep.out" 2>"$tmp/keep.err" ||
