@@ -32,7 +32,8 @@ bool domain_dying(const struct host *host, unsigned domid);
 int domain_destroy(const struct host *host, struct pvio_xenbus *xb,
 		   unsigned domid);
 /* network-attach: nic's backend resolved (Domain-0 only on sim), then
- * vif_attach. -1 after a message. */
+ * vif_attach, or for type=ioemu the same checks (vif_prepare) and
+ * ioemu_nic_attach. -1 after a message. */
 int domain_attach_vif(const struct host *host, struct pvio_xenbus *xb,
 		      unsigned domid, const char *dom, struct pvio_nic *nic);
 
