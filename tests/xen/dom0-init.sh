@@ -156,10 +156,11 @@ create_guest() { # create_guest NETFRONT
 	domid=$(xl domid domU 2>/dev/null)
 	[ $rc = 0 ] && [ -n "$domid" ]
 }
-# The static busybox the guest runs too (make-overlays.sh): the wget of
-# dom0's dynamic busybox crashed (SIGSEGV) on every fetch.
+# The static busybox the guest runs too (make-overlays.sh). Its wget (Debian
+# 12's busybox 1.35, static or not) dies with SIGSEGV when given -T, so
+# coreutils' timeout bounds each fetch instead.
 WGET="/usr/local/bin/busybox-static wget"
-guest_http() { $WGET -q -T 20 -O - "http://$DOMU:8000/$1" 2>/dev/null; }
+guest_http() { timeout 60 $WGET -q -O - "http://$DOMU:8000/$1" 2>/dev/null; }
 guest_ready() { guest_http guest.sha256 >/dev/null; }
 
 # The checks every data scenario makes, both directions.
@@ -270,7 +271,7 @@ run_scenario() {
 			xl network-list domU | tee /tmp/netlist
 			check "xl network-list shows devid 1 connected (state 4)" awk '$1 == 1 && $5 == 4 {f=1} END {exit !f}' /tmp/netlist
 			check "vif$domid.1 is on xenbr0" on_bridge vif$domid.1
-			check "the guest sees eth1" wait_for 30 sh -c "$WGET -q -O - http://$DOMU:8000/cgi-bin/netdevs | grep -qx eth1"
+			check "the guest sees eth1" wait_for 30 sh -c "timeout 20 $WGET -q -O - http://$DOMU:8000/cgi-bin/netdevs | grep -qx eth1"
 			check "xl network-detach" xl network-detach domU 1
 			check "after network-detach nothing is left of vif $domid.1" wait_for 30 gone $domid 1
 			xl network-list domU
