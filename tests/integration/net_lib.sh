@@ -211,6 +211,40 @@ iperf_server() { # NAME PORT
 		fail "iperf3 server in $1 on port $2 does not listen"
 }
 listens() { gx "$1" ss -Hltn "sport = :$2" | grep -q .; } # NAME PORT
+udp_listens() { gx "$1" ss -Hlun "sport = :$2" | grep -q .; } # NAME PORT
+
+# A background job reaped: cleanup must not signal its pid, which another
+# process may have by then.
+forget_pid() { bg_pids=$(echo " $bg_pids " | sed "s/ $1 / /"); }
+
+# A file of BYTES random bytes from guest FROM to guest TO at ADDRESS (IPv4,
+# or IPv6 with its scope) and PORT over TCP, arriving with the same SHA-256.
+tcp_file() { # FROM TO ADDRESS PORT BYTES
+	f=$tmp/tcp-$1-$4
+	head -c "$5" /dev/urandom >"$f"
+	rm -f "$f.got"
+	# One listener for both families: IPv4 arrives as v4-mapped.
+	PVIO_RUNDIR=$run "$pvio" exec "$2" -- timeout 120 socat -u \
+		"TCP6-LISTEN:$4,ipv6only=0,reuseaddr" "CREATE:$f.got" \
+		>"$tmp/socat-recv.log" 2>&1 &
+	receiver=$!
+	bg_pids="$bg_pids $receiver"
+	wait_for listens "$2" "$4" || fail "socat does not listen in $2 on port $4"
+	case $3 in
+	*:*) target="TCP6:[$3]:$4" ;;
+	*) target="TCP4:$3:$4" ;;
+	esac
+	gx "$1" timeout 120 socat -u "OPEN:$f" "$target,connect-timeout=10" \
+		>"$tmp/socat-send.log" 2>&1 ||
+		fail "$1 -> $2 at $3: sending the file: $(cat "$tmp/socat-send.log")"
+	wait "$receiver" ||
+		fail "$2: receiving the file from $1: $(cat "$tmp/socat-recv.log")"
+	forget_pid "$receiver"
+	[ "$(sha256sum <"$f.got")" = "$(sha256sum <"$f")" ] ||
+		fail "$1 -> $2 at $3: the file changed on the way ($(wc -c <"$f.got") of $5 bytes)"
+	rm -f "$f" "$f.got"
+	echo "tcp $1 -> $3: $5 bytes, same SHA-256"
+}
 
 # Runs an iperf3 client in guest NAME against ADDRESS:PORT for SECS s
 # (extra iperf3 options follow) and checks that data moved: bytes received
