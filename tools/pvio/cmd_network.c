@@ -16,6 +16,8 @@
 #include "vif.h"
 #include "vif_stats.h"
 
+#include "netif/netif.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -68,7 +70,7 @@ static int find_devid(struct pvio_xenbus *xb, unsigned domid, const char *what,
 		return exists ? 0 : -1;
 	}
 	uint8_t want[6];
-	if (pvio_parse_mac(what, want))
+	if (netif_parse_mac(what, want))
 		return -1;
 	char *dir = pvio_strfmt("/local/domain/%u/device/vif", domid);
 	unsigned num;
@@ -80,7 +82,7 @@ static int find_devid(struct pvio_xenbus *xb, unsigned domid, const char *what,
 					   "/local/domain/%u/device/vif/%s/mac",
 					   domid, ents[i]);
 		uint8_t have[6];
-		if (m && !pvio_parse_mac(m, have) &&
+		if (m && !netif_parse_mac(m, have) &&
 		    !memcmp(have, want, sizeof(have)) &&
 		    !pvio_parse_devid(ents[i], devid))
 			rc = 0;
@@ -97,7 +99,7 @@ static int find_devid(struct pvio_xenbus *xb, unsigned domid, const char *what,
 			"/local/domain/0/device-model/%u/vif/%s/mac", domid,
 			ents[i]);
 		uint8_t have[6];
-		if (m && !pvio_parse_mac(m, have) &&
+		if (m && !netif_parse_mac(m, have) &&
 		    !memcmp(have, want, sizeof(have)) &&
 		    !pvio_parse_devid(ents[i], devid))
 			rc = 0;
