@@ -66,12 +66,7 @@ udp_file() { # FROM TO ADDRESS PORT BYTES
 	esac
 	for try in 1 2 3; do
 		rm -f "$tmp/received"
-		PVIO_RUNDIR=$run "$pvio" exec "$2" -- timeout 60 socat -u \
-			"$listen" "CREATE:$tmp/received" \
-			>"$tmp/socat-recv.log" 2>&1 &
-		receiver=$!
-		bg_pids="$bg_pids $receiver"
-		wait_for udp_listens "$2" "$4" || fail "socat does not listen on UDP in $2"
+		socat_receiver "$2" udp "$4" "$listen" "$tmp/received"
 		gx "$1" timeout 60 socat -u -b 1400 "OPEN:$tmp/file" \
 			"$target" >"$tmp/socat-send.log" 2>&1 ||
 			fail "sending the UDP file: $(cat "$tmp/socat-send.log")"

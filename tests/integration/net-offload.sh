@@ -89,12 +89,7 @@ udp_file() { # S R PORT ADDRESS 4|6 SIZE COUNT
 		recv="UDP6-RECV:$3"
 		send="UDP6-SENDTO:[$4]:$3"
 	fi
-	PVIO_RUNDIR=$run "$pvio" exec "$2" -- timeout 120 socat -u -b 65536 \
-		"$recv,rcvbuf=1048576" "CREATE:$f.got" \
-		>"$tmp/socat-udp-recv.log" 2>&1 &
-	receiver=$!
-	bg_pids="$bg_pids $receiver"
-	wait_for udp_listens "$2" "$3" || fail "no UDP receiver in $2 on $3"
+	socat_receiver "$2" udp "$3" "$recv,rcvbuf=1048576" "$f.got" -b 65536
 	gx "$1" timeout 60 socat -u -b "$6" "OPEN:$f" "$send" \
 		>"$tmp/socat-udp-send.log" 2>&1 ||
 		fail "$1 -> $2 UDP/IPv$5: $(cat "$tmp/socat-udp-send.log")"

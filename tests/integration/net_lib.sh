@@ -217,6 +217,25 @@ udp_listens() { gx "$1" ss -Hlun "sport = :$2" | grep -q .; } # NAME PORT
 # process may have by then.
 forget_pid() { bg_pids=$(echo " $bg_pids " | sed "s/ $1 / /"); }
 
+# Starts socat in guest TO receiving from LISTEN (a socat address, with
+# socat's OPTIONS) into FILE, and returns once it listens on PORT (tcp or
+# udp); $receiver is its pid.
+socat_receiver() { # TO tcp|udp PORT LISTEN FILE [OPTIONS...]
+	to=$1 proto=$2 port=$3 listen=$4 file=$5
+	shift 5
+	PVIO_RUNDIR=$run "$pvio" exec "$to" -- timeout 120 socat -u "$@" \
+		"$listen" "CREATE:$file" >"$tmp/socat-recv.log" 2>&1 &
+	receiver=$!
+	bg_pids="$bg_pids $receiver"
+	if [ "$proto" = udp ]; then
+		listening=udp_listens
+	else
+		listening=listens
+	fi
+	wait_for "$listening" "$to" "$port" ||
+		fail "socat does not listen on $proto port $port in $to"
+}
+
 # A file of BYTES random bytes from guest FROM to guest TO at ADDRESS (IPv4,
 # or IPv6 with its scope) and PORT over TCP, arriving with the same SHA-256.
 tcp_file() { # FROM TO ADDRESS PORT BYTES
@@ -224,12 +243,7 @@ tcp_file() { # FROM TO ADDRESS PORT BYTES
 	head -c "$5" /dev/urandom >"$f"
 	rm -f "$f.got"
 	# One listener for both families: IPv4 arrives as v4-mapped.
-	PVIO_RUNDIR=$run "$pvio" exec "$2" -- timeout 120 socat -u \
-		"TCP6-LISTEN:$4,ipv6only=0,reuseaddr" "CREATE:$f.got" \
-		>"$tmp/socat-recv.log" 2>&1 &
-	receiver=$!
-	bg_pids="$bg_pids $receiver"
-	wait_for listens "$2" "$4" || fail "socat does not listen in $2 on port $4"
+	socat_receiver "$2" tcp "$4" "TCP6-LISTEN:$4,ipv6only=0,reuseaddr" "$f.got"
 	case $3 in
 	*:*) target="TCP6:[$3]:$4" ;;
 	*) target="TCP4:$3:$4" ;;

@@ -22,35 +22,30 @@ static void test_mac(void)
 	CU_ASSERT_TRUE(nic.has_mac);
 	static const uint8_t want[6] = {0x00, 0x16, 0x3e, 0x0a, 0xbb, 0x7f};
 	CU_ASSERT_EQUAL(memcmp(nic.mac, want, sizeof(want)), 0);
-	static const char *const malformed[] = {
-		"mac=",
-		"mac=00:16:3e:0a:bb",
-		"mac=00:16:3e:0a:bb:7f:01",
-		"mac=00:16:3e:0a:bb:7g",
-		"mac=00:16:3e:0a:bb:777",
-		"mac=00:16:3e:0a:bb:7f ",
-		"mac=00163e0abb7f",
+	static const struct {
+		const char *arg, *why;
+	} bad[] = {
+		{"mac=", "malformed MAC ''"},
+		{"mac=00:16:3e:0a:bb", "malformed MAC '00:16:3e:0a:bb'"},
+		{"mac=00:16:3e:0a:bb:7f:01", "malformed MAC"},
+		{"mac=00:16:3e:0a:bb:7g", "malformed MAC"},
+		{"mac=00:16:3e:0a:bb:777", "malformed MAC"},
+		{"mac=00:16:3e:0a:bb:7f ", "malformed MAC"},
+		{"mac=00163e0abb7f", "malformed MAC"},
 		/* xl takes two digits and colons only. */
-		"mac=0:16:3e:a:b:c",
-		"mac=00-16-3e-01-02-03",
+		{"mac=0:16:3e:a:b:c", "malformed MAC"},
+		{"mac=00-16-3e-01-02-03", "malformed MAC"},
+		/* Multicast and broadcast cannot be a vif's address. */
+		{"mac=01:00:5e:00:00:01",
+		 "MAC '01:00:5e:00:00:01' is multicast"},
+		{"mac=ff:ff:ff:ff:ff:ff", "is multicast"},
 	};
-	for (size_t i = 0; i < sizeof(malformed) / sizeof(*malformed); i++) {
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		err[0] = 0;
-		CU_ASSERT_EQUAL(pvio_nic_parse_arg(&nic, malformed[i], err,
-						   sizeof(err)),
-				-1);
-		CU_ASSERT_PTR_NOT_NULL(strstr(err, "malformed MAC '"));
-		CU_ASSERT_PTR_NOT_NULL(strstr(err, malformed[i] + 4));
-	}
-	/* Multicast and broadcast cannot be a vif's address. */
-	static const char *const multicast[] = {"mac=01:00:5e:00:00:01",
-						"mac=ff:ff:ff:ff:ff:ff"};
-	for (size_t i = 0; i < sizeof(multicast) / sizeof(*multicast); i++) {
-		err[0] = 0;
-		CU_ASSERT_EQUAL(pvio_nic_parse_arg(&nic, multicast[i], err,
-						   sizeof(err)),
-				-1);
-		CU_ASSERT_PTR_NOT_NULL(strstr(err, "is multicast"));
+		CU_ASSERT_EQUAL(
+			pvio_nic_parse_arg(&nic, bad[i].arg, err, sizeof(err)),
+			-1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].why));
 	}
 }
 
