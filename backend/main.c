@@ -109,6 +109,7 @@ int main(int argc, char **argv)
 	unsigned max_queues = workers_default_max_queues();
 	bool split_evtchn = true;
 	int c, longindex = 0;
+	pvio_log_set_name("pvio-netback");
 	while ((c = getopt_long(argc, argv, "vh", opts, &longindex)) != -1) {
 		if (c == OPT_NO_FEATURE) {
 			netif_features_switch_off(&netback_offer,

@@ -25,6 +25,7 @@
 #include "pvio_evtchn.h"
 #include "pvio_gnt.h"
 #include "pvio_ring.h"
+#include "util/pvio_log.h"
 #include "xenstore/xenbus.h"
 
 #ifdef HAVE_LIBURING
@@ -76,12 +77,10 @@ void nb_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 struct vif;
 /*
  * A line about vif that its guest can cause, "vifD.N: <text>": at most
- * VIF_LOG_BURST per VIF_LOG_WINDOW_S seconds per vif (callers add their
- * own once-per-reason limits), then one line saying the rest is
- * suppressed. Any thread.
+ * PVIO_LOG_LIMIT_LINES per PVIO_LOG_LIMIT_WINDOW_S seconds per vif
+ * (util/pvio_log.h; callers add their own once-per-reason limits), then
+ * one line saying the rest is suppressed. Any thread.
  */
-#define VIF_LOG_BURST	 20
-#define VIF_LOG_WINDOW_S 60
 void vif_log(struct vif *vif, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -262,8 +261,7 @@ struct vif {
 	int exit_reason;
 	/* vif_log's budget. */
 	pthread_mutex_t log_lock;
-	int64_t log_window_start;
-	unsigned log_lines;
+	struct pvio_log_limit log_limit;
 
 	/* The last pass of worker i in which one of its queues of this vif
 	 * wrote to the TAP (worker i's slot: its own to write). */

@@ -42,7 +42,6 @@ struct vif *vif_create(unsigned domid, unsigned devid, const char *be_dir,
 	vif->tap_fd = -1;
 	pthread_mutex_init(&vif->log_lock, NULL);
 	pthread_mutex_init(&vif->rate_lock, NULL);
-	vif->log_window_start = -VIF_LOG_WINDOW_S;
 
 	vif->tap_fd = pvio_tap_open_multi_queue(vif->name);
 	int err = vif->tap_fd < 0

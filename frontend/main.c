@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "netfront.h"
+#include "util/pvio_log.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -20,19 +21,11 @@
 
 bool nf_verbose;
 
-static void vlog(const char *fmt, va_list ap)
-{
-	char line[512];
-	vsnprintf(line, sizeof(line), fmt, ap);
-	/* One write per line: workers log too. */
-	fprintf(stderr, "pvio-netfront: %s\n", line);
-}
-
 void nf_log(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vlog(fmt, ap);
+	pvio_vlog(fmt, ap);
 	va_end(ap);
 }
 
@@ -42,7 +35,7 @@ void nf_debug(const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vlog(fmt, ap);
+	pvio_vlog(fmt, ap);
 	va_end(ap);
 }
 
@@ -238,6 +231,7 @@ int main(int argc, char **argv)
 {
 	struct nf_daemon d = {0};
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	pvio_log_set_name("pvio-netfront");
 	if (parse_args(argc, argv, &d))
 		return 2;
 

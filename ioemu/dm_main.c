@@ -15,6 +15,8 @@
 #include "rtl8139.h"
 #include "pvio_evtchn.h"
 #include "pvio_tap.h"
+#include "util/pvio_log.h"
+#include "util/pvio_stop.h"
 #include "xenstore/xenbus.h"
 
 #include <errno.h>
@@ -29,24 +31,6 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
-
-static void dm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void dm_log(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "pvio-ioemu-dm: %s\n", line);
-}
-
-static volatile sig_atomic_t stop_requested;
-static void on_term(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 struct dm {
 	unsigned domid, devid;
@@ -122,8 +106,8 @@ static void open_stats(struct dm *dm, const char *model)
 	void *p;
 	int err = ioemu_map_file(dm->stats_path, sizeof(*dm->stats), 1, &p);
 	if (err) {
-		dm_log("no statistics file %s: %s", dm->stats_path,
-		       strerror(-err));
+		pvio_log("no statistics file %s: %s", dm->stats_path,
+			 strerror(-err));
 		dm->stats_path[0] = 0;
 		return;
 	}
@@ -254,12 +238,12 @@ static int read_config(struct dm *dm, char **model, uint8_t mac[6],
 	char path[192];
 	snprintf(path, sizeof(path), "%s/model", dm->dm_dir);
 	if (pvio_xenbus_read_str(dm->xb, XBT_NULL, path, model)) {
-		dm_log("no %s: the toolstack writes it", path);
+		pvio_log("no %s: the toolstack writes it", path);
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/ifname", dm->dm_dir);
 	if (pvio_xenbus_read_str(dm->xb, XBT_NULL, path, ifname)) {
-		dm_log("no %s: the toolstack writes it", path);
+		pvio_log("no %s: the toolstack writes it", path);
 		return -1;
 	}
 	char *m = NULL;
@@ -268,7 +252,7 @@ static int read_config(struct dm *dm, char **model, uint8_t mac[6],
 	if (pvio_xenbus_read_str(dm->xb, XBT_NULL, path, &m) ||
 	    sscanf(m, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3],
 		   &b[4], &b[5]) != 6) {
-		dm_log("%s: missing or not a MAC", path);
+		pvio_log("%s: missing or not a MAC", path);
 		free(m);
 		return -1;
 	}
@@ -286,33 +270,33 @@ static int connect_guest(struct dm *dm)
 	uint64_t irq;
 	if (pvio_xenbus_read_uint(dm->xb, XBT_NULL, path, &irq) || irq == 0 ||
 	    irq > UINT32_MAX) {
-		dm_log("%s: missing or not a port", path);
+		pvio_log("%s: missing or not a port", path);
 		return -1;
 	}
 	int err = pvio_evtchn_open(PVIO_PLATFORM_AUTO, &dm->evtchn);
 	if (err) {
-		dm_log("event channels: %s", strerror(-err));
+		pvio_log("event channels: %s", strerror(-err));
 		return -1;
 	}
 	snprintf(path, sizeof(path), IOEMU_SIM_IOREQ_FMT, pvio_sim_rundir(),
 		 dm->domid, dm->devid);
 	if ((err = ioemu_server_open(path, (domid_t)dm->domid, dm->evtchn,
 				     &dm->ioreq))) {
-		dm_log("the ioreq page %s: %s", path, strerror(-err));
+		pvio_log("the ioreq page %s: %s", path, strerror(-err));
 		return -1;
 	}
 	int port = pvio_evtchn_bind_interdomain(dm->evtchn, (domid_t)dm->domid,
 						(evtchn_port_t)irq);
 	if (port < 0) {
-		dm_log("binding the interrupt port %llu of domain %u: %s",
-		       (unsigned long long)irq, dm->domid, strerror(-port));
+		pvio_log("binding the interrupt port %llu of domain %u: %s",
+			 (unsigned long long)irq, dm->domid, strerror(-port));
 		return -1;
 	}
 	dm->irq_port = (evtchn_port_t)port;
 	if ((err = ioemu_mem_map_guest(PVIO_PLATFORM_AUTO, (domid_t)dm->domid,
 				       dm->devid, IOEMU_RAM_GPA,
 				       IOEMU_RAM_BYTES, &dm->mem))) {
-		dm_log("mapping the guest's memory: %s", strerror(-err));
+		pvio_log("mapping the guest's memory: %s", strerror(-err));
 		return -1;
 	}
 	return 0;
@@ -324,7 +308,7 @@ static void serve(struct dm *dm)
 		{.fd = pvio_evtchn_fd(dm->evtchn), .events = POLLIN},
 		{.fd = dm->tap, .events = 0},
 	};
-	while (!stop_requested && !dm->irq_lost) {
+	while (!pvio_stop_requested && !dm->irq_lost) {
 		pfd[1].events =
 			!dm->rx_held && nic_can_receive(dm) ? POLLIN : 0;
 		uint64_t due =
@@ -335,7 +319,7 @@ static void serve(struct dm *dm)
 				      : (int)((due + 999999) / 1000000);
 		int n = poll(pfd, 2, timeout);
 		if (n < 0 && errno != EINTR) {
-			dm_log("poll: %s", strerror(errno));
+			pvio_log("poll: %s", strerror(errno));
 			return;
 		}
 		int port;
@@ -365,9 +349,10 @@ static void serve(struct dm *dm)
 		if (!any &&
 		    pvio_evtchn_peer_closed(
 			    dm->evtchn, ioemu_server_port(dm->ioreq)) == 1) {
-			dm_log("the guest's vCPU port of vif%u.%u closed: the "
-			       "guest driver is gone",
-			       dm->domid, dm->devid);
+			pvio_log(
+				"the guest's vCPU port of vif%u.%u closed: the "
+				"guest driver is gone",
+				dm->domid, dm->devid);
 			return;
 		}
 	}
@@ -392,6 +377,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
+	pvio_log_set_name("pvio-ioemu-dm");
 	static struct dm dm = {.tap = -1};
 	bool have_dom = false, have_dev = false;
 	int c;
@@ -405,8 +391,8 @@ int main(int argc, char **argv)
 			v = strtoul(optarg, &end, 10);
 			if (errno || *end || !*optarg ||
 			    v >= (c == 'd' ? DOMID_FIRST_RESERVED : 65536)) {
-				dm_log("--%s %s: not a number in range",
-				       c == 'd' ? "domid" : "devid", optarg);
+				pvio_log("--%s %s: not a number in range",
+					 c == 'd' ? "domid" : "devid", optarg);
 				return 2;
 			}
 			if (c == 'd') {
@@ -433,20 +419,17 @@ int main(int argc, char **argv)
 		 dm.devid);
 	snprintf(dm.guest_dir, sizeof(dm.guest_dir), IOEMU_GUEST_DIR_FMT,
 		 dm.domid, dm.devid);
-	struct sigaction sa = {.sa_handler = on_term};
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	pvio_stop_on_signals();
 
 	int rc = 1;
 	char *model = NULL, *ifname = NULL;
 	uint8_t mac[6];
 	dm.xb = pvio_xenbus_open();
 	if (!dm.xb) {
-		dm_log("cannot reach xenstore (XENSTORED_PATH=%s): %s",
-		       getenv("XENSTORED_PATH") ? getenv("XENSTORED_PATH")
-						: "unset",
-		       strerror(errno));
+		pvio_log("cannot reach xenstore (XENSTORED_PATH=%s): %s",
+			 getenv("XENSTORED_PATH") ? getenv("XENSTORED_PATH")
+						  : "unset",
+			 strerror(errno));
 		return 1;
 	}
 	if (read_config(&dm, &model, mac, &ifname))
@@ -454,30 +437,30 @@ int main(int argc, char **argv)
 	if (!strcmp(model, "rtl8139")) {
 		dm.rtl = true;
 	} else if (strcmp(model, "e1000")) {
-		dm_log("model=%s: this device model emulates e1000 and "
-		       "rtl8139",
-		       model);
+		pvio_log("model=%s: this device model emulates e1000 and "
+			 "rtl8139",
+			 model);
 		goto out;
 	}
 	dm.tap = pvio_tap_open(ifname);
 	if (dm.tap < 0) {
-		dm_log("cannot create the TAP %s: %s", ifname,
-		       strerror(-dm.tap));
+		pvio_log("cannot create the TAP %s: %s", ifname,
+			 strerror(-dm.tap));
 		goto out;
 	}
 	if (pvio_xenbus_switch_state(dm.xb, XBT_NULL, dm.dm_dir,
 				     XenbusStateInitWait))
 		goto out;
-	dm_log("vif%u.%u: %s on %s, waiting for the guest", dm.domid, dm.devid,
-	       model, ifname);
+	pvio_log("vif%u.%u: %s on %s, waiting for the guest", dm.domid,
+		 dm.devid, model, ifname);
 	enum xenbus_state st;
-	while (!stop_requested &&
+	while (!pvio_stop_requested &&
 	       pvio_xenbus_wait_state(
 		       dm.xb, dm.guest_dir,
 		       PVIO_XENBUS_STATE_BIT(XenbusStateInitialised), 1000,
 		       &st) == -ETIMEDOUT)
 		;
-	if (stop_requested) {
+	if (pvio_stop_requested) {
 		rc = 0;
 		goto out;
 	}
@@ -495,22 +478,23 @@ int main(int argc, char **argv)
 				     XenbusStateConnected))
 		goto out;
 	open_stats(&dm, model);
-	dm_log("vif%u.%u: connected to the guest", dm.domid, dm.devid);
+	pvio_log("vif%u.%u: connected to the guest", dm.domid, dm.devid);
 	serve(&dm);
 	rc = 0;
 	const struct e1000_faults *f = nic_faults(&dm);
-	dm_log("vif%u.%u: %llu ioreqs, %llu interrupts, %llu frames out, %llu "
-	       "in; absorbed: %llu bad accesses, %llu bad DMA addresses, "
-	       "%llu bad rings, %llu oversized and %llu unsupported TX frames",
-	       dm.domid, dm.devid, (unsigned long long)dm.ioreqs,
-	       (unsigned long long)dm.interrupts,
-	       (unsigned long long)dm.tx_frames,
-	       (unsigned long long)(dm.rtl ? dm.rtl8139.rx_delivered
-					   : dm.nic.rx_delivered),
-	       (unsigned long long)f->bad_access,
-	       (unsigned long long)f->bad_dma, (unsigned long long)f->bad_ring,
-	       (unsigned long long)f->tx_oversize,
-	       (unsigned long long)f->tx_unsupported);
+	pvio_log(
+		"vif%u.%u: %llu ioreqs, %llu interrupts, %llu frames out, %llu "
+		"in; absorbed: %llu bad accesses, %llu bad DMA addresses, "
+		"%llu bad rings, %llu oversized and %llu unsupported TX frames",
+		dm.domid, dm.devid, (unsigned long long)dm.ioreqs,
+		(unsigned long long)dm.interrupts,
+		(unsigned long long)dm.tx_frames,
+		(unsigned long long)(dm.rtl ? dm.rtl8139.rx_delivered
+					    : dm.nic.rx_delivered),
+		(unsigned long long)f->bad_access,
+		(unsigned long long)f->bad_dma, (unsigned long long)f->bad_ring,
+		(unsigned long long)f->tx_oversize,
+		(unsigned long long)f->tx_unsupported);
 out:
 	pvio_xenbus_switch_state(dm.xb, XBT_NULL, dm.dm_dir, XenbusStateClosed);
 	if (dm.stats) {

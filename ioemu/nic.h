@@ -14,6 +14,7 @@
 
 #include "guest_mem.h"
 #include "ioreq.h"
+#include "util/pvio_log.h"
 
 struct nic;
 
@@ -53,8 +54,6 @@ struct nic {
 	/* --hostile: checks made and answers off the datasheet. */
 	int checks, failures;
 };
-
-void nic_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* One trapped access; all ones (and n->dead, and the event loop stops)
  * once the device model does not answer. */

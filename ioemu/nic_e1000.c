@@ -54,7 +54,7 @@ static int e1000_hw_reset(struct nic *n)
 			rd(n, E1K_ICR);
 			return 0;
 		}
-	nic_log("eth%u: CTRL.RST did not clear", n->devid);
+	pvio_log("eth%u: CTRL.RST did not clear", n->devid);
 	return -1;
 }
 
@@ -68,8 +68,8 @@ static int eeprom_word(struct nic *n, unsigned addr, uint16_t *word)
 			return 0;
 		}
 	}
-	nic_log("eth%u: EEPROM word %u: EERD never reported done", n->devid,
-		addr);
+	pvio_log("eth%u: EEPROM word %u: EERD never reported done", n->devid,
+		 addr);
 	return -1;
 }
 
@@ -82,8 +82,8 @@ static int read_mac(struct nic *n)
 		sum = (uint16_t)(sum + words[i]);
 	}
 	if (sum != E1K_EEPROM_CHECKSUM) {
-		nic_log("eth%u: the EEPROM checksum is 0x%04x, not 0x%04x",
-			n->devid, sum, E1K_EEPROM_CHECKSUM);
+		pvio_log("eth%u: the EEPROM checksum is 0x%04x, not 0x%04x",
+			 n->devid, sum, E1K_EEPROM_CHECKSUM);
 		return -1;
 	}
 	for (int i = 0; i < 3; i++) {

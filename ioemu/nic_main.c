@@ -20,6 +20,7 @@
 #include "nic.h"
 #include "pvio_evtchn.h"
 #include "pvio_tap.h"
+#include "util/pvio_stop.h"
 #include "xenstore/xenbus.h"
 
 #include <errno.h>
@@ -36,23 +37,6 @@
 
 /* Linux e1000's initial throttle: 20000 interrupts/s in 256 ns units. */
 #define ITR_DEFAULT 195u
-
-void nic_log(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "pvio-ioemu-nic: %s\n", line);
-}
-
-static volatile sig_atomic_t stop_requested;
-static void on_term(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 /* What the event loop keeps beside struct nic. */
 struct guest {
@@ -74,11 +58,11 @@ uint32_t nic_access(struct nic *n, uint8_t type, uint64_t addr, unsigned size,
 		return 0xffffffffu;
 	int err = ioemu_vcpu_access(n->vcpu, type, addr, size, dir, &data);
 	if (err) {
-		nic_log("eth%u: the device model does not answer (%s): the "
-			"NIC is gone",
-			n->devid, strerror(-err));
+		pvio_log("eth%u: the device model does not answer (%s): the "
+			 "NIC is gone",
+			 n->devid, strerror(-err));
 		n->dead = true;
-		stop_requested = 1;
+		pvio_stop_requested = 1;
 		return 0xffffffffu;
 	}
 	return (uint32_t)data;
@@ -124,9 +108,9 @@ void nic_expect(struct nic *n, const char *what, uint32_t got, uint32_t want)
 	n->checks++;
 	if (got != want) {
 		n->failures++;
-		nic_log("eth%u: hostile: %s: got 0x%08x, the datasheet says "
-			"0x%08x",
-			n->devid, what, got, want);
+		pvio_log("eth%u: hostile: %s: got 0x%08x, the datasheet says "
+			 "0x%08x",
+			 n->devid, what, got, want);
 	}
 }
 
@@ -147,7 +131,7 @@ static int guest_side_init(struct guest *g)
 	void *ram;
 	int err = ioemu_map_file(g->ram_path, IOEMU_RAM_BYTES, 1, &ram);
 	if (err) {
-		nic_log("guest memory %s: %s", g->ram_path, strerror(-err));
+		pvio_log("guest memory %s: %s", g->ram_path, strerror(-err));
 		return -1;
 	}
 	n->ram = (struct ioemu_mem){.host = ram,
@@ -155,16 +139,16 @@ static int guest_side_init(struct guest *g)
 				    .size = IOEMU_RAM_BYTES};
 	if ((err = ioemu_vcpu_create(PVIO_PLATFORM_AUTO, g->page_path, 0,
 				     &n->vcpu))) {
-		nic_log("the ioreq page %s: %s", g->page_path, strerror(-err));
+		pvio_log("the ioreq page %s: %s", g->page_path, strerror(-err));
 		return -1;
 	}
 	if ((err = pvio_evtchn_open(PVIO_PLATFORM_AUTO, &g->irq_evtchn))) {
-		nic_log("event channels: %s", strerror(-err));
+		pvio_log("event channels: %s", strerror(-err));
 		return -1;
 	}
 	int port = pvio_evtchn_alloc_unbound(g->irq_evtchn, 0);
 	if (port < 0) {
-		nic_log("the interrupt's port: %s", strerror(-port));
+		pvio_log("the interrupt's port: %s", strerror(-port));
 		return -1;
 	}
 	g->irq_port = (evtchn_port_t)port;
@@ -174,16 +158,16 @@ static int guest_side_init(struct guest *g)
 					  g->irq_port)) ||
 	    (err = pvio_xenbus_switch_state(g->xb, XBT_NULL, g->guest_dir,
 					    XenbusStateInitialised))) {
-		nic_log("writing %s: %s", g->guest_dir, strerror(-err));
+		pvio_log("writing %s: %s", g->guest_dir, strerror(-err));
 		return -1;
 	}
 	enum xenbus_state st;
 	if (pvio_xenbus_wait_state(g->xb, g->dm_dir,
 				   PVIO_XENBUS_STATE_BIT(XenbusStateConnected),
 				   30000, &st)) {
-		nic_log("the device model of vif%u.%u did not connect within "
-			"30 s (see its log)",
-			n->domid, n->devid);
+		pvio_log("the device model of vif%u.%u did not connect within "
+			 "30 s (see its log)",
+			 n->domid, n->devid);
 		return -1;
 	}
 	return 0;
@@ -196,7 +180,7 @@ static void run(struct guest *g)
 		{.fd = pvio_evtchn_fd(g->irq_evtchn), .events = POLLIN},
 		{.fd = n->tap, .events = POLLIN},
 	};
-	while (!stop_requested) {
+	while (!pvio_stop_requested) {
 		pfd[1].events = n->model->tx_room(n) ? POLLIN : 0;
 		int r = poll(pfd, 2, 1000);
 		if (r < 0 && errno != EINTR)
@@ -214,9 +198,9 @@ static void run(struct guest *g)
 			n->model->tx_send(n);
 		if (!any && r == 0 &&
 		    pvio_evtchn_peer_closed(g->irq_evtchn, g->irq_port) == 1) {
-			nic_log("eth%u: the device model closed the interrupt "
-				"port: the NIC is gone",
-				n->devid);
+			pvio_log("eth%u: the device model closed the interrupt "
+				 "port: the NIC is gone",
+				 n->devid);
 			n->dead = true;
 			break;
 		}
@@ -228,7 +212,7 @@ static int read_model(struct guest *g)
 	char path[192], *model = NULL;
 	snprintf(path, sizeof(path), "%s/model", g->guest_dir);
 	if (pvio_xenbus_read_str(g->xb, XBT_NULL, path, &model)) {
-		nic_log("no %s: the toolstack writes it", path);
+		pvio_log("no %s: the toolstack writes it", path);
 		return -1;
 	}
 	const struct nic_model *models[] = {&nic_e1000, &nic_rtl8139};
@@ -236,8 +220,8 @@ static int read_model(struct guest *g)
 		if (!strcmp(model, models[i]->name))
 			g->nic.model = models[i];
 	if (!g->nic.model)
-		nic_log("%s: model '%s' has no driver here (e1000, rtl8139)",
-			path, model);
+		pvio_log("%s: model '%s' has no driver here (e1000, rtl8139)",
+			 path, model);
 	free(model);
 	return g->nic.model ? 0 : -1;
 }
@@ -251,6 +235,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
+	pvio_log_set_name("pvio-ioemu-nic");
 	static struct guest g = {.nic = {.tap = -1, .itr = ITR_DEFAULT}};
 	struct nic *n = &g.nic;
 	bool have_dev = false, be_hostile = false;
@@ -264,7 +249,8 @@ int main(int argc, char **argv)
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (errno || *end || !*optarg || v > 0xffff) {
-				nic_log("--%s %s: not a number from 0 to 65535",
+				pvio_log(
+					"--%s %s: not a number from 0 to 65535",
 					c == 'n' ? "devid" : "itr", optarg);
 				return 2;
 			}
@@ -293,13 +279,13 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!have_dev || optind != argc) {
-		nic_log("usage: pvio-ioemu-nic --devid N [--itr 256NS] "
-			"[--hostile]");
+		pvio_log("usage: pvio-ioemu-nic --devid N [--itr 256NS] "
+			 "[--hostile]");
 		return 2;
 	}
 	domid_t self;
 	if (pvio_sim_self_domid(&self)) {
-		nic_log("PVIO_DOMID is not a domain id");
+		pvio_log("PVIO_DOMID is not a domain id");
 		return 2;
 	}
 	n->domid = self;
@@ -308,31 +294,28 @@ int main(int argc, char **argv)
 	snprintf(g.dm_dir, sizeof(g.dm_dir), IOEMU_DM_DIR_FMT, n->domid,
 		 n->devid);
 	snprintf(n->ifname, sizeof(n->ifname), "eth%u", n->devid);
-	struct sigaction sa = {.sa_handler = on_term};
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	pvio_stop_on_signals();
 
 	int rc = 1;
 	g.xb = pvio_xenbus_open();
 	if (!g.xb) {
-		nic_log("cannot reach xenstore: %s", strerror(errno));
+		pvio_log("cannot reach xenstore: %s", strerror(errno));
 		return 1;
 	}
 	if (read_model(&g))
 		goto out;
 	n->tap = pvio_tap_open(n->ifname);
 	if (n->tap < 0) {
-		nic_log("cannot create %s: %s", n->ifname, strerror(-n->tap));
+		pvio_log("cannot create %s: %s", n->ifname, strerror(-n->tap));
 		goto out;
 	}
 	if (guest_side_init(&g))
 		goto out;
 	if (be_hostile) {
 		n->model->hostile(n);
-		nic_log("eth%u: hostile: %d checks, %d answers off the "
-			"datasheet",
-			n->devid, n->checks, n->failures);
+		pvio_log("eth%u: hostile: %d checks, %d answers off the "
+			 "datasheet",
+			 n->devid, n->checks, n->failures);
 	}
 	if (n->model->up(n))
 		goto out;
@@ -340,16 +323,17 @@ int main(int argc, char **argv)
 	if (!err)
 		err = pvio_tap_set_up(n->ifname, n->model->link_up(n));
 	if (err) {
-		nic_log("%s: %s", n->ifname, strerror(-err));
+		pvio_log("%s: %s", n->ifname, strerror(-err));
 		goto out;
 	}
 	pvio_xenbus_switch_state(g.xb, XBT_NULL, g.guest_dir,
 				 XenbusStateConnected);
-	nic_log("eth%u: %s %02x:%02x:%02x:%02x:%02x:%02x up", n->devid,
-		n->model->name, n->mac[0], n->mac[1], n->mac[2], n->mac[3],
-		n->mac[4], n->mac[5]);
+	pvio_log("eth%u: %s %02x:%02x:%02x:%02x:%02x:%02x up", n->devid,
+		 n->model->name, n->mac[0], n->mac[1], n->mac[2], n->mac[3],
+		 n->mac[4], n->mac[5]);
 	run(&g);
-	nic_log("eth%u: %llu traps, %llu interrupts, %llu frames out, %llu in, "
+	pvio_log(
+		"eth%u: %llu traps, %llu interrupts, %llu frames out, %llu in, "
 		"%llu dropped",
 		n->devid, (unsigned long long)ioemu_vcpu_traps(n->vcpu),
 		(unsigned long long)n->interrupts,

@@ -69,7 +69,7 @@ static int chip_reset(struct nic *n)
 	for (int i = 0; i < 1000 && !n->dead; i++)
 		if (!(in(n, RTL_CR, 1) & RTL_CR_RST))
 			return 0;
-	nic_log("eth%u: CR.RST did not clear", n->devid);
+	pvio_log("eth%u: CR.RST did not clear", n->devid);
 	return -1;
 }
 
@@ -79,14 +79,14 @@ static int rtl_up(struct nic *n)
 		return -1;
 	uint32_t ver = in(n, RTL_TCR, 4) & RTL_TCR_HWVER_MASK;
 	if (ver != RTL_TCR_HWVER_8139C)
-		nic_log("eth%u: TCR says hardware version 0x%08x, not an "
-			"RTL8139C; going on",
-			n->devid, ver);
+		pvio_log("eth%u: TCR says hardware version 0x%08x, not an "
+			 "RTL8139C; going on",
+			 n->devid, ver);
 	/* A 93C56 answers its ID to an 8-bit address, a 93C46 does not. */
 	int addr_len = read_eeprom(n, 0, 8) == RTL_EEPROM_ID ? 8 : 6;
 	if (read_eeprom(n, 0, addr_len) != RTL_EEPROM_ID) {
-		nic_log("eth%u: the EEPROM's ID is not 0x%04x", n->devid,
-			RTL_EEPROM_ID);
+		pvio_log("eth%u: the EEPROM's ID is not 0x%04x", n->devid,
+			 RTL_EEPROM_ID);
 		return -1;
 	}
 	for (unsigned i = 0; i < 3; i++) {

@@ -108,29 +108,9 @@ ping_must alpha 169.254.0.3
 iperf_pair gamma alpha 169.254.0.1 5201 1
 echo "tcp gamma (PV) -> alpha (e1000): $iperf_bytes bytes"
 
-# A file from guest FROM to guest TO (listening on ADDRESS), same SHA-256.
-send_file() { # FROM TO ADDRESS BYTES
-	head -c "$4" /dev/urandom >"$tmp/file"
-	sent=$(sha256sum <"$tmp/file")
-	PVIO_RUNDIR=$run "$pvio" exec "$2" -- timeout 120 socat -u \
-		"TCP-LISTEN:5300,bind=$3,reuseaddr" "CREATE:$tmp/received" \
-		>"$tmp/socat-recv.log" 2>&1 &
-	receiver=$!
-	bg_pids="$bg_pids $receiver"
-	wait_for listens "$2" 5300 || fail "socat does not listen in $2"
-	gx "$1" timeout 120 socat -u "OPEN:$tmp/file" \
-		"TCP:$3:5300,connect-timeout=10" >"$tmp/socat-send.log" 2>&1 ||
-		fail "sending the file $1 -> $2: $(cat "$tmp/socat-send.log")"
-	wait "$receiver" || fail "receiving the file in $2: $(cat "$tmp/socat-recv.log")"
-	got=$(sha256sum <"$tmp/received")
-	[ "$got" = "$sent" ] ||
-		fail "the file changed on the way $1 -> $2: sent $sent, got $got ($(wc -c <"$tmp/received") bytes)"
-	rm -f "$tmp/file" "$tmp/received"
-}
-
 echo "== a 4 MiB file each way between e1000 and rtl8139, same SHA-256"
-send_file alpha beta 169.254.0.2 4194304
-send_file beta alpha 169.254.0.1 4194304
+tcp_file alpha beta 169.254.0.2 5300 4194304
+tcp_file beta alpha 169.254.0.1 5300 4194304
 tx=$(emu_stat "$a" 0 tx_bytes)
 rx=$(emu_stat "$b" 0 rx_bytes)
 [ "$tx" -ge 4194304 ] || fail "vif$a.0-emu tx_bytes $tx: less than the file"

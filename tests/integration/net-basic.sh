@@ -47,22 +47,7 @@ iperf_pair beta alpha fe80::0:1%eth0 5205 2
 echo "tcp over IPv6 beta->alpha: $iperf_bytes bytes"
 
 echo "== a 64 MiB file, alpha to beta, same SHA-256"
-head -c 67108864 /dev/urandom >"$tmp/file"
-sent=$(sha256sum <"$tmp/file")
-PVIO_RUNDIR=$run "$pvio" exec beta -- timeout 120 socat -u \
-	TCP-LISTEN:5300,bind=169.254.0.2,reuseaddr "CREATE:$tmp/received" \
-	>"$tmp/socat-recv.log" 2>&1 &
-receiver=$!
-bg_pids="$bg_pids $receiver"
-wait_for listens beta 5300 || fail "socat does not listen in beta"
-gx alpha timeout 120 socat -u "OPEN:$tmp/file" \
-	TCP:169.254.0.2:5300,connect-timeout=10 >"$tmp/socat-send.log" 2>&1 ||
-	fail "sending the file: $(cat "$tmp/socat-send.log")"
-wait "$receiver" || fail "receiving the file: $(cat "$tmp/socat-recv.log")"
-got=$(sha256sum <"$tmp/received")
-[ "$got" = "$sent" ] ||
-	fail "the file changed on the way: sent $sent, got $got ($(wc -c <"$tmp/received") bytes)"
-rm -f "$tmp/file" "$tmp/received"
+tcp_file alpha beta 169.254.0.2 5300 67108864
 
 echo "== the backend counted the traffic"
 tx=$(vif_stat "$a" 0 tx_bytes)

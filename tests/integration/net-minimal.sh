@@ -35,32 +35,6 @@ csum_errors() { # NAME
 		END { print n + 0 }'
 }
 
-# A file of BYTES random bytes from guest FROM to guest TO at ADDRESS:PORT
-# over TCP, arriving with the same SHA-256.
-file_over_tcp() { # FROM TO ADDRESS PORT BYTES
-	head -c "$5" /dev/urandom >"$tmp/file"
-	sent=$(sha256sum <"$tmp/file")
-	rm -f "$tmp/received"
-	PVIO_RUNDIR=$run "$pvio" exec "$2" -- timeout 120 socat -u \
-		"TCP6-LISTEN:$4,ipv6only=0,reuseaddr" "CREATE:$tmp/received" \
-		>"$tmp/socat-recv.log" 2>&1 &
-	receiver=$!
-	bg_pids="$bg_pids $receiver"
-	wait_for listens "$2" "$4" || fail "socat does not listen in $2"
-	case $3 in
-	*:*) target="TCP6:[$3]:$4" ;;
-	*) target="TCP4:$3:$4" ;;
-	esac
-	gx "$1" timeout 120 socat -u "OPEN:$tmp/file" \
-		"$target,connect-timeout=10" >"$tmp/socat-send.log" 2>&1 ||
-		fail "$1 -> $3: sending the file: $(cat "$tmp/socat-send.log")"
-	wait "$receiver" || fail "$2: receiving the file: $(cat "$tmp/socat-recv.log")"
-	got=$(sha256sum <"$tmp/received")
-	[ "$got" = "$sent" ] ||
-		fail "$1 -> $3: the file changed on the way ($(wc -c <"$tmp/received") bytes)"
-	echo "tcp $1 -> $3: $5 bytes, same SHA-256"
-}
-
 # The count the relay printed for WHAT (e.g. "verified: ipv4 tcp").
 relay_count() { # OUTPUT FAMILY PROTO SECTION
 	sed -n "s/.*$4[^;]*$2 tcp \([0-9]*\) udp \([0-9]*\).*/\1 \2/p" "$1" |
@@ -119,10 +93,10 @@ minimal_run() { # LABEL [--no-csum]
 	ping_must alpha "$v4"
 	ping_must alpha "$v6%eth0" -6
 	ping_must mini 169.254.0.1
-	file_over_tcp alpha mini "$v4" 5301 8388608
-	file_over_tcp mini alpha 169.254.0.1 5302 8388608
-	file_over_tcp alpha mini "$v6%eth0" 5303 4194304
-	file_over_tcp mini alpha "fe80::0:1%eth$n" 5304 4194304
+	tcp_file alpha mini "$v4" 5301 8388608
+	tcp_file mini alpha 169.254.0.1 5302 8388608
+	tcp_file alpha mini "$v6%eth0" 5303 4194304
+	tcp_file mini alpha "fe80::0:1%eth$n" 5304 4194304
 	iperf_pair alpha mini "$v4" 5305 2 -u -b 20M
 	echo "udp alpha -> mini: $iperf_bytes bytes"
 	iperf_pair alpha mini "$v4" 5306 2 -u -b 20M -R

@@ -211,6 +211,54 @@ iperf_server() { # NAME PORT
 		fail "iperf3 server in $1 on port $2 does not listen"
 }
 listens() { gx "$1" ss -Hltn "sport = :$2" | grep -q .; } # NAME PORT
+udp_listens() { gx "$1" ss -Hlun "sport = :$2" | grep -q .; } # NAME PORT
+
+# A background job reaped: cleanup must not signal its pid, which another
+# process may have by then.
+forget_pid() { bg_pids=$(echo " $bg_pids " | sed "s/ $1 / /"); }
+
+# Starts socat in guest TO receiving from LISTEN (a socat address, with
+# socat's OPTIONS) into FILE, and returns once it listens on PORT (tcp or
+# udp); $receiver is its pid.
+socat_receiver() { # TO tcp|udp PORT LISTEN FILE [OPTIONS...]
+	to=$1 proto=$2 port=$3 listen=$4 file=$5
+	shift 5
+	PVIO_RUNDIR=$run "$pvio" exec "$to" -- timeout 120 socat -u "$@" \
+		"$listen" "CREATE:$file" >"$tmp/socat-recv.log" 2>&1 &
+	receiver=$!
+	bg_pids="$bg_pids $receiver"
+	if [ "$proto" = udp ]; then
+		listening=udp_listens
+	else
+		listening=listens
+	fi
+	wait_for "$listening" "$to" "$port" ||
+		fail "socat does not listen on $proto port $port in $to"
+}
+
+# A file of BYTES random bytes from guest FROM to guest TO at ADDRESS (IPv4,
+# or IPv6 with its scope) and PORT over TCP, arriving with the same SHA-256.
+tcp_file() { # FROM TO ADDRESS PORT BYTES
+	f=$tmp/tcp-$1-$4
+	head -c "$5" /dev/urandom >"$f"
+	rm -f "$f.got"
+	# One listener for both families: IPv4 arrives as v4-mapped.
+	socat_receiver "$2" tcp "$4" "TCP6-LISTEN:$4,ipv6only=0,reuseaddr" "$f.got"
+	case $3 in
+	*:*) target="TCP6:[$3]:$4" ;;
+	*) target="TCP4:$3:$4" ;;
+	esac
+	gx "$1" timeout 120 socat -u "OPEN:$f" "$target,connect-timeout=10" \
+		>"$tmp/socat-send.log" 2>&1 ||
+		fail "$1 -> $2 at $3: sending the file: $(cat "$tmp/socat-send.log")"
+	wait "$receiver" ||
+		fail "$2: receiving the file from $1: $(cat "$tmp/socat-recv.log")"
+	forget_pid "$receiver"
+	[ "$(sha256sum <"$f.got")" = "$(sha256sum <"$f")" ] ||
+		fail "$1 -> $2 at $3: the file changed on the way ($(wc -c <"$f.got") of $5 bytes)"
+	rm -f "$f" "$f.got"
+	echo "tcp $1 -> $3: $5 bytes, same SHA-256"
+}
 
 # Runs an iperf3 client in guest NAME against ADDRESS:PORT for SECS s
 # (extra iperf3 options follow) and checks that data moved: bytes received

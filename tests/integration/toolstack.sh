@@ -176,6 +176,23 @@ head -1 "$tmp/nl" | grep -q '^Idx BE Mac Addr.         handle state evt-ch   tx-
 grep -q "^1   0  00:16:3e:aa:bb:cc      1     1     -1    -1/-1          $be1" \
 	"$tmp/nl" || fail "network-list: $(cat "$tmp/nl")"
 [ "$(wc -l <"$tmp/nl")" = 3 ] || fail "network-list rows"
+# The rings' keys as frontends write them (none runs here): flat for one
+# queue (alpha's vif 1), in queue-N/ for several with split event
+# channels (beta's vif 0, 2 queues): the row shows queue 0's, not -1.
+fe1=/local/domain/1/device/vif/1 fe2=/local/domain/2/device/vif/0
+xs1 xenstore-write $fe1/tx-ring-ref 8 $fe1/rx-ring-ref 9 \
+	$fe1/event-channel 5 || fail "writing alpha's ring keys"
+xs1 xenstore-write $fe2/multi-queue-num-queues 2 \
+	$fe2/queue-0/tx-ring-ref 10 $fe2/queue-0/rx-ring-ref 11 \
+	$fe2/queue-0/event-channel-tx 6 $fe2/queue-0/event-channel-rx 7 \
+	$fe2/queue-1/tx-ring-ref 12 $fe2/queue-1/rx-ring-ref 13 \
+	$fe2/queue-1/event-channel-tx 14 $fe2/queue-1/event-channel-rx 15 ||
+	fail "writing beta's queue keys"
+p1 network-list alpha beta >"$tmp/nl"
+grep -q "^1   0  00:16:3e:aa:bb:cc      1     1      5     8/9           $be1" \
+	"$tmp/nl" || fail "network-list, one queue: $(cat "$tmp/nl")"
+grep -q "^0   0  [0-9a-f:]*      0     [0-9]      6    10/11          /local/domain/0/backend/vif/2/0" \
+	"$tmp/nl" || fail "network-list, two queues: $(cat "$tmp/nl")"
 
 echo "== network-stats"
 # The stand-in backend keeps no statistics: each vif says so.

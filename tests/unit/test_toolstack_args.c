@@ -10,27 +10,43 @@
 
 static char err[256];
 
+/* A vif's MAC as xl takes it (netif_parse_mac's syntax), unicast only,
+ * each refusal saying which rule the text broke. */
 static void test_mac(void)
 {
-	uint8_t m[6];
-	CU_ASSERT_EQUAL(pvio_parse_mac("00:16:3e:0a:BB:7f", m), 0);
-	CU_ASSERT_EQUAL(m[0], 0x00);
-	CU_ASSERT_EQUAL(m[2], 0x3e);
-	CU_ASSERT_EQUAL(m[4], 0xbb);
-	CU_ASSERT_EQUAL(m[5], 0x7f);
-	CU_ASSERT_EQUAL(pvio_parse_mac("0:16:3e:a:b:c", m), 0);
-	CU_ASSERT_EQUAL(m[3], 0x0a);
-	CU_ASSERT_EQUAL(pvio_parse_mac("00-16-3e-01-02-03", m), 0);
-	CU_ASSERT_EQUAL(pvio_parse_mac("", m), -1);
-	CU_ASSERT_EQUAL(pvio_parse_mac("00:16:3e:0a:bb", m), -1);
-	CU_ASSERT_EQUAL(pvio_parse_mac("00:16:3e:0a:bb:7f:01", m), -1);
-	CU_ASSERT_EQUAL(pvio_parse_mac("00:16:3e:0a:bb:7g", m), -1);
-	CU_ASSERT_EQUAL(pvio_parse_mac("00:16:3e:0a:bb:777", m), -1);
-	CU_ASSERT_EQUAL(pvio_parse_mac("00:16:3e:0a:bb:7f ", m), -1);
-	CU_ASSERT_EQUAL(pvio_parse_mac("00163e0abb7f", m), -1);
-	/* Multicast and broadcast cannot be a vif's address. */
-	CU_ASSERT_EQUAL(pvio_parse_mac("01:00:5e:00:00:01", m), -1);
-	CU_ASSERT_EQUAL(pvio_parse_mac("ff:ff:ff:ff:ff:ff", m), -1);
+	struct pvio_nic nic;
+	pvio_nic_init(&nic);
+	CU_ASSERT_EQUAL(pvio_nic_parse_arg(&nic, "mac=00:16:3e:0a:BB:7f", err,
+					   sizeof(err)),
+			0);
+	CU_ASSERT_TRUE(nic.has_mac);
+	static const uint8_t want[6] = {0x00, 0x16, 0x3e, 0x0a, 0xbb, 0x7f};
+	CU_ASSERT_EQUAL(memcmp(nic.mac, want, sizeof(want)), 0);
+	static const struct {
+		const char *arg, *why;
+	} bad[] = {
+		{"mac=", "malformed MAC ''"},
+		{"mac=00:16:3e:0a:bb", "malformed MAC '00:16:3e:0a:bb'"},
+		{"mac=00:16:3e:0a:bb:7f:01", "malformed MAC"},
+		{"mac=00:16:3e:0a:bb:7g", "malformed MAC"},
+		{"mac=00:16:3e:0a:bb:777", "malformed MAC"},
+		{"mac=00:16:3e:0a:bb:7f ", "malformed MAC"},
+		{"mac=00163e0abb7f", "malformed MAC"},
+		/* xl takes two digits and colons only. */
+		{"mac=0:16:3e:a:b:c", "malformed MAC"},
+		{"mac=00-16-3e-01-02-03", "malformed MAC"},
+		/* Multicast and broadcast cannot be a vif's address. */
+		{"mac=01:00:5e:00:00:01",
+		 "MAC '01:00:5e:00:00:01' is multicast"},
+		{"mac=ff:ff:ff:ff:ff:ff", "is multicast"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		err[0] = 0;
+		CU_ASSERT_EQUAL(
+			pvio_nic_parse_arg(&nic, bad[i].arg, err, sizeof(err)),
+			-1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].why));
+	}
 }
 
 static void check_rate(const char *s, uint64_t bytes, uint32_t usecs)

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "args.h"
+#include "netif/netif.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -50,45 +51,6 @@ int pvio_parse_domid(const char *s, unsigned *domid)
 	if (pvio_parse_uint(s, DOMID_FIRST_RESERVED - 1, &v))
 		return -1;
 	*domid = (unsigned)v;
-	return 0;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-int pvio_parse_mac(const char *s, uint8_t mac[6])
-{
-	const char *p = s;
-	for (int i = 0; i < 6; i++) {
-		int hi = hexval((unsigned char)*p);
-		if (hi < 0)
-			return -1;
-		p++;
-		int lo = hexval((unsigned char)*p);
-		unsigned v = (unsigned)hi;
-		if (lo >= 0) {
-			v = v * 16 + (unsigned)lo;
-			p++;
-		}
-		mac[i] = (uint8_t)v;
-		if (i < 5) {
-			if (*p != ':' && *p != '-')
-				return -1;
-			p++;
-		}
-	}
-	if (*p)
-		return -1;
-	/* A vif's address must be unicast: bit 0 of the first octet. */
-	if (mac[0] & 1)
-		return -1;
 	return 0;
 }
 
@@ -219,10 +181,18 @@ int pvio_nic_parse_arg(struct pvio_nic *nic, const char *arg, char *err,
 	const char *v = eq + 1;
 #define KEY(k) (klen == sizeof(k) - 1 && !strncmp(arg, k, klen))
 	if (KEY("mac")) {
-		if (pvio_parse_mac(v, nic->mac)) {
+		if (netif_parse_mac(v, nic->mac)) {
 			snprintf(err, errlen,
-				 "malformed MAC '%s' (expected a unicast "
-				 "xx:xx:xx:xx:xx:xx)",
+				 "malformed MAC '%s' (expected six two-digit "
+				 "hex bytes, xx:xx:xx:xx:xx:xx, as xl)",
+				 v);
+			return -1;
+		}
+		/* A vif's address must be unicast: bit 0 of the first octet. */
+		if (nic->mac[0] & 1) {
+			snprintf(err, errlen,
+				 "MAC '%s' is multicast (bit 0 of its first "
+				 "byte is set): a vif's must be unicast",
 				 v);
 			return -1;
 		}

@@ -38,9 +38,6 @@ void pvio_nic_init(struct pvio_nic *nic);
 int pvio_nic_parse_arg(struct pvio_nic *nic, const char *arg, char *err,
 		       size_t errlen);
 
-/* "xx:xx:xx:xx:xx:xx" (one or two hex digits per octet, ':' or '-'),
- * unicast only. */
-int pvio_parse_mac(const char *s, uint8_t mac[6]);
 /* xl's "RATE/s[@INTERVAL]": RATE is N[GMK]{B,b}/s (b: bits), INTERVAL is
  * N[m|u]s (default 50ms). Gives bytes per interval and the interval in
  * microseconds, as libxl writes them ("bytes,usecs"). */

@@ -16,6 +16,8 @@
 #include "vif.h"
 #include "vif_stats.h"
 
+#include "netif/netif.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -68,7 +70,7 @@ static int find_devid(struct pvio_xenbus *xb, unsigned domid, const char *what,
 		return exists ? 0 : -1;
 	}
 	uint8_t want[6];
-	if (pvio_parse_mac(what, want))
+	if (netif_parse_mac(what, want))
 		return -1;
 	char *dir = pvio_strfmt("/local/domain/%u/device/vif", domid);
 	unsigned num;
@@ -80,7 +82,7 @@ static int find_devid(struct pvio_xenbus *xb, unsigned domid, const char *what,
 					   "/local/domain/%u/device/vif/%s/mac",
 					   domid, ents[i]);
 		uint8_t have[6];
-		if (m && !pvio_parse_mac(m, have) &&
+		if (m && !netif_parse_mac(m, have) &&
 		    !memcmp(have, want, sizeof(have)) &&
 		    !pvio_parse_devid(ents[i], devid))
 			rc = 0;
@@ -97,7 +99,7 @@ static int find_devid(struct pvio_xenbus *xb, unsigned domid, const char *what,
 			"/local/domain/0/device-model/%u/vif/%s/mac", domid,
 			ents[i]);
 		uint8_t have[6];
-		if (m && !pvio_parse_mac(m, have) &&
+		if (m && !netif_parse_mac(m, have) &&
 		    !memcmp(have, want, sizeof(have)) &&
 		    !pvio_parse_devid(ents[i], devid))
 			rc = 0;
@@ -144,6 +146,27 @@ static int read_int(struct xs_handle *h, const char *dir, const char *key)
 	return n;
 }
 
+/* A ring's key of vif directory fe: flat for one queue, queue 0's for
+ * several (queue-N/, which xl does not read: it shows -1 there). */
+static int read_queue0_int(struct xs_handle *h, const char *fe, const char *key)
+{
+	int n = read_int(h, fe, key);
+	if (n < 0) {
+		char *q = pvio_strfmt("%s/queue-0", fe);
+		n = read_int(h, q, key);
+		free(q);
+	}
+	return n;
+}
+
+/* xl's one evt-ch column: the event channel, or with split event
+ * channels the TX one. */
+static int read_evtchn(struct xs_handle *h, const char *fe)
+{
+	int n = read_queue0_int(h, fe, "event-channel");
+	return n >= 0 ? n : read_queue0_int(h, fe, "event-channel-tx");
+}
+
 static int cmp_ent(const void *a, const void *b)
 {
 	return atoi(*(char *const *)a) - atoi(*(char *const *)b);
@@ -185,10 +208,10 @@ int cmd_network_list(int argc, char **argv)
 			printf("%-3d %-2d %-17s %6d %5d %6d %5d/%-11d %-30s\n",
 			       atoi(ents[i]), read_int(h, fe, "backend-id"),
 			       mac ? mac : "-", atoi(ents[i]),
-			       read_int(h, fe, "state"),
-			       read_int(h, fe, "event-channel"),
-			       read_int(h, fe, "tx-ring-ref"),
-			       read_int(h, fe, "rx-ring-ref"), be ? be : "-");
+			       read_int(h, fe, "state"), read_evtchn(h, fe),
+			       read_queue0_int(h, fe, "tx-ring-ref"),
+			       read_queue0_int(h, fe, "rx-ring-ref"),
+			       be ? be : "-");
 			free(fe);
 			free(mac);
 			free(be);

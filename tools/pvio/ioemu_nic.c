@@ -156,27 +156,6 @@ static int write_nodes_txn(struct pvio_xenbus *xb, xs_transaction_t t,
 	return err;
 }
 
-struct device_ref {
-	unsigned domid;
-	int devid;
-};
-
-static int remove_nodes_txn(struct pvio_xenbus *xb, xs_transaction_t t,
-			    void *arg)
-{
-	const struct device_ref *d = arg;
-	struct xs_handle *h = pvio_xenbus_handle(xb);
-	char *dm = ioemu_dm_path(d->domid, d->devid),
-	     *guest = ioemu_guest_path(d->domid, d->devid);
-	char *guest_stop = pvio_strfmt("/local/domain/%u/device", d->domid);
-	pvio_store_rm_cleanup(h, t, dm, "/local/domain/0");
-	pvio_store_rm_cleanup(h, t, guest, guest_stop);
-	free(dm);
-	free(guest);
-	free(guest_stop);
-	return 0;
-}
-
 /* `SCRIPT add|remove type_if=tap` in dom0's namespace, with libxl's
  * environment for the emulated twin. */
 static int run_tap_hotplug(const struct host *host, struct xs_handle *h,
@@ -248,8 +227,12 @@ int ioemu_nic_detach(const struct host *host, struct pvio_xenbus *xb,
 	 * device model, which takes its TAP with it. */
 	stop_recorded(host, "nic", domid, devid);
 	stop_recorded(host, "dm", domid, devid);
-	struct device_ref d = {domid, devid};
-	int err = pvio_xenbus_transaction(xb, remove_nodes_txn, &d, 0);
+	struct pvio_store_rm rm[] = {
+		{ioemu_dm_path(domid, devid), pvio_strfmt("/local/domain/0")},
+		{ioemu_guest_path(domid, devid),
+		 pvio_strfmt("/local/domain/%u/device", domid)},
+	};
+	int err = pvio_store_rm_all(xb, rm, sizeof(rm) / sizeof(rm[0]));
 	if (err)
 		pvio_warn("cannot remove the nodes of vif%u.%d-emu: %s", domid,
 			  devid, strerror(-err));

@@ -79,3 +79,29 @@ void pvio_store_rm_cleanup(struct xs_handle *h, xs_transaction_t t,
 	}
 	free(p);
 }
+
+struct rm_list {
+	const struct pvio_store_rm *rm;
+	size_t n;
+};
+
+static int rm_all_txn(struct pvio_xenbus *xb, xs_transaction_t t, void *arg)
+{
+	const struct rm_list *l = arg;
+	struct xs_handle *h = pvio_xenbus_handle(xb);
+	for (size_t i = 0; i < l->n; i++)
+		pvio_store_rm_cleanup(h, t, l->rm[i].path, l->rm[i].stop);
+	return 0;
+}
+
+int pvio_store_rm_all(struct pvio_xenbus *xb, struct pvio_store_rm *rm,
+		      size_t n)
+{
+	struct rm_list l = {rm, n};
+	int err = pvio_xenbus_transaction(xb, rm_all_txn, &l, 0);
+	for (size_t i = 0; i < n; i++) {
+		free(rm[i].path);
+		free(rm[i].stop);
+	}
+	return err;
+}

@@ -21,4 +21,14 @@ bool pvio_store_writef(struct xs_handle *h, xs_transaction_t t,
 void pvio_store_rm_cleanup(struct xs_handle *h, xs_transaction_t t,
 			   const char *path, const char *stop);
 
+/* A device's directory and the ancestor its emptied parents stop below. */
+struct pvio_store_rm {
+	char *path, *stop;
+};
+/* Removes every one of the n directories as pvio_store_rm_cleanup does,
+ * in one transaction (libxl__device_destroy), then frees their strings.
+ * Returns 0 or pvio_xenbus_transaction's -errno. */
+int pvio_store_rm_all(struct pvio_xenbus *xb, struct pvio_store_rm *rm,
+		      size_t n);
+
 #endif

@@ -76,39 +76,18 @@ int vif_run_hotplug(const struct host *host, struct xs_handle *h,
 	return rc;
 }
 
-struct device_ref {
-	unsigned domid;
-	int devid;
-};
-
-/* A transaction body: the device's three directories, and the parents
- * their removal leaves empty (libxl__device_destroy). */
-static int remove_nodes_txn(struct pvio_xenbus *xb, xs_transaction_t t,
-			    void *arg)
-{
-	const struct device_ref *d = arg;
-	struct xs_handle *h = pvio_xenbus_handle(xb);
-	char *fe = vif_fe_path(d->domid, d->devid),
-	     *be = vif_be_path(d->domid, d->devid),
-	     *lx = vif_libxl_path(d->domid, d->devid);
-	/* Keep the device/ directories `pvio create` made. */
-	char *fe_stop = pvio_strfmt("/local/domain/%u/device", d->domid);
-	char *lx_stop = pvio_strfmt("/libxl/%u/device", d->domid);
-	pvio_store_rm_cleanup(h, t, fe, fe_stop);
-	pvio_store_rm_cleanup(h, t, be, "/local/domain/0");
-	pvio_store_rm_cleanup(h, t, lx, lx_stop);
-	free(fe);
-	free(be);
-	free(lx);
-	free(fe_stop);
-	free(lx_stop);
-	return 0;
-}
-
 void vif_remove_nodes(struct pvio_xenbus *xb, unsigned domid, int devid)
 {
-	struct device_ref d = {domid, devid};
-	int err = pvio_xenbus_transaction(xb, remove_nodes_txn, &d, 0);
+	/* The device's three directories; keep the device/ directories
+	 * `pvio create` made. */
+	struct pvio_store_rm rm[] = {
+		{vif_fe_path(domid, devid),
+		 pvio_strfmt("/local/domain/%u/device", domid)},
+		{vif_be_path(domid, devid), pvio_strfmt("/local/domain/0")},
+		{vif_libxl_path(domid, devid),
+		 pvio_strfmt("/libxl/%u/device", domid)},
+	};
+	int err = pvio_store_rm_all(xb, rm, sizeof(rm) / sizeof(rm[0]));
 	if (err)
 		pvio_warn("cannot remove the nodes of vif%u.%d: %s", domid,
 			  devid, strerror(-err));
