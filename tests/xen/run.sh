@@ -3,6 +3,7 @@
 # under QEMU (software emulation), through ../shared/xen-in-qemu.
 #
 #   tests/xen/run.sh [SCENARIO...]     (as root; default: all, in this order)
+#   tests/xen/run.sh --prepare         only the base images (step 1 below)
 #
 #   linux-netfront  Linux's xen-netfront (guest) against pvio-netback (dom0)
 #   pvio-pair       pvio-netfront against pvio-netback
@@ -25,6 +26,10 @@
 #   XEN_TIMEOUT  seconds one boot may take (default 2400)
 #   XEN_BOOT_EACH=1  one boot per scenario instead of one for all
 #   XEN_PARALLEL=1   with XEN_BOOT_EACH=1, all the boots at once
+#   XEN_DEBS     take the packages from this directory instead of building
+#                them (scripts/build-debs.sh's output)
+#   XEN_ENV_RETRIES  boots to retry when Xen or dom0 did not start under
+#                QEMU (default 1; the scenarios still fail if it never does)
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,6 +47,11 @@ die() { echo "tests/xen/run.sh: $*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, mkfs, QEMU)"
 [ -n "$xq" ] && [ -x "$xq/build.sh" ] && [ -x "$xq/run.sh" ] ||
 	die "xen-in-qemu not found; set XEN_IN_QEMU to the directory with build.sh and run.sh"
+prepare_only=0
+if [ "${1:-}" = --prepare ]; then
+	prepare_only=1
+	shift
+fi
 scenarios=${*:-$all}
 for s in $scenarios; do
 	case " $all " in *" $s "*) ;; *) die "unknown scenario '$s' (one of: $all)" ;; esac
@@ -56,15 +66,27 @@ if [ ! -x "$work/rootfs/usr/lib/xen-4.17/bin/xl" ]; then
 	"$xq/build.sh" "$work" >"$work/logs/build-base.log" 2>&1 ||
 		{ tail -30 "$work/logs/build-base.log"; die "building the base images failed (environment, not pvio); log: $work/logs/build-base.log"; }
 fi
+if [ $prepare_only = 1 ]; then
+	progress "base images ready in $work ($(($(date +%s) - T0)) s)"
+	exit 0
+fi
 
-# 2. the packages
-progress "building the Debian packages"
-"$top/scripts/build-debs.sh" "$work/pvio-debs" >"$work/logs/build-debs.log" 2>&1 ||
-	{ tail -30 "$work/logs/build-debs.log"; die "building the packages failed; log: $work/logs/build-debs.log"; }
+# 2. the packages: built here, or those of XEN_DEBS (.ci/run has just
+# built them from the same tree).
+debs=${XEN_DEBS:-$work/pvio-debs}
+if [ -n "${XEN_DEBS:-}" ]; then
+	ls "$debs"/pvio-dom0_*.deb "$debs"/pvio-domu_*.deb >/dev/null 2>&1 ||
+		die "XEN_DEBS=$debs has no pvio-dom0 and pvio-domu packages"
+	progress "the Debian packages from $debs"
+else
+	progress "building the Debian packages"
+	"$top/scripts/build-debs.sh" "$debs" >"$work/logs/build-debs.log" 2>&1 ||
+		{ tail -30 "$work/logs/build-debs.log"; die "building the packages failed; log: $work/logs/build-debs.log"; }
+fi
 
 # 3. the overlays
 progress "preparing the dom0 and guest overlays"
-"$top/tests/xen/make-overlays.sh" "$work" "$work/pvio-debs" >"$work/logs/overlays.log" 2>&1 ||
+"$top/tests/xen/make-overlays.sh" "$work" "$debs" >"$work/logs/overlays.log" 2>&1 ||
 	{ cat "$work/logs/overlays.log"; die "preparing the overlays failed"; }
 OVERLAY=$work/overlay-dom0 DOMU_OVERLAY=$work/overlay-domu \
 	"$xq/build.sh" "$work" >"$work/logs/build-images.log" 2>&1 ||
@@ -82,11 +104,25 @@ fi
 pass=0
 fail=0
 results=()
+# The consoles are read with grep -a: a console can hold stray binary
+# bytes, and plain grep then prints "binary file matches" instead of lines.
+# dom0_started LOG: the boot got as far as pvio's dom0 init.
+dom0_started() { grep -aq "SMOKE: pvio: dom0 init started" "$1"; }
 boot() { # boot SCENARIOS: one QEMU run; its console in logs/boot-SCENARIOS.console.log
-	WORKDIR=$work TIMEOUT=${XEN_TIMEOUT:-2400} INIT=/usr/local/sbin/pvio-xen-init \
-		EXTRA_LINUX="pvio_scenario=$1" "$xq/run.sh" "$work/logs/boot-$1.console.log" 2>&1 |
-		grep --line-buffered -E "SMOKE: pvio: (scenario|FAILED)|SMOKE-SCENARIO" |
-		sed -u "s/^/    [$1] /"
+	local log=$work/logs/boot-$1.console.log retries=${XEN_ENV_RETRIES:-1}
+	while :; do
+		WORKDIR=$work TIMEOUT=${XEN_TIMEOUT:-2400} INIT=/usr/local/sbin/pvio-xen-init \
+			EXTRA_LINUX="pvio_scenario=$1" "$xq/run.sh" "$log" 2>&1 |
+			grep -a --line-buffered -E "SMOKE: pvio: (scenario|FAILED)|SMOKE-SCENARIO" |
+			sed -u "s/^/    [$1] /"
+		# Only a boot that never reached pvio's init is retried: whatever
+		# happened after that is a result.
+		dom0_started "$log" && return
+		[ "$retries" -gt 0 ] || return
+		retries=$((retries - 1))
+		cp "$log" "$log.env-failed"
+		echo "    [$1] Xen or dom0 did not start under QEMU (environment, not pvio; console kept in $log.env-failed): booting again"
+	done
 }
 # XEN_PARALLEL=1 (with XEN_BOOT_EACH=1): the boots at once, for a machine
 # with cores to spare (each QEMU is one busy thread per virtual CPU).
@@ -106,14 +142,14 @@ for b in $boots; do
 	fi
 	secs=$(($(date +%s) - t))
 	for s in $(echo $b | tr + ' '); do
-		line=$(grep -m1 "SMOKE-SCENARIO: $s " "$log")
+		line=$(grep -a -m1 "SMOKE-SCENARIO: $s " "$log")
 		case "$line" in
 		*" $s PASS"*)
 			verdict="PASS ${line#*PASS }"
 			pass=$((pass + 1))
 			;;
 		*)
-			if ! grep -q "SMOKE: pvio: dom0 init started" "$log"; then
+			if ! dom0_started "$log"; then
 				verdict="FAIL (environment: Xen or dom0 did not start under QEMU, not a pvio result)"
 			elif [ -z "$line" ]; then
 				verdict="FAIL (no result: the boot hung, timed out or stopped before it)"
@@ -125,9 +161,9 @@ for b in $boots; do
 		esac
 		results+=("xen scenario $s: $verdict")
 	done
-	if ! grep -q "SMOKE-RESULT: PASS" "$log"; then
+	if ! grep -aq "SMOKE-RESULT: PASS" "$log"; then
 		echo "----- the failures' log lines (whole console: $log) -----"
-		grep -E "SMOKE|DOMU|pvio-netback|pvio-netfront|libxl|vif-bridge|panic|Oops" "$log" | tail -200
+		grep -aE "SMOKE|DOMU|pvio-netback|pvio-netfront|libxl|vif-bridge|panic|Oops" "$log" | tail -200
 		echo "----- end -----"
 	fi
 	progress "boot done in ${secs} s"
