@@ -48,6 +48,19 @@
 
 /* Frames read from the TAP per RX batch, at most. */
 #define NETBACK_RX_BATCH 64u
+/* Persistent grants (tx.c): at most this many of a frontend's TX pages
+ * mapped per queue (pvio-netfront uses a ring's worth, 256; Linux's does
+ * not ask), in a table twice as big. A frontend that names more grants
+ * gets the rest copied. */
+#define NETBACK_TX_MAPS_MAX  512u
+#define NETBACK_TX_MAP_SLOTS 1024u
+/* The bytes of a mapped TX packet netback copies and validates its
+ * headers in (Ethernet, VLAN, IPv4 or IPv6 with options, TCP with
+ * options); a packet whose headers go past them is copied whole. */
+#define NETBACK_TX_HEAD_BYTES 256u
+/* TAP write iovec entries of one TX packet: its virtio-net header, the
+ * copied head and the rest of every data slot. */
+#define NETBACK_TX_IOV_MAX (2u + XEN_NETIF_NR_SLOTS_MIN)
 
 /* Default busy-poll after activity (--busy-poll), microseconds, where the
  * process may run on more CPUs than it has workers (else none: spinning
@@ -120,6 +133,17 @@ struct tx_slot_state {
 	unsigned first_seg, nr_segs; /* its grant copy segments */
 	int16_t status;		     /* the response status */
 	bool forward;		     /* write it to the TAP */
+	/* Written from the frontend's mapped pages (pages[i]: frag i's),
+	 * only its head copied into staging at data_off. */
+	bool mapped;
+	uint32_t head_len;
+	uint8_t *pages[XEN_NETIF_NR_SLOTS_MIN];
+};
+
+/* One kept read-only mapping of a frontend's TX page. */
+struct tx_mapping {
+	grant_ref_t ref;
+	uint8_t *page; /* NULL: a free slot of the table */
 };
 
 /* RX: one frame read from the TAP and waiting for (or given) buffers. */
@@ -177,8 +201,16 @@ struct vif_queue {
 		pvio_gnt_copy_seg_t segs[NETBACK_TX_RING_SLOTS];
 		netif_tx_response_t rsps[NETBACK_TX_RING_SLOTS];
 		struct virtio_net_hdr vnet[NETBACK_TX_RING_SLOTS];
-		struct iovec iov[NETBACK_TX_RING_SLOTS][2];
+		struct iovec iov[NETBACK_TX_RING_SLOTS][NETBACK_TX_IOV_MAX];
+		unsigned niov[NETBACK_TX_RING_SLOTS];
 		unsigned ready[NETBACK_TX_RING_SLOTS]; /* packets to write */
+		/* Persistent grants negotiated: the frontend's TX pages are
+		 * mapped once and kept (open addressing on the reference)
+		 * until the queue stops. */
+		bool persistent;
+		struct tx_mapping maps[NETBACK_TX_MAP_SLOTS];
+		unsigned nr_maps;
+		bool logged_map;
 #ifdef HAVE_LIBURING
 		struct io_uring uring; /* batches the TAP writes */
 		bool uring_ok;

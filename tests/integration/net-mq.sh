@@ -52,36 +52,6 @@ busy_queues() { # DOMID N DIR
 	echo "$busy"
 }
 
-# A background job reaped: cleanup must not signal its pid, which another
-# process may have by then.
-forget_pid() { bg_pids=$(echo " $bg_pids " | sed "s/ $1 / /"); }
-
-# A file of BYTES random bytes from guest FROM to TO at ADDRESS over TCP;
-# the same SHA-256 must arrive.
-tcp_file() { # FROM TO ADDRESS PORT BYTES
-	head -c "$5" /dev/urandom >"$tmp/file"
-	sent=$(sha256sum <"$tmp/file")
-	PVIO_RUNDIR=$run "$pvio" exec "$2" -- timeout 120 socat -u \
-		"TCP6-LISTEN:$4,ipv6only=0,reuseaddr" "CREATE:$tmp/received" \
-		>"$tmp/socat-recv.log" 2>&1 &
-	receiver=$!
-	bg_pids="$bg_pids $receiver"
-	wait_for listens "$2" "$4" || fail "socat does not listen in $2"
-	case $3 in
-	*:*) target="[$3]:$4" ;;
-	*) target="$3:$4" ;;
-	esac
-	gx "$1" timeout 120 socat -u "OPEN:$tmp/file" \
-		"TCP:$target,connect-timeout=10" >"$tmp/socat-send.log" 2>&1 ||
-		fail "sending the file to $target: $(cat "$tmp/socat-send.log")"
-	wait "$receiver" || fail "receiving the file: $(cat "$tmp/socat-recv.log")"
-	forget_pid "$receiver"
-	got=$(sha256sum <"$tmp/received")
-	[ "$got" = "$sent" ] ||
-		fail "TCP to $target changed the file: sent $sent, got $got ($(wc -c <"$tmp/received") bytes)"
-	rm -f "$tmp/file" "$tmp/received"
-}
-
 # A file in 1400-byte UDP datagrams, few enough (64 KiB: 47) for the
 # receiving socket's buffer to hold them all however slowly socat reads
 # (it holds about 90). A datagram lost anyway (a short file) is tried
