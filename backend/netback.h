@@ -48,12 +48,12 @@
 
 /* Frames read from the TAP per RX batch, at most. */
 #define NETBACK_RX_BATCH 64u
-/* Persistent grants (tx.c): at most this many of a frontend's TX pages
- * mapped per queue (pvio-netfront uses a ring's worth, 256; Linux's does
- * not ask), in a table twice as big. A frontend that names more grants
- * gets the rest copied. */
-#define NETBACK_TX_MAPS_MAX  512u
-#define NETBACK_TX_MAP_SLOTS 1024u
+/* Persistent grants (grants.c): at most this many of a frontend's pages
+ * mapped per queue and direction (pvio-netfront uses a ring's worth, 256;
+ * Linux's does not ask), in a table twice as big. A frontend that names
+ * more grants gets the rest copied. */
+#define NETBACK_MAPS_MAX  512u
+#define NETBACK_MAP_SLOTS 1024u
 /* The bytes of a mapped TX packet netback copies and validates its
  * headers in (Ethernet, VLAN, IPv4 or IPv6 with options, TCP with
  * options); a packet whose headers go past them is copied whole. */
@@ -140,10 +140,21 @@ struct tx_slot_state {
 	uint8_t *pages[XEN_NETIF_NR_SLOTS_MIN];
 };
 
-/* One kept read-only mapping of a frontend's TX page. */
-struct tx_mapping {
+/* One kept mapping of a frontend's page. */
+struct nb_mapping {
 	grant_ref_t ref;
 	uint8_t *page; /* NULL: a free slot of the table */
+};
+
+/* A queue's kept mappings of one direction's pages (open addressing on
+ * the reference), all read-only or all writable. */
+struct nb_map_cache {
+	struct nb_mapping maps[NETBACK_MAP_SLOTS];
+	unsigned nr;
+	bool writable;
+	bool logged;	   /* a refused map was logged */
+	uint64_t *counter; /* in the statistics file: pages mapped */
+	const char *what;  /* "TX" or "RX", in messages */
 };
 
 /* RX: one frame read from the TAP and waiting for (or given) buffers. */
@@ -205,12 +216,9 @@ struct vif_queue {
 		unsigned niov[NETBACK_TX_RING_SLOTS];
 		unsigned ready[NETBACK_TX_RING_SLOTS]; /* packets to write */
 		/* Persistent grants negotiated: the frontend's TX pages are
-		 * mapped once and kept (open addressing on the reference)
-		 * until the queue stops. */
+		 * mapped once and kept until the queue stops. */
 		bool persistent;
-		struct tx_mapping maps[NETBACK_TX_MAP_SLOTS];
-		unsigned nr_maps;
-		bool logged_map;
+		struct nb_map_cache maps;
 #ifdef HAVE_LIBURING
 		struct io_uring uring; /* batches the TAP writes */
 		bool uring_ok;
@@ -256,6 +264,11 @@ struct vif_queue {
 		 * read until they go. */
 		unsigned nr_pending;
 		bool waiting; /* frames wait for buffers (rx_ring_full) */
+		/* Persistent grants negotiated: frames are read straight
+		 * into the frontend's posted pages, mapped once and kept
+		 * until the queue stops (rx_direct). */
+		bool persistent;
+		struct nb_map_cache maps;
 		bool logged_grant, logged_csum, logged_big;
 	} rx;
 };
@@ -353,6 +366,17 @@ void tx_credit_timer(struct vif_queue *q);
 /* tx.c: one pass over the TX ring. Returns the packets handled, or -1
  * when the vif was disabled or must stop. */
 int tx_process(struct vif_queue *q);
+
+/* grants.c: kept mappings of a frontend's pages (persistent grants). */
+void map_cache_init(struct nb_map_cache *c, bool writable, uint64_t *counter,
+		    const char *what);
+/* The kept mapping of page ref, made on first use; NULL when it cannot
+ * be mapped (not granted to us, or the table is full): the caller then
+ * grant-copies, which reports what was wrong. */
+uint8_t *map_cache_get(struct vif_queue *q, struct nb_map_cache *c,
+		       grant_ref_t ref);
+/* Ends every mapping (the frontend may then end its grants). */
+void map_cache_clear(struct vif_queue *q, struct nb_map_cache *c);
 int tx_init(struct vif_queue *q);
 void tx_fini(struct vif_queue *q);
 

@@ -36,8 +36,7 @@
 int tx_init(struct vif_queue *q)
 {
 	q->tx.persistent = q->vif->conn.features.persistent_grants;
-	memset(q->tx.maps, 0, sizeof(q->tx.maps));
-	q->tx.nr_maps = 0;
+	map_cache_init(&q->tx.maps, false, &q->vif->stats->tx_maps, "TX");
 	credit_init(&q->tx.credit);
 	q->tx.credit_timer_fd =
 		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -57,23 +56,10 @@ int tx_init(struct vif_queue *q)
 	return 0;
 }
 
-/* Ends every kept mapping (the frontend may then end its grants). */
-static void tx_unmap_all(struct vif_queue *q)
-{
-	for (unsigned i = 0; i < NETBACK_TX_MAP_SLOTS && q->tx.nr_maps; i++) {
-		struct tx_mapping *m = &q->tx.maps[i];
-		if (!m->page)
-			continue;
-		pvio_gnttab_unmap(q->gnttab, m->page, 1);
-		m->page = NULL;
-		q->tx.nr_maps--;
-	}
-}
-
 void tx_fini(struct vif_queue *q)
 {
 	if (q->gnttab)
-		tx_unmap_all(q);
+		map_cache_clear(q, &q->tx.maps);
 #ifdef HAVE_LIBURING
 	if (q->tx.uring_ok)
 		io_uring_queue_exit(&q->tx.uring);
@@ -176,45 +162,6 @@ static void tx_disable(struct vif *vif, const netif_tx_request_t *first,
 		    bad->flags, bad->id, first->size);
 }
 
-/* The kept mapping of the frontend's page ref, made on first use; NULL
- * when it cannot be mapped (not granted to us, or the table is full): the
- * packet is then grant-copied, which reports what was wrong. */
-static uint8_t *tx_mapped_page(struct vif_queue *q, grant_ref_t ref)
-{
-	struct vif *vif = q->vif;
-	unsigned slot = (unsigned)((ref * 0x9e3779b1u) >> 22) &
-			(NETBACK_TX_MAP_SLOTS - 1);
-	_Static_assert(NETBACK_TX_MAP_SLOTS == 1u << 10, "hash: 10 bits");
-	for (;; slot = (slot + 1) & (NETBACK_TX_MAP_SLOTS - 1)) {
-		struct tx_mapping *m = &q->tx.maps[slot];
-		if (!m->page)
-			break;
-		if (m->ref == ref)
-			return m->page;
-	}
-	if (q->tx.nr_maps >= NETBACK_TX_MAPS_MAX)
-		return NULL;
-	void *page;
-	stat_add(&vif->stats->syscalls, 1);
-	int rc = pvio_gnttab_map(q->gnttab, (domid_t)vif->domid, 1, &ref, false,
-				 &page);
-	if (rc) {
-		if (!q->tx.logged_map) {
-			q->tx.logged_map = true;
-			vif_log(vif,
-				"TX gref %u: map refused: %s; packets naming "
-				"it are grant-copied (and fail there if it is "
-				"not granted)",
-				ref, strerror(-rc));
-		}
-		return NULL;
-	}
-	q->tx.maps[slot] = (struct tx_mapping){ref, page};
-	q->tx.nr_maps++;
-	stat_add(&vif->stats->tx_maps, 1);
-	return page;
-}
-
 /* Every data slot's page of pkt mapped into ps->pages; false if one
  * cannot be. */
 static bool tx_map_packet(struct vif_queue *q, struct tx_slot_state *ps)
@@ -223,7 +170,8 @@ static bool tx_map_packet(struct vif_queue *q, struct tx_slot_state *ps)
 	for (unsigned i = 0; i < pkt->nr_frags; i++) {
 		ps->pages[i] = NULL;
 		if (pkt->frags[i].size &&
-		    !(ps->pages[i] = tx_mapped_page(q, pkt->frags[i].gref)))
+		    !(ps->pages[i] = map_cache_get(q, &q->tx.maps,
+						   pkt->frags[i].gref)))
 			return false;
 	}
 	return true;

@@ -75,6 +75,9 @@ struct netif_vif_stats {
 	uint64_t tx_mapped_packets; /* written to the TAP from the frontend's
 				       mapped pages, only the head copied */
 	uint64_t tx_maps;	    /* TX pages mapped (and kept) */
+	uint64_t rx_mapped_packets; /* read from the TAP straight into the
+				       frontend's mapped RX pages */
+	uint64_t rx_maps;	    /* RX pages mapped (and kept) */
 };
 
 /* tests/integration/netback.sh reads the flag at this offset. */
@@ -89,7 +92,10 @@ _Static_assert(offsetof(struct netif_vif_stats, nr_queues) == 256 &&
 	       "version 2's queue counters follow version 1's fields");
 /* tests/integration/net-persistent.sh reads these. */
 _Static_assert(offsetof(struct netif_vif_stats, tx_mapped_packets) == 520 &&
-		       offsetof(struct netif_vif_stats, tx_maps) == 528,
+		       offsetof(struct netif_vif_stats, tx_maps) == 528 &&
+		       offsetof(struct netif_vif_stats, rx_mapped_packets) ==
+			       536 &&
+		       offsetof(struct netif_vif_stats, rx_maps) == 544,
 	       "the persistent-grant counters follow the queue counters");
 
 const char *netif_rx_drop_str(enum netif_rx_drop drop);

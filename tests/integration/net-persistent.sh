@@ -1,9 +1,10 @@
 #!/bin/sh
 # Persistent grants (feature-pvio-persistent-grants, a pvio extension:
 # docs/netif-backend.md). On only when both ends write the key: pvio-netback
-# then maps a frontend's TX pages once and writes TX frames from them
-# (only the headers copied); otherwise every packet is grant-copied, as
-# for Linux's netfront, which does not write the key.
+# then maps a frontend's pages once, writes TX frames from them (only the
+# headers copied) and reads RX frames from the TAP straight into them;
+# otherwise every packet is grant-copied, as for Linux's netfront, which
+# does not write the key.
 #
 # Two hosts: one whose backend offers it, with a guest whose frontend
 # takes it and one whose frontend does not (--no-persistent-grants); one
@@ -25,6 +26,8 @@ stat_at() { # DOMID OFFSET
 }
 mapped_packets() { stat_at "$1" 520; }
 maps() { stat_at "$1" 528; }
+rx_mapped_packets() { stat_at "$1" 536; }
+rx_maps() { stat_at "$1" 544; }
 
 key_of() { # DIR
 	xs xenstore-read "$1/feature-pvio-persistent-grants" 2>/dev/null ||
@@ -67,16 +70,20 @@ run_host() { # OFFERED: 1 when the backend offers persistent grants
 	done
 	port=5500
 	for dir in "on off 169.254.0.2" "off on 169.254.0.1" \
-		"on off fe80::0:2%eth0"; do
+		"on off fe80::0:2%eth0" "off on fe80::0:1%eth0"; do
 		set -- $dir
-		eval "sd=\$dom_$1"
+		eval "sd=\$dom_$1 rd=\$dom_$2"
 		m0=$(mapped_packets "$sd")
 		tx0=$(vif_stat "$sd" 0 tx_packets)
+		rm0=$(rx_mapped_packets "$rd")
+		rx0=$(vif_stat "$rd" 0 rx_packets)
 		port=$((port + 1))
 		tcp_file "$1" "$2" "$3" "$port" "$file_bytes"
 		m=$(($(mapped_packets "$sd") - m0))
 		tx=$(($(vif_stat "$sd" 0 tx_packets) - tx0))
-		what="$1 -> $2 ($3): $tx TX packets, $m from mapped pages, $(maps "$sd") pages mapped"
+		rm=$(($(rx_mapped_packets "$rd") - rm0))
+		rx=$(($(vif_stat "$rd" 0 rx_packets) - rx0))
+		what="$1 -> $2 ($3): $tx TX packets, $m from mapped pages, $(maps "$sd") pages mapped; $rx RX packets, $rm into mapped pages, $(rx_maps "$rd") pages mapped"
 		echo "$what"
 		if [ "$offered" = 1 ] && [ "$1" = on ]; then
 			# Nearly every packet (a few with headers past the head
@@ -91,6 +98,20 @@ run_host() { # OFFERED: 1 when the backend offers persistent grants
 		else
 			[ "$(mapped_packets "$sd")" = 0 ] && [ "$(maps "$sd")" = 0 ] ||
 				fail "mapped without negotiation: $what"
+		fi
+		# RX: into the receiver's pages when it negotiated them (a
+		# batch that finds too few buffers posted is copied).
+		if [ "$offered" = 1 ] && [ "$2" = on ]; then
+			[ $((rm * 2)) -ge "$rx" ] && [ "$rx" -gt 0 ] ||
+				fail "RX not read into mapped pages: $what"
+			queues=$(vif_stat "$rd" 0 nr_queues)
+			[ "$(rx_maps "$rd")" -gt 0 ] &&
+				[ "$(rx_maps "$rd")" -le $((256 * queues)) ] ||
+				fail "RX mappings not kept ($queues queues): $what"
+		else
+			[ "$(rx_mapped_packets "$rd")" = 0 ] &&
+				[ "$(rx_maps "$rd")" = 0 ] ||
+				fail "RX mapped without negotiation: $what"
 		fi
 	done
 	for g in on off; do

@@ -45,8 +45,9 @@
  * writes it to the vif TAP; on the other vif netback reads it and
  * grant-copies it into a posted page, which netfront writes to eth0. With
  * persistent grants netback writes a TX frame from the frontend's mapped
- * pages instead (one copy fewer: the statistics file counts those). The
- * relay: a read and a write at each end.
+ * pages and reads an RX frame straight into them (one copy fewer each:
+ * the statistics file counts those). The relay: a read and a write at
+ * each end.
  */
 #define COPIES_PVIO   6
 #define COPIES_RELAY  4
@@ -238,7 +239,8 @@ static void measure_latency(const struct net_path *p, unsigned secs,
 /* What pvio-netback counted on both vifs together. */
 struct vif_totals {
 	uint64_t packets, syscalls, notifies, batches;
-	uint64_t mapped; /* TX frames written from mapped pages */
+	uint64_t mapped; /* frames netback did not copy itself: TX from,
+			    RX into, the frontend's mapped pages */
 };
 
 /* Sums both vifs' statistics; false (with the reason) when unreadable. */
@@ -269,7 +271,7 @@ static bool read_vif_totals(const struct net_path *p, struct vif_totals *t,
 		t->syscalls += s.syscalls;
 		t->notifies += s.notify_sent + s.notify_received;
 		t->batches += s.tx_batches + s.rx_batches;
-		t->mapped += s.tx_mapped_packets;
+		t->mapped += s.tx_mapped_packets + s.rx_mapped_packets;
 	}
 	/* Every packet is tx on one vif and rx on the other. */
 	t->packets /= 2;
@@ -802,7 +804,7 @@ static void report_per_packet(const struct accounting *acc,
 	printf("  %-44s pvio %d (%d with persistent grants), relay %d, "
 	       "bridge %d\n  %-44s (by design; the socket copies at both "
 	       "ends, on every\n  %-44s path, not counted)\n",
-	       "copies through user space", COPIES_PVIO, COPIES_PVIO - 1,
+	       "copies through user space", COPIES_PVIO, COPIES_PVIO - 2,
 	       COPIES_RELAY, COPIES_BRIDGE, "", "");
 	if (have_pvio && !acc->have)
 		printf("  netback's counters: unavailable (%s)\n", acc->why);
@@ -838,8 +840,8 @@ static void report_per_packet(const struct accounting *acc,
 		double pk = t->packets ? (double)t->packets : 1;
 		report_count(kinds[k], "copies through user space",
 			     COPIES_PVIO - (double)t->mapped / pk,
-			     "per packet (statistics file: TX from mapped "
-			     "pages)");
+			     "per packet (statistics file: TX from and RX "
+			     "into mapped pages)");
 		report_count(kinds[k], "netback system calls",
 			     (double)t->syscalls / pk,
 			     "per packet (statistics file)");
