@@ -35,29 +35,10 @@ csum_errors() { # NAME
 		END { print n + 0 }'
 }
 
-# A file of BYTES random bytes from guest FROM to guest TO at ADDRESS:PORT
-# over TCP, arriving with the same SHA-256.
+# A file over TCP (net_lib.sh's tcp_file: the same SHA-256 must arrive),
+# said in the log.
 file_over_tcp() { # FROM TO ADDRESS PORT BYTES
-	head -c "$5" /dev/urandom >"$tmp/file"
-	sent=$(sha256sum <"$tmp/file")
-	rm -f "$tmp/received"
-	PVIO_RUNDIR=$run "$pvio" exec "$2" -- timeout 120 socat -u \
-		"TCP6-LISTEN:$4,ipv6only=0,reuseaddr" "CREATE:$tmp/received" \
-		>"$tmp/socat-recv.log" 2>&1 &
-	receiver=$!
-	bg_pids="$bg_pids $receiver"
-	wait_for listens "$2" "$4" || fail "socat does not listen in $2"
-	case $3 in
-	*:*) target="TCP6:[$3]:$4" ;;
-	*) target="TCP4:$3:$4" ;;
-	esac
-	gx "$1" timeout 120 socat -u "OPEN:$tmp/file" \
-		"$target,connect-timeout=10" >"$tmp/socat-send.log" 2>&1 ||
-		fail "$1 -> $3: sending the file: $(cat "$tmp/socat-send.log")"
-	wait "$receiver" || fail "$2: receiving the file: $(cat "$tmp/socat-recv.log")"
-	got=$(sha256sum <"$tmp/received")
-	[ "$got" = "$sent" ] ||
-		fail "$1 -> $3: the file changed on the way ($(wc -c <"$tmp/received") bytes)"
+	tcp_file "$@"
 	echo "tcp $1 -> $3: $5 bytes, same SHA-256"
 }
 
