@@ -269,6 +269,11 @@ struct vif_queue {
 		 * until the queue stops (rx_direct). */
 		bool persistent;
 		struct nb_map_cache maps;
+		/* Read straight into the pages while the frames are larger
+		 * than a page: a small frame's copy costs less than the
+		 * batched reads it would give up (one readv per frame and
+		 * one more that finds the TAP empty). */
+		bool direct;
 		bool logged_grant, logged_csum, logged_big;
 	} rx;
 };

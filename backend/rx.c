@@ -39,6 +39,7 @@ int rx_init(struct vif_queue *q)
 	if (!q->rx.arena)
 		return -ENOMEM;
 	q->rx.persistent = q->vif->conn.features.persistent_grants;
+	q->rx.direct = true;
 	map_cache_init(&q->rx.maps, true, &q->vif->stats->rx_maps, "RX");
 #ifdef HAVE_LIBURING
 	q->rx.uring_ok =
@@ -297,6 +298,9 @@ static int rx_take_frame(struct vif_queue *q, struct rx_frame *f,
 		return 0;
 	f->data = dst;
 	f->len = len;
+	/* A frame larger than a page: worth reading into the pages. */
+	if (len > NETIF_PAGE_BYTES)
+		q->rx.direct = true;
 	q->rx.arena_used = (size_t)(dst - q->rx.arena) + RX_ALIGN(len);
 	return 1;
 }
@@ -558,6 +562,9 @@ static int rx_direct(struct vif_queue *q)
 		nrsp += netif_rx_responses(reqs, nr_slots, &meta,
 					   q->rx.rsps + nrsp);
 		q->rx.used_reqs += nr_slots;
+		/* Small frames go back to the batched reads (rx_process). */
+		if (len <= NETIF_PAGE_BYTES)
+			q->rx.direct = false;
 		delivered++;
 		bytes += len;
 		gso_delivered += meta.has_gso;
@@ -580,7 +587,8 @@ int rx_process(struct vif_queue *q)
 	}
 	q->rx.nr_reqs += (unsigned)n;
 
-	if (q->rx.persistent && !q->rx.nr_pending && q->tap_readable) {
+	if (q->rx.persistent && q->rx.direct && !q->rx.nr_pending &&
+	    q->tap_readable) {
 		int direct = rx_direct(q);
 		if (direct >= 0)
 			return direct;
