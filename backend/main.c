@@ -101,6 +101,7 @@ int main(int argc, char **argv)
 		{"no-gso", no_argument, NULL, OPT_NO_FEATURE},
 		{"no-gso-tcpv4", no_argument, NULL, OPT_NO_FEATURE},
 		{"no-gso-tcpv6", no_argument, NULL, OPT_NO_FEATURE},
+		{"no-persistent-grants", no_argument, NULL, OPT_NO_FEATURE},
 		{NULL, 0, NULL, 0},
 	};
 	unsigned nr_workers = workers_default_count();

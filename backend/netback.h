@@ -49,6 +49,19 @@
 
 /* Frames read from the TAP per RX batch, at most. */
 #define NETBACK_RX_BATCH 64u
+/* Persistent grants (grants.c): at most this many of a frontend's pages
+ * mapped per queue and direction (pvio-netfront uses a ring's worth, 256;
+ * Linux's does not ask), in a table twice as big. A frontend that names
+ * more grants gets the rest copied. */
+#define NETBACK_MAPS_MAX  512u
+#define NETBACK_MAP_SLOTS 1024u
+/* The bytes of a mapped TX packet netback copies and validates its
+ * headers in (Ethernet, VLAN, IPv4 or IPv6 with options, TCP with
+ * options); a packet whose headers go past them is copied whole. */
+#define NETBACK_TX_HEAD_BYTES 256u
+/* TAP write iovec entries of one TX packet: its virtio-net header, the
+ * copied head and the rest of every data slot. */
+#define NETBACK_TX_IOV_MAX (2u + XEN_NETIF_NR_SLOTS_MIN)
 
 /* Default busy-poll after activity (--busy-poll), microseconds, where the
  * process may run on more CPUs than it has workers (else none: spinning
@@ -119,6 +132,28 @@ struct tx_slot_state {
 	unsigned first_seg, nr_segs; /* its grant copy segments */
 	int16_t status;		     /* the response status */
 	bool forward;		     /* write it to the TAP */
+	/* Written from the frontend's mapped pages (pages[i]: frag i's),
+	 * only its head copied into staging at data_off. */
+	bool mapped;
+	uint32_t head_len;
+	uint8_t *pages[XEN_NETIF_NR_SLOTS_MIN];
+};
+
+/* One kept mapping of a frontend's page. */
+struct nb_mapping {
+	grant_ref_t ref;
+	uint8_t *page; /* NULL: a free slot of the table */
+};
+
+/* A queue's kept mappings of one direction's pages (open addressing on
+ * the reference), all read-only or all writable. */
+struct nb_map_cache {
+	struct nb_mapping maps[NETBACK_MAP_SLOTS];
+	unsigned nr;
+	bool writable;
+	bool logged;	   /* a refused map was logged */
+	uint64_t *counter; /* in the statistics file: pages mapped */
+	const char *what;  /* "TX" or "RX", in messages */
 };
 
 /* RX: one frame read from the TAP and waiting for (or given) buffers. */
@@ -176,8 +211,13 @@ struct vif_queue {
 		pvio_gnt_copy_seg_t segs[NETBACK_TX_RING_SLOTS];
 		netif_tx_response_t rsps[NETBACK_TX_RING_SLOTS];
 		struct virtio_net_hdr vnet[NETBACK_TX_RING_SLOTS];
-		struct iovec iov[NETBACK_TX_RING_SLOTS][2];
+		struct iovec iov[NETBACK_TX_RING_SLOTS][NETBACK_TX_IOV_MAX];
+		unsigned niov[NETBACK_TX_RING_SLOTS];
 		unsigned ready[NETBACK_TX_RING_SLOTS]; /* packets to write */
+		/* Persistent grants negotiated: the frontend's TX pages are
+		 * mapped once and kept until the queue stops. */
+		bool persistent;
+		struct nb_map_cache maps;
 #ifdef HAVE_LIBURING
 		struct io_uring uring; /* batches the TAP writes */
 		bool uring_ok;
@@ -223,6 +263,16 @@ struct vif_queue {
 		 * read until they go. */
 		unsigned nr_pending;
 		bool waiting; /* frames wait for buffers (rx_ring_full) */
+		/* Persistent grants negotiated: frames are read straight
+		 * into the frontend's posted pages, mapped once and kept
+		 * until the queue stops (rx_direct). */
+		bool persistent;
+		struct nb_map_cache maps;
+		/* Read straight into the pages while the frames are larger
+		 * than a page: a small frame's copy costs less than the
+		 * batched reads it would give up (one readv per frame and
+		 * one more that finds the TAP empty). */
+		bool direct;
 		bool logged_grant, logged_csum, logged_big;
 	} rx;
 };
@@ -319,6 +369,17 @@ void tx_credit_timer(struct vif_queue *q);
 /* tx.c: one pass over the TX ring. Returns the packets handled, or -1
  * when the vif was disabled or must stop. */
 int tx_process(struct vif_queue *q);
+
+/* grants.c: kept mappings of a frontend's pages (persistent grants). */
+void map_cache_init(struct nb_map_cache *c, bool writable, uint64_t *counter,
+		    const char *what);
+/* The kept mapping of page ref, made on first use; NULL when it cannot
+ * be mapped (not granted to us, or the table is full): the caller then
+ * grant-copies, which reports what was wrong. */
+uint8_t *map_cache_get(struct vif_queue *q, struct nb_map_cache *c,
+		       grant_ref_t ref);
+/* Ends every mapping (the frontend may then end its grants). */
+void map_cache_clear(struct vif_queue *q, struct nb_map_cache *c);
 int tx_init(struct vif_queue *q);
 void tx_fini(struct vif_queue *q);
 

@@ -38,6 +38,9 @@ int rx_init(struct vif_queue *q)
 	q->rx.arena = malloc(q->rx.arena_size);
 	if (!q->rx.arena)
 		return -ENOMEM;
+	q->rx.persistent = q->vif->conn.features.persistent_grants;
+	q->rx.direct = true;
+	map_cache_init(&q->rx.maps, true, &q->vif->stats->rx_maps, "RX");
 #ifdef HAVE_LIBURING
 	q->rx.uring_ok =
 		io_uring_queue_init(NETBACK_RX_BATCH, &q->rx.uring, 0) == 0;
@@ -47,6 +50,8 @@ int rx_init(struct vif_queue *q)
 
 void rx_fini(struct vif_queue *q)
 {
+	if (q->gnttab && q->rx.arena)
+		map_cache_clear(q, &q->rx.maps);
 #ifdef HAVE_LIBURING
 	if (q->rx.uring_ok)
 		io_uring_queue_exit(&q->rx.uring);
@@ -157,8 +162,11 @@ static uint8_t rx_gso_type(const struct virtio_net_hdr *vnet)
  * the frame is dropped (counted).
  */
 static bool rx_prepare(struct vif_queue *q, const struct virtio_net_hdr *vnet,
-		       uint8_t *data, uint32_t len, struct netif_rx_meta *meta)
+		       const struct iovec *iov, unsigned niov, uint32_t len,
+		       struct netif_rx_meta *meta)
 {
+	/* The headers lie in the first piece (a page, or the whole frame). */
+	const uint8_t *data = iov[0].iov_base;
 	struct vif *vif = q->vif;
 	const struct netif_features *feat = &vif->conn.features;
 	memset(meta, 0, sizeof(*meta));
@@ -180,12 +188,14 @@ static bool rx_prepare(struct vif_queue *q, const struct virtio_net_hdr *vnet,
 		return true;
 	}
 	if (vnet->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-		unsigned type = ethertype(data, len);
+		unsigned type = ethertype(
+			data,
+			len < iov[0].iov_len ? len : (uint32_t)iov[0].iov_len);
 		if ((type == ETH_P_IP && feat->ipv4_csum) ||
 		    (type == ETH_P_IPV6 && feat->ipv6_csum)) {
 			meta->csum_blank = true;
-		} else if (netif_checksum_fill(
-				   data, len, le16toh(vnet->csum_start),
+		} else if (netif_checksum_fill_iov(
+				   iov, niov, len, le16toh(vnet->csum_start),
 				   le16toh(vnet->csum_offset)) < 0) {
 			rx_drop(vif, NETIF_RX_DROP_CSUM, &q->rx.logged_csum,
 				len, "checksum position outside the frame");
@@ -229,6 +239,34 @@ static void rx_assign(struct vif_queue *q, struct rx_frame *f, unsigned *nsegs)
 	q->rx.used_reqs += f->nr_slots;
 }
 
+/* The ring slots a frame takes; 0 when it cannot go (dropped, counted). */
+static unsigned rx_slots(struct vif_queue *q, uint32_t len, bool gso)
+{
+	struct vif *vif = q->vif;
+	unsigned n = netif_rx_slots_needed(len, gso, &vif->conn.features);
+	if (!n)
+		rx_drop(vif, NETIF_RX_DROP_TOO_BIG, &q->rx.logged_big, len,
+			vif->conn.features.sg ? "more than the slots allowed"
+					      : "frontend has no feature-sg");
+	return n;
+}
+
+/* A frame of len bytes that filled its read of read_len: it may have been
+ * longer (the MTU went up). Dropped (true); the reads grow to the new
+ * MTU. */
+static bool rx_filled_read(struct vif_queue *q, uint32_t len, uint32_t read_len)
+{
+	if (len < read_len)
+		return false;
+	rx_drop(q->vif, NETIF_RX_DROP_TOO_BIG, &q->rx.logged_big, len,
+		read_len < NETBACK_RX_MAX_FRAME
+			? "longer than the TAP's MTU when connected"
+			: "longer than the slots a packet may take");
+	if (read_len < NETBACK_RX_MAX_FRAME)
+		rx_size_reads(q);
+	return true;
+}
+
 /* A frame read into the arena at data (r bytes with its header, or
  * -errno): 1 with *f filled and the arena advanced, 0 when it was dropped,
  * -1 when the TAP had nothing. */
@@ -246,33 +284,23 @@ static int rx_take_frame(struct vif_queue *q, struct rx_frame *f,
 	if ((size_t)r <= sizeof(*vnet))
 		return 0;
 	uint32_t len = (uint32_t)((size_t)r - sizeof(*vnet));
-	if (len >= read_len) {
-		/* It filled its read: it may have been longer (the MTU went
-		 * up). Dropped; the reads grow to the new MTU. */
-		rx_drop(vif, NETIF_RX_DROP_TOO_BIG, &q->rx.logged_big, len,
-			read_len < NETBACK_RX_MAX_FRAME
-				? "longer than the TAP's MTU when connected"
-				: "longer than the slots a packet may take");
-		if (read_len < NETBACK_RX_MAX_FRAME)
-			rx_size_reads(q);
+	if (rx_filled_read(q, len, read_len))
 		return 0;
-	}
 	/* The frame stays where it was read (past the arena's free start:
 	 * a batched read's room, holes left by dropped frames included), so
 	 * that a 64 KiB GSO frame is not moved again. */
 	uint8_t *dst = data;
-	if (!rx_prepare(q, vnet, dst, len, &f->meta))
+	struct iovec whole = {dst, len};
+	if (!rx_prepare(q, vnet, &whole, 1, len, &f->meta))
 		return 0;
-	f->nr_slots = netif_rx_slots_needed(len, f->meta.has_gso,
-					    &vif->conn.features);
-	if (!f->nr_slots) {
-		rx_drop(vif, NETIF_RX_DROP_TOO_BIG, &q->rx.logged_big, len,
-			vif->conn.features.sg ? "more than the slots allowed"
-					      : "frontend has no feature-sg");
+	f->nr_slots = rx_slots(q, len, f->meta.has_gso);
+	if (!f->nr_slots)
 		return 0;
-	}
 	f->data = dst;
 	f->len = len;
+	/* A frame larger than a page: worth reading into the pages. */
+	if (len > NETIF_PAGE_BYTES)
+		q->rx.direct = true;
 	q->rx.arena_used = (size_t)(dst - q->rx.arena) + RX_ALIGN(len);
 	return 1;
 }
@@ -427,6 +455,127 @@ static unsigned rx_error_responses(const netif_rx_request_t *reqs,
 	return nr_slots;
 }
 
+/* Pushes nrsp responses (delivered frames, bytes in all) and lets go of
+ * the requests they used. Responses go in the slots of the requests they
+ * answer: requests are used, and answered, in ring order. */
+static void rx_publish(struct vif_queue *q, unsigned nrsp, uint64_t delivered,
+		       uint64_t gso_delivered, uint64_t bytes)
+{
+	struct vif *vif = q->vif;
+	pvio_back_put_responses(&q->rx_ring, q->rx.rsps, nrsp);
+	if (pvio_back_push_responses(&q->rx_ring))
+		q->need_notify = true;
+	stat_add(&vif->stats->rx_packets, delivered);
+	stat_add(&q->stats->rx_packets, delivered);
+	stat_add(&vif->stats->rx_bytes, bytes);
+	if (gso_delivered)
+		stat_add(&vif->stats->rx_gso_packets, gso_delivered);
+	stat_add(&vif->stats->rx_batches, 1);
+
+	q->rx.nr_reqs -= q->rx.used_reqs;
+	memmove(q->rx.reqs, q->rx.reqs + q->rx.used_reqs,
+		q->rx.nr_reqs * sizeof(q->rx.reqs[0]));
+	q->rx.used_reqs = 0;
+}
+
+/*
+ * Persistent grants: frames read from the TAP straight into the pages the
+ * frontend posted, mapped, one read at a time (a frame takes the pages of
+ * the next requests, and how many is known only once it is read). Where
+ * the frontend takes GSO the second request's page is left out of the
+ * read, since a GSO frame's extra takes that slot; a frame of several
+ * pages that is not GSO is then moved up into it. Returns the frames
+ * delivered, or -1 when the copying path is to serve this pass: fewer
+ * buffers posted than the largest frame takes, or a page that cannot be
+ * mapped (the grant copy then reports what is wrong with it).
+ */
+static int rx_direct(struct vif_queue *q)
+{
+	struct vif *vif = q->vif;
+	const struct netif_features *feat = &vif->conn.features;
+	unsigned pages =
+		(q->rx.read_len + NETIF_PAGE_BYTES - 1) / NETIF_PAGE_BYTES;
+	bool gso_slot = pages > 1 &&
+			(netif_gso_usable(feat, XEN_NETIF_GSO_TYPE_TCPV4) ||
+			 netif_gso_usable(feat, XEN_NETIF_GSO_TYPE_TCPV6));
+	unsigned need = pages + (gso_slot ? 1 : 0);
+	unsigned nrsp = 0, delivered = 0, gso_delivered = 0;
+	uint64_t bytes = 0;
+	bool unmappable = false;
+	if (need > XEN_NETIF_NR_SLOTS_MIN + 1 ||
+	    q->rx.nr_reqs - q->rx.used_reqs < need)
+		return -1;
+	q->rx.waiting = false;
+	while (delivered < NETBACK_RX_BATCH && q->tap_readable &&
+	       q->rx.nr_reqs - q->rx.used_reqs >= need) {
+		const netif_rx_request_t *reqs = &q->rx.reqs[q->rx.used_reqs];
+		uint8_t *page[XEN_NETIF_NR_SLOTS_MIN + 1];
+		struct iovec iov[XEN_NETIF_NR_SLOTS_MIN + 2];
+		struct virtio_net_hdr vnet;
+		unsigned n = 0;
+		uint32_t room = q->rx.read_len;
+		iov[n++] = (struct iovec){&vnet, sizeof(vnet)};
+		for (unsigned i = 0; i < need && !unmappable; i++) {
+			page[i] = map_cache_get(q, &q->rx.maps, reqs[i].gref);
+			unmappable = !page[i];
+			if (unmappable || (gso_slot && i == 1))
+				continue;
+			uint32_t chunk = room < NETIF_PAGE_BYTES
+						 ? room
+						 : NETIF_PAGE_BYTES;
+			iov[n++] = (struct iovec){page[i], chunk};
+			room -= chunk;
+		}
+		if (unmappable)
+			break;
+		stat_add(&vif->stats->syscalls, 1);
+		ssize_t r = readv(q->tap_fd, iov, (int)n);
+		if (r < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				vif_log(vif, "reading the TAP: %s",
+					strerror(errno));
+			q->tap_readable = false;
+			break;
+		}
+		if ((size_t)r <= sizeof(vnet))
+			continue;
+		uint32_t len = (uint32_t)((size_t)r - sizeof(vnet));
+		struct netif_rx_meta meta;
+		if (rx_filled_read(q, len, q->rx.read_len) ||
+		    !rx_prepare(q, &vnet, iov + 1, n - 1, len, &meta))
+			continue;
+		unsigned nr_slots = rx_slots(q, len, meta.has_gso);
+		if (!nr_slots)
+			continue;
+		if (gso_slot && !meta.has_gso && len > NETIF_PAGE_BYTES) {
+			/* Its data slots follow one another: each page's
+			 * bytes move up one request. */
+			uint32_t left = len - NETIF_PAGE_BYTES;
+			for (unsigned i = 1; left; i++) {
+				uint32_t chunk = left < NETIF_PAGE_BYTES
+							 ? left
+							 : NETIF_PAGE_BYTES;
+				memcpy(page[i], page[i + 1], chunk);
+				left -= chunk;
+			}
+		}
+		nrsp += netif_rx_responses(reqs, nr_slots, &meta,
+					   q->rx.rsps + nrsp);
+		q->rx.used_reqs += nr_slots;
+		/* Small frames go back to the batched reads (rx_process). */
+		if (len <= NETIF_PAGE_BYTES)
+			q->rx.direct = false;
+		delivered++;
+		bytes += len;
+		gso_delivered += meta.has_gso;
+	}
+	if (!delivered)
+		return unmappable ? -1 : 0;
+	rx_publish(q, nrsp, delivered, gso_delivered, bytes);
+	stat_add(&vif->stats->rx_mapped_packets, delivered);
+	return (int)delivered;
+}
+
 int rx_process(struct vif_queue *q)
 {
 	struct vif *vif = q->vif;
@@ -437,6 +586,13 @@ int rx_process(struct vif_queue *q)
 		return -1;
 	}
 	q->rx.nr_reqs += (unsigned)n;
+
+	if (q->rx.persistent && q->rx.direct && !q->rx.nr_pending &&
+	    q->tap_readable) {
+		int direct = rx_direct(q);
+		if (direct >= 0)
+			return direct;
+	}
 
 	/* Frames already read come first; new ones only once they all
 	 * went, and no more than there are buffers for (one each at
@@ -508,22 +664,7 @@ int rx_process(struct vif_queue *q)
 		delivered++;
 		gso_delivered += f->meta.has_gso;
 	}
-	/* Responses go in the slots of the requests they answer: requests
-	 * are used, and answered, in ring order. */
-	pvio_back_put_responses(&q->rx_ring, q->rx.rsps, nrsp);
-	if (pvio_back_push_responses(&q->rx_ring))
-		q->need_notify = true;
-	stat_add(&vif->stats->rx_packets, delivered);
-	stat_add(&q->stats->rx_packets, delivered);
-	stat_add(&vif->stats->rx_bytes, bytes);
-	if (gso_delivered)
-		stat_add(&vif->stats->rx_gso_packets, gso_delivered);
-	stat_add(&vif->stats->rx_batches, 1);
-
-	q->rx.nr_reqs -= q->rx.used_reqs;
-	memmove(q->rx.reqs, q->rx.reqs + q->rx.used_reqs,
-		q->rx.nr_reqs * sizeof(q->rx.reqs[0]));
-	q->rx.used_reqs = 0;
+	rx_publish(q, nrsp, delivered, gso_delivered, bytes);
 
 	/* Frames still waiting move to the arena's start, in order. */
 	q->rx.nr_pending -= nframes;

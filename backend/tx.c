@@ -5,6 +5,14 @@
  * copy, writes each frame to the TAP with its virtio-net header, and
  * answers the whole batch with one push (and at most one notification,
  * shared with RX by the worker loop).
+ *
+ * With persistent grants (feature-pvio-persistent-grants, both ends) the
+ * frontend's TX pages are mapped read-only the first time a request names
+ * them and kept until the queue stops: a packet's first bytes are copied
+ * out of them and its headers validated in that copy, and the TAP write
+ * takes the copy and then the rest straight from the pages, one copy
+ * fewer than the grant copy into staging. A frontend that writes into a
+ * page after the validation changes only its own packet's payload.
  */
 #include "config.h"
 
@@ -27,6 +35,8 @@
 
 int tx_init(struct vif_queue *q)
 {
+	q->tx.persistent = q->vif->conn.features.persistent_grants;
+	map_cache_init(&q->tx.maps, false, &q->vif->stats->tx_maps, "TX");
 	credit_init(&q->tx.credit);
 	q->tx.credit_timer_fd =
 		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -48,6 +58,8 @@ int tx_init(struct vif_queue *q)
 
 void tx_fini(struct vif_queue *q)
 {
+	if (q->gnttab)
+		map_cache_clear(q, &q->tx.maps);
 #ifdef HAVE_LIBURING
 	if (q->tx.uring_ok)
 		io_uring_queue_exit(&q->tx.uring);
@@ -150,6 +162,21 @@ static void tx_disable(struct vif *vif, const netif_tx_request_t *first,
 		    bad->flags, bad->id, first->size);
 }
 
+/* Every data slot's page of pkt mapped into ps->pages; false if one
+ * cannot be. */
+static bool tx_map_packet(struct vif_queue *q, struct tx_slot_state *ps)
+{
+	const struct netif_tx_packet *pkt = &ps->pkt;
+	for (unsigned i = 0; i < pkt->nr_frags; i++) {
+		ps->pages[i] = NULL;
+		if (pkt->frags[i].size &&
+		    !(ps->pages[i] = map_cache_get(q, &q->tx.maps,
+						   pkt->frags[i].gref)))
+			return false;
+	}
+	return true;
+}
+
 /* Grant copy segments for an accepted packet: one per non-empty slot, into
  * consecutive bytes of the staging area. */
 static unsigned tx_add_segments(struct vif_queue *q, domid_t dom,
@@ -176,24 +203,55 @@ static unsigned tx_add_segments(struct vif_queue *q, domid_t dom,
 	return n;
 }
 
-/* The virtio-net header and iovec of a fetched frame. Returns false when
- * it cannot go (its status says why). */
+/* The virtio-net header for ps from the first avail bytes of its data
+ * at data (all of it, or a mapped packet's copied head). */
+static int tx_vnet_header(const struct tx_slot_state *ps, const uint8_t *data,
+			  uint32_t avail, struct virtio_net_hdr *vnet)
+{
+	const struct netif_tx_packet *pkt = &ps->pkt;
+	/* A GSO packet goes to the TAP whole, for the kernel to segment
+	 * (its checksum is blank whatever the flags say, as Linux netback
+	 * takes it). */
+	if (pkt->has_gso)
+		return netif_vnet_for_packet(true, true, pkt->gso_type,
+					     pkt->gso_size, data, avail,
+					     pkt->size, vnet);
+	return netif_vnet_for_packet(pkt->flags & NETTXF_csum_blank,
+				     pkt->flags & NETTXF_data_validated,
+				     XEN_NETIF_GSO_TYPE_NONE, 0, data, avail,
+				     pkt->size, vnet);
+}
+
+/* The virtio-net header and iovec of a fetched frame (*niov entries).
+ * Returns false when it cannot go (its status says why). */
 static bool tx_prepare_frame(struct vif_queue *q, struct tx_slot_state *ps,
-			     struct virtio_net_hdr *vnet, struct iovec *iov)
+			     struct virtio_net_hdr *vnet, struct iovec *iov,
+			     unsigned *niov)
 {
 	struct vif *vif = q->vif;
 	const struct netif_tx_packet *pkt = &ps->pkt;
 	uint8_t *data = q->tx.staging + ps->data_off;
-	/* A GSO packet goes to the TAP whole, for the kernel to segment
-	 * (its checksum is blank whatever the flags say, as Linux netback
-	 * takes it). */
-	int rc = pkt->has_gso ? netif_vnet_for_gso_frame(pkt->gso_type,
-							 pkt->gso_size, data,
-							 pkt->size, vnet)
-			      : netif_vnet_for_frame(
-					pkt->flags & NETTXF_csum_blank,
-					pkt->flags & NETTXF_data_validated,
-					data, pkt->size, vnet);
+	int rc;
+	if (ps->mapped) {
+		rc = tx_vnet_header(ps, data, ps->head_len, vnet);
+		unsigned n = 0;
+		if (rc == 0)
+			n = netif_tx_mapped_iov(pkt, ps->pages, data,
+						ps->head_len, iov + 1,
+						NETBACK_TX_IOV_MAX - 1);
+		if (n) {
+			iov[0] = (struct iovec){vnet, sizeof(*vnet)};
+			*niov = 1 + n;
+			stat_add(&vif->stats->tx_mapped_packets, 1);
+			return true;
+		}
+		/* Headers past the head (or a slot layout the iovec cannot
+		 * take): the whole packet is copied out of the pages and
+		 * looked at again, as a grant-copied one is. */
+		netif_tx_gather(pkt, ps->pages, pkt->size, data);
+		ps->mapped = false;
+	}
+	rc = tx_vnet_header(ps, data, pkt->size, vnet);
 	if (rc < 0) {
 		/* A blank checksum nothing can fill: the frame would leave
 		 * with a wrong one. */
@@ -217,6 +275,7 @@ static bool tx_prepare_frame(struct vif_queue *q, struct tx_slot_state *ps,
 	}
 	iov[0] = (struct iovec){vnet, sizeof(*vnet)};
 	iov[1] = (struct iovec){data, pkt->size};
+	*niov = 2;
 	return true;
 }
 
@@ -265,7 +324,8 @@ static bool tx_write_batch(struct vif_queue *q, const unsigned *which,
 	for (unsigned i = 0; i < n; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&q->tx.uring);
 		/* The ring holds a whole TX ring's frames: never NULL. */
-		io_uring_prep_writev(sqe, q->tap_fd, q->tx.iov[which[i]], 2, 0);
+		io_uring_prep_writev(sqe, q->tap_fd, q->tx.iov[which[i]],
+				     q->tx.niov[which[i]], 0);
 		io_uring_sqe_set_data64(sqe, which[i]);
 	}
 	stat_add(&vif->stats->syscalls, 1);
@@ -314,7 +374,8 @@ static void tx_write_frames(struct vif_queue *q, const unsigned *which,
 #endif
 	for (unsigned i = 0; i < n; i++) {
 		stat_add(&vif->stats->syscalls, 1);
-		ssize_t w = writev(q->tap_fd, q->tx.iov[which[i]], 2);
+		ssize_t w = writev(q->tap_fd, q->tx.iov[which[i]],
+				   (int)q->tx.niov[which[i]]);
 		tx_written(q, &q->tx.pkts[which[i]], w < 0 ? -errno : w);
 	}
 }
@@ -385,13 +446,29 @@ int tx_process(struct vif_queue *q)
 		}
 		ps->first_seg = nsegs;
 		ps->nr_segs = 0;
+		ps->mapped = false;
 		if (ps->forward) {
 			ps->status = NETIF_RSP_OKAY;
+			/* The packet's whole size is kept in staging even
+			 * when mapped: room to copy it if its headers are
+			 * not all in the head. */
 			ps->data_off = staged;
-			ps->nr_segs = tx_add_segments(q, dom, &ps->pkt,
-						      q->tx.staging + staged,
-						      q->tx.segs + nsegs);
-			nsegs += ps->nr_segs;
+			if (q->tx.persistent && tx_map_packet(q, ps)) {
+				ps->mapped = true;
+				ps->head_len =
+					ps->pkt.size < NETBACK_TX_HEAD_BYTES
+						? ps->pkt.size
+						: NETBACK_TX_HEAD_BYTES;
+				netif_tx_gather(&ps->pkt, ps->pages,
+						ps->head_len,
+						q->tx.staging + staged);
+			} else {
+				ps->nr_segs =
+					tx_add_segments(q, dom, &ps->pkt,
+							q->tx.staging + staged,
+							q->tx.segs + nsegs);
+				nsegs += ps->nr_segs;
+			}
 			staged += ps->pkt.size;
 		} else if (action == NETIF_ACCEPT) {
 			ps->status = NETIF_RSP_OKAY;
@@ -439,7 +516,8 @@ int tx_process(struct vif_queue *q)
 			break;
 		}
 		if (ps->forward &&
-		    tx_prepare_frame(q, ps, &q->tx.vnet[p], q->tx.iov[p]))
+		    tx_prepare_frame(q, ps, &q->tx.vnet[p], q->tx.iov[p],
+				     &q->tx.niov[p]))
 			q->tx.ready[nready++] = p;
 	}
 	tx_write_frames(q, q->tx.ready, nready);

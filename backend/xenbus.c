@@ -19,7 +19,8 @@
 
 /* What pvio-netback offers (docs/netif-backend.md): rx-copy, sg, IPv4 and
  * IPv6 checksum offload, GSO TCPv4 and TCPv6 (each can be switched off,
- * main.c); split event channels (unless --no-split-event-channels) and
+ * main.c); persistent grants (a pvio extension); split event channels (unless
+ * --no-split-event-channels) and
  * --max-queues queues (set by xenbus_start); no control ring. */
 struct netif_features netback_offer = {
 	.rx_copy = true,
@@ -29,6 +30,9 @@ struct netif_features netback_offer = {
 	.ipv6_csum = true,
 	.gso_tcpv4 = true,
 	.gso_tcpv6 = true,
+	/* Kept mappings of a frontend's TX buffers (tx.c), where the
+	 * frontend writes the key too. */
+	.persistent_grants = true,
 };
 
 static struct vif *find_vif(struct netback *nb, unsigned domid, unsigned devid)

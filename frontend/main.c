@@ -122,6 +122,7 @@ static int parse_args(int argc, char **argv, struct nf_daemon *d)
 		{"no-gso", no_argument, NULL, OPT_NO_FEATURE},
 		{"no-gso-tcpv4", no_argument, NULL, OPT_NO_FEATURE},
 		{"no-gso-tcpv6", no_argument, NULL, OPT_NO_FEATURE},
+		{"no-persistent-grants", no_argument, NULL, OPT_NO_FEATURE},
 		{NULL, 0, NULL, 0},
 	};
 	int c, longindex = 0;
@@ -134,6 +135,8 @@ static int parse_args(int argc, char **argv, struct nf_daemon *d)
 		.ipv6_csum = true,
 		.gso_tcpv4 = true,
 		.gso_tcpv6 = true,
+		/* Its pools stay granted for the connection (vif.c). */
+		.persistent_grants = true,
 	};
 	d->max_queues = default_queues();
 	d->split_evtchn = true;

@@ -53,17 +53,22 @@
  * (netif.h: its absence means a frontend accepts csum_blank packets).
  */
 struct netif_features {
-	bool rx_copy;	     /* feature-rx-copy / request-rx-copy */
-	bool rx_notify;	     /* feature-rx-notify */
-	bool sg;	     /* feature-sg */
-	bool ipv4_csum;	     /* !feature-no-csum-offload */
-	bool ipv6_csum;	     /* feature-ipv6-csum-offload */
-	bool gso_tcpv4;	     /* feature-gso-tcpv4 */
-	bool gso_tcpv6;	     /* feature-gso-tcpv6 */
-	bool split_evtchn;   /* feature-split-event-channels */
-	bool mcast_ctrl;     /* feature-multicast-control /
-				request-multicast-control */
-	bool ctrl_ring;	     /* feature-ctrl-ring */
+	bool rx_copy;	   /* feature-rx-copy / request-rx-copy */
+	bool rx_notify;	   /* feature-rx-notify */
+	bool sg;	   /* feature-sg */
+	bool ipv4_csum;	   /* !feature-no-csum-offload */
+	bool ipv6_csum;	   /* feature-ipv6-csum-offload */
+	bool gso_tcpv4;	   /* feature-gso-tcpv4 */
+	bool gso_tcpv6;	   /* feature-gso-tcpv6 */
+	bool split_evtchn; /* feature-split-event-channels */
+	bool mcast_ctrl;   /* feature-multicast-control /
+			      request-multicast-control */
+	bool ctrl_ring;	   /* feature-ctrl-ring */
+	/* feature-pvio-persistent-grants, a pvio extension (both pvio ends
+	 * write it; Linux's drivers do not): the frontend keeps every TX
+	 * and RX buffer granted for the whole connection, so the backend
+	 * may keep mappings of them across packets. */
+	bool persistent_grants;
 	unsigned max_queues; /* multi-queue-max-queues; 0 or 1: one queue */
 };
 
@@ -274,6 +279,26 @@ struct netif_tx_packet {
 	netif_extra_info_t hash;
 	unsigned bad_slot; /* on a failure: index of the slot at fault */
 };
+
+/*
+ * A TX packet's data straight from the frontend's granted pages, mapped
+ * (pages[i]: where frag i's page is; unused for an empty frag). The
+ * packet's bytes are its frags' in order (their sizes add up to size).
+ */
+/* Copies bytes [0, len) of pkt's data out of the pages into dst. */
+void netif_tx_gather(const struct netif_tx_packet *pkt, uint8_t *const *pages,
+		     uint32_t len, uint8_t *dst);
+/*
+ * The iovec that writes pkt whole with its first head_len bytes taken
+ * from head (a private copy, the one its headers were validated in) and
+ * the rest from the pages: what the frontend writes into its pages after
+ * the validation can change only the payload of its own packet. Returns
+ * the entries used, or 0 when more than max would be needed.
+ */
+unsigned netif_tx_mapped_iov(const struct netif_tx_packet *pkt,
+			     uint8_t *const *pages, const uint8_t *head,
+			     uint32_t head_len, struct iovec *iov,
+			     unsigned max);
 
 /*
  * Parse the packet that starts at reqs[0] (n private copies, in ring

@@ -65,6 +65,10 @@ unsigned netif_backend_offer_keys(const struct netif_features *offer,
 	put_key(&w, "feature-split-event-channels", offer->split_evtchn);
 	put_key(&w, "feature-multicast-control", offer->mcast_ctrl);
 	put_key(&w, "feature-ctrl-ring", offer->ctrl_ring);
+	/* A pvio extension: written only to offer it, so that a backend
+	 * without it looks like Linux's to a frontend. */
+	if (offer->persistent_grants)
+		put_key(&w, "feature-pvio-persistent-grants", 1);
 	/* Absent means on: written only to say off. */
 	if (!offer->ipv4_csum)
 		put_key(&w, "feature-no-csum-offload", 1);
@@ -106,6 +110,8 @@ unsigned netif_frontend_conn_keys(const struct netif_frontend_conn *conn,
 	put_key(&w, "feature-gso-tcpv6", f->gso_tcpv6);
 	if (f->mcast_ctrl)
 		put_key(&w, "request-multicast-control", 1);
+	if (f->persistent_grants)
+		put_key(&w, "feature-pvio-persistent-grants", 1);
 	return w.count;
 }
 
@@ -252,6 +258,8 @@ int netif_read_backend_offer(netif_read_key_fn read, void *ctx,
 	    (rc = get_flag(&r, "feature-multicast-control", &offer->mcast_ctrl,
 			   NULL)) ||
 	    (rc = get_flag(&r, "feature-ctrl-ring", &offer->ctrl_ring, NULL)) ||
+	    (rc = get_flag(&r, "feature-pvio-persistent-grants",
+			   &offer->persistent_grants, NULL)) ||
 	    (rc = get_flag(&r, "feature-no-csum-offload", &no_csum, NULL)) ||
 	    (rc = get_number(&r, "multi-queue-max-queues", 0,
 			     NETIF_MAX_QUEUES_LIMIT, &queues, &present)))
@@ -283,6 +291,8 @@ void netif_frontend_choose(const struct netif_features *offer,
 	chosen->split_evtchn = offer->split_evtchn && supported->split_evtchn;
 	chosen->mcast_ctrl = offer->mcast_ctrl && supported->mcast_ctrl;
 	chosen->ctrl_ring = offer->ctrl_ring && supported->ctrl_ring;
+	chosen->persistent_grants =
+		offer->persistent_grants && supported->persistent_grants;
 	unsigned offered = offer->max_queues ? offer->max_queues : 1;
 	unsigned wanted = supported->max_queues ? supported->max_queues : 1;
 	chosen->max_queues = offered < wanted ? offered : wanted;
@@ -492,6 +502,9 @@ int netif_read_frontend_conn(netif_read_key_fn read, void *ctx,
 			   NULL)) ||
 	    (rc = get_offered_flag(&r, "request-multicast-control",
 				   offer->mcast_ctrl, &f->mcast_ctrl)) ||
+	    (rc = get_offered_flag(&r, "feature-pvio-persistent-grants",
+				   offer->persistent_grants,
+				   &f->persistent_grants)) ||
 	    (rc = get_flag(&r, "feature-no-csum-offload", &no_csum, NULL)))
 		return rc;
 	/* The frontend's ability to take blank checksums: on unless it says. */
@@ -538,7 +551,11 @@ const char netif_offload_options_help[] =
 	"  --no-gso          offer no segmentation offload (TCPv4 and "
 	"TCPv6)\n"
 	"  --no-gso-tcpv4    feature-gso-tcpv4=0\n"
-	"  --no-gso-tcpv6    feature-gso-tcpv6=0\n";
+	"  --no-gso-tcpv6    feature-gso-tcpv6=0\n"
+	"  --no-persistent-grants\n"
+	"                    no feature-pvio-persistent-grants (a pvio "
+	"extension):\n"
+	"                    the backend copies every packet's data\n";
 
 int netif_features_switch_off(struct netif_features *f, const char *name)
 {
@@ -562,6 +579,9 @@ int netif_features_switch_off(struct netif_features *f, const char *name)
 		v4 = true;
 	} else if (!strcmp(name, "gso-tcpv6")) {
 		v6 = true;
+	} else if (!strcmp(name, "persistent-grants")) {
+		f->persistent_grants = false;
+		return 0;
 	} else {
 		return -EINVAL;
 	}

@@ -70,6 +70,14 @@ struct netif_vif_stats {
 	 * counters of queue N stay across reconnects. */
 	uint64_t nr_queues;
 	struct netif_queue_stats queue[NETIF_QUEUES_MAX];
+	/* Appended within version 2 (a reader checks the file's size):
+	 * persistent grants at work. */
+	uint64_t tx_mapped_packets; /* written to the TAP from the frontend's
+				       mapped pages, only the head copied */
+	uint64_t tx_maps;	    /* TX pages mapped (and kept) */
+	uint64_t rx_mapped_packets; /* read from the TAP straight into the
+				       frontend's mapped RX pages */
+	uint64_t rx_maps;	    /* RX pages mapped (and kept) */
 };
 
 /* tests/integration/netback.sh reads the flag at this offset. */
@@ -82,6 +90,13 @@ _Static_assert(offsetof(struct netif_vif_stats, tx_gso_packets) == 232 &&
 _Static_assert(offsetof(struct netif_vif_stats, nr_queues) == 256 &&
 		       offsetof(struct netif_vif_stats, queue) == 264,
 	       "version 2's queue counters follow version 1's fields");
+/* tests/integration/net-persistent.sh reads these. */
+_Static_assert(offsetof(struct netif_vif_stats, tx_mapped_packets) == 520 &&
+		       offsetof(struct netif_vif_stats, tx_maps) == 528 &&
+		       offsetof(struct netif_vif_stats, rx_mapped_packets) ==
+			       536 &&
+		       offsetof(struct netif_vif_stats, rx_maps) == 544,
+	       "the persistent-grant counters follow the queue counters");
 
 const char *netif_rx_drop_str(enum netif_rx_drop drop);
 

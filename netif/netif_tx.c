@@ -288,3 +288,46 @@ unsigned netif_tx_build_gso(uint32_t size, const struct netif_tx_frag *frags,
 	}
 	return nr_frags + shift;
 }
+
+void netif_tx_gather(const struct netif_tx_packet *pkt, uint8_t *const *pages,
+		     uint32_t len, uint8_t *dst)
+{
+	for (unsigned i = 0; i < pkt->nr_frags && len; i++) {
+		const struct netif_tx_frag *f = &pkt->frags[i];
+		uint32_t chunk = f->size < len ? f->size : len;
+		if (!chunk)
+			continue;
+		memcpy(dst, pages[i] + f->offset, chunk);
+		dst += chunk;
+		len -= chunk;
+	}
+}
+
+unsigned netif_tx_mapped_iov(const struct netif_tx_packet *pkt,
+			     uint8_t *const *pages, const uint8_t *head,
+			     uint32_t head_len, struct iovec *iov, unsigned max)
+{
+	unsigned n = 0;
+	if (head_len > pkt->size)
+		head_len = pkt->size;
+	if (head_len) {
+		if (!max)
+			return 0;
+		iov[n++] = (struct iovec){(void *)head, head_len};
+	}
+	/* Bytes of the head still to skip in the frags. */
+	uint32_t skip = head_len;
+	for (unsigned i = 0; i < pkt->nr_frags; i++) {
+		const struct netif_tx_frag *f = &pkt->frags[i];
+		if (skip >= f->size) {
+			skip -= f->size;
+			continue;
+		}
+		if (n == max)
+			return 0;
+		iov[n++] = (struct iovec){pages[i] + f->offset + skip,
+					  (size_t)f->size - skip};
+		skip = 0;
+	}
+	return n;
+}

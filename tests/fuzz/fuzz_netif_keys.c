@@ -6,10 +6,10 @@
  *
  * Input: one byte of the backend's offer (bit 0 split event channels,
  * bits 1-3 multi-queue-max-queues: 0, 1, 2, 4, 8, 16, 4096 or 5000, bit 4
- * sg), then the peer's directory as lines "key=value" (a value may hold
- * any byte but a newline; a line without '=' is a key that cannot be
- * read, -EACCES). A connection read must keep the reader's promises, and
- * the keys written for it must read back the same.
+ * sg, bit 5 feature-pvio-persistent-grants), then the peer's directory as lines
+ * "key=value" (a value may hold any byte but a newline; a line without '=' is a
+ * key that cannot be read, -EACCES). A connection read must keep the reader's
+ * promises, and the keys written for it must read back the same.
  */
 #include "config.h"
 
@@ -108,6 +108,7 @@ static void check_conn(const struct netif_frontend_conn *c,
 	CHECK(!c->split_evtchn || offer->split_evtchn);
 	CHECK(c->features.split_evtchn == c->split_evtchn);
 	CHECK(c->features.rx_copy && c->features.rx_notify);
+	CHECK(!c->features.persistent_grants || offer->persistent_grants);
 	/* sg, gso-tcpv4/v6 and ipv6-csum are the frontend's own offer
 	 * (what it takes on RX), whatever the backend offered: nothing to
 	 * hold them to here but the round trip below. */
@@ -148,6 +149,7 @@ static void check_round_trip(const struct netif_frontend_conn *c,
 	CHECK(back.features.gso_tcpv6 == c->features.gso_tcpv6);
 	CHECK(back.features.ipv4_csum == c->features.ipv4_csum);
 	CHECK(back.features.ipv6_csum == c->features.ipv6_csum);
+	CHECK(back.features.persistent_grants == c->features.persistent_grants);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -162,6 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.split_evtchn = data[0] & 1,
 		.max_queues = max_queues_choices[(data[0] >> 1) & 7],
 		.sg = data[0] & 16,
+		.persistent_grants = data[0] & 32,
 	};
 	static struct dir d;
 	parse_dir(data + 1, size - 1, &d);

@@ -7,6 +7,9 @@
  *
  *   netback_peer [-n DEVID] [--max-frame N] send COUNT   TX COUNT frames
  *   netback_peer [-n DEVID] [--no-csum] [--max-frame N] recv COUNT
+ *   (send and recv also take --persistent: write
+ *   feature-pvio-persistent-grants where the backend offers it; the
+ *   peer's buffers stay granted while it runs, as the key promises)
  *   netback_peer [-n DEVID] hostile WHAT             break the protocol
  *   netback_peer [-n DEVID] [--minimal [--no-csum]] relay TAP  a NIC
  *
@@ -158,7 +161,8 @@ static unsigned minimal_conn_keys(const struct netif_frontend_conn *conn,
 	return n;
 }
 
-static void peer_connect(struct peer *p, bool no_csum, bool minimal)
+static void peer_connect(struct peer *p, bool no_csum, bool minimal,
+			 bool persistent)
 {
 	char *v;
 	p->xb = pvio_xenbus_open();
@@ -194,6 +198,7 @@ static void peer_connect(struct peer *p, bool no_csum, bool minimal)
 	supported.sg = !minimal;
 	supported.ipv4_csum = !no_csum;
 	supported.ipv6_csum = !no_csum && !minimal;
+	supported.persistent_grants = persistent;
 	netif_frontend_choose(&offer, &supported, &p->chosen);
 
 	if (pvio_gntshr_open(PVIO_PLATFORM_AUTO, &p->gs) ||
@@ -845,9 +850,10 @@ int main(int argc, char **argv)
 {
 	struct peer p;
 	memset(&p, 0, sizeof(p));
-	bool no_csum = false, minimal = false;
+	bool no_csum = false, minimal = false, persistent = false;
 	static const struct option opts[] = {
 		{"no-csum", no_argument, NULL, 'c'},
+		{"persistent", no_argument, NULL, 'P'},
 		{"minimal", no_argument, NULL, 'M'},
 		{"max-frame", required_argument, NULL, 'm'},
 		{NULL, 0, NULL, 0},
@@ -860,6 +866,8 @@ int main(int argc, char **argv)
 			no_csum = true;
 		else if (c == 'M')
 			minimal = true;
+		else if (c == 'P')
+			persistent = true;
 		else if (c == 'm')
 			frame_max = (unsigned)atoi(optarg);
 		else
@@ -875,7 +883,7 @@ int main(int argc, char **argv)
 	const char *mode = argv[optind], *arg = argv[optind + 1];
 	if (minimal && strcmp(mode, "relay"))
 		die("--minimal: relay only (send and recv use feature-sg)");
-	peer_connect(&p, no_csum, minimal);
+	peer_connect(&p, no_csum, minimal, persistent);
 	if (!strcmp(mode, "send"))
 		do_send(&p, (unsigned)atoi(arg));
 	else if (!strcmp(mode, "recv"))

@@ -1370,6 +1370,64 @@ static void test_frontend_conn_keys(void)
 	CU_ASSERT_EQUAL(netif_frontend_conn_keys(&conn, kv, 2), 2);
 }
 
+/* feature-pvio-persistent-grants: a pvio extension both ends must write
+ * before the backend keeps mappings (Linux's netfront ends access to its
+ * buffers after every response). */
+static void test_persistent_grants_negotiation(void)
+{
+	struct netif_key_value kv[NETIF_MAX_KEYS];
+	struct fake_dir dir;
+	struct netif_features read, chosen;
+	struct netif_key_error err;
+
+	/* Not offered: no key at all, so the offer looks like Linux's. */
+	unsigned nr = netif_backend_offer_keys(&pvio_offer, kv, NETIF_MAX_KEYS);
+	CU_ASSERT_PTR_NULL(kv_get(kv, nr, "feature-pvio-persistent-grants"));
+	struct netif_features offer = pvio_offer;
+	offer.persistent_grants = true;
+	nr = netif_backend_offer_keys(&offer, kv, NETIF_MAX_KEYS);
+	CU_ASSERT_STRING_EQUAL(kv_get(kv, nr, "feature-pvio-persistent-grants"),
+			       "1");
+	dir_from_keys(&dir, kv, nr);
+	CU_ASSERT_EQUAL_FATAL(
+		netif_read_backend_offer(dir_read, &dir, &read, &err), 0);
+	CU_ASSERT_TRUE(read.persistent_grants);
+
+	/* On only when both offer it. */
+	struct netif_features supported = {.persistent_grants = true};
+	netif_frontend_choose(&read, &supported, &chosen);
+	CU_ASSERT_TRUE(chosen.persistent_grants);
+	supported.persistent_grants = false;
+	netif_frontend_choose(&read, &supported, &chosen);
+	CU_ASSERT_FALSE(chosen.persistent_grants);
+	supported.persistent_grants = true;
+	netif_frontend_choose(&pvio_offer, &supported, &chosen);
+	CU_ASSERT_FALSE(chosen.persistent_grants);
+
+	/* The frontend's key round-trips, and is refused unless offered. */
+	struct netif_frontend_conn conn = sample_conn();
+	conn.features.persistent_grants = true;
+	nr = netif_frontend_conn_keys(&conn, kv, NETIF_MAX_KEYS);
+	CU_ASSERT_STRING_EQUAL(kv_get(kv, nr, "feature-pvio-persistent-grants"),
+			       "1");
+	dir_from_keys(&dir, kv, nr);
+	struct netif_frontend_conn back;
+	CU_ASSERT_EQUAL_FATAL(
+		netif_read_frontend_conn(dir_read, &dir, &offer, &back, &err),
+		0);
+	CU_ASSERT_TRUE(back.features.persistent_grants);
+	memset(&err, 0, sizeof(err));
+	CU_ASSERT_EQUAL(netif_read_frontend_conn(dir_read, &dir, &pvio_offer,
+						 &back, &err),
+			-EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.key, "feature-pvio-persistent-grants");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(err.why);
+	CU_ASSERT_STRING_EQUAL(err.why, "not offered by the backend");
+	conn.features.persistent_grants = false;
+	nr = netif_frontend_conn_keys(&conn, kv, NETIF_MAX_KEYS);
+	CU_ASSERT_PTR_NULL(kv_get(kv, nr, "feature-pvio-persistent-grants"));
+}
+
 static void test_frontend_conn_round_trip(void)
 {
 	struct netif_frontend_conn conn = sample_conn();
@@ -2372,6 +2430,12 @@ static void test_features_switch_off(void)
 			strstr(netif_offload_options_help, text));
 	}
 	struct netif_features f = all;
+	f.persistent_grants = true;
+	CU_ASSERT_EQUAL(netif_features_switch_off(&f, "persistent-grants"), 0);
+	CU_ASSERT_FALSE(f.persistent_grants);
+	CU_ASSERT_EQUAL(memcmp(&f, &all, sizeof(f)), 0);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(netif_offload_options_help, "--no-persistent-grants\n"));
 	CU_ASSERT_EQUAL(netif_features_switch_off(&f, "tso"), -EINVAL);
 	CU_ASSERT_EQUAL(netif_features_switch_off(&f, ""), -EINVAL);
 	CU_ASSERT_EQUAL(memcmp(&f, &all, sizeof(f)), 0);
@@ -2383,6 +2447,115 @@ static void test_features_switch_off(void)
 	netif_features_switch_off(&f, "csum");
 	netif_features_str(&f, text, sizeof(text));
 	CU_ASSERT_STRING_EQUAL(text, "none");
+}
+
+/* Bytes [at, at + len) of what an iovec writes, gathered. */
+static void iov_read(const struct iovec *iov, unsigned n, size_t at,
+		     uint8_t *out, size_t len)
+{
+	for (unsigned i = 0; i < n && len; i++) {
+		if (at >= iov[i].iov_len) {
+			at -= iov[i].iov_len;
+			continue;
+		}
+		size_t chunk = iov[i].iov_len - at;
+		if (chunk > len)
+			chunk = len;
+		memcpy(out, (const uint8_t *)iov[i].iov_base + at, chunk);
+		out += chunk;
+		len -= chunk;
+		at = 0;
+	}
+}
+
+/*
+ * A GSO TCPv4 packet in three granted pages (as netback maps them): its
+ * head copied out and validated, then written from the copy and the
+ * pages. A frontend that rewrites its headers in the page after the
+ * validation changes nothing the kernel parses: the head comes from the
+ * copy; only the payload in the pages is the frontend's to change.
+ */
+static void test_tx_mapped_iov(void)
+{
+	static uint8_t pages[3][4096];
+	uint8_t *page_ptrs[3] = {pages[0], pages[1], pages[2]};
+	struct netif_tx_packet pkt = {
+		.size = 3000 + 4096 + 500,
+		.nr_frags = 3,
+		.frags = {{.gref = 8, .offset = 1096, .size = 3000},
+			  {.gref = 9, .offset = 0, .size = 4096},
+			  {.gref = 10, .offset = 100, .size = 500}},
+		.has_gso = true,
+		.gso_type = XEN_NETIF_GSO_TYPE_TCPV4,
+		.gso_size = 1448,
+	};
+	uint8_t *f = pages[0] + 1096;
+	size_t n = put_eth(f, ETH_IPV4);
+	n += put_ipv4(f + n, 6, pkt.size - 14 - 20);
+	put_tcp(f + n, 3000 - 54);
+	for (size_t i = 0; i < 4096; i++)
+		pages[1][i] = (uint8_t)(i * 5 + 1);
+	for (size_t i = 0; i < 500; i++)
+		pages[2][100 + i] = (uint8_t)(i * 3 + 2);
+	/* What the packet is, gathered once before anything changes. */
+	static uint8_t whole[3000 + 4096 + 500];
+	netif_tx_gather(&pkt, page_ptrs, pkt.size, whole);
+	CU_ASSERT_EQUAL(memcmp(whole, f, 3000), 0);
+	CU_ASSERT_EQUAL(memcmp(whole + 3000, pages[1], 4096), 0);
+	CU_ASSERT_EQUAL(memcmp(whole + 7096, pages[2] + 100, 500), 0);
+
+	uint8_t head[256];
+	netif_tx_gather(&pkt, page_ptrs, sizeof(head), head);
+	struct virtio_net_hdr vnet;
+	CU_ASSERT_EQUAL_FATAL(
+		netif_vnet_for_packet(true, true, pkt.gso_type, pkt.gso_size,
+				      head, sizeof(head), pkt.size, &vnet),
+		0);
+	CU_ASSERT_EQUAL(vnet.hdr_len, 14 + 20 + 20);
+	struct iovec iov[8];
+	n = netif_tx_mapped_iov(&pkt, page_ptrs, head, sizeof(head), iov, 8);
+	CU_ASSERT_EQUAL_FATAL(n, 4);
+	size_t total = 0;
+	for (unsigned i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	CU_ASSERT_EQUAL(total, pkt.size);
+	CU_ASSERT_PTR_EQUAL(iov[0].iov_base, head);
+	/* The rest straight from the pages: no copy. */
+	CU_ASSERT_PTR_EQUAL(iov[1].iov_base, f + sizeof(head));
+	CU_ASSERT_PTR_EQUAL(iov[2].iov_base, pages[1]);
+	CU_ASSERT_PTR_EQUAL(iov[3].iov_base, pages[2] + 100);
+	static uint8_t written[sizeof(whole)];
+	iov_read(iov, n, 0, written, pkt.size);
+	CU_ASSERT_EQUAL(memcmp(written, whole, pkt.size), 0);
+
+	/* The hostile frontend: its headers turned into nonsense (and the
+	 * head's tail too) after the validation. */
+	memset(f, 0xff, sizeof(head));
+	iov_read(iov, n, 0, written, pkt.size);
+	CU_ASSERT_EQUAL(memcmp(written, whole, sizeof(head)), 0);
+	/* ... and its payload: that changes its own packet only. */
+	pages[1][7] ^= 0x55;
+	iov_read(iov, n, 3000 + 7, written, 1);
+	CU_ASSERT_EQUAL(written[0], whole[3000 + 7] ^ 0x55);
+
+	/* A head that ends inside a later slot skips into it. */
+	uint8_t long_head[3100];
+	netif_tx_gather(&pkt, page_ptrs, sizeof(long_head), long_head);
+	n = netif_tx_mapped_iov(&pkt, page_ptrs, long_head, sizeof(long_head),
+				iov, 8);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	CU_ASSERT_PTR_EQUAL(iov[1].iov_base, pages[1] + 100);
+	CU_ASSERT_EQUAL(iov[1].iov_len, 4096 - 100);
+	/* Too few entries: 0, never a partial iovec. */
+	CU_ASSERT_EQUAL(netif_tx_mapped_iov(&pkt, page_ptrs, head, sizeof(head),
+					    iov, 3),
+			0);
+	/* A packet no longer than its head is the head alone. */
+	struct netif_tx_packet small = {
+		.size = 60, .nr_frags = 1, .frags = {{.size = 60}}};
+	n = netif_tx_mapped_iov(&small, page_ptrs, head, sizeof(head), iov, 8);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_EQUAL(iov[0].iov_len, 60);
 }
 
 static void test_tx_build_gso(void)
@@ -2600,6 +2773,8 @@ static CU_TestInfo key_tests[] = {
 	{"frontend chooses", test_frontend_choose},
 	{"frontend connection keys", test_frontend_conn_keys},
 	{"frontend connection round trip", test_frontend_conn_round_trip},
+	{"TX packet written from mapped pages", test_tx_mapped_iov},
+	{"persistent grants negotiated", test_persistent_grants_negotiation},
 	{"frontend connection malformed", test_frontend_conn_malformed},
 	{"frontend offers its own offloads", test_frontend_conn_offers_its_own},
 	{"GSO needs sg and checksum offload", test_gso_usable},
