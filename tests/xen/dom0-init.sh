@@ -144,8 +144,8 @@ on_crash = "destroy"
 CFG
 }
 domid=
-create_guest() { # create_guest NETFRONT
-	domu_cfg "$1" >/run/domU.cfg
+create_guest() { # create_guest NETFRONT [VIF]
+	domu_cfg "$@" >/run/domU.cfg
 	local t0 t1
 	t0=$(date +%s.%N)
 	xl create /run/domU.cfg >/tmp/xl-create.log 2>&1
@@ -201,6 +201,9 @@ gone() { # gone DOMID DEVID: nothing left of the vif
 		[ ! -e /sys/class/net/vif$1.$2 ] &&
 		[ ! -e /sys/class/net/xenbr0/brif/vif$1.$2 ]
 }
+
+# Scenarios in files of their own.
+. /usr/local/share/pvio-xen/xenstore-compat.sh
 
 dump() {
 	say "---- state for the log ----"
@@ -285,6 +288,7 @@ run_scenario() {
 			check "xenbr0 has no port left" sh -c '[ -z "$(ls /sys/class/net/xenbr0/brif)" ]'
 		fi
 		;;
+	xenstore-compat) scenario_xenstore_compat ;;
 	*)
 		say "unknown scenario '$scenario'"
 		failures=$((failures + 1))

@@ -2,7 +2,8 @@
 # /init of the guest of the real-Xen scenarios (busybox initramfs). The
 # netfront comes from the kernel command line that the dom0 init wrote
 # into the guest's config: pvio_domu=linux (Linux's xen-netfront) or
-# pvio_domu=pvio (pvio-netfront, unpacked from the pvio-domu package).
+# pvio_domu=pvio (pvio-netfront, unpacked from the pvio-domu package),
+# or pvio_domu=xenstore (no NIC: tests/xen/xenstore-agent.sh).
 # Then it serves the dom0 init over HTTP (busybox httpd on port 8000):
 # /guest.bin and its checksum, and CGI scripts that ping dom0, pull a file
 # from dom0 and list the NICs, so that dom0 drives every check.
@@ -31,6 +32,11 @@ pvio)
 	;;
 linux)
 	insmod /lib/xen-netfront.ko
+	;;
+xenstore)
+	# No NIC: the xenstore-compat scenario's agent, for good.
+	/usr/local/sbin/pvio-xenstore-agent
+	while true; do sleep 3600; done
 	;;
 *)
 	echo "DOMU: unknown pvio_domu='$mode'"

@@ -8,7 +8,7 @@
 # WORKDIR/overlay-domu: the pvio-domu package unpacked (dpkg-deb -x: the
 # busybox guest has no dpkg), the libraries pvio-netfront links (from the
 # dom0 root, the same Debian release), the kernel modules it needs, and
-# the guest's /init.
+# the guest's /init; xenstore-utils and the xenstore-compat agent.
 set -euo pipefail
 work=$1
 debs=$2
@@ -39,6 +39,11 @@ dom0=$work/overlay-dom0
 rm -rf "$dom0"
 mkdir -p "$dom0/usr/local/sbin"
 install -m 0755 "$here/dom0-init.sh" "$dom0/usr/local/sbin/pvio-xen-init"
+# What dom0-init.sh sources and runs for the xenstore-compat scenario.
+mkdir -p "$dom0/usr/local/share/pvio-xen"
+install -m 0644 "$here/xenstore-compat.sh" "$here/xenstore-script.sh" \
+	"$here/xenstore-expected.txt" "$here/xenstore-oxenstored.diff" \
+	"$dom0/usr/local/share/pvio-xen/"
 # wget and httpd for the checks: the static busybox that build.sh puts in
 # the guest (busybox-static on the host).
 mkdir -p "$dom0/usr/local/bin"
@@ -48,10 +53,19 @@ domu=$work/overlay-domu
 rm -rf "$domu"
 mkdir -p "$domu/lib/pvio-modules"
 dpkg-deb -x "$debs"/pvio-domu_*.deb "$domu"
+# xenstore-utils for the xenstore-compat scenario's agent: one program,
+# each command a link named after it.
+mkdir -p "$domu/usr/bin" "$domu/usr/local/sbin"
+cp "$root/usr/bin/xenstore" "$domu/usr/bin/"
+for c in chmod exists list ls read rm watch write; do
+	ln -sf xenstore "$domu/usr/bin/xenstore-$c"
+done
+install -m 0755 "$here/xenstore-agent.sh" "$domu/usr/local/sbin/pvio-xenstore-agent"
 # Shared libraries: as the dom0 root's loader resolves them.
 cp "$domu/usr/sbin/pvio-netfront" "$root/tmp/pvio-netfront.ldd"
-libs=$(chroot "$root" ldd /tmp/pvio-netfront.ldd | awk '/=>/ {print $3} /ld-linux/ {print $1}')
-rm -f "$root/tmp/pvio-netfront.ldd"
+cp "$root/usr/bin/xenstore" "$root/tmp/xenstore.ldd"
+libs=$(chroot "$root" ldd /tmp/pvio-netfront.ldd /tmp/xenstore.ldd | awk '/=>/ {print $3} /ld-linux/ {print $1}' | sort -u)
+rm -f "$root/tmp/pvio-netfront.ldd" "$root/tmp/xenstore.ldd"
 for l in $libs; do
 	mkdir -p "$domu$(dirname "$l")"
 	cp -L "$root$l" "$domu$l"

@@ -10,6 +10,10 @@
 #   linux-netback   pvio-netfront against Linux's xen-netback
 #   xl-hotplug      xl network-attach/-list/-detach and xl destroy with
 #                   pvio-netback, no pvio toolstack
+#   xenstore-compat the xenstore-utils script tests/xen/xenstore-script.sh
+#                   against oxenstored (dom0 and a guest) and, on the host,
+#                   against pvio-xenstored (PVIO_BUILDDIR, default the
+#                   source tree, holds the built daemon): the same transcript
 #
 # It builds the Debian packages (scripts/build-debs.sh), puts pvio-dom0 into
 # the dom0 image (installed there with dpkg at boot) and pvio-domu, unpacked
@@ -33,7 +37,7 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-all="linux-netfront pvio-pair linux-netback xl-hotplug"
+all="linux-netfront pvio-pair linux-netback xl-hotplug xenstore-compat"
 work=${XEN_WORKDIR:-/var/tmp/pvio-xen}
 xq=${XEN_IN_QEMU:-}
 if [ -z "$xq" ]; then
@@ -92,6 +96,17 @@ OVERLAY=$work/overlay-dom0 DOMU_OVERLAY=$work/overlay-domu \
 	"$xq/build.sh" "$work" >"$work/logs/build-images.log" 2>&1 ||
 	{ tail -30 "$work/logs/build-images.log"; die "building the images failed; log: $work/logs/build-images.log"; }
 progress "images ready ($(($(date +%s) - T0)) s so far)"
+
+# xenstore-compat's pvio-xenstored half runs here, on the host: the make
+# check test, which checks pvio's transcript against the checked-in file
+# that dom0 checks oxenstored's against.
+xs_pvio=
+if [[ " $scenarios " == *" xenstore-compat "* ]]; then
+	progress "xenstore-compat: the script against pvio-xenstored (host)"
+	top_builddir=${PVIO_BUILDDIR:-$top} srcdir=$top sh "$top/tests/integration/xenstore-compat.sh" \
+		"$work/logs/xenstore-pvio.txt" >"$work/logs/xenstore-pvio.log" 2>&1 ||
+		{ cat "$work/logs/xenstore-pvio.log"; xs_pvio="FAIL (pvio-xenstored's transcript: $work/logs/xenstore-pvio.log)"; }
+fi
 
 # 4. the boots: one for all the scenarios (each creates and destroys its
 # own guest; the backend is switched between them), or one each with
@@ -159,6 +174,13 @@ for b in $boots; do
 			fail=$((fail + 1))
 			;;
 		esac
+		if [ "$s" = xenstore-compat ]; then
+			sed -n 's/^XSCOMPAT| //p' "$log" | tr -d '\r' >"$work/logs/xenstore-oxenstored.txt"
+			if [ -n "$xs_pvio" ]; then
+				case $verdict in PASS*) pass=$((pass - 1)) fail=$((fail + 1)) ;; esac
+				verdict="$xs_pvio; oxenstored's half: $verdict"
+			fi
+		fi
 		results+=("xen scenario $s: $verdict")
 	done
 	if ! grep -aq "SMOKE-RESULT: PASS" "$log"; then
