@@ -175,7 +175,10 @@ for b in $boots; do
 			;;
 		esac
 		if [ "$s" = xenstore-compat ]; then
-			sed -n 's/^XSCOMPAT| //p' "$log" | tr -d '\r' >"$work/logs/xenstore-oxenstored.txt"
+			sed -n 's/^.*XSCOMPAT| //p' "$log" | tr -d '\r' >"$work/logs/xenstore-oxenstored.txt"
+			# What tests/xen/xenstore-oxenstored.diff would be, to review.
+			diff -u "$top/tests/xen/xenstore-expected.txt" "$work/logs/xenstore-oxenstored.txt" \
+				>"$work/logs/xenstore-oxenstored.diff"
 			if [ -n "$xs_pvio" ]; then
 				case $verdict in PASS*) pass=$((pass - 1)) fail=$((fail + 1)) ;; esac
 				verdict="$xs_pvio; oxenstored's half: $verdict"
