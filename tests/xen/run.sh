@@ -9,6 +9,8 @@
 #   linux-netback   pvio-netfront against Linux's xen-netback
 #   xl-hotplug      xl network-attach/-list/-detach and xl destroy with
 #                   pvio-netback, no pvio toolstack
+#   platform        the xen platform's unit tests (test_platform_xen) in
+#                   dom0, in a guest, and across the two
 #
 # It builds the Debian packages (scripts/build-debs.sh), puts pvio-dom0 into
 # the dom0 image (installed there with dpkg at boot) and pvio-domu, unpacked
@@ -28,7 +30,7 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-all="linux-netfront pvio-pair linux-netback xl-hotplug"
+all="linux-netfront pvio-pair linux-netback xl-hotplug platform"
 work=${XEN_WORKDIR:-/var/tmp/pvio-xen}
 xq=${XEN_IN_QEMU:-}
 if [ -z "$xq" ]; then
@@ -62,9 +64,18 @@ progress "building the Debian packages"
 "$top/scripts/build-debs.sh" "$work/pvio-debs" >"$work/logs/build-debs.log" 2>&1 ||
 	{ tail -30 "$work/logs/build-debs.log"; die "building the packages failed; log: $work/logs/build-debs.log"; }
 
+# The test programs the images carry (built in this configured tree).
+testbins=
+case " $scenarios " in *" platform "*)
+	make -C "$top" -s tests/xen/test_platform_xen >"$work/logs/build-tests.log" 2>&1 ||
+		{ tail -30 "$work/logs/build-tests.log"; die "building tests/xen/test_platform_xen failed (configure the tree first); log: $work/logs/build-tests.log"; }
+	testbins=$top/tests/xen/test_platform_xen
+	;;
+esac
+
 # 3. the overlays
 progress "preparing the dom0 and guest overlays"
-"$top/tests/xen/make-overlays.sh" "$work" "$work/pvio-debs" >"$work/logs/overlays.log" 2>&1 ||
+"$top/tests/xen/make-overlays.sh" "$work" "$work/pvio-debs" $testbins >"$work/logs/overlays.log" 2>&1 ||
 	{ cat "$work/logs/overlays.log"; die "preparing the overlays failed"; }
 OVERLAY=$work/overlay-dom0 DOMU_OVERLAY=$work/overlay-domu \
 	"$xq/build.sh" "$work" >"$work/logs/build-images.log" 2>&1 ||
@@ -85,7 +96,7 @@ results=()
 boot() { # boot SCENARIOS: one QEMU run; its console in logs/boot-SCENARIOS.console.log
 	WORKDIR=$work TIMEOUT=${XEN_TIMEOUT:-2400} INIT=/usr/local/sbin/pvio-xen-init \
 		EXTRA_LINUX="pvio_scenario=$1" "$xq/run.sh" "$work/logs/boot-$1.console.log" 2>&1 |
-		grep --line-buffered -E "SMOKE: pvio: (scenario|FAILED)|SMOKE-SCENARIO" |
+		grep --line-buffered -E "SMOKE: pvio: (scenario|FAILED)|SMOKE-SCENARIO|MISMATCH" |
 		sed -u "s/^/    [$1] /"
 }
 # XEN_PARALLEL=1 (with XEN_BOOT_EACH=1): the boots at once, for a machine
@@ -127,7 +138,7 @@ for b in $boots; do
 	done
 	if ! grep -q "SMOKE-RESULT: PASS" "$log"; then
 		echo "----- the failures' log lines (whole console: $log) -----"
-		grep -E "SMOKE|DOMU|pvio-netback|pvio-netfront|libxl|vif-bridge|panic|Oops" "$log" | tail -200
+		grep -E "SMOKE|DOMU|PLATFORM|pvio-netback|pvio-netfront|libxl|vif-bridge|panic|Oops" "$log" | tail -200
 		echo "----- end -----"
 	fi
 	progress "boot done in ${secs} s"
