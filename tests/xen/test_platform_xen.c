@@ -101,8 +101,8 @@ static int put_key(const char *name, const char *value)
 	};
 	return xs_set_permissions(pvio_xenbus_handle(xb), XBT_NULL, path, perms,
 				  2)
-		       ? -EIO
-		       : 0;
+		       ? 0
+		       : -EIO;
 }
 
 /* Wait for a key, at most ms; 0 with *value (free it) or -ETIMEDOUT. */
@@ -124,11 +124,16 @@ static int get_key(const char *name, int ms, char **value)
  */
 static int sync_sides(void)
 {
+	static bool apart; /* a step missed: the rest fail at once */
 	char name[16], value[NR_SLOTS * 24] = "", *other = NULL;
 	long *mine = granter ? &G(0) : &M(0), *theirs = granter ? &M(0) : &G(0);
 
 	if (mode == MODE_LOCAL)
 		return 0;
+	if (apart) {
+		CU_FAIL("the two sides are out of step");
+		return -EPIPE;
+	}
 	step++;
 	for (int i = 0; i < NR_SLOTS; i++)
 		snprintf(value + strlen(value), sizeof(value) - strlen(value),
@@ -139,6 +144,7 @@ static int sync_sides(void)
 		printf("\n    cannot write %s/%s: %s", base, name,
 		       strerror(-err));
 		CU_FAIL("xenstore write");
+		apart = true;
 		return err;
 	}
 	snprintf(name, sizeof(name), "%c%u", granter ? 'm' : 'g', step);
@@ -146,6 +152,7 @@ static int sync_sides(void)
 		printf("\n    no %s/%s from the other side within %d s", base,
 		       name, SYNC_MS / 1000);
 		CU_FAIL("the other side did not reach this step");
+		apart = true;
 		return -ETIMEDOUT;
 	}
 	char *p = other;
@@ -1068,8 +1075,8 @@ int main(int argc, char **argv)
 	/* For a side whose output nobody reads directly (the guest's). */
 	const char *key = getenv("PVIO_TEST_RESULT_KEY");
 	if (key && *key && put_key(key, rc ? "FAIL" : "PASS"))
-		fprintf(stderr, "test_platform_xen: cannot write %s/%s\n",
-			base, key);
+		fprintf(stderr, "test_platform_xen: cannot write %s/%s\n", base,
+			key);
 	pvio_xenbus_close(xb);
 	return rc;
 }
