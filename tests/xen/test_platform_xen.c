@@ -170,6 +170,23 @@ static void reset_slots(void)
 		slots[i] = 12345;
 }
 
+/* The granter's usual start: one page shared with domid, its first
+ * fill_len bytes set to fill, its reference published as G(0). */
+static uint8_t *share_one(domid_t domid, bool writable, int fill,
+			  size_t fill_len)
+{
+	grant_ref_t ref = 0;
+	uint8_t *page = NULL;
+
+	EXPECT_EQ(pvio_gntshr_share(shr, domid, 1, writable, &ref,
+				    (void **)&page),
+		  0);
+	if (page)
+		memset(page, fill, fill_len);
+	G(0) = ref;
+	return page;
+}
+
 /* ---- grants: share and map, zero copy ---- */
 
 static void test_share_map_zero_copy(void)
@@ -217,17 +234,12 @@ static void test_share_map_zero_copy(void)
 
 static void test_grant_for_other_domain(void)
 {
-	grant_ref_t ref;
 	void *page = NULL, *m = NULL;
 	uint8_t buf[64];
 
 	reset_slots();
-	if (granter) {
-		EXPECT_EQ(
-			pvio_gntshr_share(shr, OTHER_DOM, 1, true, &ref, &page),
-			0);
-		G(0) = ref;
-	}
+	if (granter)
+		page = share_one(OTHER_DOM, true, 0, 0);
 	SYNC();
 	if (mapper) {
 		grant_ref_t r = (grant_ref_t)G(0);
@@ -257,20 +269,30 @@ static void on_fault(int sig)
 	siglongjmp(fault_jump, 1);
 }
 
+/* -1 when a write to p faults, 1 when it went through. */
+static int write_faults(uint8_t *p)
+{
+	struct sigaction sa = {.sa_handler = on_fault}, old;
+	int wrote;
+
+	sigaction(SIGSEGV, &sa, &old);
+	if (sigsetjmp(fault_jump, 1) == 0) {
+		*(volatile uint8_t *)p = 0x11;
+		wrote = 1;
+	} else {
+		wrote = -1;
+	}
+	sigaction(SIGSEGV, &old, NULL);
+	return wrote;
+}
+
 static void test_readonly_grant(void)
 {
-	grant_ref_t ref;
 	uint8_t *page = NULL, *m = NULL, buf[64];
 
 	reset_slots();
-	if (granter) {
-		EXPECT_EQ(pvio_gntshr_share(shr, mapper_dom, 1, false, &ref,
-					    (void **)&page),
-			  0);
-		if (page)
-			memset(page, 0x33, 64);
-		G(0) = ref;
-	}
+	if (granter)
+		page = share_one(mapper_dom, false, 0x33, 64);
 	SYNC();
 	if (mapper) {
 		grant_ref_t r = (grant_ref_t)G(0);
@@ -303,17 +325,7 @@ static void test_readonly_grant(void)
 		EXPECT_EQ(buf[31], 0x33);
 		if (m) {
 			/* Writing through the read-only mapping faults. */
-			struct sigaction sa = {.sa_handler = on_fault}, old;
-			int wrote = 0;
-			sigaction(SIGSEGV, &sa, &old);
-			if (sigsetjmp(fault_jump, 1) == 0) {
-				*(volatile uint8_t *)m = 0x11;
-				wrote = 1;
-			} else {
-				wrote = -1;
-			}
-			sigaction(SIGSEGV, &old, NULL);
-			EXPECT_EQ(wrote, -1);
+			EXPECT_EQ(write_faults(m), -1);
 			EXPECT_EQ(pvio_gnttab_unmap(tab, m, 1), 0);
 		}
 	}
@@ -330,18 +342,14 @@ static void test_readonly_grant(void)
 
 static void test_copy_statuses(void)
 {
-	grant_ref_t ref;
 	uint8_t *page = NULL;
 	static uint8_t in[PAGE], out[PAGE];
 
 	reset_slots();
 	if (granter) {
-		EXPECT_EQ(pvio_gntshr_share(shr, mapper_dom, 1, true, &ref,
-					    (void **)&page),
-			  0);
+		page = share_one(mapper_dom, true, 0, 0);
 		for (unsigned i = 0; page && i < PAGE; i++)
 			page[i] = (uint8_t)i;
-		G(0) = ref;
 	}
 	SYNC();
 	if (mapper) {
@@ -434,18 +442,11 @@ static void test_copy_statuses(void)
 
 static void test_copy_between_domains(void)
 {
-	grant_ref_t ref;
 	uint8_t *p1 = NULL, *p2 = NULL, buf[8];
 
 	reset_slots();
-	if (granter) {
-		EXPECT_EQ(pvio_gntshr_share(shr, mapper_dom, 1, false, &ref,
-					    (void **)&p1),
-			  0);
-		if (p1)
-			memset(p1, 0x61, PAGE);
-		G(0) = ref;
-	}
+	if (granter)
+		p1 = share_one(mapper_dom, false, 0x61, PAGE);
 	SYNC();
 	if (mapper) {
 		grant_ref_t r1 = (grant_ref_t)G(0), r2;
@@ -495,18 +496,11 @@ static void test_copy_between_domains(void)
 
 static void test_end_access_while_mapped(void)
 {
-	grant_ref_t ref;
 	uint8_t *page = NULL, *m = NULL;
 
 	reset_slots();
-	if (granter) {
-		EXPECT_EQ(pvio_gntshr_share(shr, mapper_dom, 1, true, &ref,
-					    (void **)&page),
-			  0);
-		if (page)
-			memset(page, 0x42, 64);
-		G(0) = ref;
-	}
+	if (granter)
+		page = share_one(mapper_dom, true, 0x42, 64);
 	SYNC();
 	grant_ref_t r = (grant_ref_t)G(0);
 	if (mapper)
