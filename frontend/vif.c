@@ -369,8 +369,8 @@ static void unshare_all(struct nf_conn *c)
 	struct pvio_gntshr *g = c->vif->gntshr;
 	if (!g)
 		return;
-	/* -EBUSY: the backend still maps a ring; the handle ends those
-	 * grants at its next share or at reclaim. */
+	/* Grants the backend still maps are deferred: the handle ends them
+	 * at its next share or at reclaim. */
 	if (c->tx_sring)
 		pvio_gntshr_unshare(g, c->tx_sring, 1);
 	if (c->rx_sring)

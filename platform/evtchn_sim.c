@@ -569,7 +569,8 @@ static int sim_evtchn_bind_interdomain(struct pvio_evtchn *base, domid_t remote,
 				&rp->state, &bound, PORT_UNBOUND, false,
 				__ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 		port_free(&h->ports[port]);
-		return err;
+		/* A port closed with its owner: no longer unbound (Xen). */
+		return err == -ESRCH ? -EINVAL : err;
 	}
 	struct bind_msg m = {.magic = BIND_MAGIC,
 			     .allocator_port = rport,

@@ -525,7 +525,8 @@ static int sim_gntshr_share(struct pvio_gntshr *base, domid_t domid,
 	int err;
 
 	if (count > PVIO_SIM_NR_GRANTS - GNTTAB_NR_RESERVED_ENTRIES)
-		return -EINVAL;
+		return -ENOSPC; /* more than the table holds: gntalloc's answer
+				 */
 	sim_gntshr_reclaim(base);
 	r = malloc(sizeof(*r) + count * sizeof(r->refs[0]));
 	if (!r)
@@ -582,7 +583,6 @@ static int sim_gntshr_unshare(struct pvio_gntshr *base, void *addr,
 			r->refs[cleared++] = r->refs[i];
 			continue;
 		}
-		ret = -EBUSY;
 		if (defer_ref(h, r->refs[i]))
 			ret = -ENOMEM;
 	}
@@ -592,7 +592,6 @@ static int sim_gntshr_unshare(struct pvio_gntshr *base, void *addr,
 			ref_free(h->dom, r->refs[i]);
 			continue;
 		}
-		ret = -EBUSY;
 		if (defer_ref(h, r->refs[i]))
 			ret = -ENOMEM;
 	}
@@ -673,27 +672,20 @@ static int16_t entry_check(uint32_t combo, domid_t self, bool write)
 {
 	uint16_t flags = COMBO_FLAGS(combo);
 
+	/* Xen's answer to all three (_set_status_v1): a general error. */
 	if ((flags & GTF_type_mask) != GTF_permit_access)
-		return GNTST_bad_gntref;
+		return GNTST_general_error;
 	if (COMBO_DOMID(combo) != self)
-		return GNTST_permission_denied;
+		return GNTST_general_error;
 	if (write && (flags & GTF_readonly))
-		return GNTST_permission_denied;
+		return GNTST_general_error;
 	return GNTST_okay;
 }
 
+/* Every refused map is -EINVAL, as Linux's gntdev reports them on Xen. */
 static int gntst_errno(int16_t st)
 {
-	switch (st) {
-	case GNTST_okay:
-		return 0;
-	case GNTST_bad_domain:
-		return -ESRCH;
-	case GNTST_permission_denied:
-		return -EACCES;
-	default:
-		return -EINVAL;
-	}
+	return st == GNTST_okay ? 0 : -EINVAL;
 }
 
 /* Pin ref for a mapping: mark it in use in the guest-visible flags. */
@@ -793,7 +785,7 @@ static int sim_gnttab_map(struct pvio_gnttab *base, domid_t domid,
 	if (count > PVIO_SIM_NR_GRANTS)
 		return -EINVAL;
 	if ((err = gnttab_domain(h, domid, &d)))
-		return err;
+		return err == -ESRCH ? -EINVAL : err; /* gntdev's answer */
 	for (uint32_t i = 0; i < count; i++)
 		if (refs[i] >= PVIO_SIM_NR_GRANTS)
 			return -EINVAL;
@@ -965,6 +957,10 @@ static int16_t copy_one(struct sim_gnttab *h, pvio_gnt_copy_seg_t *s)
 {
 	uint8_t *src = s->source.virt, *dst = s->dest.virt;
 	int16_t st;
+
+	/* Linux's gntdev refuses local-to-local copies. */
+	if (!(s->flags & (GNTCOPY_source_gref | GNTCOPY_dest_gref)))
+		return GNTST_bad_copy_arg;
 
 	if (s->flags & GNTCOPY_source_gref) {
 		st = copy_resolve(

@@ -4,16 +4,26 @@
  * mapping and copying side) so that the xen implementation is a thin wrapper.
  *
  * All functions return 0 (or a count) on success and a negative errno on
- * failure, with Xen's meaning:
- *   -ESRCH   bad domain (no such domain / no grant table for it)
- *   -EINVAL  bad grant reference (out of range or not granted), bad count,
- *            bad address
- *   -EACCES  permission denied: the grant names another domain, or a
- *            writable mapping of a read-only grant was asked for
- *   -EBUSY   ending access to a grant the peer still has mapped: deferred
- *            (sim; on xen the kernel defers silently and reports 0)
- *   -ENOSPC  no free grant reference
- * Grant copy reports one GNTST_* status per segment (xen/grant_table.h).
+ * failure, with the same meaning on both platforms (proven against Xen 4.17
+ * and Linux's gntdev and gntalloc: tests/xen/test_platform_xen.c):
+ *   -ESRCH   (share, map) a domain id from DOMID_FIRST_RESERVED up
+ *   -EINVAL  bad count or address, unshare/unmap of a range that is not
+ *            one share or mapping (twice included), and every map the
+ *            hypervisor refuses: bad or never granted reference, a grant
+ *            for another domain, a writable map of a read-only grant, no
+ *            such domain (Linux's gntdev reports all of them so; grant
+ *            copy's per-segment status tells them apart)
+ *   -ENOSPC  no free grant reference, or more pages at once than the
+ *            platform lets one share hold (the sim's table: 4088; Linux's
+ *            gntalloc: its `limit` module parameter, 1024 by default, for
+ *            all of a domain's shares through it)
+ * Ending access to pages the peer still maps is deferred, not refused:
+ * unshare returns 0 and the pages stay valid for the peer until it unmaps.
+ * Grant copy reports one GNTST_* status per segment, Xen's codes
+ * (xen/grant_table.h): GNTST_bad_domain, GNTST_bad_gntref (reference out of
+ * range), GNTST_general_error (not granted, granted to another domain, or a
+ * write into a read-only grant), GNTST_bad_copy_arg (a foreign side past
+ * its page, or no foreign side at all).
  */
 #ifndef PVIO_GNT_H
 #define PVIO_GNT_H
@@ -56,12 +66,14 @@ int pvio_gntshr_share(struct pvio_gntshr *h, domid_t domid, uint32_t count,
 /*
  * End access to the pages shared at addr (count must match the share) and
  * unmap them locally. Pages the peer still has mapped are not freed under
- * it: they are deferred and -EBUSY is returned; pvio_gntshr_reclaim() (and
- * every later share/unshare/close) retries them.
+ * it: their end is deferred (0 is still returned) and retried by
+ * pvio_gntshr_reclaim() and every later share/unshare/close (sim) or by the
+ * kernel (xen, within about a second of the peer's unmap).
  */
 int pvio_gntshr_unshare(struct pvio_gntshr *h, void *addr, uint32_t count);
 
-/* Retry deferred ends of access; returns how many are still deferred. */
+/* Retry deferred ends of access; returns how many this handle still has
+ * to retry (always 0 on xen, where the kernel keeps them). */
 int pvio_gntshr_reclaim(struct pvio_gntshr *h);
 
 /* Open a mapping/copying handle on platform. */

@@ -125,6 +125,9 @@ use_backend() {
 	check "xen-netback unloaded, pvio-netback runs (from its unit)" sh -c '[ ! -d /sys/module/xen_netback ]' && netback_running
 }
 
+# ---- the scenarios kept in files of their own ----
+. /usr/local/lib/pvio-xen/platform.sh
+
 # ---- the guest ----
 # The vifs use pvio's hotplug script (pvio-dom0's), which libxl runs
 # itself: Xen's /etc/xen/scripts/vif-bridge works too (it bridged the
@@ -260,6 +263,7 @@ run_scenario() {
 			check "after xl destroy nothing is left of vif $domid.0" wait_for 30 gone $domid 0
 		fi
 		;;
+	platform) platform_scenario ;;
 	xl-hotplug)
 		# A guest with one vif (Linux's netfront, pvio-netback), then a second
 		# one hotplugged with xl alone, through pvio's own hotplug script.

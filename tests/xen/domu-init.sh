@@ -38,6 +38,20 @@ xenstore)
 	/usr/local/sbin/pvio-xenstore-agent
 	while true; do sleep 3600; done
 	;;
+platform)
+	# The xen platform's tests (tests/xen/platform.sh in dom0): alone,
+	# then the guest's half against dom0. No NIC.
+	for m in xen-evtchn xen-gntalloc xen-gntdev; do
+		insmod /lib/pvio-modules/$m.ko || echo "DOMU: insmod $m failed"
+	done
+	for half in local guest; do
+		key=result
+		[ $half = local ] && key=local-result
+		PVIO_TEST_RESULT_KEY=$key /usr/local/bin/test_platform_xen $half 2>&1 | sed 's/^/DOMU: /'
+	done
+	echo "DOMU-PLATFORM-DONE (uptime $(cut -d' ' -f1 /proc/uptime))"
+	while true; do sleep 3600; done
+	;;
 *)
 	echo "DOMU: unknown pvio_domu='$mode'"
 	;;

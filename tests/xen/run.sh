@@ -14,6 +14,8 @@
 #                   against oxenstored (dom0 and a guest) and, on the host,
 #                   against pvio-xenstored (PVIO_BUILDDIR, default the
 #                   source tree, holds the built daemon): the same transcript
+#   platform        the xen platform's unit tests (test_platform_xen) in
+#                   dom0, in a guest, and across the two
 #
 # It builds the Debian packages (scripts/build-debs.sh), puts pvio-dom0 into
 # the dom0 image (installed there with dpkg at boot) and pvio-domu, unpacked
@@ -37,7 +39,7 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-all="linux-netfront pvio-pair linux-netback xl-hotplug xenstore-compat"
+all="linux-netfront pvio-pair linux-netback xl-hotplug xenstore-compat platform"
 work=${XEN_WORKDIR:-/var/tmp/pvio-xen}
 xq=${XEN_IN_QEMU:-}
 if [ -z "$xq" ]; then
@@ -88,9 +90,18 @@ else
 		{ tail -30 "$work/logs/build-debs.log"; die "building the packages failed; log: $work/logs/build-debs.log"; }
 fi
 
+# The test programs the images carry (built in this configured tree).
+testbins=
+case " $scenarios " in *" platform "*)
+	make -C "$top" -s tests/xen/test_platform_xen >"$work/logs/build-tests.log" 2>&1 ||
+		{ tail -30 "$work/logs/build-tests.log"; die "building tests/xen/test_platform_xen failed (configure the tree first); log: $work/logs/build-tests.log"; }
+	testbins=$top/tests/xen/test_platform_xen
+	;;
+esac
+
 # 3. the overlays
 progress "preparing the dom0 and guest overlays"
-"$top/tests/xen/make-overlays.sh" "$work" "$debs" >"$work/logs/overlays.log" 2>&1 ||
+"$top/tests/xen/make-overlays.sh" "$work" "$debs" $testbins >"$work/logs/overlays.log" 2>&1 ||
 	{ cat "$work/logs/overlays.log"; die "preparing the overlays failed"; }
 OVERLAY=$work/overlay-dom0 DOMU_OVERLAY=$work/overlay-domu \
 	"$xq/build.sh" "$work" >"$work/logs/build-images.log" 2>&1 ||
@@ -128,7 +139,7 @@ boot() { # boot SCENARIOS: one QEMU run; its console in logs/boot-SCENARIOS.cons
 	while :; do
 		WORKDIR=$work TIMEOUT=${XEN_TIMEOUT:-2400} INIT=/usr/local/sbin/pvio-xen-init \
 			EXTRA_LINUX="pvio_scenario=$1" "$xq/run.sh" "$log" 2>&1 |
-			grep -a --line-buffered -E "SMOKE: pvio: (scenario|FAILED)|SMOKE-SCENARIO" |
+			grep -a --line-buffered -E "SMOKE: pvio: (scenario|FAILED)|SMOKE-SCENARIO|MISMATCH" |
 			sed -u "s/^/    [$1] /"
 		# Only a boot that never reached pvio's init is retried: whatever
 		# happened after that is a result.
@@ -188,7 +199,7 @@ for b in $boots; do
 	done
 	if ! grep -aq "SMOKE-RESULT: PASS" "$log"; then
 		echo "----- the failures' log lines (whole console: $log) -----"
-		grep -aE "SMOKE|DOMU|pvio-netback|pvio-netfront|libxl|vif-bridge|panic|Oops" "$log" | tail -200
+		grep -aE "SMOKE|DOMU|PLATFORM|pvio-netback|pvio-netfront|libxl|vif-bridge|panic|Oops" "$log" | tail -200
 		echo "----- end -----"
 	fi
 	progress "boot done in ${secs} s"
