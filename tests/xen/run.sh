@@ -36,6 +36,9 @@
 #                them (scripts/build-debs.sh's output)
 #   XEN_ENV_RETRIES  boots to retry when Xen or dom0 did not start under
 #                QEMU (default 1; the scenarios still fail if it never does)
+#
+# Exit status: 0 every scenario passed, 1 one failed, 2 the harness could
+# not get to the boots, 3 ../shared/xen-in-qemu is not on this machine.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -52,7 +55,7 @@ die() { echo "tests/xen/run.sh: $*" >&2; exit 2; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, mkfs, QEMU)"
 [ -n "$xq" ] && [ -x "$xq/build.sh" ] && [ -x "$xq/run.sh" ] ||
-	die "xen-in-qemu not found; set XEN_IN_QEMU to the directory with build.sh and run.sh"
+	{ echo "tests/xen/run.sh: xen-in-qemu not found (looked in $top/../shared and /work/shared); set XEN_IN_QEMU to the directory with build.sh and run.sh" >&2; exit 3; }
 prepare_only=0
 if [ "${1:-}" = --prepare ]; then
 	prepare_only=1
