@@ -549,13 +549,15 @@ static int rx_direct(struct vif_queue *q)
 			continue;
 		if (gso_slot && !meta.has_gso && len > NETIF_PAGE_BYTES) {
 			/* Its data slots follow one another: each page's
-			 * bytes move up one request. */
+			 * bytes move up one request. memmove: a frontend
+			 * may post one page in two requests, and both are
+			 * then the same mapping. */
 			uint32_t left = len - NETIF_PAGE_BYTES;
 			for (unsigned i = 1; left; i++) {
 				uint32_t chunk = left < NETIF_PAGE_BYTES
 							 ? left
 							 : NETIF_PAGE_BYTES;
-				memcpy(page[i], page[i + 1], chunk);
+				memmove(page[i], page[i + 1], chunk);
 				left -= chunk;
 			}
 		}
