@@ -90,7 +90,8 @@ _Static_assert(offsetof(struct netif_vif_stats, tx_gso_packets) == 232 &&
 _Static_assert(offsetof(struct netif_vif_stats, nr_queues) == 256 &&
 		       offsetof(struct netif_vif_stats, queue) == 264,
 	       "version 2's queue counters follow version 1's fields");
-/* tests/integration/net-persistent.sh reads these. */
+/* Appended within version 2: an older version-2 file ends before them
+ * (`pvio network-stats` reads them as 0). */
 _Static_assert(offsetof(struct netif_vif_stats, tx_mapped_packets) == 520 &&
 		       offsetof(struct netif_vif_stats, tx_maps) == 528 &&
 		       offsetof(struct netif_vif_stats, rx_mapped_packets) ==

@@ -19,15 +19,12 @@ net_name=net-persistent
 # shellcheck source=tests/integration/net_lib.sh
 . "${srcdir:-.}/tests/integration/net_lib.sh"
 
-# Counters past what `pvio network-stats` prints, read from the file at
-# their offsets (netif_stats.h asserts them).
-stat_at() { # DOMID OFFSET
-	od -An -t u8 -j "$2" -N 8 "$(stats_file "$1" 0)" | tr -d ' '
-}
-mapped_packets() { stat_at "$1" 520; }
-maps() { stat_at "$1" 528; }
-rx_mapped_packets() { stat_at "$1" 536; }
-rx_maps() { stat_at "$1" 544; }
+# The persistent-grant counters of vif DOMID.0, as `pvio network-stats`
+# prints them.
+mapped_packets() { vif_stat "$1" 0 tx_mapped_packets; }
+maps() { vif_stat "$1" 0 tx_maps; }
+rx_mapped_packets() { vif_stat "$1" 0 rx_mapped_packets; }
+rx_maps() { vif_stat "$1" 0 rx_maps; }
 
 key_of() { # DIR
 	xs xenstore-read "$1/feature-pvio-persistent-grants" 2>/dev/null ||

@@ -374,7 +374,8 @@ ifindex_of() { gx "$1" cat "/sys/class/net/$2/ifindex" 2>/dev/null; }
 stats_file() { echo "$run/netback/vif$1.$2.stats"; } # DOMID DEVID
 # One counter of vif DOMID.DEVID from `pvio network-stats`: tx_bytes,
 # rx_bytes, tx_packets, rx_packets, tx_gso_packets, rx_gso_packets,
-# rx_csum_filled, nr_queues, or disabled (1 or 0).
+# rx_csum_filled, nr_queues, tx_mapped_packets, tx_maps, rx_mapped_packets,
+# rx_maps, or disabled (1 or 0).
 vif_stat() { # DOMID DEVID NAME
 	pv network-stats "$1" "$2" >"$tmp/stats.out" 2>&1 ||
 		fail "network-stats $1 $2: $(cat "$tmp/stats.out")"
@@ -385,6 +386,9 @@ vif_stat() { # DOMID DEVID NAME
 		/^ *rx checksums filled:/ { csum_filled = $4 }
 		/^ *disabled:/ { disabled = ($2 == "yes") }
 		/^ *queues:/ { nr_queues = $2 }
+		/^ *persistent grants:/ {
+			tx_mapped = $4; tx_maps = $7; rx_mapped = $11; rx_maps = $14
+		}
 		END {
 			v["tx_packets"] = tx_packets; v["tx_bytes"] = tx_bytes
 			v["rx_packets"] = rx_packets; v["rx_bytes"] = rx_bytes
@@ -392,6 +396,8 @@ vif_stat() { # DOMID DEVID NAME
 			v["rx_csum_filled"] = csum_filled
 			v["disabled"] = disabled + 0
 			v["nr_queues"] = nr_queues
+			v["tx_mapped_packets"] = tx_mapped; v["tx_maps"] = tx_maps
+			v["rx_mapped_packets"] = rx_mapped; v["rx_maps"] = rx_maps
 			print v[k]
 		}' "$tmp/stats.out"
 }

@@ -78,6 +78,10 @@ static struct netif_vif_stats sample(void)
 	s.queue[1].rx_packets = 6004;
 	/* A queue of an earlier connection with more queues. */
 	s.queue[3].rx_packets = 6005;
+	s.tx_mapped_packets = 7001;
+	s.tx_maps = 7002;
+	s.rx_mapped_packets = 7003;
+	s.rx_maps = 7004;
 	return s;
 }
 
@@ -138,6 +142,27 @@ static void test_read_version1(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "version 1 has at least"));
 }
 
+/* A version-2 file of a pvio-netback before persistent grants ends at
+ * the queue counters: the persistent-grant counters read as 0, and as
+ * far as the file has them. */
+static void test_read_version2_short(void)
+{
+	struct netif_vif_stats in = sample(), out;
+	size_t end = offsetof(struct netif_vif_stats, tx_mapped_packets);
+	write_file(&in, end, end);
+	CU_ASSERT_EQUAL(vif_stats_read(path, 3, 1, &out, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(memcmp(&in, &out, end), 0);
+	CU_ASSERT_EQUAL(out.queue[3].rx_packets, 6005);
+	CU_ASSERT_EQUAL(out.tx_mapped_packets, 0);
+	CU_ASSERT_EQUAL(out.rx_maps, 0);
+	write_file(&in, end + 16, end + 16);
+	CU_ASSERT_EQUAL(vif_stats_read(path, 3, 1, &out, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(out.tx_mapped_packets, 7001);
+	CU_ASSERT_EQUAL(out.tx_maps, 7002);
+	CU_ASSERT_EQUAL(out.rx_mapped_packets, 0);
+	CU_ASSERT_EQUAL(out.rx_maps, 0);
+}
+
 static char *printed(const struct netif_vif_stats *s, const char *name)
 {
 	char *text = NULL;
@@ -178,6 +203,8 @@ static void test_print(void)
 	ADD("    queue 0: tx 6001 packets, rx 6002 packets\n");
 	ADD("    queue 1: tx 6003 packets, rx 6004 packets\n");
 	ADD("    queue 3: tx 0 packets, rx 6005 packets\n");
+	ADD("  persistent grants: tx 7001 packets from 7002 mapped pages, rx "
+	    "7003 packets into 7004 mapped pages\n");
 #undef ADD
 	char *text = printed(&s, "gamma");
 	CU_ASSERT_STRING_EQUAL(text, want);
@@ -242,13 +269,15 @@ static void test_refused(void)
 		 NETIF_STATS_VERSION + 1, NETIF_STATS_VERSION);
 	check_refused(3, 1, want);
 
-	/* A version-2 file has every field (version 1's may end early:
-	 * test_read_version1). */
+	/* A version-2 file has every field up to the queue counters (the
+	 * persistent-grant ones may be missing: test_read_version2_short;
+	 * version 1's may end early: test_read_version1). */
 	s = sample();
-	write_file(&s, sizeof(s) - 8, sizeof(s) - 8);
+	size_t v2 = offsetof(struct netif_vif_stats, tx_mapped_packets);
+	write_file(&s, v2 - 8, v2 - 8);
 	snprintf(want, sizeof(want),
-		 "%zu bytes, version %u has at least %zu: truncated",
-		 sizeof(s) - 8, NETIF_STATS_VERSION, sizeof(s));
+		 "%zu bytes, version %u has at least %zu: truncated", v2 - 8,
+		 NETIF_STATS_VERSION, v2);
 	check_refused(3, 1, want);
 
 	write_file(&s, sizeof(s), sizeof(s));
@@ -263,6 +292,8 @@ int main(void)
 		{"every counter printed, reasons by name", test_print},
 		{"missing, foreign, other-version, short files", test_refused},
 		{"version 1 files, shorter ones too", test_read_version1},
+		{"version 2 files before the persistent-grant counters",
+		 test_read_version2_short},
 		CU_TEST_INFO_NULL,
 	};
 	static CU_SuiteInfo suites[] = {

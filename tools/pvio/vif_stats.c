@@ -15,11 +15,13 @@
 
 /* The least bytes of the file's layout in version v: fields are only
  * appended. A version-1 file may end before its offload counters (an
- * older pvio-netback: they read as 0) and has no queue counters. */
+ * older pvio-netback: they read as 0) and has no queue counters; a
+ * version-2 one may end before its persistent-grant counters. */
 static size_t stats_min_size(uint32_t version)
 {
-	return version == 1 ? offsetof(struct netif_vif_stats, tx_gso_packets)
-			    : sizeof(struct netif_vif_stats);
+	return version == 1
+		       ? offsetof(struct netif_vif_stats, tx_gso_packets)
+		       : offsetof(struct netif_vif_stats, tx_mapped_packets);
 }
 
 /* The header is written once, before the file is used: a plain read.
@@ -64,7 +66,7 @@ static int check_header(int fd, const char *path, const struct stat *st,
 
 #define LOAD(field) out->field = __atomic_load_n(&map->field, __ATOMIC_RELAXED)
 
-/* A counter appended within version 1, when the file has it. */
+/* A counter appended within its version, when the file has it. */
 #define LOAD_APPENDED(field)                                                   \
 	do {                                                                   \
 		if (size >= offsetof(struct netif_vif_stats, field) +          \
@@ -107,6 +109,10 @@ static void snapshot(const struct netif_vif_stats *map, uint32_t version,
 		LOAD(queue[i].tx_packets);
 		LOAD(queue[i].rx_packets);
 	}
+	LOAD_APPENDED(tx_mapped_packets);
+	LOAD_APPENDED(tx_maps);
+	LOAD_APPENDED(rx_mapped_packets);
+	LOAD_APPENDED(rx_maps);
 }
 
 #undef LOAD_APPENDED
@@ -217,4 +223,12 @@ void vif_stats_print(FILE *f, const struct netif_vif_stats *s,
 			" packets\n",
 			q, qs->tx_packets, qs->rx_packets);
 	}
+	/* feature-pvio-persistent-grants at work (0 on a file that ends
+	 * before these counters, or when the frontend did not take it). */
+	fprintf(f,
+		"  persistent grants: tx %" PRIu64 " packets from %" PRIu64
+		" mapped pages, rx %" PRIu64 " packets into %" PRIu64
+		" mapped pages\n",
+		s->tx_mapped_packets, s->tx_maps, s->rx_mapped_packets,
+		s->rx_maps);
 }
