@@ -532,6 +532,11 @@ int workers_start(unsigned count, unsigned busy_poll_us)
 			nb_log("cannot start worker %u: %s", i, strerror(rc));
 			return -rc;
 		}
+		/* Named so that top -H, perf and taskset tell the workers
+		 * apart. */
+		char name[16];
+		snprintf(name, sizeof(name), "nb-w%u", i);
+		pthread_setname_np(w->thread, name);
 		w->started = true;
 	}
 	return 0;

@@ -493,6 +493,10 @@ int nf_conn_start(struct nf_vif *vif, const struct netif_features *features,
 		return -err;
 	}
 	c->thread_started = true;
+	/* Named so that top -H, perf and taskset tell the queues apart. */
+	char name[16];
+	snprintf(name, sizeof(name), "nf-q%u", index);
+	pthread_setname_np(c->thread, name);
 	while (sem_wait(&c->setup_done) && errno == EINTR)
 		;
 	if (c->setup_err) {
